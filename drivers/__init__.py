@@ -1,0 +1,1 @@
+"""The machine-side agent: serial protocols, OctoPrint client, session detection, outbox, uplink."""

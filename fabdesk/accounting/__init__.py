@@ -1,0 +1,1 @@
+"""Accounting: pricing, the double-entry ledger, maker cheques, co-investor allocation, close."""

@@ -1,0 +1,1 @@
+"""The HTTP API: ingest from drivers, heartbeats, feeds, exports and reports."""

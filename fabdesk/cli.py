@@ -1,0 +1,229 @@
+"""`fabdesk …`: every command parses its arguments, calls a service, and renders the result.
+
+Errors that fabdesk raises on purpose are printed as one line on stderr, with an exit code from
+fabdesk.exit_codes; anything else is a bug, logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from fabdesk import __version__, exit_codes
+from fabdesk.db import make_engine, session_scope, upgrade
+from fabdesk.errors import FabdeskError
+from fabdesk.settings import Settings, data_dir, load_settings
+
+log = logging.getLogger(__name__)
+out = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(
+    name="fabdesk",
+    help="Run the machines and shared equipment of a network of fablabs.\n\n"
+    "Start with `fabdesk demo` to see the Cityfab network on your machine. For a real lab: "
+    "`fabdesk init` creates the database, `fabdesk serve` starts the server, "
+    "`fabdesk kiosk --site CODE` opens the terminal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+config_app = typer.Typer(help="Look at the settings in force.", no_args_is_help=True)
+makers_app = typer.Typer(
+    help="The member register: makers and their trainings.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema tools (for developers).", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(makers_app, name="makers")
+
+
+@dataclass
+class Context:
+    config: Path | None
+
+    def settings(self) -> Settings:
+        return load_settings(self.config)
+
+    def engine(self) -> Engine:
+        return make_engine(self.settings().database)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"fabdesk {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="TOML settings file (default: $FABDESK_CONFIG). Environment variables "
+            "such as FABDESK_DATABASE__URL override it.",
+            dir_okay=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    ctx.obj = Context(config=config)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the database, or bring its schema up to date. Safe to run again."""
+    engine = ctx.obj.engine()
+    upgrade(engine)
+    out.print(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def seed(ctx: typer.Context) -> None:
+    """Fill the database with the Cityfab demo network (3 sites, ~40 machines, 200 makers).
+
+    Idempotent: a second run adds nothing and changes nothing.
+    """
+    engine = ctx.obj.engine()
+    upgrade(engine)
+    _seed(engine)
+
+
+def _seed(engine: Engine) -> None:
+    from inventory.seed import seed as seed_network
+
+    with session_scope(engine) as session:
+        report = seed_network(session, today=date.today())
+    if not report.added:
+        out.print("Nothing to add: the demo data is already there.")
+        return
+    table = Table("added", "rows", title="Seeded the Cityfab network")
+    for kind, count in report.added.items():
+        table.add_row(kind, str(count))
+    out.print(table)
+
+
+@app.command()
+def sites(ctx: typer.Context) -> None:
+    """List the sites and their machines."""
+    from inventory.register import list_sites, site_equipment
+
+    with session_scope(ctx.obj.engine()) as session:
+        for site in list_sites(session):
+            listing = site_equipment(session, site.code)
+            table = Table("asset tag", "machine", "category", "status", title=site.name)
+            for item, category in listing.items:
+                table.add_row(item.asset_tag, item.name, category.name_en, item.status.value)
+            out.print(table)
+
+
+@app.command()
+def demo(
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the demo database (default: the user data folder/demo)."),
+    ] = None,
+) -> None:
+    """Start the whole lab on this machine: a fresh demo database with the Cityfab network,
+    shown in the kiosk. Quit with Ctrl+Q (or Ctrl+C)."""
+    from kiosk.app import KioskApp
+
+    folder = data or data_dir() / "demo"
+    shutil.rmtree(folder, ignore_errors=True)
+    settings = load_settings(overrides={"database": {"url": f"sqlite:///{folder / 'fabdesk.db'}"}})
+    engine = make_engine(settings.database)
+    upgrade(engine)
+    _seed(engine)
+    KioskApp(settings=settings, engine=engine).run()
+
+
+@makers_app.command("add")
+def makers_add(
+    ctx: typer.Context,
+    member_number: Annotated[str, typer.Argument(help="Member number printed on the card.")],
+    name: Annotated[str, typer.Argument(help="Full name.")],
+    email: Annotated[str, typer.Option(help="E-mail address for reminders.")] = "",
+    language: Annotated[str, typer.Option(help="fr, nl or en.")] = "fr",
+    badge: Annotated[str | None, typer.Option(help="Badge id as the scanner types it.")] = None,
+    enterprise_number: Annotated[
+        str | None,
+        typer.Option(help="Belgian enterprise number (0123.456.749) if the maker has a company."),
+    ] = None,
+) -> None:
+    """Register a maker."""
+    from inventory.makers import NewMaker, register_maker
+
+    new = NewMaker(member_number, name, email, language, badge, enterprise_number)
+    with session_scope(ctx.obj.engine()) as session:
+        maker = register_maker(session, new)
+    out.print(f"Registered maker {maker.member_number}.")
+
+
+@makers_app.command("certify")
+def makers_certify(
+    ctx: typer.Context,
+    member_number: Annotated[str, typer.Argument(help="Member number of the maker.")],
+    category: Annotated[str, typer.Argument(help="Equipment category code, e.g. laser.")],
+    expires: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last valid day (default: never)."),
+    ] = None,
+) -> None:
+    """Record that a maker passed the training of an equipment category today."""
+    from inventory.makers import certify, get_maker
+
+    with session_scope(ctx.obj.engine()) as session:
+        certify(
+            session,
+            get_maker(session, member_number),
+            category,
+            granted_on=date.today(),
+            expires_on=expires.date() if expires else None,
+        )
+    out.print(f"Certified {member_number} for {category}.")
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context) -> None:
+    """Print the settings in force, with secrets masked."""
+    out.print_json(json.dumps(ctx.obj.settings().masked()))
+
+
+@db_app.command("revision")
+def db_revision(
+    ctx: typer.Context,
+    message: Annotated[str, typer.Argument(help="What the migration does, e.g. 'add bookings'.")],
+) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from alembic import command
+
+    from fabdesk.db import alembic_config
+
+    engine = ctx.obj.engine()
+    upgrade(engine)
+    command.revision(alembic_config(engine), message=message, autogenerate=True)
+
+
+def main() -> None:
+    """Entry point of the `fabdesk` console script."""
+    try:
+        app()
+    except FabdeskError as error:
+        err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        sys.exit(exit_codes.for_error(error))

@@ -1,0 +1,145 @@
+"""Engines and sessions: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3).
+
+Nothing happens at import. `make_engine` builds an engine from settings; `session_scope` owns one
+transaction; `write_session` is the serialised writer that check-then-insert rules need on SQLite
+(`BEGIN IMMEDIATE`); on PostgreSQL it is an ordinary transaction and constraints do the work.
+`upgrade` runs the Alembic migrations, the only path to DDL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session
+
+from fabdesk.errors import ConfigError, DatabaseUnavailable
+from fabdesk.settings import DatabaseSettings
+
+__all__ = ["Engine", "make_engine", "session_scope", "upgrade", "write_session"]
+
+log = logging.getLogger(__name__)
+
+_URL_HELP = "Use sqlite:///path/to/fabdesk.db or postgresql://user:password@host:5432/name."
+
+
+def normalise_url(url: str) -> sa.URL:
+    """Parse a database URL, mapping plain `postgresql://` to the psycopg 3 driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            "Database URL {url!r} cannot be read. " + _URL_HELP, url=url, error_code="database_url"
+        ) from None
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        raise ConfigError(
+            "Database URL {url!r} names an unsupported database. " + _URL_HELP,
+            url=url,
+            error_code="database_url",
+        )
+    return parsed
+
+
+def make_engine(settings: DatabaseSettings) -> Engine:
+    """An engine for the configured database; SQLite files get their folder created."""
+    url = normalise_url(settings.resolved_url())
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url,
+            echo=settings.echo,
+            connect_args={"check_same_thread": False, "timeout": settings.busy_timeout_ms / 1000},
+        )
+        _configure_sqlite(engine, settings.busy_timeout_ms)
+        return engine
+    return sa.create_engine(
+        url,
+        echo=settings.echo,
+        pool_size=settings.pool_size,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is not configurable).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        immediate = connection.get_execution_options().get("fabdesk_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise DatabaseUnavailable with what to fix when the database does not answer."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(
+            "Cannot reach the database at {url}: {reason}. Check that the server runs and that "
+            "FABDESK_DATABASE__URL is right.",
+            url=engine.url.render_as_string(hide_password=True),
+            reason=reason,
+        ) from None
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A transaction that holds the database's write lock from its first statement on SQLite
+    (`BEGIN IMMEDIATE`), so a check followed by an insert cannot race another writer."""
+    with session_scope(engine.execution_options(fabdesk_write=True)) as session:
+        yield session
+
+
+def alembic_config(engine: Engine) -> Any:
+    """The Alembic configuration for fabdesk's migrations, bound to `engine`."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "fabdesk:migrations")
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to `revision` (default: the newest)."""
+    from alembic import command
+
+    check_connection(engine)
+    command.upgrade(alembic_config(engine), revision)

@@ -1,0 +1,105 @@
+"""Typed errors: every failure a person or a peer may see is one of these.
+
+FabdeskError                 root; `code` is a fixed, documented key, `str()` gives English
+├── ConfigError              settings that cannot work (bad database URL, bad TOML file)
+├── DatabaseUnavailable      the database does not answer
+├── NotFound                 no such site, item, maker, booking…
+├── Conflict                 the change collides with the current state (duplicate tag, overlap…)
+├── InvalidValue             a value is malformed (bad enterprise number, bad asset tag…)
+├── RuleViolation            refused by business rules; carries the list of violations
+├── ImportRejected           an import file is wrong at a line and field; nothing was written
+├── LedgerImbalance          a transaction whose postings do not sum to zero
+├── DriverProtocolError      a machine said something that cannot be understood
+└── UplinkError              the server could not be reached or refused a batch
+
+The message is an English template with `{name}` placeholders: it is the gettext msgid that the
+kiosk translates, then formats with `params`. Codes never change once published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class FabdeskError(Exception):
+    """Root of every error fabdesk raises on purpose."""
+
+    code: str = "error"
+
+    def __init__(self, template: str, /, *, error_code: str | None = None, **params: Any) -> None:
+        self.template = template
+        self.params: dict[str, Any] = params
+        if error_code is not None:
+            self.code = error_code
+        super().__init__(self.render())
+
+    def render(self, gettext: Callable[[str], str] | None = None) -> str:
+        """The message, translated by `gettext` when given, with its parameters filled in."""
+        template = gettext(self.template) if gettext else self.template
+        return template.format(**self.params)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class ConfigError(FabdeskError):
+    code = "config"
+
+
+class DatabaseUnavailable(FabdeskError):
+    code = "database_unavailable"
+
+
+class NotFound(FabdeskError):
+    code = "not_found"
+
+
+class Conflict(FabdeskError):
+    code = "conflict"
+
+
+class InvalidValue(FabdeskError):
+    code = "invalid_value"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: a fixed code, an English template (the msgid) and its parameters."""
+
+    code: str
+    template: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, gettext: Callable[[str], str] | None = None) -> str:
+        template = gettext(self.template) if gettext else self.template
+        return template.format(**self.params)
+
+
+class RuleViolation(FabdeskError):
+    code = "rule_violation"
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        self.violations = list(violations)
+        first = self.violations[0]
+        super().__init__(first.template, error_code=first.code, **dict(first.params))
+
+    def render(self, gettext: Callable[[str], str] | None = None) -> str:
+        return " ".join(v.render(gettext) for v in self.violations)
+
+
+class ImportRejected(FabdeskError):
+    code = "import_rejected"
+
+
+class LedgerImbalance(FabdeskError):
+    code = "ledger_imbalance"
+
+
+class DriverProtocolError(FabdeskError):
+    code = "driver_protocol"
+
+
+class UplinkError(FabdeskError):
+    code = "uplink"

@@ -1,0 +1,38 @@
+"""Makers (the people who use the labs) and their certifications per equipment category."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class Maker(SQLModel, table=True):
+    __tablename__ = "makers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_number: str = Field(max_length=32, unique=True, index=True)
+    badge_id: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    name: str = Field(max_length=160)
+    email: str = Field(default="", max_length=254)
+    language: Literal["fr", "nl", "en"] = Field(default="fr", sa_type=sa.String(2), max_length=2)
+    enterprise_number: str | None = Field(default=None, max_length=10)
+    """Belgian company number, ten digits without dots (see fabdesk.identifiers)."""
+
+
+class Certification(SQLModel, table=True):
+    """A maker trained on a category, valid from `granted_on` through `expires_on` (if any)."""
+
+    __tablename__ = "certifications"
+    __table_args__ = (sa.UniqueConstraint("maker_id", "category_id", "granted_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    maker_id: int = Field(foreign_key="makers.id", index=True, ondelete="CASCADE")
+    category_id: int = Field(foreign_key="equipment_categories.id", index=True)
+    granted_on: date
+    expires_on: date | None = None
+
+    def valid_on(self, day: date) -> bool:
+        return self.granted_on <= day and (self.expires_on is None or day <= self.expires_on)

@@ -1,0 +1,1 @@
+"""Simulated machines for the demo and the tests, and the Raspberry Pi install files."""

@@ -1,0 +1,107 @@
+"""The member register: makers, their badges and their certifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from fabdesk.errors import Conflict, InvalidValue, NotFound
+from fabdesk.identifiers import parse_enterprise_number
+from fabdesk.models import Certification, EquipmentCategory, Maker, id_of
+from fabdesk.settings import Language
+
+LANGUAGES: tuple[Language, ...] = ("fr", "nl", "en")
+
+
+@dataclass(frozen=True)
+class NewMaker:
+    member_number: str
+    name: str
+    email: str = ""
+    language: str = "fr"
+    badge_id: str | None = None
+    enterprise_number: str | None = None
+
+
+def register_maker(session: Session, new: NewMaker) -> Maker:
+    """Add a maker; the enterprise number, if any, must pass its check digits."""
+    if new.language not in LANGUAGES:
+        raise InvalidValue(
+            "Language {value!r} is not one of fr, nl, en.",
+            value=new.language,
+            error_code="language",
+        )
+    company = parse_enterprise_number(new.enterprise_number) if new.enterprise_number else None
+    if session.exec(select(Maker.id).where(Maker.member_number == new.member_number)).first():
+        raise Conflict(
+            "Member number {number} is already taken.",
+            number=new.member_number,
+            error_code="member_number_taken",
+        )
+    if (
+        new.badge_id
+        and session.exec(select(Maker.id).where(Maker.badge_id == new.badge_id)).first()
+    ):
+        raise Conflict("That badge already belongs to a maker.", error_code="badge_taken")
+    maker = Maker(
+        member_number=new.member_number,
+        name=new.name,
+        email=new.email,
+        language=new.language,
+        badge_id=new.badge_id,
+        enterprise_number=company,
+    )
+    session.add(maker)
+    session.flush()
+    return maker
+
+
+def get_maker(session: Session, member_number: str) -> Maker:
+    maker = session.exec(select(Maker).where(Maker.member_number == member_number)).first()
+    if maker is None:
+        raise NotFound(
+            "There is no maker {number}.", number=member_number, error_code="maker_not_found"
+        )
+    return maker
+
+
+def find_by_badge(session: Session, scanned: str) -> Maker:
+    """The maker whose badge id or member number (printed as QR on the card) was scanned."""
+    value = scanned.strip()
+    maker = session.exec(
+        select(Maker).where((Maker.badge_id == value) | (Maker.member_number == value.upper()))
+    ).first()
+    if maker is None:
+        raise NotFound("This badge is not known here.", error_code="badge_unknown")
+    return maker
+
+
+def certify(
+    session: Session,
+    maker: Maker,
+    category_code: str,
+    *,
+    granted_on: date,
+    expires_on: date | None = None,
+) -> Certification:
+    """Record that `maker` passed the training of a category."""
+    category = session.exec(
+        select(EquipmentCategory).where(EquipmentCategory.code == category_code)
+    ).first()
+    if category is None:
+        raise NotFound(
+            "There is no equipment category {category!r}.",
+            category=category_code,
+            error_code="category_not_found",
+        )
+    certification = Certification(
+        maker_id=id_of(maker),
+        category_id=id_of(category),
+        granted_on=granted_on,
+        expires_on=expires_on,
+    )
+    session.add(certification)
+    session.flush()
+    return certification

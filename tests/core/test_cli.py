@@ -1,0 +1,119 @@
+"""The `fabdesk` command as a person runs it: a real process, its help, and one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fabdesk import exit_codes
+from fabdesk.cli import app
+
+
+def fabdesk(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("FABDESK_")}
+    environment.update(env or {})
+    environment["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-c", "from fabdesk.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+
+
+def _command_paths() -> list[list[str]]:
+    import typer.main
+
+    root = typer.main.get_command(app)
+    paths: list[list[str]] = []
+
+    def walk(command: object, prefix: list[str]) -> None:
+        paths.append(prefix)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*prefix, name])
+
+    walk(root, [])
+    return paths
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "fabdesk")
+def test_every_command_explains_itself(path: list[str]) -> None:
+    result = fabdesk(*path, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+    import typer.main
+
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    assert command.help, f"`fabdesk {' '.join(path)}` has no help text"
+
+
+def test_bad_database_url_is_one_line(tmp_path: Path) -> None:
+    result = fabdesk("init", env={"FABDESK_DATABASE__URL": "mysql://root@db/fabdesk"})
+    assert result.returncode == exit_codes.CONFIG
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    assert "sqlite:///" in result.stderr
+
+
+def test_unreachable_postgresql_is_one_line() -> None:
+    result = fabdesk("init", env={"FABDESK_DATABASE__URL": "postgresql://x@127.0.0.1:1/fabdesk"})
+    assert result.returncode == exit_codes.DATABASE_UNAVAILABLE
+    assert result.stderr.startswith("error: Cannot reach the database")
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_enterprise_number_is_one_line(tmp_path: Path) -> None:
+    env = {"FABDESK_DATABASE__URL": f"sqlite:///{tmp_path / 'f.db'}"}
+    assert fabdesk("init", env=env).returncode == 0
+    result = fabdesk(
+        "makers", "add", "M1", "Ana Peeters", "--enterprise-number", "0123.456.748", env=env
+    )
+    assert result.returncode == exit_codes.INVALID_VALUE
+    assert "check number" in result.stderr
+    assert result.stderr.count("\n") == 1
+    good = fabdesk(
+        "makers", "add", "M1", "Ana Peeters", "--enterprise-number", "0123.456.749", env=env
+    )
+    assert good.returncode == 0, good.stderr
+
+
+def test_init_seed_and_list_sites(tmp_path: Path) -> None:
+    env = {"FABDESK_DATABASE__URL": f"sqlite:///{tmp_path / 'f.db'}"}
+    first = fabdesk("seed", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "200" in first.stdout
+    again = fabdesk("seed", env=env)
+    assert "Nothing to add" in again.stdout
+    listing = fabdesk("sites", env=env)
+    assert listing.returncode == 0
+    for name in ("Cityfab1 Laeken", "Cityfab2 Evere", "Cityfab3 Anderlecht", "CF1-00001-R"):
+        assert name in listing.stdout
+
+
+def test_settings_file_and_environment(tmp_path: Path) -> None:
+    config = tmp_path / "fabdesk.toml"
+    config.write_text('[kiosk]\nsite = "cityfab2"\n[api]\nmanager_token = "s3cret"\n')
+    result = fabdesk("--config", str(config), "config", "show", env={"FABDESK_API__PORT": "9999"})
+    assert result.returncode == 0, result.stderr
+    assert '"site": "cityfab2"' in result.stdout
+    assert '"port": 9999' in result.stdout
+    assert "s3cret" not in result.stdout
+
+
+def test_broken_settings_file_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "fabdesk.toml"
+    config.write_text("[kiosk]\nsite = \n")
+    result = fabdesk("--config", str(config), "config", "show")
+    assert result.returncode == exit_codes.CONFIG
+    assert "not valid TOML" in result.stderr
+    config.write_text("[kiosk]\nidle_secnds = 3\n")
+    result = fabdesk("--config", str(config), "config", "show")
+    assert result.returncode == exit_codes.CONFIG
+    assert "kiosk.idle_secnds" in result.stderr
