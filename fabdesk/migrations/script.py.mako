@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlmodel
+
+import fabdesk.models._types
 from alembic import op
 ${imports if imports else ""}
 revision = ${repr(up_revision)}

@@ -12,17 +12,29 @@ SQLModel.metadata.naming_convention = {
 }
 
 from fabdesk.models._types import id_of  # noqa: E402
-from fabdesk.models.equipment import Equipment, EquipmentCategory, EquipmentStatus  # noqa: E402
-from fabdesk.models.makers import Certification, Maker  # noqa: E402
+from fabdesk.models.equipment import (  # noqa: E402
+    Equipment,
+    EquipmentCategory,
+    EquipmentShare,
+    EquipmentStatus,
+    Investor,
+)
+from fabdesk.models.makers import Certification, Maker, Sector, Tier  # noqa: E402
 from fabdesk.models.sites import OpeningHours, Site  # noqa: E402
+from fabdesk.models.usage import UsageSession  # noqa: E402
 
 __all__ = [
     "Certification",
     "Equipment",
     "EquipmentCategory",
+    "EquipmentShare",
     "EquipmentStatus",
+    "Investor",
     "Maker",
     "OpeningHours",
+    "Sector",
     "Site",
+    "Tier",
+    "UsageSession",
     "id_of",
 ]

@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Literal
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+
+from fabdesk.models._types import str_enum
+
+
+class Sector(StrEnum):
+    """The five sectors the Region's Industrial Plan follows."""
+
+    CONSTRUCTION = "construction"
+    MANUFACTURING = "manufacturing"
+    """Manufacturing and innovative materials."""
+    AGRIFOOD = "agrifood"
+    HEALTH = "health"
+    CREATIVE = "creative"
+    """Cultural and creative industries."""
+
+
+class Tier(StrEnum):
+    """Price tier of a maker."""
+
+    STANDARD = "standard"
+    STUDENT = "student"
+    NONPROFIT = "nonprofit"
 
 
 class Maker(SQLModel, table=True):
@@ -20,6 +43,9 @@ class Maker(SQLModel, table=True):
     language: Literal["fr", "nl", "en"] = Field(default="fr", sa_type=sa.String(2), max_length=2)
     enterprise_number: str | None = Field(default=None, max_length=10)
     """Belgian company number, ten digits without dots (see fabdesk.identifiers)."""
+    tier: Tier = Field(default=Tier.STANDARD, sa_type=str_enum(Tier))
+    sector: Sector | None = Field(default=None, sa_type=str_enum(Sector))
+    """The sector of the maker's activity, for the Region's monitoring."""
 
 
 class Certification(SQLModel, table=True):

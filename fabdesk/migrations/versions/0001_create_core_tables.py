@@ -2,13 +2,15 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 15:36:00.030231
+Create Date: 2026-11-22 15:40:44.810999
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlmodel
+
+import fabdesk.models._types
 from alembic import op
 
 revision = '0001'
@@ -31,6 +33,16 @@ def upgrade() -> None:
     with op.batch_alter_table('equipment_categories', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_equipment_categories_code'), ['code'], unique=True)
 
+    op.create_table('investors',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
+    sa.Column('enterprise_number', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_investors'))
+    )
+    with op.batch_alter_table('investors', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_investors_code'), ['code'], unique=True)
+
     op.create_table('makers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_number', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -39,6 +51,8 @@ def upgrade() -> None:
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('enterprise_number', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('tier', sa.Enum('standard', 'student', 'nonprofit', name='tier', native_enum=False), nullable=False),
+    sa.Column('sector', sa.Enum('construction', 'manufacturing', 'agrifood', 'health', 'creative', name='sector', native_enum=False), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_makers'))
     )
     with op.batch_alter_table('makers', schema=None) as batch_op:
@@ -80,6 +94,9 @@ def upgrade() -> None:
     sa.Column('location', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('bookable', sa.Boolean(), nullable=False),
     sa.Column('status', sa.Enum('in_service', 'out_of_order', 'maintenance', 'lent_out', 'retired', name='equipmentstatus', native_enum=False), nullable=False),
+    sa.Column('rate_cents_per_hour', sa.Integer(), nullable=False),
+    sa.Column('billing_unit_minutes', sa.Integer(), nullable=False),
+    sa.Column('minimum_charge_cents', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['category_id'], ['equipment_categories.id'], name=op.f('fk_equipment_category_id_equipment_categories')),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_equipment_site_id_sites')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_equipment'))
@@ -103,11 +120,55 @@ def upgrade() -> None:
     with op.batch_alter_table('opening_hours', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_opening_hours_site_id'), ['site_id'], unique=False)
 
+    op.create_table('equipment_shares',
+    sa.Column('equipment_id', sa.Integer(), nullable=False),
+    sa.Column('investor_id', sa.Integer(), nullable=False),
+    sa.Column('basis_points', sa.Integer(), nullable=False),
+    sa.Column('usage_hours_per_year', sa.Integer(), nullable=False),
+    sa.CheckConstraint('basis_points > 0 AND basis_points <= 10000', name=op.f('ck_equipment_shares_bp')),
+    sa.ForeignKeyConstraint(['equipment_id'], ['equipment.id'], name=op.f('fk_equipment_shares_equipment_id_equipment'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['investor_id'], ['investors.id'], name=op.f('fk_equipment_shares_investor_id_investors')),
+    sa.PrimaryKeyConstraint('equipment_id', 'investor_id', name=op.f('pk_equipment_shares'))
+    )
+    op.create_table('usage_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('uuid', sa.Uuid(), nullable=False),
+    sa.Column('equipment_id', sa.Integer(), nullable=False),
+    sa.Column('maker_id', sa.Integer(), nullable=True),
+    sa.Column('started_at', fabdesk.models._types.UTCDateTime(), nullable=True),
+    sa.Column('ended_at', fabdesk.models._types.UTCDateTime(), nullable=True),
+    sa.Column('device_started_at', fabdesk.models._types.UTCDateTime(), nullable=True),
+    sa.Column('device_ended_at', fabdesk.models._types.UTCDateTime(), nullable=True),
+    sa.Column('active_seconds', sa.Float(), nullable=False),
+    sa.Column('job_name', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('material_mm', sa.Float(), nullable=True),
+    sa.Column('material_g', sa.Float(), nullable=True),
+    sa.Column('outcome', sa.Enum('done', 'cancelled', 'failed', 'interrupted', name='outcome', native_enum=False), nullable=True),
+    sa.ForeignKeyConstraint(['equipment_id'], ['equipment.id'], name=op.f('fk_usage_sessions_equipment_id_equipment')),
+    sa.ForeignKeyConstraint(['maker_id'], ['makers.id'], name=op.f('fk_usage_sessions_maker_id_makers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_sessions'))
+    )
+    with op.batch_alter_table('usage_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_usage_sessions_ended_at'), ['ended_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_sessions_equipment_id'), ['equipment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_sessions_maker_id'), ['maker_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_sessions_started_at'), ['started_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_sessions_uuid'), ['uuid'], unique=True)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('usage_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_usage_sessions_uuid'))
+        batch_op.drop_index(batch_op.f('ix_usage_sessions_started_at'))
+        batch_op.drop_index(batch_op.f('ix_usage_sessions_maker_id'))
+        batch_op.drop_index(batch_op.f('ix_usage_sessions_equipment_id'))
+        batch_op.drop_index(batch_op.f('ix_usage_sessions_ended_at'))
+
+    op.drop_table('usage_sessions')
+    op.drop_table('equipment_shares')
     with op.batch_alter_table('opening_hours', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_opening_hours_site_id'))
 
@@ -132,6 +193,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_makers_badge_id'))
 
     op.drop_table('makers')
+    with op.batch_alter_table('investors', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_investors_code'))
+
+    op.drop_table('investors')
     with op.batch_alter_table('equipment_categories', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_equipment_categories_code'))
 

@@ -1,89 +1,29 @@
-"""`fabdesk …`: every command parses its arguments, calls a service, and renders the result.
-
-Errors that fabdesk raises on purpose are printed as one line on stderr, with an exit code from
-fabdesk.exit_codes; anything else is a bug, logged with its traceback.
-"""
+"""Core commands: init, seed, sites, demo, config, db, makers."""
 
 from __future__ import annotations
 
 import json
-import logging
 import shutil
-import sys
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from fabdesk import __version__, exit_codes
+from fabdesk.cli._app import app, out
 from fabdesk.db import make_engine, session_scope, upgrade
-from fabdesk.errors import FabdeskError
-from fabdesk.settings import Settings, data_dir, load_settings
+from fabdesk.settings import data_dir, load_settings
 
-log = logging.getLogger(__name__)
-out = Console()
-err = Console(stderr=True)
-
-app = typer.Typer(
-    name="fabdesk",
-    help="Run the machines and shared equipment of a network of fablabs.\n\n"
-    "Start with `fabdesk demo` to see the Cityfab network on your machine. For a real lab: "
-    "`fabdesk init` creates the database, `fabdesk serve` starts the server, "
-    "`fabdesk kiosk --site CODE` opens the terminal.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
-)
 config_app = typer.Typer(help="Look at the settings in force.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema tools (for developers).", no_args_is_help=True)
 makers_app = typer.Typer(
     help="The member register: makers and their trainings.", no_args_is_help=True
 )
-db_app = typer.Typer(help="Database schema tools (for developers).", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(makers_app, name="makers")
-
-
-@dataclass
-class Context:
-    config: Path | None
-
-    def settings(self) -> Settings:
-        return load_settings(self.config)
-
-    def engine(self) -> Engine:
-        return make_engine(self.settings().database)
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"fabdesk {__version__}")
-        raise typer.Exit
-
-
-@app.callback()
-def _root(
-    ctx: typer.Context,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            help="TOML settings file (default: $FABDESK_CONFIG). Environment variables "
-            "such as FABDESK_DATABASE__URL override it.",
-            dir_okay=False,
-        ),
-    ] = None,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
-    ] = False,
-) -> None:
-    ctx.obj = Context(config=config)
 
 
 @app.command()
@@ -218,12 +158,3 @@ def db_revision(
     engine = ctx.obj.engine()
     upgrade(engine)
     command.revision(alembic_config(engine), message=message, autogenerate=True)
-
-
-def main() -> None:
-    """Entry point of the `fabdesk` console script."""
-    try:
-        app()
-    except FabdeskError as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-        sys.exit(exit_codes.for_error(error))

@@ -1,0 +1,26 @@
+"""`fabdesk …`: every command parses its arguments, calls a service, and renders the result.
+
+Errors that fabdesk raises on purpose are printed as one line on stderr, with an exit code from
+fabdesk.exit_codes; anything else is a bug and shows its traceback. Each area keeps its commands in
+its own module here; importing them registers them on `app`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from fabdesk import exit_codes
+from fabdesk.cli import core  # noqa: F401  (registers the commands)
+from fabdesk.cli._app import app, err
+from fabdesk.errors import FabdeskError
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the `fabdesk` console script."""
+    try:
+        app()
+    except FabdeskError as error:
+        err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        sys.exit(exit_codes.for_error(error))

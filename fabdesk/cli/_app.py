@@ -1,0 +1,66 @@
+"""The `fabdesk` command group, its shared context and consoles (used by every area module)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import Engine
+
+from fabdesk import __version__
+from fabdesk.db import make_engine
+from fabdesk.settings import Settings, load_settings
+
+out = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(
+    name="fabdesk",
+    help="Run the machines and shared equipment of a network of fablabs.\n\n"
+    "Start with `fabdesk demo` to see the Cityfab network on your machine. For a real lab: "
+    "`fabdesk init` creates the database, `fabdesk serve` starts the server, "
+    "`fabdesk kiosk --site CODE` opens the terminal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+
+@dataclass
+class Context:
+    config: Path | None
+
+    def settings(self) -> Settings:
+        return load_settings(self.config)
+
+    def engine(self) -> Engine:
+        return make_engine(self.settings().database)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"fabdesk {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="TOML settings file (default: $FABDESK_CONFIG). Environment variables "
+            "such as FABDESK_DATABASE__URL override it.",
+            dir_okay=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    ctx.obj = Context(config=config)

@@ -1,0 +1,110 @@
+"""The messages between a machine-side driver and the server (pydantic, stdlib: light on a Pi).
+
+A driver sends `EventBatch`es to `POST /api/v1/ingest`; the server answers `BatchAck`. Every
+event carries a UUID made by the driver when the reading happened, so the server stores it once:
+a repeated UUID is acknowledged and ignored. Times are the device's clock, timezone-aware; the
+server keeps its own receive time beside it. See docs/wire.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+WIRE_VERSION = 1
+MAX_EVENTS_PER_BATCH = 500
+MAX_BODY_BYTES = 1_000_000
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EventKind(StrEnum):
+    SESSION_STARTED = "session_started"
+    SESSION_PROGRESS = "session_progress"
+    SESSION_ENDED = "session_ended"
+    HEARTBEAT = "heartbeat"
+    FAULT = "fault"
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    """The driver lost track (restart, power cut) and closed the session at its last known time."""
+
+
+class MachineState(StrEnum):
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
+    ALARM = "alarm"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"
+
+
+NonNegative = Annotated[float, Field(ge=0, le=10_000_000)]
+
+
+class Readings(Message):
+    """What the machine said, as far as the driver knows it at the time of the event."""
+
+    active_seconds: NonNegative | None = None
+    """Seconds the machine did work (laser on, printing) since the session started."""
+    job_name: Annotated[str, Field(max_length=255)] | None = None
+    material_mm: NonNegative | None = None
+    """Filament length used, in millimetres."""
+    material_g: NonNegative | None = None
+    """Material used, in grams, when the driver knows it directly."""
+    outcome: Outcome | None = None
+    state: MachineState | None = None
+    detail: Annotated[str, Field(max_length=500)] | None = None
+    """Free text: an alarm code, a firmware error, a fault's description."""
+
+
+class Event(Message):
+    id: UUID
+    """Made by the driver once, kept until the server acknowledges it."""
+    kind: EventKind
+    session_id: UUID | None = None
+    """The usage session the event belongs to (required for session_* kinds)."""
+    device_time: AwareDatetime
+    readings: Readings = Readings()
+    outbox_backlog: Annotated[int, Field(ge=0)] | None = None
+    """Events waiting in the driver's outbox (heartbeats)."""
+
+
+class EventBatch(Message):
+    wire_version: int = WIRE_VERSION
+    events: Annotated[list[Event], Field(min_length=1, max_length=MAX_EVENTS_PER_BATCH)]
+
+
+class BatchAck(Message):
+    accepted: list[UUID]
+    """Events stored by this request."""
+    duplicates: list[UUID]
+    """Events the server already had: acknowledged and ignored."""
+
+
+class MachineContext(Message):
+    """Who may use the machine now, as the device asks before tagging a session."""
+
+    equipment_tag: str
+    booking_id: int | None = None
+    booking_state: str | None = None
+    member_number: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class Refusal(Message):
+    """A 4xx answer: a fixed code for programs and a sentence for people."""
+
+    code: str
+    message: str
