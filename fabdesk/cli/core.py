@@ -149,6 +149,9 @@ def config_show(ctx: typer.Context) -> None:
 def db_revision(
     ctx: typer.Context,
     message: Annotated[str, typer.Argument(help="What the migration does, e.g. 'add bookings'.")],
+    rev_id: Annotated[
+        str | None, typer.Option(help="Revision id, e.g. 0002 (default: a random one).")
+    ] = None,
 ) -> None:
     """Write a new migration from the difference between the models and the database."""
     from alembic import command
@@ -157,4 +160,4 @@ def db_revision(
 
     engine = ctx.obj.engine()
     upgrade(engine)
-    command.revision(alembic_config(engine), message=message, autogenerate=True)
+    command.revision(alembic_config(engine), message=message, autogenerate=True, rev_id=rev_id)
