@@ -137,8 +137,8 @@ def alembic_config(engine: Engine) -> Any:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (default: the newest)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema up to `revision` (default: the newest of every branch)."""
     from alembic import command
 
     check_connection(engine)
