@@ -64,6 +64,12 @@ class ApiSettings(Section):
     """Bearer token for manager reports; empty disables them."""
     public_url: str = "http://127.0.0.1:8750"
     """The address people and drivers use to reach the server (used in labels and feeds)."""
+    device_requests_per_second: float = Field(default=20.0, gt=0)
+    """Requests a driver device may make per second, on average (above it: 429 Retry-After)."""
+    device_burst: int = Field(default=60, ge=1)
+    """Requests a driver device may make at once after a quiet spell (outbox catch-up)."""
+    workers: int = Field(default=1, ge=1)
+    """uvicorn worker processes of `fabdesk serve` (rate limits are per process)."""
 
 
 class SchedulerSettings(Section):

@@ -12,6 +12,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from fabdesk.models._types import id_of  # noqa: E402
+from fabdesk.models.devices import Device, IngestedEvent, MachineStatus  # noqa: E402
 from fabdesk.models.equipment import (  # noqa: E402
     Equipment,
     EquipmentCategory,
@@ -25,11 +26,14 @@ from fabdesk.models.usage import UsageSession  # noqa: E402
 
 __all__ = [
     "Certification",
+    "Device",
     "Equipment",
     "EquipmentCategory",
     "EquipmentShare",
     "EquipmentStatus",
+    "IngestedEvent",
     "Investor",
+    "MachineStatus",
     "Maker",
     "OpeningHours",
     "Sector",
