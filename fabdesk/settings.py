@@ -72,9 +72,78 @@ class ApiSettings(Section):
     """uvicorn worker processes of `fabdesk serve` (rate limits are per process)."""
 
 
+class BookingDefaults(Section):
+    """Booking rules of machines that have no policy row of their own or of their category."""
+
+    buffer_minutes: int = Field(default=0, ge=0)
+    """Time held after each booking (cooling, cleaning)."""
+    min_minutes: int = Field(default=15, ge=1)
+    """Shortest booking."""
+    max_minutes: int = Field(default=240, ge=1)
+    """Longest booking."""
+    max_days_ahead: int = Field(default=28, ge=0)
+    """How far ahead one may book, in days."""
+    check_in_before_minutes: int = Field(default=15, ge=0)
+    """Check-in opens this long before the start."""
+    check_in_after_minutes: int = Field(default=15, ge=0)
+    """Grace period after the start: without a check-in by then, the booking is a no-show."""
+    cancel_cutoff_minutes: int = Field(default=120, ge=0)
+    """Cancelling later than this before the start is a late cancellation."""
+    max_hours_per_week: int = Field(default=12, ge=0)
+    """Booked hours per maker, ISO week and category (0 = no limit)."""
+    max_future_bookings: int = Field(default=5, ge=0)
+    """Live bookings still to come per maker and category (0 = no limit)."""
+
+
+class SuspensionPolicy(Section):
+    """When repeated no-shows or late cancellations suspend a maker's bookings."""
+
+    strikes: int = Field(default=3, ge=1)
+    """No-shows plus late cancellations within the window that trigger a suspension."""
+    window_days: int = Field(default=30, ge=1)
+    """How far back strikes are counted."""
+    suspension_days: int = Field(default=14, ge=1)
+    """How long a suspension lasts."""
+
+
+class SmtpSettings(Section):
+    host: str = ""
+    """SMTP server; empty keeps messages in the outbox table only."""
+    port: int = Field(default=587, ge=1, le=65535)
+    """SMTP port."""
+    username: str = ""
+    """SMTP login, empty for none."""
+    password: SecretStr = SecretStr("")
+    """SMTP password."""
+    starttls: bool = True
+    """Upgrade the connection with STARTTLS."""
+    sender: str = "fabdesk@localhost"
+    """From address of the messages."""
+
+
 class SchedulerSettings(Section):
     enabled: bool = True
     """Run the background jobs inside `fabdesk serve`."""
+    timezone: str = "Europe/Brussels"
+    """Timezone bookings are shown in and daily jobs run in."""
+    booking: BookingDefaults = BookingDefaults()
+    """Default booking rules."""
+    suspension: SuspensionPolicy = SuspensionPolicy()
+    """Repeated no-shows and late cancellations."""
+    waitlist_offer_minutes: int = Field(default=30, ge=1)
+    """How long the first in line has to confirm a freed slot before it goes to the next."""
+    reminder_minutes: int = Field(default=120, ge=1)
+    """Makers get a reminder this long before their booking starts."""
+    certification_warning_days: int = Field(default=14, ge=1)
+    """Makers are warned this many days before a certification expires."""
+    leader_lock_key: int = 4_716_001
+    """PostgreSQL advisory lock key: the scheduler holding it is the leader."""
+    leader_poll_seconds: float = Field(default=5.0, gt=0)
+    """How often a follower tries to become the leader."""
+    misfire_grace_seconds: int = Field(default=3600, ge=1)
+    """A run missed by less than this (downtime) still runs, once (missed runs are coalesced)."""
+    smtp: SmtpSettings = SmtpSettings()
+    """Outgoing mail."""
 
 
 class KioskSettings(Section):

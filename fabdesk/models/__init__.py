@@ -12,6 +12,22 @@ SQLModel.metadata.naming_convention = {
 }
 
 from fabdesk.models._types import id_of  # noqa: E402
+
+# scheduling: bookings and what decides them
+from fabdesk.models.bookings import (  # noqa: E402
+    LIVE_STATES,
+    Booking,
+    BookingPolicy,
+    BookingState,
+    CalendarToken,
+    JobRun,
+    MaintenanceWindow,
+    MakerSuspension,
+    Notification,
+    SiteClosure,
+    WaitlistEntry,
+    WaitlistState,
+)
 from fabdesk.models.devices import Device, IngestedEvent, MachineStatus  # noqa: E402
 from fabdesk.models.equipment import (  # noqa: E402
     Equipment,
@@ -25,6 +41,11 @@ from fabdesk.models.sites import OpeningHours, Site  # noqa: E402
 from fabdesk.models.usage import UsageSession  # noqa: E402
 
 __all__ = [
+    "LIVE_STATES",
+    "Booking",
+    "BookingPolicy",
+    "BookingState",
+    "CalendarToken",
     "Certification",
     "Device",
     "Equipment",
@@ -33,12 +54,19 @@ __all__ = [
     "EquipmentStatus",
     "IngestedEvent",
     "Investor",
+    "JobRun",
     "MachineStatus",
+    "MaintenanceWindow",
     "Maker",
+    "MakerSuspension",
+    "Notification",
     "OpeningHours",
     "Sector",
     "Site",
+    "SiteClosure",
     "Tier",
     "UsageSession",
+    "WaitlistEntry",
+    "WaitlistState",
     "id_of",
 ]
