@@ -7,6 +7,7 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -162,6 +163,52 @@ class LoggingSettings(Section):
     """Write JSON lines (for services) instead of readable console lines."""
 
 
+class MaterialSettings(Section):
+    """A material sold by weight (filament, resin), charged from what the driver measured."""
+
+    name: str
+    """Shown on statements, e.g. `PLA filament`."""
+    price_cents_per_kg: int = Field(ge=0)
+    """What the maker pays per kilogram, VAT included."""
+    cost_cents_per_kg: int = Field(ge=0)
+    """What the lab paid per kilogram (material at cost is kept out of co-investor revenue)."""
+    density_g_per_cm3: Decimal = Field(default=Decimal("1.24"), gt=0)
+    """Density, to weigh filament from its length (PLA 1.24, PETG 1.27)."""
+    diameter_mm: Decimal = Field(default=Decimal("1.75"), gt=0)
+    """Filament diameter, to weigh filament from its length."""
+
+
+def _default_materials() -> dict[str, MaterialSettings]:
+    return {
+        "fdm": MaterialSettings(
+            name="PLA filament", price_cents_per_kg=4000, cost_cents_per_kg=2000
+        ),
+        "resin": MaterialSettings(
+            name="Standard resin",
+            price_cents_per_kg=9000,
+            cost_cents_per_kg=5000,
+            density_g_per_cm3=Decimal("1.10"),
+        ),
+    }
+
+
+class AccountingSettings(Section):
+    vat_rate: Decimal = Field(default=Decimal("0.21"), ge=0, lt=1)
+    """VAT rate included in every rate (Belgium: 0.21), shown on statements."""
+    tier_discounts: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "standard": Decimal(0),
+            "student": Decimal("0.5"),
+            "nonprofit": Decimal("0.3"),
+        }
+    )
+    """Reduction of the machine time price per maker tier, as a fraction (0.5 = half price)."""
+    usage_rights_discount: Decimal = Field(default=Decimal(1), ge=0, le=1)
+    """Reduction of machine time within a co-investor's usage rights (1 = free)."""
+    materials: dict[str, MaterialSettings] = Field(default_factory=_default_materials)
+    """Material charged per equipment category code (e.g. `fdm`), from grams or filament length."""
+
+
 class Settings(BaseSettings):
     """Every setting of fabdesk. Environment: FABDESK_<SECTION>__<FIELD>, e.g.
     FABDESK_DATABASE__URL."""
@@ -183,6 +230,8 @@ class Settings(BaseSettings):
     """The terminal at each lab."""
     logging: LoggingSettings = LoggingSettings()
     """Log output."""
+    accounting: AccountingSettings = AccountingSettings()
+    """Prices, VAT, tiers and materials used to charge usage."""
 
     @classmethod
     def settings_customise_sources(

@@ -36,6 +36,21 @@ from fabdesk.models.equipment import (  # noqa: E402
     EquipmentStatus,
     Investor,
 )
+from fabdesk.models.ledger import (  # noqa: E402
+    AccountKind,
+    Cheque,
+    ChequeProgramme,
+    EquipmentCost,
+    InvestorMember,
+    LedgerAccount,
+    LedgerPeriod,
+    LedgerPosting,
+    LedgerTransaction,
+    PeriodBalance,
+    PeriodUsage,
+    TransactionKind,
+    UsageCharge,
+)
 from fabdesk.models.makers import Certification, Maker, Sector, Tier  # noqa: E402
 from fabdesk.models.sites import OpeningHours, Site  # noqa: E402
 from fabdesk.models.usage import UsageSession  # noqa: E402
@@ -69,4 +84,21 @@ __all__ = [
     "WaitlistEntry",
     "WaitlistState",
     "id_of",
+]
+
+# accounting
+__all__ += [
+    "AccountKind",
+    "Cheque",
+    "ChequeProgramme",
+    "EquipmentCost",
+    "InvestorMember",
+    "LedgerAccount",
+    "LedgerPeriod",
+    "LedgerPosting",
+    "LedgerTransaction",
+    "PeriodBalance",
+    "PeriodUsage",
+    "TransactionKind",
+    "UsageCharge",
 ]
