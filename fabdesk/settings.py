@@ -209,6 +209,14 @@ class AccountingSettings(Section):
     """Material charged per equipment category code (e.g. `fdm`), from grams or filament length."""
 
 
+class PrivacySettings(Section):
+    notifications_days: int = Field(default=180, ge=1)
+    """Days a sent message (reminder, offer…) is kept in the outbox before it is deleted."""
+    inactive_maker_days: int = Field(default=0, ge=0)
+    """Erase the personal data of makers with no booking, usage or training for this many days
+    (and nothing owed); 0 keeps them until a manager erases them."""
+
+
 class Settings(BaseSettings):
     """Every setting of fabdesk. Environment: FABDESK_<SECTION>__<FIELD>, e.g.
     FABDESK_DATABASE__URL."""
@@ -232,6 +240,8 @@ class Settings(BaseSettings):
     """Log output."""
     accounting: AccountingSettings = AccountingSettings()
     """Prices, VAT, tiers and materials used to charge usage."""
+    privacy: PrivacySettings = PrivacySettings()
+    """How long personal data is kept."""
 
     @classmethod
     def settings_customise_sources(
