@@ -80,6 +80,14 @@ class KioskSettings(Section):
     """Seconds without a key before the kiosk forgets the maker and goes back to Welcome."""
 
 
+class InventorySettings(Section):
+    label_url: str = ""
+    """QR label content: empty puts the bare asset tag in the code; a URL such as
+    `https://fab.example.org/e/` puts that URL followed by the tag (scans accept both)."""
+    audit_interval_days: int = Field(default=365, ge=1)
+    """Days from an audit that found an item to that item's next audit."""
+
+
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Lowest level written."""
@@ -108,6 +116,8 @@ class Settings(BaseSettings):
     """The terminal at each lab."""
     logging: LoggingSettings = LoggingSettings()
     """Log output."""
+    inventory: InventorySettings = InventorySettings()
+    """The equipment cadastre: labels and audits."""
 
     @classmethod
     def settings_customise_sources(

@@ -12,26 +12,38 @@ SQLModel.metadata.naming_convention = {
 }
 
 from fabdesk.models._types import id_of  # noqa: E402
-from fabdesk.models.equipment import (  # noqa: E402
+
+# The equipment cadastre (inventory).
+from fabdesk.models.audits import Audit, AuditScan, ScanOutcome  # noqa: E402
+from fabdesk.models.equipment import (  # noqa: E402  # noqa: E402
     Equipment,
     EquipmentCategory,
+    EquipmentEvent,
+    EquipmentEventKind,
     EquipmentShare,
     EquipmentStatus,
     Investor,
+    MaintenanceRecord,
 )
 from fabdesk.models.makers import Certification, Maker, Sector, Tier  # noqa: E402
 from fabdesk.models.sites import OpeningHours, Site  # noqa: E402
 from fabdesk.models.usage import UsageSession  # noqa: E402
 
 __all__ = [
+    "Audit",
+    "AuditScan",
     "Certification",
     "Equipment",
     "EquipmentCategory",
+    "EquipmentEvent",
+    "EquipmentEventKind",
     "EquipmentShare",
     "EquipmentStatus",
     "Investor",
+    "MaintenanceRecord",
     "Maker",
     "OpeningHours",
+    "ScanOutcome",
     "Sector",
     "Site",
     "Tier",
