@@ -32,6 +32,7 @@ from fabdesk.models import (
     Investor,
     Site,
 )
+from fabdesk.models._types import UTCDateTime
 from inventory.investors import ShareSpec, share_violations
 from inventory.register import FIELD_PARSERS, get_item, history, parse_day
 
@@ -149,13 +150,21 @@ def shares_text(shares: Iterable[tuple[str, int, int]]) -> str:
     )
 
 
-def register_records(session: Session, *, site_code: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every item as a dict of typed values keyed by COLUMNS (shares as a list), by asset tag."""
+def _register_rows(
+    session: Session, site_code: str | None
+) -> Iterator[tuple[Sequence[Any], list[tuple[str, int, int]]]]:
+    """Each item's values in COLUMNS order (without shares), with its shares, by asset tag."""
     table = Equipment.__table__  # type: ignore[attr-defined]
+    picked = [
+        col(Site.code)
+        if name == "site"
+        else col(EquipmentCategory.code)
+        if name == "category"
+        else table.c[name]
+        for name in COLUMNS[:-1]
+    ]
     query = (
-        sa.select(
-            table, col(Site.code).label("site"), col(EquipmentCategory.code).label("category")
-        )
+        sa.select(*picked, table.c.id)
         .join(Site, col(Site.id) == table.c.site_id)
         .join(EquipmentCategory, col(EquipmentCategory.id) == table.c.category_id)
         .order_by(table.c.asset_tag)
@@ -163,9 +172,15 @@ def register_records(session: Session, *, site_code: str | None = None) -> Itera
     if site_code is not None:
         query = query.where(col(Site.code) == site_code)
     shares = _shares_by_item(session)
-    for row in session.execute(query).mappings():
-        record = {name: row[name] for name in COLUMNS if name != "shares"}
-        record["shares"] = shares.get(row["id"], [])
+    for row in session.execute(query):
+        yield row[:-1], shares.get(row[-1], [])
+
+
+def register_records(session: Session, *, site_code: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every item as a dict of typed values keyed by COLUMNS (shares as a list), by asset tag."""
+    for values, shares in _register_rows(session, site_code):
+        record = dict(zip(COLUMNS, values, strict=False))
+        record["shares"] = shares
         yield record
 
 
@@ -174,9 +189,14 @@ def export_csv(session: Session, *, site_code: str | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for record in register_records(session, site_code=site_code):
-        record["shares"] = shares_text(record["shares"])
-        writer.writerow([_text(record[name]) for name in COLUMNS])
+    # str() of a date is its ISO form and of a status its value: only None and booleans differ.
+    for values, shares in _register_rows(session, site_code):
+        row = [
+            "" if v is None else "yes" if v is True else "no" if v is False else str(v)
+            for v in values
+        ]
+        row.append(shares_text(shares))
+        writer.writerow(row)
     return buffer.getvalue()
 
 
@@ -397,22 +417,31 @@ def _write(
     ]
     if shares:
         session.execute(sa.insert(EquipmentShare.__table__), shares)  # type: ignore[attr-defined]
-    session.execute(
-        sa.insert(EquipmentEvent.__table__),  # type: ignore[attr-defined]
-        [
-            {
-                "equipment_id": ids[record["asset_tag"]],
-                "at": now,
-                "actor": actor,
-                "kind": EquipmentEventKind.CREATED,
-                "field": "",
-                "old_value": "",
-                "new_value": record["asset_tag"],
-                "reason": reason,
-            }
-            for record in records
-        ],
-    )
+    # One "created" event per item, written by the database itself (INSERT … SELECT).
+    events = EquipmentEvent.__table__  # type: ignore[attr-defined]
+    new_ids = [ids[record["asset_tag"]] for record in records]
+    for start in range(0, len(new_ids), 5000):
+        chosen = sa.select(
+            table.c.id,
+            sa.literal(now, UTCDateTime()),
+            sa.literal(actor, sa.String()),
+            sa.literal(EquipmentEventKind.CREATED.value, sa.String()),
+            sa.literal("", sa.String()),
+            sa.literal("", sa.Text()),
+            table.c.asset_tag,
+            sa.literal(reason, sa.Text()),
+        ).where(table.c.id.in_(new_ids[start : start + 5000]))
+        columns = [
+            "equipment_id",
+            "at",
+            "actor",
+            "kind",
+            "field",
+            "old_value",
+            "new_value",
+            "reason",
+        ]
+        session.execute(sa.insert(events).from_select(columns, chosen))
     session.flush()
     return len(records)
 

@@ -170,7 +170,10 @@ def _whole(minimum: int, *, optional: bool) -> Callable[[str], int | None]:
             if optional:
                 return None
             raise ValueError("must not be empty")
-        if not re.fullmatch(r"-?\d+", value):
+        if (
+            not (value.isdigit() or (value[0] == "-" and value[1:].isdigit()))
+            or not value.isascii()
+        ):
             raise ValueError(f"{value!r} is not a whole number")
         number = int(value)
         if number < minimum:

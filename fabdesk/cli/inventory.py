@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from fabdesk.cli._app import app, out
 from fabdesk.db import session_scope
@@ -78,7 +78,8 @@ def equipment_list(
 
     with session_scope(ctx.obj.engine()) as session:
         rows = list_items(session, site_code=site, status=status, category_code=category)
-        table = Table("asset tag", "name", "site", "location", "category", "status", "bookable")
+        table = Table("name", "site", "location", "category", "status", "bookable")
+        table.columns.insert(0, Column("asset tag", no_wrap=True))
         for row in rows:
             table.add_row(
                 row.item.asset_tag,
