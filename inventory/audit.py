@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -31,6 +32,8 @@ from fabdesk.models import (
     id_of,
 )
 from inventory.register import get_site, record_event
+
+log = logging.getLogger(__name__)
 
 SEEN = (ScanOutcome.FOUND, ScanOutcome.MISPLACED)
 
@@ -61,6 +64,7 @@ def open_audit(session: Session, site_code: str, *, actor: str, now: datetime) -
     audit = Audit(site_id=id_of(site), opened_at=now, opened_by=actor)
     session.add(audit)
     session.flush()
+    log.info("audit_opened audit_id=%s site=%s", audit.id, site.code)
     return audit
 
 
@@ -251,7 +255,13 @@ def close_audit(
     audit.closed_at = now
     audit.closed_by = actor
     session.flush()
-    return audit_report(session, audit_id)
+    report = audit_report(session, audit_id)
+    log.info(
+        "audit_closed audit_id=%s %s",
+        audit.id,
+        " ".join(f"{o.value}={n}" for o, n in report.counts().items()),
+    )
+    return report
 
 
 def audit_report(session: Session, audit_id: int) -> AuditReport:
@@ -284,6 +294,25 @@ def audit_report(session: Session, audit_id: int) -> AuditReport:
     ]
     lines.sort(key=lambda line: order[line.outcome])
     return AuditReport(audit=audit, site=site, lines=lines)
+
+
+def audit_due(
+    session: Session, today: date, *, site_code: str | None = None
+) -> list[tuple[Equipment, str]]:
+    """Items (with their site code) never audited or whose next audit is due by `today`,
+    retired ones left out; by site then asset tag."""
+    query = (
+        select(Equipment, Site.code)
+        .join(Site, col(Site.id) == col(Equipment.site_id))
+        .where(Equipment.status != EquipmentStatus.RETIRED)
+        .where(
+            col(Equipment.next_audit_due_on).is_(None) | (col(Equipment.next_audit_due_on) <= today)
+        )
+        .order_by(col(Site.code), col(Equipment.asset_tag))
+    )
+    if site_code is not None:
+        query = query.where(Site.id == id_of(get_site(session, site_code)))
+    return [(item, code) for item, code in session.exec(query)]
 
 
 REPORT_COLUMNS = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,6 +36,8 @@ from fabdesk.models import (
 from fabdesk.models._types import UTCDateTime
 from inventory.investors import ShareSpec, share_violations
 from inventory.register import FIELD_PARSERS, get_item, history, parse_day
+
+log = logging.getLogger(__name__)
 
 FORMAT = "fabdesk-register"
 VERSION = 1
@@ -98,6 +101,7 @@ class RowProblem:
 
 def _reject(source: str, problems: Sequence[RowProblem]) -> ImportRejected:
     first = problems[0]
+    log.info("import_rejected source=%s problems=%d", source, len(problems))
     return ImportRejected(
         "{source}: {count} problem(s), nothing was imported. First: line {line}, {field}: "
         "{message}",
@@ -443,6 +447,7 @@ def _write(
         ]
         session.execute(sa.insert(events).from_select(columns, chosen))
     session.flush()
+    log.info("import_written items=%d shares=%d", len(records), len(shares))
     return len(records)
 
 

@@ -6,6 +6,7 @@ before and after). The clock (`now`) and the person (`actor`) are parameters; no
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from fabdesk.models import (
     Site,
     id_of,
 )
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
 # Sites and lookups (shared by the CLI, the kiosk and the API)
@@ -401,6 +404,7 @@ def add_item(session: Session, new: NewItem, *, actor: str, now: datetime) -> Eq
         session, item, EquipmentEventKind.CREATED, actor=actor, now=now, new=tag, reason="added"
     )
     session.flush()
+    log.info("equipment_added asset_tag=%s site=%s", tag, site.code)
     return item
 
 
@@ -610,6 +614,12 @@ def change_status(
                 reason=reason,
             )
             setattr(item, name, value)
+    log.info(
+        "equipment_status_changed asset_tag=%s old=%s new=%s",
+        item.asset_tag,
+        item.status.value,
+        status.value,
+    )
     item.status = status
     session.flush()
     return item

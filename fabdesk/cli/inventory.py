@@ -747,6 +747,28 @@ def audit_report(
         out.print(f"Wrote {pdf_file}.")
 
 
+@audit_app.command("due")
+def audit_due_list(
+    ctx: typer.Context,
+    site: Annotated[str | None, typer.Option(help="Only this site (code).")] = None,
+) -> None:
+    """List items never audited or whose next audit is due."""
+    from inventory.audit import audit_due
+
+    with session_scope(ctx.obj.engine()) as session:
+        rows = audit_due(session, date.today(), site_code=site)
+    table = Table("asset tag", "name", "site", "last seen", "next audit due")
+    for item, code in rows:
+        table.add_row(
+            item.asset_tag,
+            item.name,
+            code,
+            _day(item.last_seen_on) or "never",
+            _day(item.next_audit_due_on) or "now",
+        )
+    out.print(table)
+
+
 @audit_app.command("list")
 def audit_list(
     ctx: typer.Context,

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from fabdesk.errors import Conflict, NotFound
 from fabdesk.models import EquipmentStatus, ScanOutcome
 from inventory.audit import (
+    audit_due,
     audit_report,
     close_audit,
     open_audit,
@@ -93,6 +94,12 @@ def test_an_audit_sorts_every_scan_and_finds_what_is_missing(world: Session) -> 
     with pytest.raises(NotFound):
         open_audit_of(world, "lab1")
     assert audit_report(world, audit.id or 0).counts() == report.counts()
+    # What was seen is next due in 180 days; what was not is due now.
+    due_now = {item.asset_tag for item, _ in audit_due(world, TODAY)}
+    assert due_now == {spare.asset_tag, lent.asset_tag}
+    later = {item.asset_tag for item, _ in audit_due(world, TODAY + timedelta(days=180))}
+    assert later == due_now | {LASER, PRINTER, DRILLS, OTHER_SITE}
+    assert [i.asset_tag for i, _ in audit_due(world, TODAY, site_code="lab2")] == []
 
 
 def test_one_open_audit_per_site(world: Session) -> None:

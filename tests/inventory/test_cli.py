@@ -139,6 +139,9 @@ def test_audit_commands(fabdesk: Fabdesk, tmp_path: Path) -> None:
     assert "missing" in report
     assert (tmp_path / "a.csv").read_text().count("missing") == 10
     assert "open" not in fabdesk("audit", "list").split("┃")[-1]
+    due = fabdesk("audit", "due", "--site", "cityfab2")
+    assert make_asset_tag("CF2", 2) in due
+    assert make_asset_tag("CF2", 1) not in due
 
 
 def test_a_real_process_reports_a_rejected_import_in_one_exit_code(tmp_path: Path) -> None:
