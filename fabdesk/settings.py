@@ -156,6 +156,14 @@ class KioskSettings(Section):
     """Seconds without a key before the kiosk forgets the maker and goes back to Welcome."""
 
 
+class InventorySettings(Section):
+    label_url: str = ""
+    """QR label content: empty puts the bare asset tag in the code; a URL such as
+    `https://fab.example.org/e/` puts that URL followed by the tag (scans accept both)."""
+    audit_interval_days: int = Field(default=365, ge=1)
+    """Days from an audit that found an item to that item's next audit."""
+
+
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Lowest level written."""
@@ -242,6 +250,8 @@ class Settings(BaseSettings):
     """Prices, VAT, tiers and materials used to charge usage."""
     privacy: PrivacySettings = PrivacySettings()
     """How long personal data is kept."""
+    inventory: InventorySettings = InventorySettings()
+    """The equipment cadastre: labels and audits."""
 
     @classmethod
     def settings_customise_sources(

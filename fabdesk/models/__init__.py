@@ -12,8 +12,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from fabdesk.models._types import id_of  # noqa: E402
-
-# scheduling: bookings and what decides them
+from fabdesk.models.audits import Audit, AuditScan, ScanOutcome  # noqa: E402
 from fabdesk.models.bookings import (  # noqa: E402
     LIVE_STATES,
     Booking,
@@ -32,9 +31,12 @@ from fabdesk.models.devices import Device, IngestedEvent, MachineStatus  # noqa:
 from fabdesk.models.equipment import (  # noqa: E402
     Equipment,
     EquipmentCategory,
+    EquipmentEvent,
+    EquipmentEventKind,
     EquipmentShare,
     EquipmentStatus,
     Investor,
+    MaintenanceRecord,
 )
 from fabdesk.models.ledger import (  # noqa: E402
     AccountKind,
@@ -57,48 +59,50 @@ from fabdesk.models.usage import UsageSession  # noqa: E402
 
 __all__ = [
     "LIVE_STATES",
+    "AccountKind",
+    "Audit",
+    "AuditScan",
     "Booking",
     "BookingPolicy",
     "BookingState",
     "CalendarToken",
     "Certification",
+    "Cheque",
+    "ChequeProgramme",
     "Device",
     "Equipment",
     "EquipmentCategory",
+    "EquipmentCost",
+    "EquipmentEvent",
+    "EquipmentEventKind",
     "EquipmentShare",
     "EquipmentStatus",
     "IngestedEvent",
     "Investor",
+    "InvestorMember",
     "JobRun",
+    "LedgerAccount",
+    "LedgerPeriod",
+    "LedgerPosting",
+    "LedgerTransaction",
     "MachineStatus",
+    "MaintenanceRecord",
     "MaintenanceWindow",
     "Maker",
     "MakerSuspension",
     "Notification",
     "OpeningHours",
+    "PeriodBalance",
+    "PeriodUsage",
+    "ScanOutcome",
     "Sector",
     "Site",
     "SiteClosure",
     "Tier",
+    "TransactionKind",
+    "UsageCharge",
     "UsageSession",
     "WaitlistEntry",
     "WaitlistState",
     "id_of",
-]
-
-# accounting
-__all__ += [
-    "AccountKind",
-    "Cheque",
-    "ChequeProgramme",
-    "EquipmentCost",
-    "InvestorMember",
-    "LedgerAccount",
-    "LedgerPeriod",
-    "LedgerPosting",
-    "LedgerTransaction",
-    "PeriodBalance",
-    "PeriodUsage",
-    "TransactionKind",
-    "UsageCharge",
 ]
