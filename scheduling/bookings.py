@@ -51,6 +51,7 @@ __all__ = [
     "complete_finished",
     "current_booking",
     "extend",
+    "find_machine",
     "get_booking",
     "load_machine",
     "policy_for",
@@ -76,6 +77,18 @@ class Machine:
     @property
     def id(self) -> int:
         return id_of(self.equipment)
+
+
+def find_machine(session: Session, asset_tag: str) -> int:
+    """The id of the machine with this asset tag (as printed on its label)."""
+    found = session.exec(
+        select(Equipment.id).where(Equipment.asset_tag == asset_tag.strip().upper())
+    ).first()
+    if found is None:
+        raise NotFound(
+            "No machine with asset tag {tag}.", tag=asset_tag, error_code="machine_not_found"
+        )
+    return found
 
 
 def load_machine(session: Session, equipment_id: int) -> Machine:
