@@ -17,7 +17,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from fabdesk.accounting.charges import post_usage_charge
-from fabdesk.accounting.ledger import month_bounds, parse_month, period_fingerprint
+from fabdesk.accounting.ledger import (
+    last_closed_month,
+    month_bounds,
+    parse_month,
+    period_fingerprint,
+)
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.errors import LedgerImbalance, RuleViolation, Violation
 from fabdesk.models import (
@@ -54,6 +59,7 @@ def close_period(
                 )
             ]
         )
+    _refuse_gaps(session, month)
     _charge_month_backlog(session, start, end, now=now, rules=rules or PriceRules.default())
     session.flush()
     transactions, postings, debits = period_fingerprint(session, month)
@@ -81,6 +87,35 @@ def close_period(
         )
     log.info("period_closed", extra={"month": month, "transactions": transactions})
     return period
+
+
+def _refuse_gaps(session: Session, month: str) -> None:
+    """Months close in order: an earlier month with postings must be closed first."""
+    last_closed = last_closed_month(session)
+    if last_closed is not None and last_closed > month:
+        raise RuleViolation(
+            [
+                Violation(
+                    "period_order",
+                    "{month} comes before {closed}, which is closed: months are closed in order.",
+                    {"month": month, "closed": last_closed},
+                )
+            ]
+        )
+    earlier = select(sa.func.min(LedgerPosting.month)).where(col(LedgerPosting.month) < month)
+    if last_closed is not None:
+        earlier = earlier.where(col(LedgerPosting.month) > last_closed)
+    first_open = session.exec(earlier).one()
+    if first_open is not None:
+        raise RuleViolation(
+            [
+                Violation(
+                    "period_order",
+                    "Close {first} first: months are closed in order.",
+                    {"first": first_open},
+                )
+            ]
+        )
 
 
 def _charge_month_backlog(

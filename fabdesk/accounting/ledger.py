@@ -43,6 +43,7 @@ __all__ = [
     "booking_month",
     "check_ledger",
     "is_closed",
+    "last_closed_month",
     "local_day",
     "month_bounds",
     "month_of",
@@ -100,13 +101,21 @@ def is_closed(session: Session, month: str) -> bool:
     return session.get(LedgerPeriod, month) is not None
 
 
+def last_closed_month(session: Session) -> str | None:
+    """The latest closed month (months close in order, so every one before it is closed too)."""
+    found = session.exec(select(sa.func.max(LedgerPeriod.month))).one()
+    return str(found) if found is not None else None
+
+
 def booking_month(session: Session, day: date, now: datetime) -> str:
-    """The month to book something that happened on `day`: its own if open, else `now`'s."""
+    """The month to book something that happened on `day`: its own while it is open, else the
+    month of `now` (the open one), so a closed period never receives anything."""
     own = month_of(day)
-    if not is_closed(session, own):
+    last_closed = last_closed_month(session)
+    if last_closed is None or own > last_closed:
         return own
     current = month_of(local_day(now))
-    if is_closed(session, current):
+    if current <= last_closed:
         raise Conflict(
             "The month {month} is closed: nothing can be booked in it.",
             month=current,
@@ -356,7 +365,8 @@ def _period_intact(session: Session, period: LedgerPeriod) -> bool:
             .group_by(col(LedgerPosting.account_id))
         ).all()
     }
-    return stored == current
+    # Accounts carried from earlier months have a zero movement row; compare what moved.
+    return {a: m for a, m in stored.items() if m} == {a: m for a, m in current.items() if m}
 
 
 def start_of_day(day: date) -> datetime:

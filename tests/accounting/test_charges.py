@@ -342,3 +342,15 @@ def test_a_session_without_a_maker_is_charged_to_the_unknown_account(
     unknown = find_account(session, AccountKind.MAKER)
     assert unknown is not None
     assert balance(session, unknown) == 50
+
+
+def test_months_close_in_order(session: Session, lab: Lab) -> None:
+    maker = add_maker(session, "M1")
+    add_usage(session, lab.laser, maker, ended_at=at("2026-10-10 10:00"), active_seconds=600)
+    post_pending_charges(session, now=at("2026-10-10 11:00"))
+    with pytest.raises(RuleViolation, match="Close 2026-10 first"):
+        close_period(session, "2026-11", now=at("2026-12-01 06:00"))
+    close_period(session, "2026-10", now=at("2026-12-01 06:00"))
+    close_period(session, "2026-11", now=at("2026-12-01 06:00"))
+    with pytest.raises(RuleViolation, match="closed in order"):
+        close_period(session, "2026-09", now=at("2026-12-01 06:00"))
