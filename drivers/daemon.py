@@ -84,6 +84,8 @@ class Driver:
         if self.bridge is not None:
             self.bridge.stop()
         self.uplink.client.close()
+        if isinstance(self.loop.machine, octoprint.OctoPrintMachine):
+            self.loop.machine.client.close()
         self.outbox.close()
 
 

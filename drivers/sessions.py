@@ -174,8 +174,8 @@ class SessionTracker:
         if previous is not None and previous.active and obs.time > previous.time:
             gap = (obs.time - previous.time).total_seconds()
             session.active_seconds += min(gap, self.max_gap)
-        if obs.active_seconds is not None:
-            session.active_seconds = max(session.active_seconds, obs.active_seconds)
+        if obs.active_seconds is not None:  # the machine's own count wins over the driver's
+            session.active_seconds = obs.active_seconds
         session.job_name = obs.job_name or session.job_name
         session.job_key = obs.job_key or session.job_key
         session.progress = obs.progress if obs.progress is not None else session.progress

@@ -12,6 +12,7 @@ from hardware.simulators.grbl_laser import GrblLaser
 from hardware.simulators.marlin_printer import MarlinPrinter
 from hardware.simulators.usage_meter import UsageMeter
 from tests.drivers.ingest_peer import IngestPeer
+from tests.drivers.octoprint_peer import OctoPrint
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0, step: float = 0.02) -> None:
@@ -47,3 +48,13 @@ def printer(tmp_path: Path) -> Iterator[MarlinPrinter]:
 def meter(tmp_path: Path) -> Iterator[UsageMeter]:
     with UsageMeter(tmp_path / "ttyMETER") as sim:
         yield sim
+
+
+@pytest.fixture
+def octoprint(tmp_path: Path) -> Iterator[OctoPrint]:
+    """The real OctoPrint, started, its virtual printer connected."""
+    server = OctoPrint(tmp_path / "octoprint")
+    server.start()
+    server.connect_printer()
+    yield server
+    server.close()
