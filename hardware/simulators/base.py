@@ -181,6 +181,7 @@ class Simulator:
                         if isinstance(source, socket.socket):
                             data = source.recv(4096)
                             if not data:
+                                source.close()
                                 self._client = None
                         else:
                             data = os.read(source, 4096)

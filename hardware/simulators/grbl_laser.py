@@ -104,6 +104,9 @@ class GrblLaser(Simulator):
         self.send(BANNER)
 
     def on_plugged(self) -> None:
+        """A USB-powered board boots again: job and position are lost, no alarm ($22=0)."""
+        self.state = "Idle"
+        self.position = [0.0, 0.0, 0.0]
         self.reset(alarm=False)
 
     # -- real-time commands and lines ---------------------------------------------------------
@@ -183,7 +186,7 @@ class GrblLaser(Simulator):
         parts = [state, f"MPos:{x:.3f},{y:.3f},{z:.3f}", f"FS:{feed:.0f},{power:.0f}"]
         if self.reports % 10 == 1:
             parts.append("WCO:0.000,0.000,0.000")
-        elif self.reports % 10 == 2:
+        elif self.reports % 10 == 2 or (self.feed_override, self.spindle_override) != (100, 100):
             parts.append(f"Ov:{self.feed_override},100,{self.spindle_override}")
         if power > 0 or (self.laser != "M5" and self.settings[32] != "1"):
             parts.append("A:" + ("C" if self.laser == "M4" else "S"))
