@@ -19,7 +19,13 @@ from fabdesk.models.equipment import (  # noqa: E402
     EquipmentStatus,
     Investor,
 )
-from fabdesk.models.makers import Certification, Maker, Sector, Tier  # noqa: E402
+from fabdesk.models.makers import (  # noqa: E402
+    Certification,
+    Maker,
+    ManagerCredential,
+    Sector,
+    Tier,
+)
 from fabdesk.models.sites import OpeningHours, Site  # noqa: E402
 from fabdesk.models.usage import UsageSession  # noqa: E402
 
@@ -31,6 +37,7 @@ __all__ = [
     "EquipmentStatus",
     "Investor",
     "Maker",
+    "ManagerCredential",
     "OpeningHours",
     "Sector",
     "Site",
