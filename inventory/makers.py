@@ -105,3 +105,20 @@ def certify(
     session.add(certification)
     session.flush()
     return certification
+
+
+def set_language(session: Session, maker_id: int, language: str) -> Maker:
+    """Remember the language a maker chose at a kiosk (fr, nl or en)."""
+    if language not in LANGUAGES:
+        raise InvalidValue(
+            "Language {value!r} is not one of fr, nl, en.",
+            value=language,
+            error_code="language",
+        )
+    maker = session.get(Maker, maker_id)
+    if maker is None:
+        raise NotFound("There is no maker {number}.", number=maker_id, error_code="maker_not_found")
+    maker.language = language
+    session.add(maker)
+    session.flush()
+    return maker

@@ -1,31 +1,167 @@
-"""The kiosk application: settings and engine in, screens on top, nothing of the database inside."""
+"""The kiosk application: settings and engine in, screens on top, nothing of the database inside.
+
+Who is at the terminal (a maker, or a manager) and in which language lives here; every screen
+calls services in thread workers, and the one handler of failed workers (`worker_changed`) turns a
+`FabdeskError` into a translated sentence on the screen, and anything else into a logged "something
+went wrong" screen. No traceback is ever shown to a person.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from contextvars import ContextVar
+from datetime import UTC, datetime
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
 
 from fabdesk.db import Engine
+from fabdesk.errors import FabdeskError
 from fabdesk.settings import Settings
-from kiosk.screens.overview import OverviewScreen
+from kiosk.i18n import LANGUAGES, translator
+from kiosk.messages import Person
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.oops import OopsScreen
+from kiosk.screens.welcome import WelcomeScreen
+
+log = logging.getLogger(__name__)
 
 current_settings: ContextVar[Settings] = ContextVar("current_settings")
+"""The settings of the running kiosk, for code on the app's event loop."""
+
+IDLE_CHECK_SECONDS = 0.5
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class KioskApp(App[None]):
-    """fabdesk at a lab's terminal."""
+    """fabdesk at a lab's terminal.
+
+    `clock` gives the wall-clock time (aware) and `monotonic` the idle timer's seconds: both are
+    parameters so tests and the demo can drive them.
+    """
 
     TITLE = "fabdesk"
     CSS_PATH = "kiosk.tcss"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=True)]
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("ctrl+q", "quit", show=False, priority=True),
+        Binding("ctrl+c", "nothing", show=False, priority=True),
+    ]
 
-    def __init__(self, *, settings: Settings, engine: Engine) -> None:
+    language: reactive[str] = reactive("fr", init=False)
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: Engine,
+        site: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.engine = engine
+        self.site = site or settings.kiosk.site
+        self.clock = clock
+        self.monotonic = monotonic
+        self.maker: Person | None = None
+        self.manager: Person | None = None
+        self.incidents: list[BaseException] = []
+        """Unexpected errors met since start (logged, shown as "something went wrong")."""
+        self.last_activity = monotonic()
+        self.set_reactive(KioskApp.language, settings.kiosk.language)
         current_settings.set(settings)
 
+    # -- language ---------------------------------------------------------------------------
+
+    def _(self, msgid: str) -> str:
+        """`msgid` in the current language."""
+        return translator(self.language).gettext(msgid)
+
+    def watch_language(self) -> None:
+        screen = self.screen
+        if isinstance(screen, KioskScreen) and screen.is_mounted:
+            screen.follow_language()
+
+    def choose_language(self, language: str) -> None:
+        if language in LANGUAGES:
+            self.language = language
+
+    # -- who is here ---------------------------------------------------------------------------
+
     def on_mount(self) -> None:
-        self.push_screen(OverviewScreen(self.engine))
+        current_settings.set(self.settings)
+        self.push_screen(WelcomeScreen())
+        self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_timeout)
+
+    def forget(self) -> None:
+        """Forget the maker or manager and go back to Welcome in the kiosk's own language."""
+        self.maker = None
+        self.manager = None
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.language = self.settings.kiosk.language
+        screen = self.screen_stack[-1]
+        if isinstance(screen, WelcomeScreen):
+            screen.reset()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.Paste):
+            self.last_activity = self.monotonic()
+        await super().on_event(event)
+
+    def check_idle_timeout(self) -> None:
+        """Idle for `kiosk.idle_seconds`: back to Welcome, maker forgotten (privacy)."""
+        at_rest = len(self.screen_stack) <= 2 and self.maker is None and self.manager is None
+        if at_rest:
+            return
+        if self.monotonic() - self.last_activity >= self.settings.kiosk.idle_seconds:
+            log.info("kiosk_idle_reset site=%s", self.site)
+            self.forget()
+
+    def action_nothing(self) -> None:
+        """Ctrl+C does nothing at a kiosk (a manager quits with Ctrl+Q)."""
+
+    # -- failures ------------------------------------------------------------------------------
+
+    def worker_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker lands (screens forward their workers' state here)."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        screen = event.worker.node
+        if isinstance(error, FabdeskError):
+            log.info("kiosk_refused code=%s worker=%s", error.code, event.worker.name)
+            text = error.render(self._)
+            target = screen if isinstance(screen, KioskScreen) else self.screen
+            if isinstance(target, KioskScreen):
+                target.show_message(text, error=True)
+            return
+        self.incident(error if error is not None else RuntimeError("worker failed"))
+
+    def incident(self, error: BaseException) -> None:
+        """Log an unexpected error with its traceback and show the apology screen."""
+        self.incidents.append(error)
+        log.error("kiosk_incident", exc_info=error)
+        if not isinstance(self.screen, OopsScreen):
+            self.push_screen(OopsScreen())
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's default is to exit with a traceback; at a kiosk we log, apologise, carry on.
+        # A failure while apologising (or a second one in a row) falls back to the default.
+        if isinstance(self.screen, OopsScreen) or len(self.incidents) > 50:
+            super()._handle_exception(error)
+            return
+        try:
+            self.incident(error)
+        except Exception:  # the apology itself failed: let Textual end the app
+            super()._handle_exception(error)

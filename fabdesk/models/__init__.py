@@ -53,7 +53,13 @@ from fabdesk.models.ledger import (  # noqa: E402
     TransactionKind,
     UsageCharge,
 )
-from fabdesk.models.makers import Certification, Maker, Sector, Tier  # noqa: E402
+from fabdesk.models.makers import (  # noqa: E402
+    Certification,
+    Maker,
+    ManagerCredential,
+    Sector,
+    Tier,
+)
 from fabdesk.models.sites import OpeningHours, Site  # noqa: E402
 from fabdesk.models.usage import UsageSession  # noqa: E402
 
@@ -91,6 +97,7 @@ __all__ = [
     "Maker",
     "MakerSuspension",
     "Notification",
+    "ManagerCredential",
     "OpeningHours",
     "PeriodBalance",
     "PeriodUsage",

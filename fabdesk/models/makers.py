@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from fabdesk.models._types import str_enum
+from fabdesk.models._types import str_enum, utc_column
 
 
 class Sector(StrEnum):
@@ -62,3 +62,18 @@ class Certification(SQLModel, table=True):
 
     def valid_on(self, day: date) -> bool:
         return self.granted_on <= day and (self.expires_on is None or day <= self.expires_on)
+
+
+class ManagerCredential(SQLModel, table=True):
+    """A maker who manages labs: the PIN asked after their badge at a kiosk, kept hashed (scrypt).
+
+    `pin_hash` reads `scrypt$<n>$<r>$<p>$<salt hex>$<hash hex>`; wrong PINs in a row are counted
+    and lock the PIN for a while (see inventory.managers).
+    """
+
+    __tablename__ = "manager_credentials"
+
+    maker_id: int = Field(foreign_key="makers.id", primary_key=True, ondelete="CASCADE")
+    pin_hash: str = Field(max_length=255)
+    failed_attempts: int = Field(default=0, ge=0)
+    locked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

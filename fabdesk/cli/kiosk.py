@@ -1,0 +1,93 @@
+"""The kiosk command and the managers who may use its manager screens."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from fabdesk.cli._app import app, out
+from fabdesk.db import check_connection, make_engine, session_scope
+from fabdesk.settings import data_dir
+
+managers_app = typer.Typer(
+    help="Managers: makers who may open the kiosk's manager screens with their badge and a PIN.",
+    no_args_is_help=True,
+)
+app.add_typer(managers_app, name="managers")
+
+
+def _log_to_file() -> None:
+    """The kiosk owns the terminal: its log goes to a file in the data folder."""
+    folder = data_dir() / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(folder / "kiosk.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+@app.command()
+def kiosk(
+    ctx: typer.Context,
+    site: Annotated[
+        str | None,
+        typer.Option(help="Code of the site this terminal stands in (default: kiosk.site)."),
+    ] = None,
+) -> None:
+    """Open the kiosk full-screen: makers scan a badge to see the board, book and check in;
+    managers press F5, scan their badge and type their PIN.
+
+    The database must exist (`fabdesk init`). Quit with Ctrl+Q. The log goes to
+    `<data folder>/logs/kiosk.log`.
+    """
+    from inventory.register import get_site
+    from kiosk.app import KioskApp
+
+    settings = ctx.obj.settings()
+    engine = make_engine(settings.database)
+    check_connection(engine)
+    code = site or settings.kiosk.site
+    with session_scope(engine) as session:
+        get_site(session, code)
+    _log_to_file()
+    KioskApp(settings=settings, engine=engine, site=code).run()
+
+
+@managers_app.command("set-pin")
+def managers_set_pin(
+    ctx: typer.Context,
+    member_number: Annotated[str, typer.Argument(help="Member number of the maker.")],
+    pin: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="4 to 8 digits (asked without echo when not given).",
+        ),
+    ],
+) -> None:
+    """Make a maker a manager with this PIN, or change (and unlock) their PIN."""
+    from inventory.makers import get_maker
+    from inventory.managers import set_pin
+
+    with session_scope(ctx.obj.engine()) as session:
+        set_pin(session, get_maker(session, member_number), pin)
+    out.print(f"{member_number} is a manager; their PIN is set.")
+
+
+@managers_app.command("revoke")
+def managers_revoke(
+    ctx: typer.Context,
+    member_number: Annotated[str, typer.Argument(help="Member number of the manager.")],
+) -> None:
+    """Take the manager role away from a maker."""
+    from inventory.makers import get_maker
+    from inventory.managers import revoke_manager
+
+    with session_scope(ctx.obj.engine()) as session:
+        revoke_manager(session, get_maker(session, member_number))
+    out.print(f"{member_number} is no longer a manager.")

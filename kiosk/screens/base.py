@@ -1,0 +1,70 @@
+"""What every kiosk screen shares: translation, the message line, the key hints, and the hand-off
+of worker failures to the app's one handler."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker
+
+from kiosk.widgets.keys import KeyHints
+from kiosk.widgets.message_line import MessageLine
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
+
+
+class KioskScreen(Screen[None]):
+    """A full screen of the kiosk, recomposed when the language changes."""
+
+    KEYS: ClassVar[list[tuple[str, str]]] = []
+    """(key label, msgid) pairs shown at the bottom; mark the msgids with N_."""
+
+    language: reactive[str] = reactive("", recompose=True)
+    """The language the screen is drawn in; changing it redraws the screen."""
+
+    @property
+    def kiosk(self) -> KioskApp:
+        from kiosk.app import KioskApp
+
+        app = self.app
+        assert isinstance(app, KioskApp)
+        return app
+
+    def _(self, msgid: str) -> str:
+        """`msgid` in the language of the person at the terminal."""
+        return self.kiosk._(msgid)
+
+    def key_hints(self) -> KeyHints:
+        return KeyHints([(key, self._(msgid)) for key, msgid in self.KEYS])
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        """Write `text` on the screen's message line (if it has one) and keep it until replaced."""
+        for line in self.query(MessageLine):
+            line.show(text, error=error)
+
+    def clear_message(self) -> None:
+        for line in self.query(MessageLine):
+            line.show("")
+
+    def follow_language(self) -> None:
+        """Recompose (on this screen's own message loop) if the language changed."""
+        self.language = self.kiosk.language
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        self.after_recompose()
+
+    def after_recompose(self) -> None:
+        """Put back what a recompose loses (focus, loaded data): screens override it."""
+
+    def on_mount(self) -> None:
+        self.set_reactive(KioskScreen.language, self.kiosk.language)
+
+    def on_screen_resume(self) -> None:
+        self.follow_language()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.kiosk.worker_changed(event)

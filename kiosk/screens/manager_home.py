@@ -1,0 +1,62 @@
+"""The manager's home: the machines of the site, and the manager's tasks."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from kiosk.i18n import N_
+from kiosk.messages import MachineLine, MachinesListed
+from kiosk.screens.base import KioskScreen
+from kiosk.views import STATUS_LABELS, read_machines
+from kiosk.widgets.message_line import MessageLine
+
+
+class ManagerHomeScreen(KioskScreen):
+    KEYS = [("Esc", N_("Log out"))]
+    BINDINGS = [Binding("escape", "log_out", show=False)]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.machines: list[MachineLine] = []
+
+    def compose(self) -> ComposeResult:
+        manager = self.kiosk.manager
+        with Vertical(id="manager-home"):
+            yield Static(
+                self._("Manager: {name}").format(name=manager.name if manager else ""),
+                classes="title",
+            )
+            yield DataTable(id="machines", cursor_type="row", zebra_stripes=True)
+            yield MessageLine(id="message")
+        yield self.key_hints()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.load()
+
+    def after_recompose(self) -> None:
+        self.fill()
+
+    @work(thread=True, exclusive=True, group="manager-machines", exit_on_error=False)
+    def load(self) -> None:
+        site_name, machines = read_machines(self.kiosk.engine, self.kiosk.site)
+        self.post_message(MachinesListed(site_name, machines))
+
+    def on_machines_listed(self, message: MachinesListed) -> None:
+        self.machines = message.machines
+        self.fill()
+
+    def fill(self) -> None:
+        table: DataTable[str] = self.query_one("#machines", DataTable)
+        table.clear(columns=True)
+        table.add_columns(self._("Asset tag"), self._("Machine"), self._("Status"))
+        for line in self.machines:
+            table.add_row(line.asset_tag, line.name, self._(STATUS_LABELS[line.status]))
+        table.focus()
+
+    def action_log_out(self) -> None:
+        self.kiosk.forget()

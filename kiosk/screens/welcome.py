@@ -1,0 +1,135 @@
+"""Welcome: pick a language, scan a badge to start, and see the lab at a glance."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Static
+
+from fabdesk.db import session_scope
+from fabdesk.models import id_of
+from inventory.makers import find_by_badge, set_language
+from kiosk.i18n import LANGUAGES, N_
+from kiosk.messages import MachineLine, MachinesListed, MakerIdentified, Person, Scanned
+from kiosk.screens.base import KioskScreen
+from kiosk.views import STATUS_LABELS, read_machines
+from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.scan_input import ScanInput
+
+LANGUAGE_NAMES = {"fr": "Français", "nl": "Nederlands", "en": "English"}
+
+
+class WelcomeScreen(KioskScreen):
+    KEYS = [
+        ("F1", "Français"),
+        ("F2", "Nederlands"),
+        ("F3", "English"),
+        ("F5", N_("Manager")),
+    ]
+    BINDINGS = [
+        Binding("f1", "language('fr')", show=False, priority=True),
+        Binding("f2", "language('nl')", show=False, priority=True),
+        Binding("f3", "language('en')", show=False, priority=True),
+        Binding("f5", "manager", show=False, priority=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.site_name = ""
+        self.machines: list[MachineLine] = []
+        self.language_chosen = False
+        """The person picked a language here before scanning: it is saved for them."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="welcome"):
+            yield Static(self.site_name or "fabdesk", id="site-name", classes="title")
+            with Horizontal(id="languages"):
+                for code in LANGUAGES:
+                    button = Button(LANGUAGE_NAMES[code], id=f"language-{code}", compact=True)
+                    button.set_class(code == self.kiosk.language, "chosen")
+                    yield button
+            yield Static(
+                self._("Welcome! Scan your badge or the QR code of your member card to start."),
+                id="prompt",
+            )
+            yield ScanInput(self._("Badge or member number"), id="scan")
+            yield MessageLine(id="message")
+            yield Static(self._("The lab at a glance"), classes="section")
+            yield DataTable(id="glance", cursor_type="none", zebra_stripes=True)
+        yield self.key_hints()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.after_recompose()
+        self.load_machines()
+
+    def after_recompose(self) -> None:
+        self.query_one("#scan", ScanInput).focus()
+        self.fill_glance()
+
+    def reset(self) -> None:
+        """Back to a clean Welcome for the next person."""
+        self.language_chosen = False
+        self.clear_message()
+        scan = self.query_one("#scan", ScanInput)
+        scan.value = ""
+        scan.focus()
+
+    # -- the lab at a glance -------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="welcome-machines", exit_on_error=False)
+    def load_machines(self) -> None:
+        site_name, machines = read_machines(self.kiosk.engine, self.kiosk.site)
+        self.post_message(MachinesListed(site_name, machines))
+
+    def on_machines_listed(self, message: MachinesListed) -> None:
+        self.site_name = message.site_name
+        self.machines = message.machines
+        self.query_one("#site-name", Static).update(self.site_name)
+        self.fill_glance()
+
+    def fill_glance(self) -> None:
+        table: DataTable[str] = self.query_one("#glance", DataTable)
+        table.clear(columns=True)
+        table.add_columns(self._("Machine"), self._("Kind"), self._("Status"))
+        language = self.kiosk.language
+        for line in self.machines:
+            table.add_row(line.name, line.category[language], self._(STATUS_LABELS[line.status]))
+
+    # -- language and badge --------------------------------------------------------------------
+
+    def action_language(self, language: str) -> None:
+        self.language_chosen = True
+        self.kiosk.choose_language(language)
+
+    @on(Button.Pressed, "#languages Button")
+    def _language_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id:
+            self.action_language(event.button.id.removeprefix("language-"))
+
+    def action_manager(self) -> None:
+        from kiosk.screens.manager_login import ManagerLoginScreen
+
+        self.app.push_screen(ManagerLoginScreen())
+
+    def on_scanned(self, message: Scanned) -> None:
+        self.clear_message()
+        self.identify(message.value, self.kiosk.language if self.language_chosen else None)
+
+    @work(thread=True, exclusive=True, group="welcome-scan", exit_on_error=False)
+    def identify(self, scanned: str, chosen_language: str | None) -> None:
+        with session_scope(self.kiosk.engine) as session:
+            maker = find_by_badge(session, scanned)
+            if chosen_language is not None and maker.language != chosen_language:
+                set_language(session, id_of(maker), chosen_language)
+            person = Person(id_of(maker), maker.name, maker.language)
+        self.post_message(MakerIdentified(person))
+
+    def on_maker_identified(self, message: MakerIdentified) -> None:
+        from kiosk.screens.board import BoardScreen
+
+        self.kiosk.maker = message.person
+        self.app.push_screen(BoardScreen())
+        self.kiosk.language = message.person.language  # the board is drawn in it from the start
