@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from fabdesk import exit_codes
 from fabdesk.cli import app
-
-
-def fabdesk(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("FABDESK_")}
-    environment.update(env or {})
-    environment["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-c", "from fabdesk.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-    )
+from tests.support.cli import fabdesk
 
 
 def _command_paths() -> list[list[str]]:
