@@ -47,6 +47,7 @@ ERASURE_POLICY: dict[str, Policy] = {
     "notifications": "delete",
     "calendar_tokens": "delete",
     "investor_members": "delete",
+    "manager_credentials": "delete",
 }
 """What erasure does to each table that points at a maker."""
 
