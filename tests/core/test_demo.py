@@ -25,3 +25,9 @@ def test_headless_demo_records_and_charges_every_machine(tmp_path: Path) -> None
     assert count("left on DEMO-ANA's cheque") < 50, "Ana's jobs were paid from her cheque"
     log = (tmp_path / "demo" / "demo.log").read_text()
     assert "Traceback" not in log
+    status = fabdesk(
+        "status", env={"FABDESK_DATABASE__URL": f"sqlite:///{tmp_path / 'demo' / 'fabdesk.db'}"}
+    )
+    assert status.returncode == 0, status.stderr
+    assert "Drivers (3 online, 0 offline)" in status.stdout
+    assert "CF1-00001-R" in status.stdout
