@@ -10,19 +10,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from fabdesk.errors import NotFound
 from fabdesk.models import (
     LIVE_STATES,
     BookingState,
     EquipmentStatus,
-    Site,
-    SiteClosure,
 )
 from fabdesk.settings import SchedulerSettings
 from scheduling import rules
@@ -40,11 +36,6 @@ __all__ = [
 ]
 
 _DEFAULTS = SchedulerSettings()
-
-
-def rows(*columns: Any) -> Any:
-    """A select of plain columns (SQLModel's typed `select` stops at four)."""
-    return sa.select(*columns)
 
 
 _LONGEST = timedelta(days=1)
@@ -109,26 +100,6 @@ def _opening_intervals(
         for weekday, opens, closes in hours
         if weekday == day.weekday()
     )
-
-
-def _closure(session: Session, site_id: int, day: date) -> str | None:
-    row = session.exec(
-        select(SiteClosure.reason, SiteClosure.holiday).where(
-            SiteClosure.site_id == site_id,
-            SiteClosure.first_day <= day,
-            SiteClosure.last_day >= day,
-        )
-    ).first()
-    if row is None:
-        return None
-    return row[0] or ("public holiday" if row[1] else "closed")
-
-
-def _site(session: Session, site_code: str) -> Site:
-    site = session.exec(select(Site).where(Site.code == site_code)).first()
-    if site is None:
-        raise NotFound("No site with code {code}.", code=site_code)
-    return site
 
 
 _SITE_SQL = "SELECT id, code, name, timezone FROM sites WHERE code = :code"
