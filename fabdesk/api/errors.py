@@ -73,6 +73,9 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (not UTF-8): malformed, like bad JSON.
+        return refusal(422, "malformed_request", "The request body cannot be read as JSON.")
     return refusal(
         exc.status_code, f"http_{exc.status_code}", str(exc.detail), dict(exc.headers or {})
     )
