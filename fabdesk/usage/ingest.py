@@ -190,22 +190,34 @@ def driver_values(dialect: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+_PG_ARRAY_TYPES = (
+    "uuid[]", "integer[]", "integer[]", "text[]", "uuid[]", "timestamp[]", "timestamp[]",
+    "timestamp[]", "float8[]", "text[]", "float8[]", "float8[]", "text[]", "text[]", "text[]",
+    "integer[]",
+)  # fmt: skip
+"""PostgreSQL types of EVENT_COLUMNS, for the one-array-per-column insert."""
+
+
 def _store_events(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[UUID]:
-    """Insert the rows as one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING uuid`: the
-    UUIDs stored by this statement (the others were there already)."""
+    """Insert the rows in one `INSERT … ON CONFLICT DO NOTHING RETURNING uuid` statement: the
+    UUIDs stored by this statement (the others were there already).
+
+    SQLite takes a multi-row VALUES; PostgreSQL one array per column (`unnest`), which keeps the
+    statement short, so psycopg caches and prepares it instead of parsing 1,600 placeholders."""
     dialect = session.get_bind().dialect.name
-    mark = "?" if dialect == "sqlite" else "%s"
-    one_row = "(" + ", ".join([mark] * len(EVENT_COLUMNS)) + ")"
-    sql = (
-        f"INSERT INTO {_events.name} ({', '.join(EVENT_COLUMNS)}) VALUES "
-        + ", ".join([one_row] * len(rows))
-        + " ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
-    )
-    params = tuple(value for row in rows for value in driver_values(dialect, row))
-    stored = session.connection().exec_driver_sql(sql, params).all()
+    values = [driver_values(dialect, row) for row in rows]
+    columns = ", ".join(EVENT_COLUMNS)
+    returning = " ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
+    connection = session.connection()
     if dialect == "sqlite":
-        return {UUID(hex=row[0]) for row in stored}
-    return {row[0] for row in stored}
+        one_row = "(" + ", ".join(["?"] * len(EVENT_COLUMNS)) + ")"
+        sql = f"INSERT INTO {_events.name} ({columns}) VALUES " + ", ".join([one_row] * len(rows))
+        params = tuple(value for row in values for value in row)
+        return {UUID(hex=row[0]) for row in connection.exec_driver_sql(sql + returning, params)}
+    arrays = ", ".join(f"%s::{kind}" for kind in _PG_ARRAY_TYPES)
+    sql = f"INSERT INTO {_events.name} ({columns}) SELECT * FROM unnest({arrays})"
+    params = tuple(list(column) for column in zip(*values, strict=True))
+    return {row[0] for row in connection.exec_driver_sql(sql + returning, params)}
 
 
 def ingest_batch(
