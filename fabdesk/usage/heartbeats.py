@@ -17,9 +17,13 @@ from sqlmodel import Session, col, select
 
 from fabdesk.models import Equipment, MachineStatus
 from fabdesk.usage.devices import AuthenticatedDevice
+from fabdesk.usage.sessions import clean_text
 from fabdesk.wire import Event, EventKind, MachineState
 
 _status = MachineStatus.__table__  # type: ignore[attr-defined]
+
+MAX_BACKLOG = 2**31 - 1
+"""The wire does not bound `outbox_backlog`; the database's integer does: larger is kept as this."""
 
 _IMPLIED_STATE = {
     EventKind.SESSION_STARTED: MachineState.RUNNING,
@@ -82,11 +86,11 @@ def record_status(
         if event.kind is EventKind.FAULT:
             at = event.device_time + clock_offset
             if fault_at is None or at >= fault_at:
-                fault_at, fault_detail = at, event.readings.detail
+                fault_at, fault_detail = at, clean_text(event.readings.detail)
         if event.outbox_backlog is not None and (
             backlog_time is None or event.device_time >= backlog_time
         ):
-            backlog, backlog_time = event.outbox_backlog, event.device_time
+            backlog, backlog_time = min(event.outbox_backlog, MAX_BACKLOG), event.device_time
     session.execute(
         _status.update()
         .where(c.equipment_id == device.equipment_id)

@@ -26,8 +26,14 @@ from sqlmodel import Session
 from fabdesk.errors import AccessDenied, InvalidValue
 from fabdesk.models import IngestedEvent, UsageSession
 from fabdesk.usage.devices import AuthenticatedDevice
-from fabdesk.usage.heartbeats import record_status
-from fabdesk.usage.sessions import SessionEvent, SessionFacts, SessionTotals, summarise_facts
+from fabdesk.usage.heartbeats import MAX_BACKLOG, record_status
+from fabdesk.usage.sessions import (
+    SessionEvent,
+    SessionFacts,
+    SessionTotals,
+    clean_text,
+    summarise_facts,
+)
 from fabdesk.wire import WIRE_VERSION, Event, EventBatch, EventKind
 
 log = logging.getLogger(__name__)
@@ -148,13 +154,13 @@ def event_values(
         event.device_time + offset,
         now,
         readings.active_seconds,
-        readings.job_name,
+        clean_text(readings.job_name),
         readings.material_mm,
         readings.material_g,
         readings.outcome,
         readings.state,
-        readings.detail,
-        event.outbox_backlog,
+        clean_text(readings.detail),
+        None if event.outbox_backlog is None else min(event.outbox_backlog, MAX_BACKLOG),
     )
 
 

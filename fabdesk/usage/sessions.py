@@ -10,6 +10,12 @@ from uuid import UUID
 from fabdesk.wire import EventKind, Outcome
 
 
+def clean_text(value: str | None) -> str | None:
+    """Text as every database keeps it: PostgreSQL refuses NUL characters, which a serial line
+    can put in a job name; they are dropped rather than refusing the batch."""
+    return value.replace("\x00", "") if value is not None and "\x00" in value else value
+
+
 @dataclass(frozen=True)
 class SessionEvent:
     """The facts of one stored event that a usage session is built from."""

@@ -287,6 +287,19 @@ def test_a_batch_with_the_same_event_twice_stores_it_once(
     assert stored_events(api_engine) == 1
 
 
+def test_nul_characters_and_huge_backlogs_are_stored_as_the_database_can(
+    client: httpx.Client, device: DeviceToken, api_engine: Engine
+) -> None:
+    session_id = uuid.uuid4()
+    start = event(EventKind.SESSION_STARTED, NOW, session_id, job_name="bo\x00x.svg")
+    fault = event(EventKind.FAULT, NOW, detail="\x00\x00", backlog=10**30)
+    response = client.post("/api/v1/ingest", json=batch([start, fault]), headers=device.headers)
+    assert response.status_code == 200, response.text
+    with Session(api_engine) as session:
+        [usage] = session.exec(select(UsageSession)).all()
+    assert usage.job_name == "box.svg"
+
+
 def test_a_random_session_uuid_is_fine(client: httpx.Client, device: DeviceToken) -> None:
     lone = event(EventKind.FAULT, NOW, uuid.uuid4(), detail="door open")
     assert client.post("/api/v1/ingest", json=batch([lone]), headers=device.headers).is_success
