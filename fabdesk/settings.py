@@ -69,6 +69,10 @@ class ApiSettings(Section):
     """Requests a driver device may make per second, on average (above it: 429 Retry-After)."""
     device_burst: int = Field(default=60, ge=1)
     """Requests a driver device may make at once after a quiet spell (outbox catch-up)."""
+    device_cache_seconds: float = Field(default=2.0, ge=0)
+    """How long the server trusts a device token it has checked before checking it again: a
+    revoked token is refused at most this long after `fabdesk device revoke`. 0 checks every
+    request."""
     workers: int = Field(default=1, ge=1)
     """uvicorn worker processes of `fabdesk serve` (rate limits are per process)."""
 
