@@ -129,7 +129,7 @@ class SessionTracker:
                     EventKind.FAULT,
                     None,
                     obs.time,
-                    Readings(state=MachineState.ALARM, detail=obs.detail),
+                    Readings(state=MachineState.ALARM, detail=obs.detail and obs.detail[:500]),
                 )
             )
         self._state = obs.state
