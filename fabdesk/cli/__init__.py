@@ -10,7 +10,10 @@ from __future__ import annotations
 import sys
 
 from fabdesk import exit_codes
-from fabdesk.cli import core  # noqa: F401  (registers the commands)
+from fabdesk.cli import (
+    accounting,  # noqa: F401  (registers the accounting commands)
+    core,  # noqa: F401  (registers the commands)
+)
 from fabdesk.cli._app import app, err
 from fabdesk.errors import FabdeskError
 
