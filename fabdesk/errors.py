@@ -10,7 +10,9 @@ FabdeskError                 root; `code` is a fixed, documented key, `str()` gi
 ├── ImportRejected           an import file is wrong at a line and field; nothing was written
 ├── LedgerImbalance          a transaction whose postings do not sum to zero
 ├── DriverProtocolError      a machine said something that cannot be understood
-└── UplinkError              the server could not be reached or refused a batch
+├── UplinkError              the server could not be reached or refused a batch
+├── Unauthenticated          no credentials, or credentials the server does not know (or revoked)
+└── AccessDenied             known credentials, but not for this (another machine's data…)
 
 The message is an English template with `{name}` placeholders: it is the gettext msgid that the
 kiosk translates, then formats with `params`. Codes never change once published.
@@ -103,3 +105,11 @@ class DriverProtocolError(FabdeskError):
 
 class UplinkError(FabdeskError):
     code = "uplink"
+
+
+class Unauthenticated(FabdeskError):
+    code = "unauthenticated"
+
+
+class AccessDenied(FabdeskError):
+    code = "access_denied"

@@ -7,6 +7,7 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,11 +65,86 @@ class ApiSettings(Section):
     """Bearer token for manager reports; empty disables them."""
     public_url: str = "http://127.0.0.1:8750"
     """The address people and drivers use to reach the server (used in labels and feeds)."""
+    device_requests_per_second: float = Field(default=20.0, gt=0)
+    """Requests a driver device may make per second, on average (above it: 429 Retry-After)."""
+    device_burst: int = Field(default=60, ge=1)
+    """Requests a driver device may make at once after a quiet spell (outbox catch-up)."""
+    workers: int = Field(default=1, ge=1)
+    """uvicorn worker processes of `fabdesk serve` (rate limits are per process)."""
+
+
+class BookingDefaults(Section):
+    """Booking rules of machines that have no policy row of their own or of their category."""
+
+    buffer_minutes: int = Field(default=0, ge=0)
+    """Time held after each booking (cooling, cleaning)."""
+    min_minutes: int = Field(default=15, ge=1)
+    """Shortest booking."""
+    max_minutes: int = Field(default=240, ge=1)
+    """Longest booking."""
+    max_days_ahead: int = Field(default=28, ge=0)
+    """How far ahead one may book, in days."""
+    check_in_before_minutes: int = Field(default=15, ge=0)
+    """Check-in opens this long before the start."""
+    check_in_after_minutes: int = Field(default=15, ge=0)
+    """Grace period after the start: without a check-in by then, the booking is a no-show."""
+    cancel_cutoff_minutes: int = Field(default=120, ge=0)
+    """Cancelling later than this before the start is a late cancellation."""
+    max_hours_per_week: int = Field(default=12, ge=0)
+    """Booked hours per maker, ISO week and category (0 = no limit)."""
+    max_future_bookings: int = Field(default=5, ge=0)
+    """Live bookings still to come per maker and category (0 = no limit)."""
+
+
+class SuspensionPolicy(Section):
+    """When repeated no-shows or late cancellations suspend a maker's bookings."""
+
+    strikes: int = Field(default=3, ge=1)
+    """No-shows plus late cancellations within the window that trigger a suspension."""
+    window_days: int = Field(default=30, ge=1)
+    """How far back strikes are counted."""
+    suspension_days: int = Field(default=14, ge=1)
+    """How long a suspension lasts."""
+
+
+class SmtpSettings(Section):
+    host: str = ""
+    """SMTP server; empty keeps messages in the outbox table only."""
+    port: int = Field(default=587, ge=1, le=65535)
+    """SMTP port."""
+    username: str = ""
+    """SMTP login, empty for none."""
+    password: SecretStr = SecretStr("")
+    """SMTP password."""
+    starttls: bool = True
+    """Upgrade the connection with STARTTLS."""
+    sender: str = "fabdesk@localhost"
+    """From address of the messages."""
 
 
 class SchedulerSettings(Section):
     enabled: bool = True
     """Run the background jobs inside `fabdesk serve`."""
+    timezone: str = "Europe/Brussels"
+    """Timezone bookings are shown in and daily jobs run in."""
+    booking: BookingDefaults = BookingDefaults()
+    """Default booking rules."""
+    suspension: SuspensionPolicy = SuspensionPolicy()
+    """Repeated no-shows and late cancellations."""
+    waitlist_offer_minutes: int = Field(default=30, ge=1)
+    """How long the first in line has to confirm a freed slot before it goes to the next."""
+    reminder_minutes: int = Field(default=120, ge=1)
+    """Makers get a reminder this long before their booking starts."""
+    certification_warning_days: int = Field(default=14, ge=1)
+    """Makers are warned this many days before a certification expires."""
+    leader_lock_key: int = 4_716_001
+    """PostgreSQL advisory lock key: the scheduler holding it is the leader."""
+    leader_poll_seconds: float = Field(default=5.0, gt=0)
+    """How often a follower tries to become the leader."""
+    misfire_grace_seconds: int = Field(default=3600, ge=1)
+    """A run missed by less than this (downtime) still runs, once (missed runs are coalesced)."""
+    smtp: SmtpSettings = SmtpSettings()
+    """Outgoing mail."""
 
 
 class KioskSettings(Section):
@@ -80,11 +156,73 @@ class KioskSettings(Section):
     """Seconds without a key before the kiosk forgets the maker and goes back to Welcome."""
 
 
+class InventorySettings(Section):
+    label_url: str = ""
+    """QR label content: empty puts the bare asset tag in the code; a URL such as
+    `https://fab.example.org/e/` puts that URL followed by the tag (scans accept both)."""
+    audit_interval_days: int = Field(default=365, ge=1)
+    """Days from an audit that found an item to that item's next audit."""
+
+
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Lowest level written."""
     json_lines: bool = False
     """Write JSON lines (for services) instead of readable console lines."""
+
+
+class MaterialSettings(Section):
+    """A material sold by weight (filament, resin), charged from what the driver measured."""
+
+    name: str
+    """Shown on statements, e.g. `PLA filament`."""
+    price_cents_per_kg: int = Field(ge=0)
+    """What the maker pays per kilogram, VAT included."""
+    cost_cents_per_kg: int = Field(ge=0)
+    """What the lab paid per kilogram (material at cost is kept out of co-investor revenue)."""
+    density_g_per_cm3: Decimal = Field(default=Decimal("1.24"), gt=0)
+    """Density, to weigh filament from its length (PLA 1.24, PETG 1.27)."""
+    diameter_mm: Decimal = Field(default=Decimal("1.75"), gt=0)
+    """Filament diameter, to weigh filament from its length."""
+
+
+def _default_materials() -> dict[str, MaterialSettings]:
+    return {
+        "fdm": MaterialSettings(
+            name="PLA filament", price_cents_per_kg=4000, cost_cents_per_kg=2000
+        ),
+        "resin": MaterialSettings(
+            name="Standard resin",
+            price_cents_per_kg=9000,
+            cost_cents_per_kg=5000,
+            density_g_per_cm3=Decimal("1.10"),
+        ),
+    }
+
+
+class AccountingSettings(Section):
+    vat_rate: Decimal = Field(default=Decimal("0.21"), ge=0, lt=1)
+    """VAT rate included in every rate (Belgium: 0.21), shown on statements."""
+    tier_discounts: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "standard": Decimal(0),
+            "student": Decimal("0.5"),
+            "nonprofit": Decimal("0.3"),
+        }
+    )
+    """Reduction of the machine time price per maker tier, as a fraction (0.5 = half price)."""
+    usage_rights_discount: Decimal = Field(default=Decimal(1), ge=0, le=1)
+    """Reduction of machine time within a co-investor's usage rights (1 = free)."""
+    materials: dict[str, MaterialSettings] = Field(default_factory=_default_materials)
+    """Material charged per equipment category code (e.g. `fdm`), from grams or filament length."""
+
+
+class PrivacySettings(Section):
+    notifications_days: int = Field(default=180, ge=1)
+    """Days a sent message (reminder, offer…) is kept in the outbox before it is deleted."""
+    inactive_maker_days: int = Field(default=0, ge=0)
+    """Erase the personal data of makers with no booking, usage or training for this many days
+    (and nothing owed); 0 keeps them until a manager erases them."""
 
 
 class Settings(BaseSettings):
@@ -108,6 +246,12 @@ class Settings(BaseSettings):
     """The terminal at each lab."""
     logging: LoggingSettings = LoggingSettings()
     """Log output."""
+    accounting: AccountingSettings = AccountingSettings()
+    """Prices, VAT, tiers and materials used to charge usage."""
+    privacy: PrivacySettings = PrivacySettings()
+    """How long personal data is kept."""
+    inventory: InventorySettings = InventorySettings()
+    """The equipment cadastre: labels and audits."""
 
     @classmethod
     def settings_customise_sources(

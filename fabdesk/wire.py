@@ -83,6 +83,10 @@ class Event(Message):
 class EventBatch(Message):
     wire_version: int = WIRE_VERSION
     events: Annotated[list[Event], Field(min_length=1, max_length=MAX_EVENTS_PER_BATCH)]
+    sent_at: AwareDatetime | None = None
+    """The device's clock when it sent the batch (optional, added after version 1 shipped): lets
+    the server measure the device's clock offset. Without it the server only corrects clocks
+    that are ahead (events from the future)."""
 
 
 class BatchAck(Message):

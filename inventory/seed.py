@@ -1,5 +1,9 @@
 """Demo data for the Cityfab network: three sites, about forty machines, two hundred makers.
 
+Each machine has its cadastre fields (make, model, serial number, acquisition date and cost,
+expected life, usage rates, maintenance plan, manuals), and some are co-funded by the Region, the
+City, the lab and a school, with shares adding up to 100 %.
+
 Deterministic (a fixed random seed) and idempotent: rows are found by their natural keys (site code,
 category code, asset tag, member number) and only missing ones are added, so seeding twice changes
 nothing and never overwrites what a manager edited.
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
@@ -18,6 +22,11 @@ from fabdesk.models import (
     Certification,
     Equipment,
     EquipmentCategory,
+    EquipmentEvent,
+    EquipmentEventKind,
+    EquipmentShare,
+    EquipmentStatus,
+    Investor,
     Maker,
     OpeningHours,
     Site,
@@ -35,6 +44,53 @@ CATEGORIES: list[tuple[str, str, str, str, bool]] = [
     ("electronics", "Electronics bench", "Poste électronique", "Elektronicawerkplek", False),
     ("handtools", "Hand tools", "Outillage à main", "Handgereedschap", False),
 ]
+
+# Per category: cost range in euros, expected life in years, rate in cents an hour, billing unit in
+# minutes, minimum charge in cents, maintenance every N days, every N hours of use.
+_CADASTRE: dict[str, tuple[tuple[int, int], int, int, int, int, int | None, int | None]] = {
+    "laser": ((14_000, 42_000), 8, 1800, 5, 300, 90, 250),
+    "fdm": ((800, 1_600), 4, 200, 15, 100, 60, 400),
+    "resin": ((3_000, 4_500), 4, 500, 15, 200, 90, None),
+    "cnc": ((6_000, 28_000), 10, 2000, 5, 500, 180, 150),
+    "vinyl": ((1_500, 3_000), 6, 600, 5, 100, 365, None),
+    "embroidery": ((8_000, 11_000), 8, 800, 5, 200, 180, 300),
+    "electronics": ((1_200, 2_500), 6, 0, 1, 0, None, None),
+    "handtools": ((400, 900), 5, 0, 1, 0, None, None),
+}
+
+_MAKES = [
+    "Bambu Lab",
+    "Brother",
+    "BRM",
+    "Elegoo",
+    "Epilog",
+    "Formlabs",
+    "Laguna",
+    "Prusa",
+    "Raise3D",
+    "Roland",
+    "Shaper",
+    "ShopBot",
+    "Silhouette",
+    "Trotec",
+    "Ultimaker",
+]
+
+# Co-investors: code, name, enterprise number (None for public bodies without one here).
+INVESTORS: list[tuple[str, str, str | None]] = [
+    ("REGION", "Brussels-Capital Region", "0241372820"),
+    ("CITY", "City of Brussels", "0207373429"),
+    ("LAB", "Cityfab asbl", "0712345630"),
+    ("SCHOOL", "Institut technique de Laeken", None),
+]
+
+# Funding shares by category: investor code, basis points, usage hours a year.
+_SHARES: dict[str, list[tuple[str, int, int]]] = {
+    "laser": [("REGION", 5000, 0), ("CITY", 3000, 0), ("LAB", 2000, 0)],
+    "cnc": [("REGION", 6000, 0), ("LAB", 4000, 0)],
+    "embroidery": [("SCHOOL", 5000, 120), ("LAB", 5000, 0)],
+    "resin": [("CITY", 10000, 0)],
+}
 
 _TUE_SAT = [(d, time(10), time(18)) for d in range(1, 6)]
 
@@ -187,8 +243,9 @@ def seed(session: Session, *, today: date) -> SeedReport:
     """Add the demo network to the database in `session` (the caller commits)."""
     report = SeedReport()
     categories = _seed_categories(session, report)
+    investors = _seed_investors(session, report)
     for spec in SITES:
-        _seed_site(session, spec, categories, report)
+        _seed_site(session, spec, categories, investors, today, report)
     _seed_makers(session, categories, today, report)
     return report
 
@@ -207,10 +264,65 @@ def _seed_categories(session: Session, report: SeedReport) -> dict[str, Equipmen
     return existing
 
 
+def _seed_investors(session: Session, report: SeedReport) -> dict[str, Investor]:
+    existing = {i.code: i for i in session.exec(select(Investor))}
+    for code, name, number in INVESTORS:
+        if code not in existing:
+            investor = Investor(code=code, name=name, enterprise_number=number)
+            session.add(investor)
+            existing[code] = investor
+            report.count("investors")
+    session.flush()
+    return existing
+
+
+def _make_and_model(model: str) -> tuple[str, str]:
+    for make in _MAKES:
+        if model.startswith(make + " "):
+            return make, model.removeprefix(make + " ")
+    return "", model
+
+
+def _cadastre_fields(category_code: str, model: str, tag: str, today: date) -> dict[str, object]:
+    """Make, model, serial, acquisition, life, rates and plan of one demo machine."""
+    rng = random.Random(tag)  # stable per machine
+    (low, high), life, rate, unit, minimum, every_days, every_hours = _CADASTRE[category_code]
+    make, model_name = _make_and_model(model)
+    acquired = today - timedelta(days=rng.randrange(120, 2600))
+    last_done = None
+    if every_days:
+        # Most machines were maintained on time; about one in four is due or overdue.
+        late = rng.random() < 0.25
+        last_done = today - timedelta(
+            days=rng.randrange(every_days, every_days + 40)
+            if late
+            else rng.randrange(5, every_days)
+        )
+        last_done = max(last_done, acquired)
+    slug = "".join(c if c.isalnum() else "-" for c in model.lower())
+    return {
+        "make": make,
+        "model": model_name,
+        "serial_number": f"{(make or 'GEN')[:3].upper()}{rng.randrange(10**7, 10**8)}",
+        "acquired_on": acquired,
+        "acquisition_cost_cents": rng.randrange(low, high + 1) * 100,
+        "expected_life_years": life,
+        "rate_cents_per_hour": rate,
+        "billing_unit_minutes": unit,
+        "minimum_charge_cents": minimum,
+        "maintenance_every_days": every_days,
+        "maintenance_every_hours": every_hours,
+        "last_maintenance_on": last_done,
+        "manual_urls": f"https://manuals.example.org/{slug}.pdf" if make else "",
+    }
+
+
 def _seed_site(
     session: Session,
     spec: SiteSpec,
     categories: dict[str, EquipmentCategory],
+    investors: dict[str, Investor],
+    today: date,
     report: SeedReport,
 ) -> None:
     site = session.exec(select(Site).where(Site.code == spec.code)).first()
@@ -231,16 +343,42 @@ def _seed_site(
             tag = make_asset_tag(spec.prefix, number)
             if session.exec(select(Equipment.id).where(Equipment.asset_tag == tag)).first():
                 continue
+            item = Equipment(
+                asset_tag=tag,
+                site_id=id_of(site),
+                category_id=id_of(category),
+                name=f"{model} #{index}" if count > 1 else model,
+                location="Atelier" if category_code != "electronics" else "Salle électronique",
+                bookable=category_code != "handtools",
+                **_cadastre_fields(category_code, model, tag, today),  # type: ignore[arg-type]
+            )
+            if model == "Cordless drill set":
+                # Lent to a neighbourhood workshop (an organisation, not a person).
+                item.status = EquipmentStatus.LENT_OUT
+                item.lent_to = "Atelier de quartier Peterbos"
+                item.lent_until = today + timedelta(days=14)
+            session.add(item)
+            session.flush()
             session.add(
-                Equipment(
-                    asset_tag=tag,
-                    site_id=id_of(site),
-                    category_id=id_of(category),
-                    name=f"{model} #{index}" if count > 1 else model,
-                    location="Atelier" if category_code != "electronics" else "Salle électronique",
-                    bookable=category_code != "handtools",
+                EquipmentEvent(
+                    equipment_id=id_of(item),
+                    at=datetime.combine(item.acquired_on or today, time(9), tzinfo=UTC),
+                    actor="seed",
+                    kind=EquipmentEventKind.CREATED,
+                    new_value=tag,
+                    reason="demo data",
                 )
             )
+            for code, points, hours in _SHARES.get(category_code, []):
+                session.add(
+                    EquipmentShare(
+                        equipment_id=id_of(item),
+                        investor_id=id_of(investors[code]),
+                        basis_points=points,
+                        usage_hours_per_year=hours,
+                    )
+                )
+                report.count("shares")
             report.count("equipment")
     session.flush()
 

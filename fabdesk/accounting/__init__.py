@@ -1,1 +1,47 @@
-"""Accounting: pricing, the double-entry ledger, maker cheques, co-investor allocation, close."""
+"""Accounting: pricing, the double-entry ledger, maker cheques, co-investor allocation, close.
+
+The services other areas call are re-exported here:
+
+- `post_usage_charge(session, usage_session_id, *, now)` / `post_pending_charges(session, *, now)`
+- `reverse_charge(session, usage_session_id, *, now, repost=False)`
+- `close_period(session, month, *, now)` and `check_ledger(session)`
+- `maker_balance(session, maker_id, today)` and `cheques_of(session, maker_id, today)` (kiosk)
+- `expire_cheques(session, today)` (scheduler, daily)
+"""
+
+from fabdesk.accounting.charges import (
+    MakerBalance,
+    maker_balance,
+    post_pending_charges,
+    post_usage_charge,
+    reverse_charge,
+)
+from fabdesk.accounting.cheques import (
+    ChequeView,
+    add_programme,
+    cheques_of,
+    expire_cheques,
+    find_cheque,
+    issue_cheque,
+)
+from fabdesk.accounting.close import close_period
+from fabdesk.accounting.ledger import LedgerCheck, check_ledger
+from fabdesk.accounting.pricing import PriceRules
+
+__all__ = [
+    "ChequeView",
+    "LedgerCheck",
+    "MakerBalance",
+    "PriceRules",
+    "add_programme",
+    "check_ledger",
+    "cheques_of",
+    "close_period",
+    "expire_cheques",
+    "find_cheque",
+    "issue_cheque",
+    "maker_balance",
+    "post_pending_charges",
+    "post_usage_charge",
+    "reverse_charge",
+]

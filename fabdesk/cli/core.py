@@ -152,6 +152,9 @@ def db_revision(
     rev_id: Annotated[
         str | None, typer.Option(help="Revision id, e.g. 0002 (default: a random one).")
     ] = None,
+    head: Annotated[
+        str, typer.Option(help="Revision the new one follows, when there are several heads.")
+    ] = "head",
 ) -> None:
     """Write a new migration from the difference between the models and the database."""
     from alembic import command
@@ -160,4 +163,6 @@ def db_revision(
 
     engine = ctx.obj.engine()
     upgrade(engine)
-    command.revision(alembic_config(engine), message=message, autogenerate=True, rev_id=rev_id)
+    command.revision(
+        alembic_config(engine), message=message, autogenerate=True, rev_id=rev_id, head=head
+    )

@@ -1,13 +1,14 @@
-"""Equipment categories and the items of the cadastre (the cadastre issue grows this)."""
+"""Equipment categories, the items of the cadastre, their history, maintenance and co-investors."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from fabdesk.models._types import str_enum
+from fabdesk.models._types import str_enum, utc_column
 
 
 class EquipmentStatus(StrEnum):
@@ -54,6 +55,75 @@ class Equipment(SQLModel, table=True):
     """Active time is billed per started unit of this many minutes."""
     minimum_charge_cents: int = Field(default=0, ge=0)
     """The least a session costs, whatever its length."""
+    # The cadastre (inventory.register keeps these; every change is an EquipmentEvent).
+    make: str = Field(default="", max_length=80)
+    """Manufacturer, e.g. Trotec."""
+    model: str = Field(default="", max_length=120)
+    """Manufacturer's model name, e.g. Speedy 360."""
+    serial_number: str = Field(default="", max_length=80)
+    acquired_on: date | None = None
+    acquisition_cost_cents: int | None = Field(default=None, ge=0)
+    """What the item cost, VAT included, in cents."""
+    expected_life_years: int | None = Field(default=None, ge=1)
+    """Years over which the item is depreciated (straight line)."""
+    training_category_code: str | None = Field(default=None, max_length=32)
+    """Code of the category whose training a maker needs to use this item; None means the item's
+    own category (when that category needs training)."""
+    maintenance_every_days: int | None = Field(default=None, ge=1)
+    """Maintenance plan: at least every so many days (None: no calendar plan)."""
+    maintenance_every_hours: int | None = Field(default=None, ge=1)
+    """Maintenance plan: at least every so many hours of active use (None: no usage plan)."""
+    last_maintenance_on: date | None = None
+    notes: str = Field(default="", sa_type=sa.Text)
+    manual_urls: str = Field(default="", sa_type=sa.Text)
+    """Links to manuals, one per line."""
+    lent_to: str | None = Field(default=None, max_length=160)
+    """Who borrowed the item, while it is lent out (personal data: never exported as open data)."""
+    lent_until: date | None = None
+    last_seen_on: date | None = None
+    """Day of the last audit that found the item."""
+    next_audit_due_on: date | None = None
+
+
+class EquipmentEventKind(StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    STATUS = "status"
+    MOVED = "moved"
+    SHARES = "shares"
+    MAINTENANCE = "maintenance"
+    AUDITED = "audited"
+
+
+class EquipmentEvent(SQLModel, table=True):
+    """One change in the life of an item: who, when, why, and the value before and after."""
+
+    __tablename__ = "equipment_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    equipment_id: int = Field(foreign_key="equipment.id", index=True, ondelete="CASCADE")
+    at: datetime = Field(sa_column=utc_column())
+    actor: str = Field(max_length=120)
+    kind: EquipmentEventKind = Field(sa_type=str_enum(EquipmentEventKind))
+    field: str = Field(default="", max_length=64)
+    old_value: str = Field(default="", sa_type=sa.Text)
+    new_value: str = Field(default="", sa_type=sa.Text)
+    reason: str = Field(default="", sa_type=sa.Text)
+
+
+class MaintenanceRecord(SQLModel, table=True):
+    """A maintenance done on an item; the latest one restarts its maintenance plan."""
+
+    __tablename__ = "maintenance_records"
+
+    id: int | None = Field(default=None, primary_key=True)
+    equipment_id: int = Field(foreign_key="equipment.id", index=True, ondelete="CASCADE")
+    done_on: date
+    usage_hours: float = Field(default=0, ge=0)
+    """The item's total hours of active use when the maintenance was done."""
+    actor: str = Field(max_length=120)
+    notes: str = Field(default="", sa_type=sa.Text)
+    recorded_at: datetime = Field(sa_column=utc_column())
 
 
 class Investor(SQLModel, table=True):

@@ -25,6 +25,8 @@ class UsageSession(SQLModel, table=True):
     """The driver's session id (idempotency key of its charge)."""
     equipment_id: int = Field(foreign_key="equipment.id", index=True)
     maker_id: int | None = Field(default=None, foreign_key="makers.id", index=True)
+    booking_id: int | None = Field(default=None, foreign_key="bookings.id", index=True)
+    """The booking the session ran in, found from the machine and its start time."""
     started_at: datetime | None = Field(
         default=None, sa_column=utc_column(nullable=True, index=True)
     )

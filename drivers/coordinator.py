@@ -1,0 +1,171 @@
+"""The coordinator: polls one machine, feeds the tracker, writes the outbox, runs the uplink.
+
+Two threads: the machine loop (poll -> observations -> events -> outbox, heartbeats) and the
+uplink loop (outbox -> server). They share only the outbox (SQLite) and a wake-up event. Failures
+of the machine or the server are logged once when they start and once when they end; the loops
+never stop on them. The clock and the id factory are parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from drivers.errors import MachineUnavailable
+from drivers.machines import Machine
+from drivers.outbox import Outbox
+from drivers.sessions import OpenSession, SessionTracker
+from drivers.uplink import Outcome as SendOutcome
+from drivers.uplink import Uplink
+from fabdesk.wire import Event, EventKind, MachineState, Readings
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "session"
+
+
+@dataclass
+class Health:
+    """What `fabdesk driver check` and the heartbeats tell: typed, for people and for the server."""
+
+    machine_connected: bool = False
+    last_success: datetime | None = None
+    last_failure: str | None = None
+    polls: int = 0
+    events: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def restore_tracker(
+    outbox: Outbox, make: Callable[[OpenSession | None], SessionTracker]
+) -> SessionTracker:
+    """A tracker that picks up the session left open by the previous run, if any."""
+    saved = outbox.get_state(SESSION_KEY)
+    session = OpenSession.from_json(saved) if saved else None
+    if session is not None:
+        log.warning("session_left_open session_id=%s since=%s", session.id, session.started_at)
+    return make(session)
+
+
+class MachineLoop:
+    """Poll, observe, store; reconnect with backoff when the machine goes away."""
+
+    def __init__(
+        self,
+        machine: Machine,
+        tracker: SessionTracker,
+        outbox: Outbox,
+        *,
+        clock: Callable[[], datetime],
+        new_id: Callable[[], UUID],
+        poll_seconds: float,
+        heartbeat_seconds: float = 60.0,
+        reconnect_max_seconds: float = 30.0,
+        wake_uplink: threading.Event | None = None,
+        uniform: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self.machine = machine
+        self.tracker = tracker
+        self.outbox = outbox
+        self.clock = clock
+        self.new_id = new_id
+        self.poll_seconds = poll_seconds
+        self.heartbeat = timedelta(seconds=heartbeat_seconds)
+        self.reconnect_max = reconnect_max_seconds
+        self.wake_uplink = wake_uplink
+        self.uniform = uniform
+        self.health = Health()
+        self._next_heartbeat: datetime | None = None
+
+    def store(self, events: list[Event]) -> None:
+        if events:
+            self.outbox.append(events, state={SESSION_KEY: self.tracker.snapshot()})
+            self.health.events += len(events)
+            if self.wake_uplink is not None:
+                self.wake_uplink.set()
+
+    def _beat(self, now: datetime) -> None:
+        if self._next_heartbeat is not None and now < self._next_heartbeat:
+            return
+        self._next_heartbeat = now + self.heartbeat
+        state = self.tracker.state if self.health.machine_connected else MachineState.OFFLINE
+        event = Event(
+            id=self.new_id(),
+            kind=EventKind.HEARTBEAT,
+            device_time=now,
+            readings=Readings(state=state, detail=self.health.last_failure),
+            outbox_backlog=self.outbox.backlog(),
+        )
+        self.outbox.append([event])
+        if self.wake_uplink is not None:
+            self.wake_uplink.set()
+
+    def connect(self) -> None:
+        self.machine.connect()
+        if not self.health.machine_connected:
+            if self.health.last_failure is not None:
+                log.warning("machine_recovered")
+            else:
+                log.info("machine_connected")
+        self.health.machine_connected = True
+        self.health.last_failure = None
+
+    def poll_once(self) -> None:
+        now = self.clock()
+        events: list[Event] = []
+        for observation in self.machine.poll():
+            events += self.tracker.observe(observation)
+        self.store(events)
+        self.health.polls += 1
+        self.health.last_success = now
+        self._beat(now)
+
+    def _lost(self, error: MachineUnavailable) -> None:
+        if self.health.machine_connected or self.health.last_failure is None:
+            log.error("machine_lost reason=%s: measuring resumes when it answers", error)
+        self.health.machine_connected = False
+        self.health.last_failure = str(error)
+        self.machine.close()
+        self.store(self.tracker.lose_contact(self.clock()))
+
+    def run(self, stop: threading.Event) -> None:
+        attempt = 0
+        while not stop.is_set():
+            try:
+                self.connect()
+                attempt = 0
+                while not stop.is_set():
+                    self.poll_once()
+                    stop.wait(self.poll_seconds)
+            except MachineUnavailable as error:
+                self._lost(error)
+                self._beat(self.clock())
+                attempt += 1
+                delay = self.uniform(0, min(self.reconnect_max, 0.5 * 2**attempt))
+                stop.wait(max(0.2, delay))
+        self.machine.close()
+
+
+def run_uplink(uplink: Uplink, stop: threading.Event, wake: threading.Event) -> None:
+    """Send until stopped; sleep when there is nothing to send or the server asks to wait."""
+    while not stop.is_set():
+        try:
+            result = uplink.send_once()
+        except Exception:  # the supervision loop: log with a traceback, keep going
+            log.exception("uplink_crashed")
+            stop.wait(5.0)
+            continue
+        if result.outcome is SendOutcome.SENT:
+            continue
+        wake.clear()
+        timeout = 1.0 if result.outcome is SendOutcome.IDLE else result.delay
+        # Woken early by new events only when idle; a retry waits its backoff out.
+        if result.outcome is SendOutcome.IDLE:
+            wake.wait(timeout)
+        else:
+            stop.wait(timeout)

@@ -1,0 +1,277 @@
+"""The driver process: `fabdesk-driver --config driver.toml` (or `fabdesk driver run`).
+
+Builds the machine adapter, the session tracker (restored from the outbox), the uplink and, for
+GRBL, the sender bridge from the configuration, then runs until SIGTERM/SIGINT. Logs go through
+a QueueHandler to stderr (journald) or a rotating file that starts with a header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import hashlib
+import logging
+import logging.handlers
+import platform
+import queue
+import signal
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from uuid import UUID
+
+from drivers import octoprint
+from drivers.bridge import Bridge, PtyBridge, TcpBridge
+from drivers.config import (
+    DriverConfig,
+    GrblConfig,
+    MarlinConfig,
+    MeterConfig,
+    OctoPrintConfig,
+    load_config,
+)
+from drivers.coordinator import MachineLoop, restore_tracker, run_uplink
+from drivers.errors import DriverError, MachineUnavailable, TokenRejected, UplinkError
+from drivers.link import SerialLink
+from drivers.machines import GrblMachine, Machine, MarlinMachine, MeterMachine
+from drivers.outbox import Outbox
+from drivers.sessions import OpenSession, SessionTracker
+from drivers.uplink import Uplink, fetch_context, make_client
+
+log = logging.getLogger("drivers")
+
+VERSION = "0.1.0"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Driver:
+    """Everything one driver process runs; `start()` then `stop()`."""
+
+    config: DriverConfig
+    outbox: Outbox
+    loop: MachineLoop
+    uplink: Uplink
+    bridge: Bridge | None = None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        if self.bridge is not None:
+            self.bridge.start()
+        for name, target in (
+            ("machine", lambda: self.loop.run(self.stop_event)),
+            ("uplink", lambda: run_uplink(self.uplink, self.stop_event, self.wake)),
+        ):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.wake.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        if self.bridge is not None:
+            self.bridge.stop()
+        self.uplink.client.close()
+        if isinstance(self.loop.machine, octoprint.OctoPrintMachine):
+            self.loop.machine.client.close()
+        self.outbox.close()
+
+
+def build_machine(
+    config: DriverConfig, clock: Callable[[], datetime]
+) -> tuple[Machine, Bridge | None]:
+    machine_config = config.machine
+    if isinstance(machine_config, OctoPrintConfig):
+        client = octoprint.make_client(
+            str(machine_config.url), machine_config.api_key.get_secret_value()
+        )
+        return (
+            octoprint.OctoPrintMachine(
+                client,
+                clock,
+                filament_diameter_mm=machine_config.filament_diameter_mm,
+                filament_density_g_cm3=machine_config.filament_density_g_cm3,
+            ),
+            None,
+        )
+    if isinstance(machine_config, GrblConfig):
+        bridge: Bridge | None = None
+        link = SerialLink(machine_config.port, machine_config.baudrate, clock)
+        settings = machine_config.bridge
+        if settings.tcp:
+            host, _, port = settings.tcp.rpartition(":")
+            bridge = TcpBridge(link.write, host or "127.0.0.1", int(port))
+        elif settings.pty_link:
+            bridge = PtyBridge(link.write, settings.pty_link)
+        if bridge is not None:
+            link.tap = bridge.to_sender
+        grbl = GrblMachine(
+            link,
+            clock,
+            banner_seconds=machine_config.banner_seconds,
+            stall_seconds=max(3.0, 10 * machine_config.poll_seconds),
+        )
+        return grbl, bridge
+    link = SerialLink(machine_config.port, machine_config.baudrate, clock)
+    if isinstance(machine_config, MarlinConfig):
+        return MarlinMachine(link, clock), None
+    assert isinstance(machine_config, MeterConfig)
+    return MeterMachine(link, clock), None
+
+
+def build_driver(
+    config: DriverConfig,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    new_id: Callable[[], UUID] = uuid.uuid4,
+) -> Driver:
+    outbox = Outbox(config.outbox.path, max_events=config.outbox.max_events)
+    machine, bridge = build_machine(config, clock)
+    machine_config = config.machine
+    grace = getattr(machine_config, "idle_grace_seconds", 0.0)
+    lost = getattr(machine_config, "lost_contact_seconds", 900.0)
+
+    def make_tracker(session: OpenSession | None) -> SessionTracker:
+        return SessionTracker(
+            new_id,
+            idle_grace_seconds=grace,
+            progress_seconds=machine_config.progress_seconds,
+            max_gap_seconds=max(2.0, 5 * machine_config.poll_seconds),
+            lost_contact_seconds=lost,
+            session=session,
+        )
+
+    tracker = restore_tracker(outbox, make_tracker)
+    wake = threading.Event()
+    loop = MachineLoop(
+        machine,
+        tracker,
+        outbox,
+        clock=clock,
+        new_id=new_id,
+        poll_seconds=machine_config.poll_seconds,
+        heartbeat_seconds=config.server.heartbeat_seconds,
+        reconnect_max_seconds=machine_config.reconnect_max_seconds,
+        wake_uplink=wake,
+    )
+    client = make_client(
+        str(config.server.url),
+        config.server.token.get_secret_value(),
+        config.server.timeout_seconds,
+    )
+    uplink = Uplink(
+        client,
+        outbox,
+        batch_events=config.server.batch_events,
+        backoff_max_seconds=config.server.backoff_max_seconds,
+    )
+    return Driver(config=config, outbox=outbox, loop=loop, uplink=uplink, bridge=bridge, wake=wake)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    machine: str
+    server: str
+    ok: bool
+
+
+def check(config: DriverConfig, *, clock: Callable[[], datetime] = utc_now) -> CheckReport:
+    """Does the machine answer, and does the server accept the token? Nothing is recorded."""
+    machine, _ = build_machine(config, clock)
+    ok = True
+    try:
+        machine.connect()
+        machine.poll()
+        machine_text = "answers"
+    except MachineUnavailable as error:
+        machine_text, ok = f"does not answer: {error}", False
+    finally:
+        machine.close()
+    with make_client(
+        str(config.server.url),
+        config.server.token.get_secret_value(),
+        config.server.timeout_seconds,
+    ) as client:
+        try:
+            context = fetch_context(client)
+            server_text = f"accepts the token (machine {context.equipment_tag})"
+        except TokenRejected:
+            server_text, ok = "refuses the device token (401)", False
+        except UplinkError as error:
+            server_text, ok = str(error), False
+    return CheckReport(machine=machine_text, server=server_text, ok=ok)
+
+
+def configure_logging(config: DriverConfig, config_path: Path) -> None:
+    """A QueueHandler in front of stderr or a rotating file; the file starts with a header."""
+    handler: logging.Handler
+    if config.log.path is not None:
+        config.log.path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            config.log.path, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+        )
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    log_queue: queue.Queue[logging.LogRecord] = queue.Queue(10_000)
+    listener = logging.handlers.QueueListener(log_queue, handler)
+    listener.start()
+    atexit.register(listener.stop)
+    root = logging.getLogger()
+    root.handlers[:] = [logging.handlers.QueueHandler(log_queue)]
+    root.setLevel(config.log.level)
+    digest = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12]
+    log.info(
+        "driver_start version=%s config=%s config_hash=%s python=%s platform=%s",
+        VERSION,
+        config_path,
+        digest,
+        platform.python_version(),
+        platform.platform(),
+    )
+
+
+def run(config: DriverConfig, stop: threading.Event) -> None:
+    """Run a driver until `stop` is set."""
+    driver = build_driver(config)
+    driver.start()
+    try:
+        stop.wait()
+    finally:
+        driver.stop()
+        log.info("driver_stopped")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of `fabdesk-driver`."""
+    parser = argparse.ArgumentParser(
+        prog="fabdesk-driver", description="Log a machine's usage sessions to a fabdesk server."
+    )
+    parser.add_argument("--config", "-c", type=Path, required=True, help="the driver's TOML file")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except DriverError as error:
+        sys.stderr.write(f"error: {error}\n")
+        sys.exit(2)
+    configure_logging(config, args.config)
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    run(config, stop)

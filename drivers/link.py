@@ -1,0 +1,125 @@
+"""A serial link read by a background thread: every line stamped with the time it arrived.
+
+The port is opened with `serial.serial_for_url`, so a device path, `socket://host:port` or
+`rfc2217://…` all work. Raw bytes can be tapped (the GRBL bridge forwards them untouched).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+
+import serial
+
+from drivers.errors import MachineUnavailable
+
+log = logging.getLogger(__name__)
+
+MAX_LINE = 512
+
+
+class SerialLink:
+    def __init__(
+        self,
+        url: str,
+        baudrate: int,
+        clock: Callable[[], datetime],
+        *,
+        tap: Callable[[bytes], None] | None = None,
+    ) -> None:
+        self.url = url
+        self.baudrate = baudrate
+        self.clock = clock
+        self.tap = tap
+        self._port: serial.SerialBase | None = None
+        self._lines: deque[tuple[datetime, str]] = deque(maxlen=10_000)
+        self._write_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closing = threading.Event()
+        self.failure: str | None = None
+        self.last_heard: datetime | None = None
+        self.arrived = threading.Event()
+
+    def open(self) -> None:
+        try:
+            port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.05)
+        except (serial.SerialException, OSError, ValueError) as error:
+            raise MachineUnavailable(f"cannot open {self.url}: {error}") from error
+        self._port = port
+        self.failure = None
+        self._closing.clear()
+        self._thread = threading.Thread(target=self._read_loop, name="serial-reader", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._closing.set()
+        port, self._port = self._port, None
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+        if port is not None:
+            try:
+                port.close()
+            except (serial.SerialException, OSError):
+                log.debug("close_failed url=%s", self.url)
+
+    def write(self, data: bytes) -> None:
+        port = self._port
+        if port is None or self.failure is not None:
+            raise MachineUnavailable(self.failure or "port closed")
+        try:
+            with self._write_lock:
+                port.write(data)
+        except (serial.SerialException, OSError) as error:
+            self.failure = f"write failed: {error}"
+            raise MachineUnavailable(self.failure) from error
+
+    def lines(self) -> list[tuple[datetime, str]]:
+        """Lines received since the last call (oldest first); raises if the port is gone."""
+        taken: list[tuple[datetime, str]] = []
+        while self._lines:
+            taken.append(self._lines.popleft())
+        if not taken and self.failure is not None:
+            raise MachineUnavailable(self.failure)
+        return taken
+
+    def peek(self) -> list[str]:
+        """The texts of the lines waiting, without taking them."""
+        return [text for _, text in list(self._lines)]
+
+    def unread(self, lines: list[tuple[datetime, str]]) -> None:
+        """Put lines back in front of the queue, in order."""
+        self._lines.extendleft(reversed(lines))
+
+    def _read_loop(self) -> None:
+        port = self._port
+        assert port is not None
+        buffer = b""
+        while not self._closing.is_set():
+            try:
+                chunk = port.read(max(1, port.in_waiting))
+            except (serial.SerialException, OSError, TypeError, AttributeError) as error:
+                # TypeError/AttributeError: pyserial's posix port closed under the reader.
+                if not self._closing.is_set():
+                    self.failure = f"read failed: {error}"
+                self.arrived.set()
+                return
+            if not chunk:
+                continue
+            if self.tap is not None:
+                self.tap(chunk)
+            buffer += chunk
+            if b"\n" not in buffer:
+                if len(buffer) > MAX_LINE:
+                    buffer = b""  # noise without line ends: drop it
+                continue
+            *complete, buffer = buffer.split(b"\n")
+            now = self.clock()
+            self.last_heard = now
+            for raw in complete:
+                text = raw[:MAX_LINE].decode("ascii", "replace").strip("\r\x00 ")
+                if text:
+                    self._lines.append((now, text))
+            self.arrived.set()

@@ -1,0 +1,361 @@
+"""Usage becomes money: price a finished session, post its charge once, reverse it when wrong.
+
+A charge transaction (cents; debit +, credit -):
+- maker            + what the maker pays (co-payment and whatever no cheque covers)
+- cheque k         + what cheque k pays (soonest expiry first, within the programme's rules)
+- vat              - the VAT included in the total
+- materials        - the material sold, at cost
+- investor i       - investor i's share of the rest (largest remainder, exact to the cent)
+- revenue:machine  - the lab's share (all of it for a machine without co-investors)
+The idempotency key is `charge:<session uuid>`: replays, retries and re-runs post nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from fabdesk.accounting.cheques import eligible_funds
+from fabdesk.accounting.coinvest import split_revenue
+from fabdesk.accounting.ledger import (
+    account_id,
+    balance,
+    find_account,
+    local_day,
+    post_transaction,
+    postings_of,
+)
+from fabdesk.accounting.pricing import (
+    ChequeSpend,
+    Price,
+    PriceRules,
+    SessionFacts,
+    plan_cheque_spend,
+    price_session,
+)
+from fabdesk.errors import Conflict, NotFound
+from fabdesk.models import (
+    AccountKind,
+    Cheque,
+    ChequeProgramme,
+    Equipment,
+    EquipmentCategory,
+    EquipmentShare,
+    InvestorMember,
+    LedgerAccount,
+    LedgerTransaction,
+    Maker,
+    TransactionKind,
+    UsageCharge,
+    UsageSession,
+    id_of,
+)
+
+__all__ = [
+    "maker_balance",
+    "post_pending_charges",
+    "post_usage_charge",
+    "reverse_charge",
+]
+
+log = logging.getLogger(__name__)
+
+
+def post_usage_charge(
+    session: Session,
+    usage_session_id: int,
+    *,
+    now: datetime,
+    rules: PriceRules | None = None,
+) -> LedgerTransaction | None:
+    """Price a finished usage session and post its charge; None if it was charged already.
+
+    Idempotent by the session's uuid: a replay, a retry or a second run posts nothing. A session
+    whose month is closed is booked in the open month, with its real date kept.
+    """
+    usage = session.get(UsageSession, usage_session_id)
+    if usage is None:
+        raise NotFound("No usage session has the id {id}.", id=usage_session_id)
+    if session.exec(
+        select(UsageCharge.id).where(UsageCharge.usage_session_id == usage_session_id)
+    ).first():
+        return None
+    return _post_charge(session, usage, revision=1, now=now, rules=rules or PriceRules.default())
+
+
+def _post_charge(
+    session: Session, usage: UsageSession, *, revision: int, now: datetime, rules: PriceRules
+) -> LedgerTransaction | None:
+    if not usage.finished or usage.ended_at is None:
+        raise Conflict(
+            "Usage session {uuid} has not finished: it cannot be charged yet.",
+            uuid=str(usage.uuid),
+            error_code="session_not_finished",
+        )
+    equipment = session.get(Equipment, usage.equipment_id)
+    if equipment is None:
+        raise NotFound("No machine has the id {id}.", id=usage.equipment_id)
+    category = session.get(EquipmentCategory, equipment.category_id)
+    category_code = category.code if category else ""
+    maker = session.get(Maker, usage.maker_id) if usage.maker_id is not None else None
+    day = local_day(usage.ended_at)
+    shares = session.exec(
+        select(EquipmentShare).where(EquipmentShare.equipment_id == usage.equipment_id)
+    ).all()
+    rights_investor, rights_seconds = _usage_rights(session, usage, maker, shares, day)
+    price = price_session(
+        SessionFacts(
+            active_seconds=usage.active_seconds,
+            rate_cents_per_hour=equipment.rate_cents_per_hour,
+            billing_unit_minutes=equipment.billing_unit_minutes,
+            minimum_charge_cents=equipment.minimum_charge_cents,
+            category_code=category_code,
+            tier=maker.tier.value if maker else "standard",
+            material_g=usage.material_g,
+            material_mm=usage.material_mm,
+            rights_seconds=rights_seconds,
+        ),
+        rules,
+    )
+    spends = (
+        plan_cheque_spend(
+            price.total, eligible_funds(session, maker=maker, category_code=category_code, day=day)
+        )
+        if maker is not None and price.total > 0
+        else []
+    )
+    cheque_total = sum(spend.amount for spend in spends)
+    postings = _charge_postings(session, usage, maker, price, spends, shares)
+    key = f"charge:{usage.uuid}" if revision == 1 else f"charge:{usage.uuid}#{revision}"
+    transaction = post_transaction(
+        session,
+        key=key,
+        kind=TransactionKind.CHARGE,
+        postings=postings,
+        occurred_on=day,
+        now=now,
+        memo=f"{equipment.asset_tag} {price.billed_minutes} min",
+        maker_id=usage.maker_id,
+        equipment_id=usage.equipment_id,
+    )
+    if transaction is None:
+        return None
+    session.add(
+        UsageCharge(
+            usage_session_id=id_of(usage),
+            revision=revision,
+            transaction_id=id_of(transaction),
+            maker_id=usage.maker_id,
+            equipment_id=usage.equipment_id,
+            month=transaction.month,
+            occurred_on=day,
+            billed_minutes=price.billed_minutes,
+            rights_seconds=rights_seconds,
+            rights_investor_id=rights_investor,
+            time_cents=price.time,
+            material_cents=price.material,
+            material_grams=float(price.material_grams),
+            material_cost_cents=price.material_cost,
+            total_cents=price.total,
+            vat_cents=price.vat,
+            cheque_cents=cheque_total,
+            maker_cents=price.total - cheque_total,
+        )
+    )
+    session.flush()
+    log.info(
+        "usage_charged",
+        extra={"session_id": str(usage.uuid), "machine": equipment.asset_tag, "cents": price.total},
+    )
+    return transaction
+
+
+def _charge_postings(
+    session: Session,
+    usage: UsageSession,
+    maker: Maker | None,
+    price: Price,
+    cheque_spends: Sequence[ChequeSpend],
+    share_rows: Sequence[EquipmentShare],
+) -> list[tuple[int, int]]:
+    cheque_total = sum(spend.amount for spend in cheque_spends)
+    maker_account = account_id(
+        session, AccountKind.MAKER, usage.maker_id, maker.member_number if maker else "unknown"
+    )
+    postings: list[tuple[int, int]] = [(maker_account, price.total - cheque_total)]
+    for spend in cheque_spends:
+        postings.append((account_id(session, AccountKind.CHEQUE, spend.cheque_id), spend.amount))
+    postings.append((account_id(session, AccountKind.VAT), -price.vat))
+    material_at_cost = min(price.material_cost, price.net)
+    postings.append((account_id(session, AccountKind.MATERIALS), -material_at_cost))
+    split = split_revenue(
+        price.net - material_at_cost,
+        [(share.investor_id, share.basis_points) for share in share_rows],
+    )
+    for investor, part in split.investors:
+        postings.append((account_id(session, AccountKind.INVESTOR, investor), -part))
+    postings.append((account_id(session, AccountKind.REVENUE, usage.equipment_id), -split.lab))
+    return postings
+
+
+def _usage_rights(
+    session: Session,
+    usage: UsageSession,
+    maker: Maker | None,
+    shares: Sequence[EquipmentShare],
+    day: date,
+) -> tuple[int | None, float]:
+    """The co-investor whose usage rights this maker uses on this machine, and the seconds of
+    this session inside what is left of them this calendar year."""
+    if maker is None or maker.id is None:
+        return None, 0.0
+    with_rights = {
+        share.investor_id: share.usage_hours_per_year
+        for share in shares
+        if share.usage_hours_per_year > 0
+    }
+    if not with_rights:
+        return None, 0.0
+    memberships = session.exec(
+        select(InvestorMember.investor_id).where(
+            InvestorMember.maker_id == maker.id,
+            col(InvestorMember.investor_id).in_(list(with_rights)),
+        )
+    ).all()
+    for investor in sorted(memberships):
+        used = rights_used_seconds(session, investor, usage.equipment_id, day.year)
+        left = with_rights[investor] * 3600 - used
+        if left > 0:
+            return investor, min(float(usage.active_seconds), left)
+    return None, 0.0
+
+
+def rights_used_seconds(session: Session, investor_id: int, equipment_id: int, year: int) -> float:
+    """Seconds of usage rights an investor's members used on a machine in a year (not reversed)."""
+    reversed_ids = select(LedgerTransaction.reverses_id).where(
+        col(LedgerTransaction.reverses_id).is_not(None)
+    )
+    used = session.exec(
+        select(sa.func.coalesce(sa.func.sum(UsageCharge.rights_seconds), 0.0)).where(
+            UsageCharge.rights_investor_id == investor_id,
+            UsageCharge.equipment_id == equipment_id,
+            col(UsageCharge.occurred_on) >= date(year, 1, 1),
+            col(UsageCharge.occurred_on) <= date(year, 12, 31),
+            col(UsageCharge.transaction_id).not_in(reversed_ids),
+        )
+    ).one()
+    return float(used)
+
+
+def pending_session_ids(session: Session, *, limit: int | None = None) -> list[int]:
+    """Finished usage sessions that have no charge yet, oldest end first."""
+    query = (
+        select(UsageSession.id)
+        .where(
+            col(UsageSession.ended_at).is_not(None),
+            col(UsageSession.outcome).is_not(None),
+            ~sa.exists().where(col(UsageCharge.usage_session_id) == col(UsageSession.id)),
+        )
+        .order_by(col(UsageSession.ended_at), col(UsageSession.id))
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [int(found) for found in session.exec(query).all() if found is not None]
+
+
+def post_pending_charges(
+    session: Session, *, now: datetime, rules: PriceRules | None = None, limit: int | None = None
+) -> int:
+    """Price and post every finished session not charged yet; returns how many were posted."""
+    rules = rules or PriceRules.default()
+    count = 0
+    for usage_id in pending_session_ids(session, limit=limit):
+        count += post_usage_charge(session, usage_id, now=now, rules=rules) is not None
+    return count
+
+
+def reverse_charge(
+    session: Session,
+    usage_session_id: int,
+    *,
+    now: datetime,
+    repost: bool = False,
+    rules: PriceRules | None = None,
+) -> LedgerTransaction | None:
+    """Reverse the latest charge of a session (a correction is a reversal plus a new posting).
+
+    The reversal mirrors every posting, except that value going back to a cheque that has
+    expired by `now` goes to its programme instead. With `repost`, the session is priced again
+    from its current values and posted as the next revision. Returns the reversal, or None when
+    the latest charge is already reversed (idempotent).
+    """
+    charge = session.exec(
+        select(UsageCharge)
+        .where(UsageCharge.usage_session_id == usage_session_id)
+        .order_by(col(UsageCharge.revision).desc())
+    ).first()
+    if charge is None:
+        raise NotFound(
+            "Usage session {id} has no charge to reverse.", id=usage_session_id, error_code="charge"
+        )
+    original = session.get(LedgerTransaction, charge.transaction_id)
+    usage = session.get(UsageSession, usage_session_id)
+    if original is None or usage is None:
+        raise NotFound("Usage session {id} has no charge to reverse.", id=usage_session_id)
+    today = local_day(now)
+    postings = [
+        (_reversal_account(session, account, today), -amount)
+        for account, amount in postings_of(session, id_of(original))
+    ]
+    reversal = post_transaction(
+        session,
+        key=f"reversal:{original.key}",
+        kind=TransactionKind.REVERSAL,
+        postings=postings,
+        occurred_on=today,
+        now=now,
+        memo=f"reverses {original.key} of {original.occurred_on.isoformat()}",
+        maker_id=original.maker_id,
+        equipment_id=original.equipment_id,
+        reverses_id=id_of(original),
+    )
+    if repost:
+        _post_charge(
+            session,
+            usage,
+            revision=charge.revision + 1,
+            now=now,
+            rules=rules or PriceRules.default(),
+        )
+    return reversal
+
+
+def _reversal_account(session: Session, account: int, today: date) -> int:
+    row = session.get(LedgerAccount, account)
+    if row is None or row.kind != AccountKind.CHEQUE or row.owner_id is None:
+        return account
+    cheque = session.get(Cheque, row.owner_id)
+    if cheque is None or cheque.expires_on >= today:
+        return account
+    programme = session.get(ChequeProgramme, cheque.programme_id)
+    assert programme is not None
+    return account_id(session, AccountKind.PROGRAMME, id_of(programme), programme.code)
+
+
+@dataclass(frozen=True)
+class MakerBalance:
+    """What a maker owes (positive) or has in credit (negative), in cents."""
+
+    maker_id: int
+    owed_cents: int
+
+
+def maker_balance(session: Session, maker_id: int, today: date | None = None) -> MakerBalance:
+    """What a maker owes the lab now (for the kiosk's "Me" screen and statements)."""
+    account = find_account(session, AccountKind.MAKER, maker_id)
+    return MakerBalance(maker_id, balance(session, account) if account is not None else 0)

@@ -1,0 +1,211 @@
+"""Period close: a month's balances and usage frozen in a few set-based statements.
+
+Closing `2026-11`: post any finished session of the month not charged yet, then, each in one
+INSERT … SELECT, store every account's movement and end-of-month balance and the month's usage by
+machine and sector, and record the month's fingerprint (counts and debit total). The work is
+done by the database, so it scales with an index scan, not with Python objects. Afterwards
+nothing is booked in the month again (late sessions go to the open month) and `check_ledger`
+proves it never changed. Closing a closed month returns it as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from fabdesk.accounting.charges import post_usage_charge
+from fabdesk.accounting.ledger import (
+    last_closed_month,
+    month_bounds,
+    parse_month,
+    period_fingerprint,
+)
+from fabdesk.accounting.pricing import PriceRules
+from fabdesk.errors import LedgerImbalance, RuleViolation, Violation
+from fabdesk.models import (
+    LedgerPeriod,
+    LedgerPosting,
+    Maker,
+    PeriodBalance,
+    PeriodUsage,
+    UsageCharge,
+    UsageSession,
+)
+
+__all__ = ["close_period"]
+
+log = logging.getLogger(__name__)
+
+
+def close_period(
+    session: Session, month: str, *, now: datetime, rules: PriceRules | None = None
+) -> LedgerPeriod:
+    """Close a month (`YYYY-MM`) that has ended by `now`; closing it again changes nothing."""
+    month = parse_month(month)
+    existing = session.get(LedgerPeriod, month)
+    if existing is not None:
+        return existing
+    start, end = month_bounds(month)
+    if now < end:
+        raise RuleViolation(
+            [
+                Violation(
+                    "period_not_ended",
+                    "The month {month} has not ended yet: it can be closed from {end}.",
+                    {"month": month, "end": end.isoformat()},
+                )
+            ]
+        )
+    _refuse_gaps(session, month)
+    _charge_month_backlog(session, start, end, now=now, rules=rules or PriceRules.default())
+    session.flush()
+    transactions, postings, debits = period_fingerprint(session, month)
+    period = LedgerPeriod(
+        month=month,
+        closed_at=now,
+        transaction_count=transactions,
+        posting_count=postings,
+        debit_total_cents=debits,
+    )
+    session.add(period)
+    session.flush()
+    _store_balances(session, month)
+    _store_usage(session, month, start, end)
+    total = session.exec(
+        select(sa.func.coalesce(sa.func.sum(PeriodBalance.movement_cents), 0)).where(
+            PeriodBalance.month == month
+        )
+    ).one()
+    if int(total) != 0:
+        raise LedgerImbalance(
+            "The month {month} does not balance: its movements sum to {total} cents.",
+            month=month,
+            total=int(total),
+        )
+    log.info("period_closed", extra={"month": month, "transactions": transactions})
+    return period
+
+
+def _refuse_gaps(session: Session, month: str) -> None:
+    """Months close in order: an earlier month with postings must be closed first."""
+    last_closed = last_closed_month(session)
+    if last_closed is not None and last_closed > month:
+        raise RuleViolation(
+            [
+                Violation(
+                    "period_order",
+                    "{month} comes before {closed}, which is closed: months are closed in order.",
+                    {"month": month, "closed": last_closed},
+                )
+            ]
+        )
+    earlier = select(sa.func.min(LedgerPosting.month)).where(col(LedgerPosting.month) < month)
+    if last_closed is not None:
+        earlier = earlier.where(col(LedgerPosting.month) > last_closed)
+    first_open = session.exec(earlier).one()
+    if first_open is not None:
+        raise RuleViolation(
+            [
+                Violation(
+                    "period_order",
+                    "Close {first} first: months are closed in order.",
+                    {"first": first_open},
+                )
+            ]
+        )
+
+
+def _charge_month_backlog(
+    session: Session, start: datetime, end: datetime, *, now: datetime, rules: PriceRules
+) -> None:
+    """Charge the month's finished sessions that the charging job has not reached yet."""
+    pending = session.exec(
+        select(UsageSession.id)
+        .where(
+            col(UsageSession.ended_at) >= start,
+            col(UsageSession.ended_at) < end,
+            col(UsageSession.outcome).is_not(None),
+            ~sa.exists().where(col(UsageCharge.usage_session_id) == col(UsageSession.id)),
+        )
+        .order_by(col(UsageSession.ended_at), col(UsageSession.id))
+    ).all()
+    for usage_id in pending:
+        if usage_id is not None:
+            post_usage_charge(session, usage_id, now=now, rules=rules)
+
+
+def _store_balances(session: Session, month: str) -> None:
+    previous = session.exec(
+        select(sa.func.max(LedgerPeriod.month)).where(col(LedgerPeriod.month) < month)
+    ).one()
+    postings = sa.table(
+        LedgerPosting.__tablename__,
+        sa.column("account_id"),
+        sa.column("month"),
+        sa.column("amount_cents"),
+    )
+    balances = sa.table(
+        PeriodBalance.__tablename__,
+        sa.column("month"),
+        sa.column("account_id"),
+        sa.column("movement_cents"),
+        sa.column("closing_cents"),
+    )
+    # Movements since the previous close, plus the previous closing balances.
+    since = postings.c.month <= month
+    if previous is not None:
+        since = sa.and_(since, postings.c.month > previous)
+    changes = (
+        sa.select(
+            postings.c.account_id.label("account_id"),
+            sa.func.sum(
+                sa.case((postings.c.month == month, postings.c.amount_cents), else_=0)
+            ).label("movement"),
+            sa.func.sum(postings.c.amount_cents).label("change"),
+        )
+        .where(since)
+        .group_by(postings.c.account_id)
+    )
+    if previous is not None:
+        carried = sa.select(
+            balances.c.account_id.label("account_id"),
+            sa.literal(0, sa.BigInteger).label("movement"),
+            balances.c.closing_cents.label("change"),
+        ).where(balances.c.month == previous)
+        changes = sa.union_all(changes, carried)  # type: ignore[assignment]
+    combined = changes.subquery()
+    session.execute(
+        sa.insert(balances).from_select(
+            ["month", "account_id", "movement_cents", "closing_cents"],
+            sa.select(
+                sa.literal(month, sa.String(7)),
+                combined.c.account_id,
+                sa.func.sum(combined.c.movement),
+                sa.func.sum(combined.c.change),
+            ).group_by(combined.c.account_id),
+        )
+    )
+
+
+def _store_usage(session: Session, month: str, start: datetime, end: datetime) -> None:
+    usage = UsageSession.__table__  # type: ignore[attr-defined]
+    makers = Maker.__table__  # type: ignore[attr-defined]
+    sector = sa.func.coalesce(makers.c.sector, "none")
+    session.execute(
+        sa.insert(PeriodUsage.__table__).from_select(  # type: ignore[attr-defined]
+            ["month", "equipment_id", "sector", "sessions", "active_seconds"],
+            sa.select(
+                sa.literal(month, sa.String(7)),
+                usage.c.equipment_id,
+                sector,
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(usage.c.active_seconds), 0.0),
+            )
+            .select_from(usage.outerjoin(makers, makers.c.id == usage.c.maker_id))
+            .where(usage.c.ended_at >= start, usage.c.ended_at < end)
+            .group_by(usage.c.equipment_id, sector),
+        )
+    )

@@ -1,0 +1,383 @@
+"""The double-entry ledger: accounts, append-only transactions, derived balances, and its check.
+
+A posting's amount is in cents, positive for a debit and negative for a credit; the postings of a
+transaction sum to zero or it is refused (`LedgerImbalance`). Nothing is ever updated or deleted.
+Each transaction has an idempotency key: posting the same key again returns None and changes
+nothing. A transaction is booked in the month of its real date when that month is open, else in
+the month of `now` (the open one), keeping its real date in `occurred_on`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
+
+from fabdesk.errors import Conflict, InvalidValue, LedgerImbalance
+from fabdesk.models import (
+    AccountKind,
+    LedgerAccount,
+    LedgerPeriod,
+    LedgerPosting,
+    LedgerTransaction,
+    PeriodBalance,
+    TransactionKind,
+    id_of,
+)
+
+__all__ = [
+    "LAB_TIME_ZONE",
+    "LedgerCheck",
+    "account_id",
+    "balance",
+    "booking_month",
+    "check_ledger",
+    "is_closed",
+    "last_closed_month",
+    "local_day",
+    "month_bounds",
+    "month_of",
+    "parse_month",
+    "post_transaction",
+]
+
+log = logging.getLogger(__name__)
+
+LAB_TIME_ZONE = ZoneInfo("Europe/Brussels")
+"""Months and days of the ledger are those of the labs' wall clock."""
+
+_ACCOUNTS_CACHE = "fabdesk_ledger_accounts"
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_accounts(session: OrmSession, _previous: Any) -> None:
+    """Account ids cached in a session may name rows a rollback just removed."""
+    session.info.pop(_ACCOUNTS_CACHE, None)
+
+
+def parse_month(text: str) -> str:
+    """`2026-11` checked and returned; anything else is refused with what to type."""
+    if not _MONTH.match(text.strip()):
+        raise InvalidValue(
+            "{text!r} is not a month: write it as YYYY-MM, e.g. 2026-11.",
+            text=text,
+            error_code="month",
+        )
+    return text.strip()
+
+
+def local_day(moment: datetime) -> date:
+    """The labs' calendar day of an aware instant."""
+    return moment.astimezone(LAB_TIME_ZONE).date()
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The UTC instants where a month of the labs' calendar starts and ends (end excluded)."""
+    year, number = (int(part) for part in parse_month(month).split("-"))
+    start = date(year, number, 1)
+    end = date(year + (number == 12), number % 12 + 1, 1)
+    return (
+        datetime.combine(start, time(), LAB_TIME_ZONE).astimezone(UTC),
+        datetime.combine(end, time(), LAB_TIME_ZONE).astimezone(UTC),
+    )
+
+
+def is_closed(session: Session, month: str) -> bool:
+    return session.get(LedgerPeriod, month) is not None
+
+
+def last_closed_month(session: Session) -> str | None:
+    """The latest closed month (months close in order, so every one before it is closed too)."""
+    found = session.exec(select(sa.func.max(LedgerPeriod.month))).one()
+    return str(found) if found is not None else None
+
+
+def booking_month(session: Session, day: date, now: datetime) -> str:
+    """The month to book something that happened on `day`: its own while it is open, else the
+    month of `now` (the open one), so a closed period never receives anything."""
+    own = month_of(day)
+    last_closed = last_closed_month(session)
+    if last_closed is None or own > last_closed:
+        return own
+    current = month_of(local_day(now))
+    if current <= last_closed:
+        raise Conflict(
+            "The month {month} is closed: nothing can be booked in it.",
+            month=current,
+            error_code="period_closed",
+        )
+    return current
+
+
+def _account_code(kind: AccountKind, owner_id: int | None) -> str:
+    return kind.value if owner_id is None else f"{kind.value}:{owner_id}"
+
+
+def account_id(
+    session: Session, kind: AccountKind, owner_id: int | None = None, name: str = ""
+) -> int:
+    """The id of the account of `kind` for `owner_id`, created on first use."""
+    code = _account_code(kind, owner_id)
+    cache: dict[str, int] = session.info.setdefault(_ACCOUNTS_CACHE, {})
+    if code in cache:
+        return cache[code]
+    existing = session.exec(select(LedgerAccount.id).where(LedgerAccount.code == code)).first()
+    if existing is not None:
+        found = existing
+    else:
+        account = LedgerAccount(code=code, kind=kind, owner_id=owner_id, name=name)
+        try:
+            with session.begin_nested():
+                session.add(account)
+        except IntegrityError:  # another writer created it just now
+            found = id_of(
+                session.exec(select(LedgerAccount).where(LedgerAccount.code == code)).one()
+            )
+        else:
+            found = id_of(account)
+    cache[code] = found
+    return found
+
+
+def find_account(session: Session, kind: AccountKind, owner_id: int | None = None) -> int | None:
+    """The id of an existing account, or None when nothing was ever posted to it."""
+    code = _account_code(kind, owner_id)
+    return session.exec(select(LedgerAccount.id).where(LedgerAccount.code == code)).first()
+
+
+def post_transaction(
+    session: Session,
+    *,
+    key: str,
+    kind: TransactionKind,
+    postings: Sequence[tuple[int, int]],
+    occurred_on: date,
+    now: datetime,
+    memo: str = "",
+    maker_id: int | None = None,
+    equipment_id: int | None = None,
+    reverses_id: int | None = None,
+) -> LedgerTransaction | None:
+    """Append one balanced transaction of `(account id, cents)` postings; None if `key` exists.
+
+    Zero postings are dropped. The postings must sum to zero, or `LedgerImbalance` is raised and
+    nothing is written.
+    """
+    total = sum(amount for _account, amount in postings)
+    if total != 0:
+        raise LedgerImbalance(
+            "Transaction {key} does not balance: its postings sum to {total} cents.",
+            key=key,
+            total=total,
+        )
+    if session.exec(select(LedgerTransaction.id).where(LedgerTransaction.key == key)).first():
+        return None
+    month = booking_month(session, occurred_on, now)
+    transaction = LedgerTransaction(
+        key=key,
+        kind=kind,
+        month=month,
+        booked_at=now,
+        occurred_on=occurred_on,
+        memo=memo[:200],
+        maker_id=maker_id,
+        equipment_id=equipment_id,
+        reverses_id=reverses_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(transaction)
+            session.flush()
+    except IntegrityError:  # the same key posted concurrently: the first one wins
+        return None
+    rows = [
+        {
+            "transaction_id": transaction.id,
+            "account_id": account,
+            "month": month,
+            "amount_cents": amount,
+        }
+        for account, amount in postings
+        if amount != 0
+    ]
+    if rows:
+        session.execute(sa.insert(LedgerPosting), rows)
+    return transaction
+
+
+def postings_of(session: Session, transaction_id: int) -> list[tuple[int, int]]:
+    """The `(account id, cents)` postings of a transaction, in the order they were written."""
+    rows = session.exec(
+        select(LedgerPosting.account_id, LedgerPosting.amount_cents)
+        .where(LedgerPosting.transaction_id == transaction_id)
+        .order_by(col(LedgerPosting.id))
+    ).all()
+    return [(account, amount) for account, amount in rows]
+
+
+def balance(session: Session, account: int, *, through_month: str | None = None) -> int:
+    """Debits minus credits of an account (through a month, when given)."""
+    query = select(sa.func.coalesce(sa.func.sum(LedgerPosting.amount_cents), 0)).where(
+        LedgerPosting.account_id == account
+    )
+    if through_month is not None:
+        query = query.where(LedgerPosting.month <= through_month)
+    return int(session.exec(query).one())
+
+
+def balances(session: Session, accounts: Sequence[int]) -> dict[int, int]:
+    """Balances of several accounts in one query (accounts without postings are 0)."""
+    if not accounts:
+        return {}
+    rows = session.exec(
+        select(LedgerPosting.account_id, sa.func.sum(LedgerPosting.amount_cents))
+        .where(col(LedgerPosting.account_id).in_(accounts))
+        .group_by(col(LedgerPosting.account_id))
+    ).all()
+    found = {account: int(total) for account, total in rows}
+    return {account: found.get(account, 0) for account in accounts}
+
+
+@dataclass
+class LedgerCheck:
+    """What `check_ledger` found. `ok` only when every list is empty and the total is zero."""
+
+    transactions: int = 0
+    postings: int = 0
+    total_cents: int = 0
+    unbalanced_transactions: list[int] = field(default_factory=list)
+    negative_cheques: list[int] = field(default_factory=list)
+    changed_periods: list[str] = field(default_factory=list)
+    misfiled_postings: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.total_cents == 0
+            and not self.unbalanced_transactions
+            and not self.negative_cheques
+            and not self.changed_periods
+            and self.misfiled_postings == 0
+        )
+
+
+def period_fingerprint(session: Session, month: str) -> tuple[int, int, int]:
+    """`(transactions, postings, debit total)` booked in a month."""
+    transactions = session.exec(
+        select(sa.func.count())
+        .select_from(LedgerTransaction)
+        .where(LedgerTransaction.month == month)
+    ).one()
+    postings, debits = session.exec(
+        select(
+            sa.func.count(),
+            sa.func.coalesce(
+                sa.func.sum(
+                    sa.case(
+                        (col(LedgerPosting.amount_cents) > 0, LedgerPosting.amount_cents), else_=0
+                    )
+                ),
+                0,
+            ),
+        ).where(LedgerPosting.month == month)
+    ).one()
+    return int(transactions), int(postings), int(debits)
+
+
+def check_ledger(session: Session) -> LedgerCheck:
+    """Prove the whole ledger: every transaction balances, the total is zero, no cheque holds
+    less than nothing, every posting sits in its transaction's month, and every closed period
+    still has exactly the postings and balances it was closed with."""
+    report = LedgerCheck()
+    report.transactions = int(
+        session.exec(select(sa.func.count()).select_from(LedgerTransaction)).one()
+    )
+    count, total = session.exec(
+        select(sa.func.count(), sa.func.coalesce(sa.func.sum(LedgerPosting.amount_cents), 0))
+    ).one()
+    report.postings, report.total_cents = int(count), int(total)
+    report.unbalanced_transactions = [
+        int(row)
+        for row in session.exec(
+            select(LedgerPosting.transaction_id)
+            .group_by(col(LedgerPosting.transaction_id))
+            .having(sa.func.sum(LedgerPosting.amount_cents) != 0)
+        ).all()
+    ]
+    report.negative_cheques = [
+        int(owner)
+        for owner in session.exec(
+            select(LedgerAccount.owner_id)
+            .join(LedgerPosting, col(LedgerPosting.account_id) == col(LedgerAccount.id))
+            .where(LedgerAccount.kind == AccountKind.CHEQUE)
+            .group_by(col(LedgerAccount.id), col(LedgerAccount.owner_id))
+            .having(sa.func.sum(LedgerPosting.amount_cents) > 0)
+        ).all()
+        if owner is not None
+    ]
+    report.misfiled_postings = int(
+        session.exec(
+            select(sa.func.count())
+            .select_from(LedgerPosting)
+            .join(LedgerTransaction, col(LedgerTransaction.id) == col(LedgerPosting.transaction_id))
+            .where(col(LedgerTransaction.month) != col(LedgerPosting.month))
+        ).one()
+    )
+    for period in session.exec(select(LedgerPeriod).order_by(col(LedgerPeriod.month))).all():
+        if not _period_intact(session, period):
+            report.changed_periods.append(period.month)
+    if not report.ok:
+        log.warning("ledger_check_failed", extra={"report": str(report)})
+    return report
+
+
+def _period_intact(session: Session, period: LedgerPeriod) -> bool:
+    fingerprint = period_fingerprint(session, period.month)
+    if fingerprint != (period.transaction_count, period.posting_count, period.debit_total_cents):
+        return False
+    stored = dict(
+        session.exec(
+            select(PeriodBalance.account_id, PeriodBalance.movement_cents).where(
+                PeriodBalance.month == period.month
+            )
+        ).all()
+    )
+    current = {
+        account: int(movement)
+        for account, movement in session.exec(
+            select(LedgerPosting.account_id, sa.func.sum(LedgerPosting.amount_cents))
+            .where(LedgerPosting.month == period.month)
+            .group_by(col(LedgerPosting.account_id))
+        ).all()
+    }
+    # Accounts carried from earlier months have a zero movement row; compare what moved.
+    return {a: m for a, m in stored.items() if m} == {a: m for a, m in current.items() if m}
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight of a labs' day, as an aware UTC instant."""
+    return datetime.combine(day, time(), LAB_TIME_ZONE).astimezone(UTC)
+
+
+def next_month(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year + (number == 12):04d}-{number % 12 + 1:02d}"
+
+
+def previous_day(day: date) -> date:
+    return day - timedelta(days=1)

@@ -1,0 +1,64 @@
+"""The FastAPI application: `create_app(settings, engine)` wires routes, limits, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from fabdesk import __version__
+from fabdesk.api import errors
+from fabdesk.api.deps import ApiState, FinishedHook, utc_now
+from fabdesk.api.limits import BodyLimit, RateLimiter
+from fabdesk.api.routes import ROUTERS
+from fabdesk.settings import Settings
+from fabdesk.wire import MAX_BODY_BYTES
+
+DESCRIPTION = """\
+The fabdesk server. Machine-side drivers post their events to `/api/v1/ingest` with their device
+token; managers read machine status with the manager token. Every refusal is a JSON `Refusal`
+(`code`, `message`). See docs/api.md and docs/wire.md.
+"""
+
+
+def create_app(
+    settings: Settings,
+    engine: Engine,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    finished_hooks: Sequence[FinishedHook] = (),
+) -> FastAPI:
+    """The application serving `engine`'s database. `clock` is for tests; `finished_hooks` are
+    called inside the ingest transaction with the usage sessions each batch finished."""
+    app = FastAPI(
+        title="fabdesk",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.fabdesk = ApiState(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        limiter=RateLimiter(settings.api.device_requests_per_second, settings.api.device_burst),
+        finished_hooks=list(finished_hooks),
+    )
+    for router in ROUTERS:
+        app.include_router(router)
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application from the settings in the environment ($FABDESK_CONFIG, FABDESK_*): the
+    factory uvicorn calls in each worker process of `fabdesk serve --workers N`."""
+    from fabdesk.db import make_engine
+    from fabdesk.settings import load_settings
+
+    settings = load_settings()
+    return create_app(settings, make_engine(settings.database))

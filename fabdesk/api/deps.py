@@ -1,0 +1,112 @@
+"""Request dependencies: database sessions, the clock, the calling device, the manager token."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from fabdesk.api.limits import RateLimiter
+from fabdesk.db import session_scope
+from fabdesk.errors import AccessDenied, Unauthenticated
+from fabdesk.settings import Settings
+from fabdesk.usage.devices import AuthenticatedDevice, authenticate
+
+FinishedHook = Callable[[Session, Sequence[int], datetime], None]
+"""Called inside the ingest transaction with the usage sessions a batch finished (accounting)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ApiState:
+    """What the routes need, built once by create_app and kept on `app.state.fabdesk`."""
+
+    settings: Settings
+    engine: Engine
+    clock: Callable[[], datetime] = utc_now
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(20.0, 60))
+    finished_hooks: list[FinishedHook] = field(default_factory=list)
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.fabdesk
+    return state
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    """A read transaction for the request (committed at the end; routes that write own theirs)."""
+    with session_scope(state.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_now(state: StateDep) -> datetime:
+    return state.clock()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+device_bearer = HTTPBearer(
+    scheme_name="DeviceToken",
+    description="The token printed by `fabdesk device add`.",
+    auto_error=False,
+)
+manager_bearer = HTTPBearer(
+    scheme_name="ManagerToken",
+    description="The manager token of the server's settings (api.manager_token).",
+    auto_error=False,
+)
+
+
+def get_device(
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(device_bearer)],
+) -> AuthenticatedDevice:
+    """The device holding the bearer token (401 otherwise), within its rate limit (429)."""
+    token = credentials.credentials if credentials else None
+    with session_scope(state.engine) as session:
+        device = authenticate(session, token)
+    state.limiter.take(device.device_id)
+    return device
+
+
+DeviceDep = Annotated[AuthenticatedDevice, Depends(get_device)]
+
+
+def require_manager(
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(manager_bearer)],
+) -> None:
+    """Let through only the holder of the manager token (compared in constant time)."""
+    expected = state.settings.api.manager_token.get_secret_value()
+    if not expected:
+        raise AccessDenied(
+            "Manager endpoints are disabled: set api.manager_token in the server's settings.",
+            error_code="manager_token_not_set",
+        )
+    given = credentials.credentials if credentials else ""
+    if not given:
+        raise Unauthenticated(
+            "The manager token is required: send `Authorization: Bearer <token>`.",
+            error_code="token_missing",
+        )
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthenticated("This manager token is not right.", error_code="token_unknown")
+
+
+ManagerDep = Depends(require_manager)

@@ -1,0 +1,18 @@
+"""The routers, one module per area. To add an area's endpoints: write `routes/<area>.py` with a
+`router = APIRouter(prefix="/api/v1/...", tags=[...])` whose routes call that area's services
+through `SessionDep`/`NowDep` (and `ManagerDep` for manager reports), then add it to ROUTERS."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from fabdesk.api.routes import devices, health, ingest, machines
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    ingest.router,
+    machines.router,
+    devices.router,
+    # Integration: cadastre.router (public open data), availability.router, ical.router,
+    # reports.router (manager).
+]

@@ -1,0 +1,127 @@
+"""Server commands: `fabdesk serve` and the driver devices (`fabdesk device add|list|revoke`)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fabdesk.cli._app import app, err, out
+from fabdesk.db import session_scope, upgrade
+from fabdesk.settings import CONFIG_ENV
+
+device_app = typer.Typer(
+    help="Driver devices: each Raspberry Pi beside a machine posts with its own token.\n\n"
+    "`fabdesk device add --equipment CF1-LAS-001` prints the token once: put it in the driver's "
+    "settings. `fabdesk device revoke ID` refuses it from then on.",
+    no_args_is_help=True,
+)
+app.add_typer(device_app, name="device")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (api.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (api.port).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (api.workers); 1 for SQLite.")
+    ] = None,
+) -> None:
+    """Start the HTTP API (uvicorn): driver ingest, machine status, feeds.
+
+    The schema is brought up to date first. Stop with Ctrl+C.
+    """
+    import uvicorn
+
+    from fabdesk.api.app import create_app
+    from fabdesk.logs import configure_logging
+
+    settings = ctx.obj.settings()
+    configure_logging(settings)
+    engine = ctx.obj.engine()
+    upgrade(engine)
+    host = host or settings.api.host
+    port = port or settings.api.port
+    workers = workers or settings.api.workers
+    level = settings.logging.level.lower()
+    if workers > 1:
+        if ctx.obj.config is not None:
+            os.environ[CONFIG_ENV] = str(ctx.obj.config)
+        uvicorn.run(
+            "fabdesk.api.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=level,
+        )
+        return
+    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=level)
+
+
+@device_app.command("add")
+def device_add(
+    ctx: typer.Context,
+    equipment: Annotated[
+        str, typer.Option("--equipment", "-e", help="Asset tag of the machine the driver reads.")
+    ],
+    name: Annotated[
+        str, typer.Option(help="A name for people, e.g. the Pi's hostname (default: the tag).")
+    ] = "",
+) -> None:
+    """Register a driver for one machine and print its token (shown this once only)."""
+    from fabdesk.usage.devices import register_device
+
+    engine = ctx.obj.engine()
+    with session_scope(engine) as session:
+        registered = register_device(
+            session, equipment_tag=equipment, name=name, now=datetime.now(UTC)
+        )
+    device = registered.device
+    err.print(
+        f"Device {device.id} registered for {registered.equipment_tag}. Its token follows; "
+        "it is shown only now: put it in the driver's settings.",
+        highlight=False,
+    )
+    out.print(registered.token, highlight=False, soft_wrap=True)
+
+
+@device_app.command("list")
+def device_list(
+    ctx: typer.Context,
+    active: Annotated[bool, typer.Option("--active", help="Leave out revoked devices.")] = False,
+) -> None:
+    """List the driver devices (with the first characters of their token, never the token)."""
+    from fabdesk.usage.devices import list_devices
+
+    with session_scope(ctx.obj.engine()) as session:
+        listing = list_devices(session, include_revoked=not active)
+    table = Table("id", "machine", "name", "token starts", "registered", "revoked", title="Devices")
+    for item in listing:
+        device = item.device
+        table.add_row(
+            str(device.id),
+            item.equipment_tag,
+            device.name,
+            device.token_hint + "…",
+            f"{device.created_at:%Y-%m-%d %H:%M}",
+            f"{device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked_at else "",
+        )
+    out.print(table)
+
+
+@device_app.command("revoke")
+def device_revoke(
+    ctx: typer.Context,
+    device_id: Annotated[int, typer.Argument(help="The device's id (see `fabdesk device list`).")],
+) -> None:
+    """Revoke a device: the server refuses its token from now on (401)."""
+    from fabdesk.usage.devices import revoke_device
+
+    with session_scope(ctx.obj.engine()) as session:
+        revoke_device(session, device_id, now=datetime.now(UTC))
+    out.print(f"Device {device_id} revoked.")

@@ -1,0 +1,791 @@
+"""Cadastre commands: equipment, investors, import/export, open data, labels and audits."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Column, Table
+
+from fabdesk.cli._app import app, out
+from fabdesk.db import session_scope
+from fabdesk.errors import ImportRejected, InvalidValue
+from fabdesk.models import EquipmentStatus, ScanOutcome
+
+equipment_app = typer.Typer(
+    help="The equipment register: list, show, add, edit, move, change status, see history, "
+    "record maintenance.",
+    no_args_is_help=True,
+)
+investors_app = typer.Typer(
+    help="Co-investors (the Region, the City, the lab, schools, companies) and the shares of "
+    "each item they funded.",
+    no_args_is_help=True,
+)
+audit_app = typer.Typer(
+    help="Audit a site by scanning its labels: `open`, `scan` (type or scan tags, one a line), "
+    "`close`, `report`.",
+    no_args_is_help=True,
+)
+app.add_typer(equipment_app, name="equipment")
+app.add_typer(investors_app, name="investors")
+app.add_typer(audit_app, name="audit")
+
+By = Annotated[
+    str, typer.Option("--by", help="Who makes the change (kept in the history; default: you).")
+]
+Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the history).")]
+Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])]
+
+
+def _me() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in containers without a passwd entry
+        return "cli"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _money(cents: int | None) -> str:
+    return "" if cents is None else f"€ {cents / 100:,.2f}"
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# equipment
+
+
+@equipment_app.command("list")
+def equipment_list(
+    ctx: typer.Context,
+    site: Annotated[str | None, typer.Option(help="Only this site (code).")] = None,
+    status: Annotated[EquipmentStatus | None, typer.Option(help="Only this status.")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category (code).")] = None,
+) -> None:
+    """List the items of the register, by asset tag."""
+    from inventory.register import list_items
+
+    with session_scope(ctx.obj.engine()) as session:
+        rows = list_items(session, site_code=site, status=status, category_code=category)
+        table = Table("name", "site", "location", "category", "status", "bookable")
+        table.columns.insert(0, Column("asset tag", no_wrap=True))
+        for row in rows:
+            table.add_row(
+                row.item.asset_tag,
+                row.item.name,
+                row.site.code,
+                row.item.location,
+                row.category.code,
+                row.item.status.value,
+                "yes" if row.item.bookable else "no",
+            )
+    out.print(table)
+    out.print(f"{len(rows)} item(s)")
+
+
+@equipment_app.command("show")
+def equipment_show(
+    ctx: typer.Context,
+    asset_tag: Annotated[str, typer.Argument(help="Asset tag, e.g. CF1-00001-X.")],
+) -> None:
+    """Show every field of an item, its funding shares and its maintenance state."""
+    from fabdesk.models import EquipmentCategory, Site
+    from inventory.investors import item_shares
+    from inventory.maintenance import maintenance_due
+    from inventory.register import book_value_cents, get_item
+
+    today = date.today()
+    with session_scope(ctx.obj.engine()) as session:
+        item = get_item(session, asset_tag)
+        site = session.get(Site, item.site_id)
+        category = session.get(EquipmentCategory, item.category_id)
+        table = Table("field", "value", title=f"{item.asset_tag}  {item.name}", show_header=False)
+        rows = [
+            ("site / location", f"{site.code if site else '?'} / {item.location}"),
+            ("category", category.code if category else "?"),
+            ("status", item.status.value),
+            ("make / model", f"{item.make} {item.model}".strip()),
+            ("serial number", item.serial_number),
+            ("acquired", f"{_day(item.acquired_on)}  {_money(item.acquisition_cost_cents)}"),
+            ("expected life", f"{item.expected_life_years or ''} years"),
+            ("book value today", _money(book_value_cents(item, today))),
+            ("bookable", "yes" if item.bookable else "no"),
+            ("training category", item.training_category_code or "(its own category)"),
+            (
+                "rate",
+                f"{_money(item.rate_cents_per_hour)}/h per {item.billing_unit_minutes} min, "
+                f"minimum {_money(item.minimum_charge_cents)}",
+            ),
+            (
+                "maintenance plan",
+                f"every {item.maintenance_every_days or '-'} days / "
+                f"{item.maintenance_every_hours or '-'} hours; "
+                f"last {_day(item.last_maintenance_on)}",
+            ),
+            (
+                "last seen / next audit",
+                f"{_day(item.last_seen_on)} / {_day(item.next_audit_due_on)}",
+            ),
+            ("notes", item.notes),
+            ("manuals", item.manual_urls),
+        ]
+        if item.status == EquipmentStatus.LENT_OUT:
+            rows.append(("lent to", f"{item.lent_to} until {_day(item.lent_until)}"))
+        shares = item_shares(session, item)
+        rows.append(
+            (
+                "co-funded by",
+                ", ".join(f"{i.code} {s.basis_points / 100:g} %" for i, s in shares) or "own funds",
+            )
+        )
+        due = [d for d in maintenance_due(session, today) if d.item.id == item.id]
+        if due:
+            rows.append(("maintenance", "OVERDUE" if due[0].overdue else "due"))
+        for name, value in rows:
+            table.add_row(name, value)
+    out.print(table)
+
+
+@equipment_app.command("add")
+def equipment_add(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="Site code, e.g. cityfab1.")],
+    category: Annotated[str, typer.Argument(help="Category code, e.g. laser.")],
+    name: Annotated[str, typer.Argument(help="Name shown on labels and screens.")],
+    tag: Annotated[
+        str | None, typer.Option(help="Asset tag (default: the site's next free one).")
+    ] = None,
+    location: Annotated[str, typer.Option(help="Room or place in the site.")] = "",
+    make: Annotated[str, typer.Option(help="Manufacturer.")] = "",
+    model: Annotated[str, typer.Option(help="Model.")] = "",
+    serial: Annotated[str, typer.Option(help="Serial number.")] = "",
+    acquired: Day = None,
+    cost_cents: Annotated[int | None, typer.Option(help="Acquisition cost in cents.")] = None,
+    life_years: Annotated[int | None, typer.Option(help="Expected life in years.")] = None,
+    rate_cents: Annotated[int, typer.Option(help="Usage rate in cents an hour.")] = 0,
+    every_days: Annotated[int | None, typer.Option(help="Maintenance every N days.")] = None,
+    every_hours: Annotated[
+        int | None, typer.Option(help="Maintenance every N hours of use.")
+    ] = None,
+    not_bookable: Annotated[bool, typer.Option(help="Cannot be booked.")] = False,
+    manual: Annotated[list[str] | None, typer.Option(help="Link to a manual (repeat).")] = None,
+    by: By = "",
+) -> None:
+    """Register a new item; prints its asset tag."""
+    from inventory.register import NewItem, add_item
+
+    new = NewItem(
+        site_code=site,
+        category_code=category,
+        name=name,
+        asset_tag=tag,
+        location=location,
+        make=make,
+        model=model,
+        serial_number=serial,
+        acquired_on=acquired.date() if acquired else None,
+        acquisition_cost_cents=cost_cents,
+        expected_life_years=life_years,
+        rate_cents_per_hour=rate_cents,
+        maintenance_every_days=every_days,
+        maintenance_every_hours=every_hours,
+        bookable=not not_bookable,
+        manual_urls=tuple(manual or ()),
+    )
+    with session_scope(ctx.obj.engine()) as session:
+        item = add_item(session, new, actor=by or _me(), now=_now())
+        tag_added = item.asset_tag
+    out.print(f"Added {tag_added}.")
+
+
+@equipment_app.command("edit")
+def equipment_edit(
+    ctx: typer.Context,
+    asset_tag: Annotated[str, typer.Argument(help="Asset tag.")],
+    changes: Annotated[
+        list[str],
+        typer.Argument(
+            help="FIELD=VALUE pairs, e.g. make=Trotec acquired_on=2024-03-01 "
+            "maintenance_every_days=90 category=laser (empty value clears an optional field)."
+        ),
+    ],
+    reason: Reason = "",
+    by: By = "",
+) -> None:
+    """Change fields of an item; each change is kept in its history."""
+    from inventory.register import edit_item
+
+    values: dict[str, object] = {}
+    for change in changes:
+        field, sep, value = change.partition("=")
+        if not sep:
+            raise InvalidValue(
+                "{change!r} is not FIELD=VALUE.", change=change, error_code="edit_syntax"
+            )
+        values[field.strip()] = value
+    with session_scope(ctx.obj.engine()) as session:
+        events = edit_item(session, asset_tag, values, actor=by or _me(), now=_now(), reason=reason)
+        count = len(events)
+    out.print(f"{count} field(s) changed." if count else "Nothing changed.")
+
+
+@equipment_app.command("move")
+def equipment_move(
+    ctx: typer.Context,
+    asset_tag: Annotated[str, typer.Argument(help="Asset tag.")],
+    reason: Reason,
+    site: Annotated[str | None, typer.Option(help="New site (code).")] = None,
+    location: Annotated[str | None, typer.Option(help="New location in the site.")] = None,
+    by: By = "",
+) -> None:
+    """Move an item to another site and/or location."""
+    from inventory.register import move_item
+
+    with session_scope(ctx.obj.engine()) as session:
+        move_item(
+            session,
+            asset_tag,
+            site_code=site,
+            location=location,
+            actor=by or _me(),
+            now=_now(),
+            reason=reason,
+        )
+    out.print("Moved.")
+
+
+@equipment_app.command("status")
+def equipment_status(
+    ctx: typer.Context,
+    asset_tag: Annotated[str, typer.Argument(help="Asset tag.")],
+    status: Annotated[EquipmentStatus, typer.Argument(help="The new status.")],
+    reason: Reason,
+    to: Annotated[str | None, typer.Option("--to", help="Borrower (lent_out only).")] = None,
+    until: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Return date (lent_out only).")
+    ] = None,
+    by: By = "",
+) -> None:
+    """Put an item in service, out of order, in maintenance, lend it out, or retire it (final)."""
+    from inventory.register import change_status
+
+    with session_scope(ctx.obj.engine()) as session:
+        change_status(
+            session,
+            asset_tag,
+            status,
+            reason=reason,
+            actor=by or _me(),
+            now=_now(),
+            lent_to=to,
+            lent_until=until.date() if until else None,
+        )
+    out.print(f"{asset_tag.upper()} is now {status.value}.")
+
+
+@equipment_app.command("history")
+def equipment_history(
+    ctx: typer.Context,
+    asset_tag: Annotated[str, typer.Argument(help="Asset tag.")],
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write the history to this CSV file instead.")
+    ] = None,
+) -> None:
+    """Show (or export) every change of an item: who, when, what and why."""
+    from inventory.csv_io import history_csv
+    from inventory.register import history
+
+    with session_scope(ctx.obj.engine()) as session:
+        if csv_file is not None:
+            csv_file.write_text(history_csv(session, asset_tag), encoding="utf-8")
+            out.print(f"Wrote {csv_file}.")
+            return
+        events = history(session, asset_tag)
+    table = Table("when (UTC)", "who", "what", "field", "before", "after", "why")
+    for event in events:
+        table.add_row(
+            event.at.strftime("%Y-%m-%d %H:%M"),
+            event.actor,
+            event.kind.value,
+            event.field,
+            event.old_value,
+            event.new_value,
+            event.reason,
+        )
+    out.print(table)
+
+
+@equipment_app.command("maintained")
+def equipment_maintained(
+    ctx: typer.Context,
+    asset_tag: Annotated[str, typer.Argument(help="Asset tag.")],
+    on: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day it was done (default today).")
+    ] = None,
+    notes: Annotated[str, typer.Option(help="What was done.")] = "",
+    by: By = "",
+) -> None:
+    """Record a maintenance done: the item's maintenance plan restarts from it."""
+    from inventory.maintenance import record_maintenance
+
+    now = _now()
+    with session_scope(ctx.obj.engine()) as session:
+        record_maintenance(
+            session,
+            asset_tag,
+            done_on=on.date() if on else now.date(),
+            actor=by or _me(),
+            now=now,
+            notes=notes,
+        )
+    out.print("Maintenance recorded.")
+
+
+@equipment_app.command("due")
+def equipment_due(
+    ctx: typer.Context,
+    within: Annotated[int, typer.Option(help="Also list what falls due within N days.")] = 0,
+    site: Annotated[str | None, typer.Option(help="Only this site (code).")] = None,
+) -> None:
+    """List items whose maintenance is due or overdue."""
+    from inventory.maintenance import maintenance_due
+
+    with session_scope(ctx.obj.engine()) as session:
+        states = maintenance_due(session, date.today(), within_days=within, site_code=site)
+    table = Table("asset tag", "name", "site", "due on", "hours since / plan", "state")
+    for state in states:
+        table.add_row(
+            state.item.asset_tag,
+            state.item.name,
+            state.site_code,
+            _day(state.due_on) or "never done",
+            f"{state.hours_since:.1f} / {state.hours_limit or '-'}",
+            "overdue" if state.overdue else "due",
+        )
+    out.print(table)
+
+
+# ---------------------------------------------------------------------------------------------
+# investors
+
+
+@investors_app.command("list")
+def investors_list(ctx: typer.Context) -> None:
+    """List the co-investors."""
+    from fabdesk.identifiers import format_enterprise_number
+    from inventory.investors import list_investors
+
+    with session_scope(ctx.obj.engine()) as session:
+        investors = list_investors(session)
+    table = Table("code", "name", "enterprise number")
+    for investor in investors:
+        number = investor.enterprise_number
+        table.add_row(
+            investor.code, investor.name, format_enterprise_number(number) if number else ""
+        )
+    out.print(table)
+
+
+@investors_app.command("add")
+def investors_add(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Short code, e.g. REGION.")],
+    name: Annotated[str, typer.Argument(help="Full name.")],
+    enterprise_number: Annotated[
+        str | None, typer.Option(help="Belgian enterprise number, e.g. 0123.456.749.")
+    ] = None,
+) -> None:
+    """Register a co-investor."""
+    from inventory.investors import add_investor
+
+    with session_scope(ctx.obj.engine()) as session:
+        investor = add_investor(session, code, name, enterprise_number=enterprise_number)
+        added = investor.code
+    out.print(f"Added investor {added}.")
+
+
+@investors_app.command("show")
+def investors_show(
+    ctx: typer.Context, code: Annotated[str, typer.Argument(help="Investor code.")]
+) -> None:
+    """What an investor co-funded: items, sites and shares."""
+    from inventory.investors import investor_holdings
+
+    with session_scope(ctx.obj.engine()) as session:
+        holdings = investor_holdings(session, code)
+    table = Table("asset tag", "name", "site", "share", "hours a year", title=code.upper())
+    for holding in holdings:
+        table.add_row(
+            holding.item.asset_tag,
+            holding.item.name,
+            holding.site.code,
+            f"{holding.share.basis_points / 100:g} %",
+            str(holding.share.usage_hours_per_year),
+        )
+    out.print(table)
+
+
+@investors_app.command("shares")
+def investors_shares(
+    ctx: typer.Context,
+    asset_tag: Annotated[str, typer.Argument(help="Asset tag.")],
+    shares: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="CODE=PERCENT[:HOURS] for each investor, e.g. REGION=50 CITY=30 LAB=20:100. "
+            "They must add up to 100. None at all: the item is the lab's own funds."
+        ),
+    ] = None,
+    reason: Reason = "",
+    by: By = "",
+) -> None:
+    """Set the funding shares of an item (they replace the previous ones)."""
+    from inventory.investors import ShareSpec, parse_percent, set_shares
+
+    specs = []
+    for text in shares or []:
+        code, sep, rest = text.partition("=")
+        if not sep:
+            raise InvalidValue(
+                "{share!r} is not CODE=PERCENT.", share=text, error_code="share_syntax"
+            )
+        percent, _, hours = rest.partition(":")
+        if hours and not hours.isdigit():
+            raise InvalidValue(
+                "{share!r}: hours must be a whole number.", share=text, error_code="share_syntax"
+            )
+        specs.append(ShareSpec(code, parse_percent(percent), int(hours or 0)))
+    with session_scope(ctx.obj.engine()) as session:
+        set_shares(session, asset_tag, specs, actor=by or _me(), now=_now(), reason=reason)
+    out.print("Shares set." if specs else "Shares removed: own funds.")
+
+
+# ---------------------------------------------------------------------------------------------
+# import, export, open data
+
+
+def _format_of(path: Path, given: str | None, allowed: tuple[str, ...]) -> str:
+    fmt = (given or path.suffix.lstrip(".") or allowed[0]).lower()
+    if fmt not in allowed:
+        raise InvalidValue(
+            "Format {fmt!r} is not one of {allowed}.",
+            fmt=fmt,
+            allowed=", ".join(allowed),
+            error_code="file_format",
+        )
+    return fmt
+
+
+@app.command("import")
+def import_register(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A register CSV or JSON file.", exists=True)],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv or json (default: from the file name).")
+    ] = None,
+    by: By = "",
+) -> None:
+    """Add the items of a CSV or JSON file to the register: all of them, or none.
+
+    Every bad row is listed with its line number and field. See `fabdesk export` for the columns.
+    """
+    from inventory.csv_io import RowProblem, import_csv, import_json
+
+    kind = _format_of(file, fmt, ("csv", "json"))
+    text = file.read_text(encoding="utf-8-sig")
+    importer = import_csv if kind == "csv" else import_json
+    try:
+        with session_scope(ctx.obj.engine()) as session:
+            count = importer(session, text, actor=by or _me(), now=_now(), source=file.name)
+    except ImportRejected as error:
+        problems: list[RowProblem] = error.params.get("problems", [])
+        table = Table("line", "field", "problem", title=f"{file.name}: nothing was imported")
+        for problem in problems[:200]:
+            table.add_row(str(problem.line), problem.field, problem.message)
+        out.print(table)
+        raise
+    out.print(f"Imported {count} item(s) from {file.name}.")
+
+
+@app.command("export")
+def export_register(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="File to write; `-` writes to standard output.")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv or json (default: from the file name).")
+    ] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site (code).")] = None,
+) -> None:
+    """Write the whole register (or one site) as CSV or JSON; `fabdesk import` reads it back."""
+    from inventory.csv_io import export_csv, export_json
+
+    kind = _format_of(file, fmt, ("csv", "json"))
+    with session_scope(ctx.obj.engine()) as session:
+        text = (export_csv if kind == "csv" else export_json)(session, site_code=site)
+    if str(file) == "-":
+        sys.stdout.write(text)
+        return
+    file.write_text(text, encoding="utf-8")
+    out.print(f"Wrote {file}.")
+
+
+@app.command("opendata")
+def opendata(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="File to write; `-` writes to standard output.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv or jsonld (default: from the file name)."),
+    ] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site (default: the network).")] = None,
+) -> None:
+    """Publish the cadastre as open data (CSV, or JSON-LD with schema.org), without any personal
+    data: no maker, no borrower, no notes."""
+    from inventory.opendata import open_items, opendata_csv, opendata_jsonld
+
+    kind = _format_of(file, fmt, ("csv", "jsonld"))
+    settings = ctx.obj.settings()
+    with session_scope(ctx.obj.engine()) as session:
+        items = open_items(session, site_code=site)
+    if kind == "csv":
+        text = opendata_csv(items)
+    else:
+        text = opendata_jsonld(items, base_url=settings.api.public_url, published=date.today())
+    if str(file) == "-":
+        sys.stdout.write(text)
+        return
+    file.write_text(text, encoding="utf-8")
+    out.print(f"Wrote {len(items)} item(s) to {file}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# labels
+
+
+@app.command("labels")
+def labels(
+    ctx: typer.Context,
+    target: Annotated[
+        Path, typer.Argument(help="A .pdf file for an A4 sheet, or a folder for PNG/SVG files.")
+    ],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="pdf, png or svg (default: pdf for *.pdf).")
+    ] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site's items.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only this item (repeat).")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="QR content: this URL followed by the tag (default: settings)."),
+    ] = None,
+) -> None:
+    """Print QR labels: QR code, asset tag, name and site, as an A4 PDF sheet or one file each."""
+    from inventory.labels import label_sheet_pdf, labels_for, write_label_files
+
+    kind = (fmt or ("pdf" if target.suffix.lower() == ".pdf" else "png")).lower()
+    if kind not in ("pdf", "png", "svg"):
+        raise InvalidValue(
+            "Label format {fmt!r} is not pdf, png or svg.", fmt=kind, error_code="label_format"
+        )
+    prefix = url if url is not None else ctx.obj.settings().inventory.label_url
+    with session_scope(ctx.obj.engine()) as session:
+        items = labels_for(session, site_code=site, asset_tags=tag or (), url_prefix=prefix)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("labels", total=len(items))
+
+        def advance(done: int) -> None:
+            progress.update(task, completed=done)
+
+        if kind == "pdf":
+            label_sheet_pdf(items, target, progress=advance)
+        else:
+            write_label_files(items, target, fmt=kind, progress=advance)  # type: ignore[arg-type]
+    out.print(f"Wrote {len(items)} label(s) to {target}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# audits
+
+
+_STYLE = {
+    ScanOutcome.FOUND: "green",
+    ScanOutcome.MISPLACED: "yellow",
+    ScanOutcome.UNKNOWN: "red",
+    ScanOutcome.DUPLICATE: "blue",
+    ScanOutcome.MISSING: "bold red",
+}
+
+
+@audit_app.command("open")
+def audit_open(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="Site code.")],
+    by: By = "",
+) -> None:
+    """Open an audit of a site; prints its number, used by `scan` and `close`."""
+    from inventory.audit import open_audit
+
+    with session_scope(ctx.obj.engine()) as session:
+        audit = open_audit(session, site, actor=by or _me(), now=_now())
+        number = audit.id
+    out.print(f"Audit {number} of {site} is open. Scan with: fabdesk audit scan {number}")
+
+
+@audit_app.command("scan")
+def audit_scan(
+    ctx: typer.Context,
+    audit_id: Annotated[int, typer.Argument(help="Audit number.")],
+    scans: Annotated[
+        list[str] | None,
+        typer.Argument(help="Scanned tags or URLs; none: read one a line from the scanner."),
+    ] = None,
+    location: Annotated[
+        str | None, typer.Option(help="Where you are scanning (finds misplaced items).")
+    ] = None,
+) -> None:
+    """Record scans; with no arguments, reads lines as the scanner types them (empty line or
+    Ctrl+D ends)."""
+    from inventory.audit import scan
+
+    engine = ctx.obj.engine()
+
+    def one(content: str) -> None:
+        with session_scope(engine) as session:
+            result = scan(session, audit_id, content, now=_now(), location=location)
+            outcome = result.outcome
+            name = result.item.name if result.item else ""
+            where = result.registered_site or ""
+        style = _STYLE[outcome]
+        out.print(f"[{style}]{outcome.value:<10}[/] {content}  {name}  {where}", highlight=False)
+
+    if scans:
+        for content in scans:
+            one(content)
+        return
+    if sys.stdin.isatty():
+        out.print("Scan labels; an empty line ends.")
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        one(line)
+
+
+@audit_app.command("close")
+def audit_close(
+    ctx: typer.Context,
+    audit_id: Annotated[int, typer.Argument(help="Audit number.")],
+    by: By = "",
+) -> None:
+    """Close an audit: unscanned items are missing; seen items get their next audit date."""
+    from inventory.audit import close_audit
+
+    days = ctx.obj.settings().inventory.audit_interval_days
+    with session_scope(ctx.obj.engine()) as session:
+        report = close_audit(
+            session, audit_id, actor=by or _me(), now=_now(), next_audit_in_days=days
+        )
+        counts = report.counts()
+    out.print(", ".join(f"{o.value}: {n}" for o, n in counts.items()))
+
+
+@audit_app.command("report")
+def audit_report(
+    ctx: typer.Context,
+    audit_id: Annotated[int, typer.Argument(help="Audit number.")],
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write it as CSV.")] = None,
+    pdf_file: Annotated[Path | None, typer.Option("--pdf", help="Also write it as PDF.")] = None,
+) -> None:
+    """Show an audit's report, grouped: found, misplaced, unknown, duplicate, missing."""
+    from inventory.audit import audit_report as build_report
+    from inventory.audit import report_csv, report_pdf
+
+    with session_scope(ctx.obj.engine()) as session:
+        report = build_report(session, audit_id)
+    table = Table(
+        "outcome",
+        "asset tag",
+        "name",
+        "registered at",
+        "scanned in",
+        "last seen",
+        "next audit",
+        title=f"Audit {audit_id} of {report.site.code}",
+    )
+    for line in report.lines:
+        table.add_row(
+            f"[{_STYLE[line.outcome]}]{line.outcome.value}[/]",
+            line.asset_tag or line.content,
+            line.name,
+            f"{line.registered_site} / {line.registered_location}".strip(" /"),
+            line.scanned_location,
+            _day(line.last_seen_on),
+            _day(line.next_audit_due_on),
+        )
+    out.print(table)
+    if csv_file is not None:
+        csv_file.write_text(report_csv(report), encoding="utf-8")
+        out.print(f"Wrote {csv_file}.")
+    if pdf_file is not None:
+        report_pdf(report, pdf_file)
+        out.print(f"Wrote {pdf_file}.")
+
+
+@audit_app.command("due")
+def audit_due_list(
+    ctx: typer.Context,
+    site: Annotated[str | None, typer.Option(help="Only this site (code).")] = None,
+) -> None:
+    """List items never audited or whose next audit is due."""
+    from inventory.audit import audit_due
+
+    with session_scope(ctx.obj.engine()) as session:
+        rows = audit_due(session, date.today(), site_code=site)
+    table = Table("asset tag", "name", "site", "last seen", "next audit due")
+    for item, code in rows:
+        table.add_row(
+            item.asset_tag,
+            item.name,
+            code,
+            _day(item.last_seen_on) or "never",
+            _day(item.next_audit_due_on) or "now",
+        )
+    out.print(table)
+
+
+@audit_app.command("list")
+def audit_list(
+    ctx: typer.Context,
+    site: Annotated[str | None, typer.Option(help="Only this site (code).")] = None,
+) -> None:
+    """List audits, newest first."""
+    from inventory.audit import list_audits
+
+    with session_scope(ctx.obj.engine()) as session:
+        audits = list_audits(session, site_code=site)
+    table = Table("number", "site", "opened", "by", "closed")
+    for audit, audit_site in audits:
+        table.add_row(
+            str(audit.id),
+            audit_site.code,
+            audit.opened_at.strftime("%Y-%m-%d %H:%M"),
+            audit.opened_by,
+            audit.closed_at.strftime("%Y-%m-%d %H:%M") if audit.closed_at else "open",
+        )
+    out.print(table)

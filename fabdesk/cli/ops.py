@@ -1,0 +1,104 @@
+"""Operations commands: backup and restore; makers' data export and erasure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fabdesk.cli._app import app, err, out
+from fabdesk.cli.core import makers_app
+from fabdesk.db import session_scope
+from fabdesk.ops.backup import backup, default_backup_path, restore
+from fabdesk.settings import data_dir
+
+
+@app.command("backup")
+def backup_command(
+    ctx: typer.Context,
+    target: Annotated[
+        Path | None,
+        typer.Argument(
+            help="File to write (default: backups/fabdesk-DATE-TIME.db or .dump in the data "
+            "folder).",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Write a consistent copy of the database, safe to run while the server works.
+
+    SQLite is copied with its online backup API; PostgreSQL with `pg_dump --format=custom`.
+    Bring a copy back with `fabdesk restore FILE`.
+    """
+    engine = ctx.obj.engine()
+    path = target or default_backup_path(data_dir() / "backups", engine, datetime.now())
+    report = backup(engine, path)
+    out.print(f"Backup written: {report.path} ({report.bytes:,} bytes)")
+
+
+@app.command("restore")
+def restore_command(
+    ctx: typer.Context,
+    source: Annotated[
+        Path, typer.Argument(help="A file written by `fabdesk backup`.", dir_okay=False)
+    ],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask for confirmation (for scripts).")
+    ] = False,
+) -> None:
+    """Replace the whole database with a backup. Stop the server, scheduler and kiosks first."""
+    engine = ctx.obj.engine()
+    where = engine.url.render_as_string(hide_password=True)
+    if not yes and not typer.confirm(f"Replace everything in {where} with {source}?"):
+        err.print("Nothing restored.")
+        raise typer.Exit(1)
+    restore(engine, source)
+    out.print(f"Restored {source} into {where}.")
+
+
+@makers_app.command("export")
+def makers_export(
+    ctx: typer.Context,
+    member_number: Annotated[str, typer.Argument(help="Member number of the maker.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for MEMBER.json and MEMBER.pdf.", file_okay=False)
+    ] = Path("."),
+) -> None:
+    """Give a maker everything fabdesk holds about them (GDPR access): JSON and a readable PDF."""
+    from fabdesk.ops.privacy import export_maker, write_export_pdf
+
+    with session_scope(ctx.obj.engine()) as session:
+        export = export_maker(session, member_number)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / f"{export.member_number}.json"
+    json_path.write_text(export.to_json(), encoding="utf-8")
+    pdf_path = out_dir / f"{export.member_number}.pdf"
+    write_export_pdf(export, pdf_path, generated=datetime.now())
+    rows = sum(len(records) for records in export.records.values())
+    out.print(f"Wrote {json_path} and {pdf_path} ({rows} records).")
+
+
+@makers_app.command("erase")
+def makers_erase(
+    ctx: typer.Context,
+    member_number: Annotated[str, typer.Argument(help="Member number of the maker.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask for confirmation (for scripts).")
+    ] = False,
+) -> None:
+    """Erase a maker's personal data (GDPR erasure): name, e-mail, badge, trainings, messages.
+
+    The accounting records the law requires (amounts, dates, machines) are kept under a pseudonym,
+    so the ledger still balances. This cannot be undone.
+    """
+    from fabdesk.ops.privacy import erase_maker
+
+    if not yes and not typer.confirm(f"Erase the personal data of {member_number}? No undo."):
+        err.print("Nothing erased.")
+        raise typer.Exit(1)
+    with session_scope(ctx.obj.engine()) as session:
+        report = erase_maker(session, member_number, now=datetime.now(UTC))
+    deleted = sum(report.deleted.values())
+    out.print(f"Erased {member_number}: now {report.pseudonym}; {deleted} records deleted.")

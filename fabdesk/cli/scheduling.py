@@ -1,0 +1,277 @@
+"""Booking commands: `fabdesk book`, `fabdesk bookings …`, `fabdesk availability`, `scheduler`.
+
+Times on the command line are wall-clock times of the machine's site (Europe/Brussels), shown the
+same way; the database keeps them in UTC.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from fabdesk.cli._app import app, out
+from fabdesk.db import session_scope, write_session
+from fabdesk.errors import InvalidValue
+
+bookings_app = typer.Typer(
+    help="Look at and change bookings: list, cancel, check in, complete, release no-shows.",
+    no_args_is_help=True,
+)
+app.add_typer(bookings_app, name="bookings")
+
+
+def parse_length(text: str) -> timedelta:
+    """`90m`, `2h`, `1h30` or `1:30` as a length of time."""
+    match = re.fullmatch(r"\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m?)?\s*", text) or re.fullmatch(
+        r"\s*(\d+):(\d{2})\s*", text
+    )
+    if not match or not any(match.groups()):
+        raise InvalidValue(
+            "Length {value!r} is not understood: write 90m, 2h or 1h30.",
+            value=text,
+            error_code="length",
+        )
+    hours, minutes = (int(g) if g else 0 for g in match.groups())
+    return timedelta(hours=hours, minutes=minutes)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _local(value: datetime, timezone: str) -> datetime:
+    return value.replace(tzinfo=ZoneInfo(timezone)) if value.tzinfo is None else value
+
+
+def _show(value: datetime, timezone: str) -> str:
+    return value.astimezone(ZoneInfo(timezone)).strftime("%a %d %b %Y %H:%M")
+
+
+_WHEN = typer.Argument(
+    formats=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"],
+    help="Start, local time of the site: '2026-11-25 14:00'.",
+)
+
+
+@app.command()
+def book(
+    ctx: typer.Context,
+    member_number: Annotated[str, typer.Argument(help="Member number of the maker.")],
+    asset_tag: Annotated[str, typer.Argument(help="Asset tag of the machine, e.g. CF1-0001.")],
+    starts: Annotated[datetime, _WHEN],
+    length: Annotated[str, typer.Option(help="How long: 90m, 2h, 1h30.")] = "1h",
+) -> None:
+    """Book a machine for a maker. Every booking rule applies; a refusal says which and why."""
+    from inventory.makers import get_maker
+    from scheduling.bookings import book as book_machine
+    from scheduling.bookings import find_machine, load_machine
+
+    settings = ctx.obj.settings()
+    with write_session(ctx.obj.engine()) as session:
+        maker = get_maker(session, member_number)
+        machine = load_machine(session, find_machine(session, asset_tag))
+        starts_at = _local(starts, machine.site.timezone)
+        booking = book_machine(
+            session,
+            maker_id=maker.id or 0,
+            equipment_id=machine.id,
+            starts_at=starts_at,
+            ends_at=starts_at + parse_length(length),
+            now=_now(),
+            settings=settings.scheduler,
+        )
+    out.print(
+        f"Booked {machine.equipment.name} ({asset_tag}) for {member_number}: "
+        f"{_show(booking.starts_at, machine.site.timezone)} to "
+        f"{_show(booking.ends_at, machine.site.timezone)}, booking {booking.id}."
+    )
+
+
+@bookings_app.command("list")
+def bookings_list(
+    ctx: typer.Context,
+    member_number: Annotated[
+        str | None, typer.Option("--maker", help="Only this maker's bookings.")
+    ] = None,
+    asset_tag: Annotated[
+        str | None, typer.Option("--machine", help="Only this machine's bookings.")
+    ] = None,
+    days: Annotated[int, typer.Option(help="How many days ahead, from today.")] = 7,
+) -> None:
+    """List bookings from today on."""
+    from sqlmodel import col, select
+
+    from fabdesk.models import Booking, Equipment, Maker, Site
+    from inventory.makers import get_maker
+    from scheduling.bookings import find_machine
+
+    now = _now()
+    with session_scope(ctx.obj.engine()) as session:
+        query = (
+            select(Booking, Equipment.asset_tag, Maker.member_number, Site.timezone)
+            .join(Equipment, col(Equipment.id) == Booking.equipment_id)
+            .join(Maker, col(Maker.id) == Booking.maker_id)
+            .join(Site, col(Site.id) == Equipment.site_id)
+            .where(
+                col(Booking.ends_at) > now - timedelta(days=1),
+                col(Booking.starts_at) < now + timedelta(days=days),
+            )
+            .order_by(col(Booking.starts_at), col(Booking.id))
+        )
+        if member_number:
+            query = query.where(Booking.maker_id == get_maker(session, member_number).id)
+        if asset_tag:
+            query = query.where(Booking.equipment_id == find_machine(session, asset_tag))
+        rows = session.exec(query).all()
+    table = Table("id", "machine", "maker", "starts", "ends", "state", title="Bookings")
+    for booking, tag, member, timezone in rows:
+        table.add_row(
+            str(booking.id),
+            tag,
+            member,
+            _show(booking.starts_at, timezone),
+            _show(booking.ends_at, timezone),
+            booking.state.value,
+        )
+    out.print(table)
+
+
+@bookings_app.command("cancel")
+def bookings_cancel(
+    ctx: typer.Context,
+    booking_id: Annotated[int, typer.Argument(help="Booking number.")],
+    reason: Annotated[str, typer.Option(help="Why the lab cancels it (told to the maker).")] = "",
+) -> None:
+    """Cancel a booking on the lab's behalf (no late-cancellation strike for the maker)."""
+    from scheduling.bookings import cancel
+
+    with write_session(ctx.obj.engine()) as session:
+        booking = cancel(
+            session,
+            booking_id=booking_id,
+            now=_now(),
+            reason=reason,
+            settings=ctx.obj.settings().scheduler,
+        )
+    out.print(f"Cancelled booking {booking.id}.")
+
+
+@bookings_app.command("check-in")
+def bookings_check_in(
+    ctx: typer.Context,
+    booking_id: Annotated[int, typer.Argument(help="Booking number.")],
+) -> None:
+    """Check in a booking (from a few minutes before its start to a few minutes after)."""
+    from scheduling.bookings import check_in
+
+    with write_session(ctx.obj.engine()) as session:
+        booking = check_in(
+            session, booking_id=booking_id, now=_now(), settings=ctx.obj.settings().scheduler
+        )
+    out.print(f"Checked in booking {booking.id}.")
+
+
+@bookings_app.command("complete")
+def bookings_complete(
+    ctx: typer.Context,
+    booking_id: Annotated[int, typer.Argument(help="Booking number.")],
+) -> None:
+    """Finish a checked-in booking now; the rest of its time becomes free."""
+    from scheduling.bookings import complete
+
+    with write_session(ctx.obj.engine()) as session:
+        booking = complete(session, booking_id=booking_id, now=_now())
+    out.print(f"Completed booking {booking.id}.")
+
+
+@bookings_app.command("release-no-shows")
+def bookings_release_no_shows(ctx: typer.Context) -> None:
+    """Release the bookings nobody checked in for (the scheduler does it every minute)."""
+    from scheduling.bookings import release_no_shows
+
+    with write_session(ctx.obj.engine()) as session:
+        released = release_no_shows(session, _now(), ctx.obj.settings().scheduler)
+    out.print(f"Released {len(released)} no-show booking(s).")
+
+
+@app.command()
+def availability(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="Site code, e.g. cityfab1.")] = "",
+    day: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day (default: today).")
+    ] = None,
+    category: Annotated[
+        str | None,
+        typer.Option(help="Find the next free slot of this category instead, e.g. laser."),
+    ] = None,
+    length: Annotated[str, typer.Option(help="Length of the slot sought: 2h, 90m.")] = "1h",
+) -> None:
+    """Show a site's day board, or with --category the next free slot (one site or all)."""
+    from scheduling.availability import next_free_slot, site_board
+
+    settings = ctx.obj.settings()
+    timezone = settings.scheduler.timezone
+    now = _now()
+    with session_scope(ctx.obj.engine()) as session:
+        if category:
+            slot = next_free_slot(
+                session,
+                category,
+                parse_length(length),
+                now,
+                site=site or None,
+                settings=settings.scheduler,
+            )
+            if slot is None:
+                out.print(f"No free {category} slot of {length} in the next four weeks.")
+            else:
+                out.print(
+                    f"Next free {category} slot: {slot.name} at {slot.site_code}, "
+                    f"{_show(slot.starts_at, timezone)} to {_show(slot.ends_at, timezone)}."
+                )
+            return
+        if not site:
+            raise InvalidValue("Name a site, or give --category.", error_code="usage")
+        wanted: date = day.date() if day else now.astimezone(ZoneInfo(timezone)).date()
+        board = site_board(session, site, wanted)
+    title = f"{board.site_name}, {board.day.isoformat()}"
+    if board.closed:
+        out.print(f"{title}: closed ({board.closed}).")
+        return
+    table = Table("machine", "name", "status", "taken", title=title)
+    for machine in board.machines:
+        taken = ", ".join(
+            f"{b.starts_at.astimezone(ZoneInfo(board.timezone)):%H:%M}-"
+            f"{b.ends_at.astimezone(ZoneInfo(board.timezone)):%H:%M} {b.kind}"
+            for b in machine.blocks
+            if b.kind != "buffer"
+        )
+        table.add_row(machine.asset_tag, machine.name, machine.status.value, taken or "free")
+    out.print(table)
+
+
+@app.command()
+def scheduler(ctx: typer.Context) -> None:
+    """Run the background jobs alone (no-shows, reminders, waitlist offers, warnings).
+
+    Several may run against one PostgreSQL database: one leads, the others wait to take over.
+    Stop with Ctrl-C.
+    """
+    from fabdesk.logs import configure_logging
+    from scheduling.jobs import SchedulerService
+
+    settings = ctx.obj.settings()
+    configure_logging(settings)
+    service = SchedulerService(settings, ctx.obj.engine())
+    out.print("Scheduler running (Ctrl-C to stop).")
+    try:
+        service.run_forever()
+    except KeyboardInterrupt:
+        logging.getLogger(__name__).info("scheduler_stopped")

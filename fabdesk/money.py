@@ -1,0 +1,76 @@
+"""Money in whole cents, Decimal arithmetic, one rounding rule, and exact allocation (pure).
+
+The rule, stated once: **an amount is computed in `Decimal` and rounded once, to the cent, half
+away from zero** (`ROUND_HALF_UP` on the absolute value: 0.005 -> 0.01, -0.005 -> -0.01).
+Every price line is rounded once with `to_cents`; sums of cents are exact and never rounded again.
+
+Splitting an amount into parts (co-investors, VAT) never creates or loses a cent: `allocate` uses
+the largest-remainder method, and ties go to the earlier weight (callers order their weights by a
+stable key such as the investor id), so the same inputs always give the same parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+__all__ = [
+    "ROUNDING",
+    "allocate",
+    "format_cents",
+    "split_included_vat",
+    "to_cents",
+]
+
+ROUNDING = ROUND_HALF_UP
+"""The one rounding mode of fabdesk: half away from zero, applied once per price line."""
+
+_CENT = Decimal("0.01")
+
+
+def to_cents(euros: Decimal) -> int:
+    """`euros` rounded once to the cent by the house rule, as an integer number of cents."""
+    return int((euros * 100).quantize(Decimal(1), rounding=ROUNDING))
+
+
+def cents_of(amount_in_cents: Decimal) -> int:
+    """An amount already expressed in cents (possibly fractional), rounded by the house rule."""
+    return int(amount_in_cents.quantize(Decimal(1), rounding=ROUNDING))
+
+
+def allocate(total: int, weights: Sequence[int]) -> list[int]:
+    """Split `total` cents in proportion to `weights`, exactly: the parts always sum to `total`.
+
+    Largest remainder: each part is first floored; the cents still missing go one each to the
+    parts with the largest remainders, ties to the earlier weight. A negative total is split as
+    its opposite and negated, so a reversal mirrors its charge part for part.
+    """
+    if any(weight < 0 for weight in weights):
+        raise ValueError("weights must not be negative")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        if total != 0:
+            raise ValueError("cannot allocate a non-zero amount over zero weights")
+        return [0] * len(weights)
+    if total < 0:
+        return [-part for part in allocate(-total, weights)]
+    floors = [total * weight // weight_sum for weight in weights]
+    remainders = [total * weight % weight_sum for weight in weights]
+    missing = total - sum(floors)
+    order = sorted(range(len(weights)), key=lambda index: (-remainders[index], index))
+    for index in order[:missing]:
+        floors[index] += 1
+    return floors
+
+
+def split_included_vat(gross_cents: int, vat_rate: Decimal) -> tuple[int, int]:
+    """`(net, vat)` of a VAT-included amount: the VAT is rounded once, the net is the rest."""
+    vat = cents_of(Decimal(gross_cents) * vat_rate / (1 + vat_rate))
+    return gross_cents - vat, vat
+
+
+def format_cents(cents: int, symbol: str = "€") -> str:
+    """`1234` -> `€12.34`, `-5` -> `-€0.05`: for statements and screens."""
+    sign = "-" if cents < 0 else ""
+    amount = (Decimal(abs(cents)) / 100).quantize(_CENT)
+    return f"{sign}{symbol}{amount}"

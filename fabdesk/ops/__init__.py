@@ -1,0 +1,1 @@
+"""Operations: backup and restore, and what keeps a lab's data safe."""

@@ -1,0 +1,97 @@
+"""Usage sessions from their events: a pure summary, the same whatever order the events came in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from fabdesk.wire import EventKind, Outcome
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """The facts of one stored event that a usage session is built from."""
+
+    uuid: UUID
+    kind: EventKind
+    device_time: datetime
+    server_time: datetime
+    active_seconds: float | None = None
+    job_name: str | None = None
+    material_mm: float | None = None
+    material_g: float | None = None
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True)
+class SessionTotals:
+    started_at: datetime | None
+    ended_at: datetime | None
+    device_started_at: datetime | None
+    device_ended_at: datetime | None
+    active_seconds: float
+    job_name: str | None
+    material_mm: float | None
+    material_g: float | None
+    outcome: Outcome | None
+
+    @property
+    def finished(self) -> bool:
+        return self.ended_at is not None and self.outcome is not None
+
+
+def _order(event: SessionEvent) -> tuple[datetime, str]:
+    return (event.device_time, str(event.uuid))
+
+
+def summarise(events: Sequence[SessionEvent]) -> SessionTotals:
+    """The session the events describe. Commutative: any order (or repeat) of the same events
+    gives the same totals.
+
+    - started: the earliest `session_started`; without one (an end without its start), the
+      earliest event, moved back to `end - active_seconds` when that is earlier, since active
+      time cannot exceed elapsed time.
+    - ended: the earliest `session_ended`, with its outcome (`done` when it gives none).
+    - active seconds and material: the largest reading (they are cumulative since the start).
+    - job name: the latest one reported.
+    """
+    if not events:
+        raise ValueError("a usage session needs at least one event")
+    ordered = sorted(events, key=_order)
+    start = next((e for e in ordered if e.kind is EventKind.SESSION_STARTED), None)
+    end = next((e for e in ordered if e.kind is EventKind.SESSION_ENDED), None)
+    active = max((e.active_seconds for e in ordered if e.active_seconds is not None), default=0.0)
+    material_mm = max((e.material_mm for e in ordered if e.material_mm is not None), default=None)
+    material_g = max((e.material_g for e in ordered if e.material_g is not None), default=None)
+    job_name = next((e.job_name for e in reversed(ordered) if e.job_name is not None), None)
+
+    if start is not None:
+        started_at, device_started_at = start.server_time, start.device_time
+    else:
+        first = ordered[0]
+        started_at, device_started_at = first.server_time, first.device_time
+        if end is not None and active > 0:
+            back = timedelta(seconds=active)
+            started_at = min(started_at, end.server_time - back)
+            device_started_at = min(device_started_at, end.device_time - back)
+
+    ended_at = device_ended_at = None
+    outcome = None
+    if end is not None:
+        # Two batches may carry different clock offsets: an end is never before its start.
+        ended_at = max(end.server_time, started_at)
+        device_ended_at = max(end.device_time, device_started_at)
+        outcome = end.outcome or Outcome.DONE
+    return SessionTotals(
+        started_at=started_at,
+        ended_at=ended_at,
+        device_started_at=device_started_at,
+        device_ended_at=device_ended_at,
+        active_seconds=active,
+        job_name=job_name,
+        material_mm=material_mm,
+        material_g=material_g,
+        outcome=outcome,
+    )

@@ -1,0 +1,1 @@
+"""Simulated machines on pseudo-terminals: a GRBL laser, a Marlin printer, a usage meter."""

@@ -1,0 +1,381 @@
+"""The background jobs (APScheduler 3.x, jobs kept in the `scheduler_jobs` table) and the
+service that runs them on the elected leader only.
+
+Every job is a function `(session, context, now) -> int` registered with `@job(...)`; the job
+store keeps only `run_job(job_id)`, so adding a job is a decorated function here. Each run claims
+(job, slot) in `scheduler_runs` inside the job's own transaction: a slot never runs twice, even
+across scheduler processes, and a run that fails leaves the slot free for the next try. After
+downtime, missed runs are coalesced into one (`coalesce=True`, `misfire_grace_time`).
+
+`fabdesk serve` calls `start_scheduler(settings, engine)` and `shutdown()` on exit;
+`fabdesk scheduler` runs it alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from fabdesk.db import write_session
+from fabdesk.models import (
+    LIVE_STATES,
+    Booking,
+    BookingState,
+    Certification,
+    Equipment,
+    EquipmentCategory,
+    JobRun,
+    MaintenanceWindow,
+    Maker,
+    Site,
+)
+from fabdesk.settings import Settings
+from scheduling import bookings, notifier, waitlist
+from scheduling.leader import LeaderLock
+
+__all__ = [
+    "JOBS",
+    "JobContext",
+    "JobSpec",
+    "SchedulerService",
+    "job",
+    "run_job",
+    "start_scheduler",
+]
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[Session, "JobContext", datetime], int]
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What jobs run with: set by the leader's SchedulerService for its process."""
+
+    settings: Settings
+    engine: Engine
+    notifier: notifier.Notifier
+    clock: Callable[[], datetime]
+    runner: str
+    jobs: dict[str, JobSpec]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    work: Work
+    every: timedelta | None = None
+    """Run every so often (the slot is the start of the period)."""
+    cron: dict[str, Any] | None = None
+    """Or run on a calendar (CronTrigger fields, in the scheduler's timezone; one slot a day)."""
+
+    def trigger(self, timezone: str) -> IntervalTrigger | CronTrigger:
+        if self.every is not None:
+            return IntervalTrigger(seconds=self.every.total_seconds(), timezone=timezone)
+        return CronTrigger(timezone=timezone, **(self.cron or {}))
+
+    def slot(self, now: datetime, timezone: str) -> datetime:
+        if self.every is not None:
+            step = self.every.total_seconds()
+            return datetime.fromtimestamp(now.timestamp() // step * step, UTC)
+        local_day = now.astimezone(ZoneInfo(timezone)).date()
+        return datetime.combine(local_day, datetime.min.time(), UTC)
+
+
+JOBS: dict[str, JobSpec] = {}
+"""Every job the leader schedules, by id."""
+
+
+def job(
+    job_id: str, *, every: timedelta | None = None, cron: dict[str, Any] | None = None
+) -> Callable[[Work], Work]:
+    """Register a job: `@job("month_close", cron={"day": 1, "hour": 2})`."""
+
+    def register(work: Work) -> Work:
+        JOBS[job_id] = JobSpec(job_id, work, every=every, cron=cron)
+        return work
+
+    return register
+
+
+_context: JobContext | None = None
+_context_lock = threading.Lock()
+
+
+def run_job(job_id: str) -> None:
+    """What the job store calls: claim the slot, then do the work, in one transaction."""
+    context = _context
+    spec = context.jobs.get(job_id) if context is not None else None
+    if context is None or spec is None:
+        log.warning("job_skipped", extra={"job": job_id})
+        return
+    now = context.clock()
+    slot = spec.slot(now, context.settings.scheduler.timezone)
+    try:
+        with write_session(context.engine) as session:
+            if not _claim(session, job_id, slot, now, context.runner):
+                log.info("job_already_ran", extra={"job": job_id, "slot": slot.isoformat()})
+                return
+            done = spec.work(session, context, now)
+    except Exception:  # a job boundary: logged with its traceback, retried at the next run
+        log.exception("job_failed", extra={"job": job_id})
+        return
+    if done:
+        log.info("job_done", extra={"job": job_id, "count": done})
+
+
+def _claim(session: Session, job_id: str, slot: datetime, now: datetime, runner: str) -> bool:
+    dialect = session.connection().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(
+        insert(JobRun)
+        .values(job=job_id, slot=slot, started_at=now, runner=runner[:80])
+        .on_conflict_do_nothing(index_elements=["job", "slot"])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# -- the jobs ------------------------------------------------------------------------------
+
+
+@job("release_no_shows", every=timedelta(minutes=1))
+def release_no_shows(session: Session, context: JobContext, now: datetime) -> int:
+    """Complete finished bookings and release no-shows, so the machines are free again."""
+    finished = bookings.complete_finished(session, now)
+    released = bookings.release_no_shows(session, now, context.settings.scheduler)
+    return len(finished) + len(released)
+
+
+@job("expire_waitlist_offers", every=timedelta(minutes=1))
+def expire_waitlist_offers(session: Session, context: JobContext, now: datetime) -> int:
+    return len(waitlist.expire_offers(session, now, context.settings.scheduler))
+
+
+@job("send_reminders", every=timedelta(minutes=5))
+def send_reminders(session: Session, context: JobContext, now: datetime) -> int:
+    """Write a reminder for each booking starting within `reminder_minutes` (once each)."""
+    horizon = now + timedelta(minutes=context.settings.scheduler.reminder_minutes)
+    rows = session.exec(
+        select(Booking, Equipment.name, Site.timezone)
+        .join(Equipment, col(Equipment.id) == Booking.equipment_id)
+        .join(Site, col(Site.id) == Equipment.site_id)
+        .where(
+            Booking.state == BookingState.BOOKED,
+            col(Booking.starts_at) > now,
+            col(Booking.starts_at) <= horizon,
+        )
+    ).all()
+    written = 0
+    for booking, name, timezone in rows:
+        written += notifier.enqueue_booking_message(
+            session, booking, machine_name=name, timezone=timezone, kind="booking_reminder", now=now
+        )
+    return written
+
+
+@job("deliver_notifications", every=timedelta(minutes=1))
+def deliver_notifications(session: Session, context: JobContext, now: datetime) -> int:
+    return notifier.deliver_pending(session, context.notifier, now)
+
+
+@job("certification_warnings", cron={"hour": 7, "minute": 0})
+def certification_warnings(session: Session, context: JobContext, now: datetime) -> int:
+    """Warn makers whose certification expires within `certification_warning_days`."""
+    today = now.astimezone(ZoneInfo(context.settings.scheduler.timezone)).date()
+    until = today + timedelta(days=context.settings.scheduler.certification_warning_days)
+    rows = session.exec(
+        select(Certification, Maker.email, EquipmentCategory.name_en)
+        .join(Maker, col(Maker.id) == Certification.maker_id)
+        .join(EquipmentCategory, col(EquipmentCategory.id) == Certification.category_id)
+        .where(col(Certification.expires_on) >= today, col(Certification.expires_on) <= until)
+    ).all()
+    written = 0
+    for certification, email, category in rows:
+        expires: date = certification.expires_on or today
+        written += notifier.enqueue(
+            session,
+            key=f"certification_expiry:{certification.id}:{expires.isoformat()}",
+            kind="certification_expiry",
+            subject=f"Your {category} certification expires on {expires.isoformat()}",
+            body=f"Your {category} certification expires on {expires.isoformat()}. "
+            "Ask the lab for a refresher to keep booking these machines.",
+            now=now,
+            maker_id=certification.maker_id,
+            recipient=email,
+        )
+    return written
+
+
+@job("maintenance_alerts", cron={"hour": 7, "minute": 5})
+def maintenance_alerts(session: Session, context: JobContext, now: datetime) -> int:
+    """Tell makers whose bookings fall in a maintenance window starting within two days."""
+    rows = session.exec(
+        select(MaintenanceWindow, Booking, Equipment.name, Site.timezone)
+        .join(Booking, col(Booking.equipment_id) == MaintenanceWindow.equipment_id)
+        .join(Equipment, col(Equipment.id) == MaintenanceWindow.equipment_id)
+        .join(Site, col(Site.id) == Equipment.site_id)
+        .where(
+            col(MaintenanceWindow.starts_at) > now,
+            col(MaintenanceWindow.starts_at) <= now + timedelta(days=2),
+            col(Booking.state).in_(LIVE_STATES),
+            col(Booking.starts_at) < MaintenanceWindow.ends_at,
+            col(Booking.ends_at) > MaintenanceWindow.starts_at,
+        )
+    ).all()
+    written = 0
+    for window, booking, name, timezone in rows:
+        written += notifier.enqueue_booking_message(
+            session,
+            booking,
+            machine_name=name,
+            timezone=timezone,
+            kind="maintenance_conflict",
+            now=now,
+            extra=f"{name} is due for maintenance then ({window.reason or 'maintenance'}): "
+            "the lab will contact you.",
+        )
+    return written
+
+
+# -- the service ---------------------------------------------------------------------------
+
+
+class _JobStore(SQLAlchemyJobStore):  # type: ignore[misc]  # untyped base class
+    """APScheduler's SQLAlchemy job store on fabdesk's engine, which it must not dispose of:
+    the engine is shared with the rest of the process (the API)."""
+
+    def shutdown(self) -> None:
+        return None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SchedulerService:
+    """Elects a leader (leader.py); on the leader, runs an APScheduler BackgroundScheduler
+    whose jobs live in the database; stops it when the lock is lost or at shutdown."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        notifier_: notifier.Notifier | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        jobs: dict[str, JobSpec] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.jobs = JOBS if jobs is None else jobs
+        self.context = JobContext(
+            settings=settings,
+            engine=engine,
+            notifier=notifier_ or notifier.make_notifier(settings.scheduler.smtp),
+            clock=clock,
+            runner=f"{socket.gethostname()}:{os.getpid()}",
+            jobs=self.jobs,
+        )
+        self.lock = LeaderLock(engine, settings.scheduler.leader_lock_key)
+        self.scheduler: BackgroundScheduler | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.became_leader = threading.Event()
+
+    @property
+    def is_leader(self) -> bool:
+        return self.scheduler is not None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._elect, name="fabdesk-leader", daemon=True)
+        self._thread.start()
+
+    def run_forever(self) -> None:
+        """Elect and run in this thread until `shutdown` is called from another (or Ctrl-C)."""
+        try:
+            self._elect()
+        finally:
+            self._stop_jobs()
+            self.lock.release()
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._stop.set()
+        if self._thread is not None and wait:
+            self._thread.join(timeout=30)
+
+    def _elect(self) -> None:
+        poll = self.settings.scheduler.leader_poll_seconds
+        while not self._stop.is_set():
+            if self.scheduler is None:
+                if self.lock.try_acquire():
+                    log.info("scheduler_leader", extra={"runner": self.context.runner})
+                    self._start_jobs()
+            elif not self.lock.still_held():
+                log.warning("scheduler_deposed", extra={"runner": self.context.runner})
+                self._stop_jobs()
+            self._stop.wait(poll)
+        self._stop_jobs()
+        self.lock.release()
+
+    def _start_jobs(self) -> None:
+        global _context
+        with _context_lock:
+            _context = self.context
+        timezone = self.settings.scheduler.timezone
+        scheduler = BackgroundScheduler(
+            jobstores={"default": _JobStore(engine=self.engine, tablename="scheduler_jobs")},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": self.settings.scheduler.misfire_grace_seconds,
+            },
+            timezone=timezone,
+        )
+        scheduler.start(paused=True)
+        wanted = set()
+        for spec in self.jobs.values():
+            wanted.add(spec.id)
+            trigger = spec.trigger(timezone)
+            existing = scheduler.get_job(spec.id)
+            # Keep a stored job with the same trigger: its next run time carries missed runs.
+            if existing is not None and str(existing.trigger) == str(trigger):
+                continue
+            scheduler.add_job(
+                run_job, trigger, args=[spec.id], id=spec.id, name=spec.id, replace_existing=True
+            )
+        for stored in scheduler.get_jobs():
+            if stored.id not in wanted:
+                stored.remove()
+        scheduler.resume()
+        self.scheduler = scheduler
+        self.became_leader.set()
+
+    def _stop_jobs(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+            self.scheduler = None
+
+
+def start_scheduler(
+    settings: Settings, engine: Engine, *, notifier_: notifier.Notifier | None = None
+) -> SchedulerService:
+    """Start the scheduler service in a background thread (for `fabdesk serve`); call
+    `shutdown()` on exit. Only the elected leader among processes runs the jobs."""
+    service = SchedulerService(settings, engine, notifier_=notifier_)
+    service.start()
+    return service

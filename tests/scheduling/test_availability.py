@@ -1,0 +1,85 @@
+"""Free slots, the next free slot of a category, and a site's day board."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fabdesk.db import session_scope
+from fabdesk.models import BookingPolicy, MaintenanceWindow, SiteClosure
+from scheduling import availability
+from tests.scheduling.conftest import HOUR, NOW, TOMORROW, World, local
+
+
+def test_site_board_shows_bookings_buffers_and_maintenance(world: World) -> None:
+    with session_scope(world.engine) as session:
+        session.add(BookingPolicy(equipment_id=world.laser1, buffer_minutes=15))
+        session.add(
+            MaintenanceWindow(
+                equipment_id=world.laser2,
+                starts_at=local(TOMORROW, 14),
+                ends_at=local(TOMORROW, 16),
+            )
+        )
+    booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
+    with session_scope(world.engine) as session:
+        board = availability.site_board(session, "lab-a", TOMORROW)
+    assert board.closed is None
+    assert board.opening == ((local(TOMORROW, 9), local(TOMORROW, 21)),)
+    by_tag = {m.asset_tag: m for m in board.machines}
+    assert set(by_tag) == {"A-P1", "A-L1", "A-L2"}
+    laser1 = by_tag["A-L1"].blocks
+    assert [(b.kind, b.booking_id) for b in laser1] == [
+        ("booking", booking.id),
+        ("buffer", booking.id),
+    ]
+    assert laser1[1].ends_at == local(TOMORROW, 12, 15)
+    assert [b.kind for b in by_tag["A-L2"].blocks] == ["maintenance"]
+    assert by_tag["A-P1"].blocks == ()
+
+
+def test_board_of_a_closed_day_and_a_dst_day(world: World) -> None:
+    with session_scope(world.engine) as session:
+        session.add(SiteClosure(site_id=1, first_day=TOMORROW, last_day=TOMORROW, reason="Audit"))
+    with session_scope(world.engine) as session:
+        assert availability.site_board(session, "lab-a", TOMORROW).closed == "Audit"
+        dst = availability.site_board(session, "lab-a", date(2026, 3, 28))
+    assert dst.opening[0][0].utcoffset() == timedelta(hours=1)
+
+
+def test_free_slots_leave_room_for_the_buffer(world: World) -> None:
+    with session_scope(world.engine) as session:
+        session.add(BookingPolicy(equipment_id=world.laser1, buffer_minutes=30))
+    world.book(world.alice, world.laser1, local(TOMORROW, 12), local(TOMORROW, 14))
+    with session_scope(world.engine) as session:
+        slots = availability.free_slots(session, world.laser1, TOMORROW, length=HOUR)
+    assert [(s.starts_at, s.ends_at) for s in slots] == [
+        (local(TOMORROW, 9), local(TOMORROW, 11, 30)),
+        (local(TOMORROW, 14, 30), local(TOMORROW, 21)),
+    ]
+
+
+def test_next_free_slot_across_sites(world: World) -> None:
+    # Both lasers of lab A are taken all Tuesday morning; Lab B opens at 10:00.
+    for machine, maker in ((world.laser1, world.alice), (world.laser2, world.bob)):
+        world.book(maker, machine, local(TOMORROW, 9), local(TOMORROW, 13))
+    now = local(TOMORROW, 8, 50)
+    with session_scope(world.engine) as session:
+        anywhere = availability.next_free_slot(session, "laser", 2 * HOUR, now)
+        at_a = availability.next_free_slot(session, "laser", 2 * HOUR, now, site="lab-a")
+        none = availability.next_free_slot(session, "laser", 20 * HOUR, NOW)
+        category = availability.free_slots_of_category(session, "laser", TOMORROW, length=HOUR)
+    assert anywhere is not None
+    assert anywhere.site_code == "lab-b"
+    assert anywhere.starts_at == local(TOMORROW, 10)
+    assert at_a is not None
+    assert at_a.starts_at == local(TOMORROW, 13)
+    assert none is None
+    assert {s.equipment_id for s in category} == {world.laser1, world.laser2, world.laser_b}
+
+
+def test_next_free_slot_rounds_now_up_to_the_quarter(world: World) -> None:
+    now = local(TOMORROW, 9, 7)
+    with session_scope(world.engine) as session:
+        slot = availability.next_free_slot(session, "fdm", HOUR, now)
+    assert slot is not None
+    assert slot.starts_at == local(TOMORROW, 9, 15)
