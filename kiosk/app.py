@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 
 from textual import events
 from textual.app import App
@@ -49,7 +50,8 @@ class KioskApp(App[None]):
     """
 
     TITLE = "fabdesk"
-    CSS_PATH = "kiosk.tcss"
+    CSS_PATH = Path(__file__).parent / "kiosk.tcss"
+    """Absolute, so that subclasses defined elsewhere (benchmarks, the demo) find it."""
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding("ctrl+q", "quit", show=False, priority=True),
@@ -158,7 +160,8 @@ class KioskApp(App[None]):
     def _handle_exception(self, error: Exception) -> None:
         # Textual's default is to exit with a traceback; at a kiosk we log, apologise, carry on.
         # A failure while apologising (or a second one in a row) falls back to the default.
-        if isinstance(self.screen, OopsScreen) or len(self.incidents) > 50:
+        stack = self.screen_stack
+        if not stack or isinstance(stack[-1], OopsScreen) or len(self.incidents) > 50:
             super()._handle_exception(error)
             return
         try:

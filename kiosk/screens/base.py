@@ -61,6 +61,7 @@ class KioskScreen(Screen[None]):
         """Put back what a recompose loses (focus, loaded data): screens override it."""
 
     def on_mount(self) -> None:
+        # Textual calls the on_mount of every class of the screen, this one included: no super().
         self.set_reactive(KioskScreen.language, self.kiosk.language)
 
     def on_screen_resume(self) -> None:

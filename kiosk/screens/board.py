@@ -38,7 +38,6 @@ class BoardScreen(KioskScreen):
         yield self.key_hints()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.load()
 
     def after_recompose(self) -> None:

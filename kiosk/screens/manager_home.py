@@ -35,7 +35,6 @@ class ManagerHomeScreen(KioskScreen):
         yield self.key_hints()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.load()
 
     def after_recompose(self) -> None:

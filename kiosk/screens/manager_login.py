@@ -41,7 +41,6 @@ class ManagerLoginScreen(KioskScreen):
         yield self.key_hints()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.after_recompose()
 
     def after_recompose(self) -> None:

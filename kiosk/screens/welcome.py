@@ -61,7 +61,6 @@ class WelcomeScreen(KioskScreen):
         yield self.key_hints()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.after_recompose()
         self.load_machines()
 

@@ -1,0 +1,207 @@
+"""Kiosk budgets: cold start to Welcome, scan to board, redrawing a 40-machine board.
+
+`python -m benchmarks bench_kiosk`. Runs headless on a seeded SQLite file in a temporary folder;
+prints the median (and the worst) of a few runs of each scenario.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fabdesk.db import Engine, make_engine, session_scope, upgrade
+from fabdesk.settings import Settings, load_settings
+
+COLD_RUNS = 5
+SCAN_RUNS = 15
+REDRAW_RUNS = 20
+SIZE = (120, 50)
+
+Runs = tuple[list[float], list[float]]
+"""Wall times and CPU times of the runs of one scenario."""
+
+
+def _settings(url: str) -> Settings:
+    return load_settings(overrides={"database": {"url": url}, "kiosk": {"language": "en"}})
+
+
+def _prepare(folder: Path) -> tuple[str, str]:
+    """A seeded database; returns its URL and one maker's badge."""
+    from inventory.makers import get_maker
+    from inventory.seed import seed
+
+    url = f"sqlite:///{folder / 'bench.db'}"
+    engine = make_engine(_settings(url).database)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        from datetime import date
+
+        seed(session, today=date(2026, 11, 24))
+        badge = get_maker(session, "M00002").badge_id or ""
+    engine.dispose()
+    return url, badge
+
+
+def cold_child(url: str) -> None:
+    """Run in a fresh process: start the kiosk headless, say "ready" once Welcome shows the lab."""
+    from kiosk.app import KioskApp
+    from kiosk.screens.welcome import WelcomeScreen
+
+    class Probe(KioskApp):
+        def on_ready(self) -> None:
+            self.set_interval(0.002, self.probe)
+
+        shown = False
+
+        def probe(self) -> None:
+            screen = self.screen
+            if isinstance(screen, WelcomeScreen) and not self.shown:
+                self.shown = True
+                sys.stdout.write("welcome\n")
+                sys.stdout.flush()
+            if isinstance(screen, WelcomeScreen) and screen.machines:
+                sys.stdout.write("ready\n")
+                sys.stdout.flush()
+                self.exit()
+
+    settings = _settings(url)
+    Probe(settings=settings, engine=make_engine(settings.database)).run(headless=True, size=SIZE)
+
+
+def bench_cold_start(url: str) -> tuple[Runs, Runs]:
+    """Wall times from spawning the process to Welcome on screen, then with the lab at a glance
+    filled in from the database; and the CPU time the whole process used."""
+    shown: list[float] = []
+    times: list[float] = []
+    cpu: list[float] = []
+    code = f"from benchmarks.bench_kiosk import cold_child; cold_child({url!r})"
+    for _ in range(COLD_RUNS):
+        start = time.perf_counter()
+        with subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+        ) as child:
+            assert child.stdout is not None
+            first = child.stdout.readline()
+            shown.append(time.perf_counter() - start)
+            line = child.stdout.readline()
+            times.append(time.perf_counter() - start)
+            _, _, usage = os.wait4(child.pid, 0)
+            child.returncode = 0
+            cpu.append(usage.ru_utime + usage.ru_stime)
+        assert (first.strip(), line.strip()) == ("welcome", "ready"), line
+    return (shown, cpu), (times, cpu)
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the kiosk did not get there in time")
+        await asyncio.sleep(0.0005)
+
+
+async def _scan_and_redraw(url: str, badge: str) -> tuple[Runs, Runs]:
+    from textual import events
+
+    from kiosk.app import KioskApp
+    from kiosk.messages import MachineLine, MachinesListed
+    from kiosk.screens.board import BoardScreen
+    from kiosk.screens.welcome import WelcomeScreen
+    from kiosk.widgets.scan_input import ScanInput
+
+    class Timed(KioskApp):
+        """Notes when each frame reaches the (headless) terminal."""
+
+        last_frame = 0.0
+
+        def _display(self, screen: Any, renderable: Any) -> None:
+            super()._display(screen, renderable)
+            self.last_frame = time.perf_counter()
+
+    settings = _settings(url)
+    engine: Engine = make_engine(settings.database)
+    app = Timed(settings=settings, engine=engine)
+    scans: Runs = ([], [])
+    redraws: Runs = ([], [])
+    async with app.run_test(size=SIZE) as pilot:
+        await _until(lambda: isinstance(app.screen, WelcomeScreen) and bool(app.screen.machines))
+        for _ in range(SCAN_RUNS):
+            await pilot.pause()
+            app.screen.query_one("#scan", ScanInput).value = badge
+            start, cpu = time.perf_counter(), time.process_time()
+            app.post_message(events.Key("enter", "\r"))
+            await _until(
+                lambda: (
+                    isinstance(app.screen, BoardScreen)
+                    and bool(app.screen.machines)
+                    and app.last_frame > start  # noqa: B023  (awaited in this iteration)
+                )
+            )
+            scans[0].append(app.last_frame - start)
+            scans[1].append(time.process_time() - cpu)
+            await pilot.press("escape")
+            await _until(lambda: isinstance(app.screen, WelcomeScreen))
+
+        app.screen.query_one("#scan", ScanInput).focus()
+        app.screen.query_one("#scan", ScanInput).value = badge
+        await pilot.press("enter")
+        await _until(lambda: isinstance(app.screen, BoardScreen) and bool(app.screen.machines))
+        board = app.screen
+        assert isinstance(board, BoardScreen)
+        names = {"fr": "Découpeuse", "nl": "Snijder", "en": "Cutter"}
+        for run in range(REDRAW_RUNS):
+            lines = [
+                MachineLine(
+                    f"CF1-{n:05d}-X",
+                    f"Machine {n} run {run}",
+                    names,
+                    "out_of_order" if (n + run) % 7 == 0 else "in_service",
+                    True,
+                )
+                for n in range(40)
+            ]
+            await pilot.pause()
+            start, cpu = time.perf_counter(), time.process_time()
+            board.on_machines_listed(MachinesListed("Cityfab1 Laeken", lines))
+            await _until(lambda: app.last_frame > start)  # noqa: B023  (awaited here)
+            redraws[0].append(app.last_frame - start)
+            redraws[1].append(time.process_time() - cpu)
+    engine.dispose()
+    return scans, redraws
+
+
+def _report(name: str, goal_ms: float, runs: Runs) -> None:
+    times, cpu = runs
+    median = statistics.median(times) * 1000
+    worst = max(times) * 1000
+    cpu_median = statistics.median(cpu) * 1000
+    verdict = "ok" if median <= goal_ms else "OVER BUDGET"
+    print(
+        f"{name:<26} median {median:7.1f} ms (cpu {cpu_median:6.1f} ms)  worst {worst:7.1f} ms"
+        f"  goal {goal_ms:.0f} ms  {verdict}"
+    )
+
+
+def main() -> None:
+    load = os.getloadavg()[0]
+    print(f"{os.cpu_count()} cores, load average {load:.1f} (wall times grow with the load)")
+    with tempfile.TemporaryDirectory(prefix="fabdesk-bench-kiosk-") as tmp:
+        url, badge = _prepare(Path(tmp))
+        shown, ready = bench_cold_start(url)
+        _report("cold start to Welcome", 1500, shown)
+        _report("... with the lab at a glance", 1500, ready)
+        scans, redraws = asyncio.run(_scan_and_redraw(url, badge))
+        _report("scan to board", 150, scans)
+        _report("redraw a 40-machine board", 50, redraws)
+
+
+if __name__ == "__main__":
+    main()
