@@ -29,6 +29,7 @@ from fabdesk.models.bookings import (  # noqa: E402
     WaitlistState,
 )
 from fabdesk.models.devices import Device, IngestedEvent, MachineStatus  # noqa: E402
+from fabdesk.models.disputes import ChargeDispute, DisputeState  # noqa: E402
 from fabdesk.models.equipment import (  # noqa: E402
     Equipment,
     EquipmentCategory,
@@ -52,7 +53,15 @@ from fabdesk.models.ledger import (  # noqa: E402
     UsageCharge,
 )
 from fabdesk.models.makers import Certification, Maker, Sector, Tier  # noqa: E402
+from fabdesk.models.problems import ProblemReport  # noqa: E402
 from fabdesk.models.sites import OpeningHours, Site  # noqa: E402
+from fabdesk.models.trainings import (  # noqa: E402
+    TrainerRight,
+    TrainerRole,
+    TrainingEnrolment,
+    TrainingSession,
+    TrainingState,
+)
 from fabdesk.models.usage import UsageSession  # noqa: E402
 
 __all__ = [
@@ -101,4 +110,16 @@ __all__ += [
     "PeriodUsage",
     "TransactionKind",
     "UsageCharge",
+]
+
+# peers (issue 10)
+__all__ += [
+    "ChargeDispute",
+    "DisputeState",
+    "ProblemReport",
+    "TrainerRight",
+    "TrainerRole",
+    "TrainingEnrolment",
+    "TrainingSession",
+    "TrainingState",
 ]
