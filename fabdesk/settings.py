@@ -229,6 +229,16 @@ class PrivacySettings(Section):
     (and nothing owed); 0 keeps them until a manager erases them."""
 
 
+class DeskSettings(Section):
+    """The lab desk: problem reports, trainings, disputes."""
+
+    managers_email: str = "managers@localhost"
+    """Where messages for the managers go (serious problem reports, new disputes)."""
+    training_notice_hours: int = Field(default=48, ge=0)
+    """A training still below its minimum of participants this long before it starts is
+    cancelled, and its makers told."""
+
+
 class Settings(BaseSettings):
     """Every setting of fabdesk. Environment: FABDESK_<SECTION>__<FIELD>, e.g.
     FABDESK_DATABASE__URL."""
@@ -256,6 +266,8 @@ class Settings(BaseSettings):
     """How long personal data is kept."""
     inventory: InventorySettings = InventorySettings()
     """The equipment cadastre: labels and audits."""
+    desk: DeskSettings = DeskSettings()
+    """Problem reports, trainings and disputes."""
 
     @classmethod
     def settings_customise_sources(
