@@ -22,7 +22,6 @@ from fabdesk.models import (
     LedgerTransaction,
     Maker,
     UsageCharge,
-    id_of,
 )
 
 __all__ = ["accept_dispute", "get_dispute", "list_disputes", "open_dispute", "refuse_dispute"]
@@ -136,7 +135,7 @@ def accept_dispute(
     _check_reversible(session, charge)
     reversal = reverse_charge(session, charge.usage_session_id, now=now)
     dispute.reversal_id = (
-        id_of(reversal) if reversal is not None else _reversal_of(session, charge.transaction_id)
+        reversal.id if reversal is not None else _reversal_of(session, charge.transaction_id)
     )
     _decide(session, dispute, DisputeState.ACCEPTED, manager, note.strip()[:500], now)
     return dispute
