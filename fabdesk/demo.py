@@ -151,8 +151,8 @@ def _seed_demo(session: Session, settings: Settings, now: datetime) -> dict[str,
         session, programme_code="DEMO-CHQ", maker_id=id_of(makers["DEMO-ANA"]), today=today, now=now
     )
     # The demo's Cityfab1 is open around the clock, so the demo works at any hour. Ana has the
-    # three simulated machines booked from now on: her jobs check the bookings in and are
-    # charged to her (and her cheque).
+    # three simulated machines booked from the next minute on, and never checks in at the kiosk:
+    # her first job checks each booking in, and every job is charged to her (and her cheque).
     site = session.exec(select(Site).where(Site.code == "cityfab1")).one()
     for hours in session.exec(select(OpeningHours).where(OpeningHours.site_id == site.id)):
         session.delete(hours)
@@ -161,7 +161,7 @@ def _seed_demo(session: Session, settings: Settings, now: datetime) -> dict[str,
         session.add(
             OpeningHours(site_id=id_of(site), weekday=weekday, opens=time(0), closes=time(23, 59))
         )
-    start = now.replace(second=0, microsecond=0)
+    start = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     local_midnight = datetime.combine(
         start.astimezone(ZoneInfo(site.timezone)).date(), time(23, 59), ZoneInfo(site.timezone)
     )
@@ -181,7 +181,6 @@ def _seed_demo(session: Session, settings: Settings, now: datetime) -> dict[str,
                 ends_at=end,
                 now=now,
                 settings=settings.scheduler,
-                walk_in=True,
             )
         except RuleViolation:  # the lab is closed now: the demo runs without bookings
             log.info("demo_booking_skipped", extra={"machine": tag})
