@@ -15,8 +15,7 @@ from fabdesk.accounting.export import COLUMNS, export_csv, export_lines
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue
 from fabdesk.models import UsageSession
-from tests.peers.conftest import charge_of, run_job
-from tests.peers.test_reconcile import _fabdesk
+from tests.peers.conftest import charge_of, cli, run_job
 from tests.scheduling.conftest import TOMORROW, World, local
 
 RATE = Decimal("0.21")
@@ -83,8 +82,8 @@ def test_other_months_and_bad_months(world: World) -> None:
 def test_cli_exports_to_a_file(world: World, database_url: str, tmp_path: Path) -> None:
     _ledger(world)
     target = tmp_path / "ledger-2026-11.csv"
-    result = _fabdesk(database_url, "ledger", "export", "--month", "2026-11", "--out", str(target))
-    assert result.returncode == 0, result.stderr
+    result = cli(database_url, "ledger", "export", "--month", "2026-11", "--out", str(target))
+    assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert sum(Decimal(row["debit"]) for row in rows) == sum(Decimal(row["credit"]) for row in rows)
     assert {row["transaction_kind"] for row in rows} == {"charge", "reversal"}
