@@ -102,13 +102,14 @@ def _opening_intervals(
     )
 
 
-_SITE_SQL = "SELECT id, code, name, timezone FROM sites WHERE code = :code"
-_CLOSURE_SQL = """
-SELECT CASE WHEN reason <> '' THEN reason WHEN holiday THEN 'public holiday' ELSE 'closed' END
-FROM site_closures WHERE site_id = :site AND first_day <= :day AND last_day >= :day LIMIT 1
-"""
-_SITE_HOURS_SQL = """
-SELECT opens, closes FROM opening_hours WHERE site_id = :site AND weekday = :weekday
+_SITE_DAY_SQL = """
+SELECT s.id, s.code, s.name, s.timezone,
+    (SELECT CASE WHEN reason <> '' THEN reason WHEN holiday THEN 'public holiday'
+        ELSE 'closed' END
+     FROM site_closures WHERE site_id = s.id AND first_day <= :day AND last_day >= :day LIMIT 1),
+    h.opens, h.closes
+FROM sites s LEFT JOIN opening_hours h ON h.site_id = s.id AND h.weekday = :weekday
+WHERE s.code = :code
 """
 _SITE_MACHINES_SQL = """
 SELECT e.id, e.asset_tag, e.name, c.code, e.status, e.bookable
@@ -140,15 +141,21 @@ def _clock(value: object) -> time:
 
 def site_board(session: Session, site_code: str, day: date) -> Board:
     """Every machine of a site and what holds it on a local day (bookings, buffers, maintenance)."""
-    found = fetch(session, _SITE_SQL, code=site_code)
+    found = fetch(
+        session,
+        _SITE_DAY_SQL,
+        code=site_code,
+        day=_day_param(session, day),
+        weekday=day.weekday(),
+    )
     if not found:
         raise NotFound("No site with code {code}.", code=site_code, error_code="site_not_found")
-    site_id, code, name, timezone = found[0]
+    site_id, code, name, timezone, closure, _, _ = found[0]
     start, end = rules.day_bounds(day, timezone)
-    closure = fetch(session, _CLOSURE_SQL, site=site_id, day=_day_param(session, day))
     hours = [
         (day.weekday(), _clock(opens), _clock(closes))
-        for opens, closes in fetch(session, _SITE_HOURS_SQL, site=site_id, weekday=day.weekday())
+        for *_, opens, closes in found
+        if opens is not None
     ]
     blocks: dict[int, list[BoardBlock]] = defaultdict(list)
     for kind, eid, s, e, blocked, bid, state, maker in fetch(
@@ -173,7 +180,7 @@ def site_board(session: Session, site_code: str, day: date) -> Board:
         site_name=name,
         day=day,
         timezone=timezone,
-        closed=closure[0][0] if closure else None,
+        closed=closure,
         opening=tuple(_opening_intervals(day, timezone, hours)),
         machines=tuple(
             BoardMachine(
