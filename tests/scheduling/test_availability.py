@@ -83,3 +83,20 @@ def test_next_free_slot_rounds_now_up_to_the_quarter(world: World) -> None:
         slot = availability.next_free_slot(session, "fdm", HOUR, now)
     assert slot is not None
     assert slot.starts_at == local(TOMORROW, 9, 15)
+
+
+def test_next_free_slot_skips_closed_days_and_closed_weekdays(world: World) -> None:
+    with session_scope(world.engine) as session:
+        session.add(
+            SiteClosure(site_id=2, first_day=TOMORROW, last_day=date(2026, 11, 28), reason="Works")
+        )
+    # Saturday 28 November, 22:00: lab A is closed on Sunday, lab B closed until Saturday.
+    now = local(date(2026, 11, 28), 22)
+    with session_scope(world.engine) as session:
+        slot = availability.next_free_slot(session, "laser", 2 * HOUR, now)
+        at_b = availability.next_free_slot(session, "laser", 2 * HOUR, NOW, site="lab-b")
+    assert slot is not None
+    assert slot.site_code == "lab-a"
+    assert slot.starts_at == local(date(2026, 11, 30), 9)
+    assert at_b is not None
+    assert at_b.starts_at == local(date(2026, 12, 1), 10)
