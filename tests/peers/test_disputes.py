@@ -27,7 +27,7 @@ LATER = local(TOMORROW, 15)
 
 def _charge(world: World, hour: int = 10) -> UsageCharge:
     world.book(world.alice, world.laser1, local(TOMORROW, hour), local(TOMORROW, hour + 1))
-    return charge_of(world, run_job(world, "A-L1", local(TOMORROW, hour), minutes=30))
+    return charge_of(world, run_job(world, "A-00001-O", local(TOMORROW, hour), minutes=30))
 
 
 def _open(world: World, charge: UsageCharge, maker: int | None = None, reason: str = "") -> int:

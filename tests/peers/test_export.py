@@ -26,8 +26,8 @@ RATE = Decimal("0.21")
 
 def _ledger(world: World) -> tuple[UsageSession, UsageSession]:
     world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
-    kept = run_job(world, "A-L1", local(TOMORROW, 10), minutes=37)
-    reversed_usage = run_job(world, "A-L1", local(TOMORROW, 11), minutes=20)
+    kept = run_job(world, "A-00001-O", local(TOMORROW, 10), minutes=37)
+    reversed_usage = run_job(world, "A-00001-O", local(TOMORROW, 11), minutes=20)
     with session_scope(world.engine) as session:
         reverse_charge(session, reversed_usage.id or 0, now=local(TOMORROW, 13))
     return kept, reversed_usage
@@ -113,7 +113,9 @@ def test_any_mix_of_charges_and_reversals_exports_balanced(
     database = str(world.engine.url)
     for minutes, reverse in jobs:
         _slots[database] = slot = _slots.get(database, 0) + 1
-        usage = run_job(world, "A-L2", local(TOMORROW, 0) + timedelta(hours=slot), minutes=minutes)
+        usage = run_job(
+            world, "A-00002-M", local(TOMORROW, 0) + timedelta(hours=slot), minutes=minutes
+        )
         if reverse:
             with session_scope(world.engine) as session:
                 reverse_charge(session, usage.id or 0, now=local(TOMORROW, 23, 59))

@@ -35,7 +35,7 @@ def test_a_minor_problem_is_listed_for_the_managers_only(world: World) -> None:
     problem = _report(world, world.laser1, "The honeycomb bed is dirty.", serious=False)
     with session_scope(world.engine) as session:
         [(report, tag)] = list_problems(session)
-        assert (report.id, tag, report.serious) == (problem, "A-L1", False)
+        assert (report.id, tag, report.serious) == (problem, "A-00001-O", False)
         machine = session.get(Equipment, world.laser1)
         assert machine is not None
         assert machine.status is EquipmentStatus.IN_SERVICE

@@ -80,10 +80,18 @@ def build_world(engine: Engine, settings: SchedulerSettings | None = None) -> Wo
                 OpeningHours(site_id=id_of(b), weekday=weekday, opens=time(10), closes=time(18))
             )
         machines = [
-            Equipment(asset_tag="A-L1", site_id=id_of(a), category_id=id_of(laser), name="Laser 1"),
-            Equipment(asset_tag="A-L2", site_id=id_of(a), category_id=id_of(laser), name="Laser 2"),
-            Equipment(asset_tag="A-P1", site_id=id_of(a), category_id=id_of(fdm), name="Printer 1"),
-            Equipment(asset_tag="B-L1", site_id=id_of(b), category_id=id_of(laser), name="Laser B"),
+            Equipment(
+                asset_tag="A-00001-O", site_id=id_of(a), category_id=id_of(laser), name="Laser 1"
+            ),
+            Equipment(
+                asset_tag="A-00002-M", site_id=id_of(a), category_id=id_of(laser), name="Laser 2"
+            ),
+            Equipment(
+                asset_tag="A-00003-K", site_id=id_of(a), category_id=id_of(fdm), name="Printer 1"
+            ),
+            Equipment(
+                asset_tag="B-00001-N", site_id=id_of(b), category_id=id_of(laser), name="Laser B"
+            ),
         ]
         session.add_all(machines)
         session.flush()

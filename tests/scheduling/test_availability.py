@@ -26,15 +26,15 @@ def test_site_board_shows_bookings_buffers_and_maintenance(world: World) -> None
     assert board.closed is None
     assert board.opening == ((local(TOMORROW, 9), local(TOMORROW, 21)),)
     by_tag = {m.asset_tag: m for m in board.machines}
-    assert set(by_tag) == {"A-P1", "A-L1", "A-L2"}
-    laser1 = by_tag["A-L1"].blocks
+    assert set(by_tag) == {"A-00003-K", "A-00001-O", "A-00002-M"}
+    laser1 = by_tag["A-00001-O"].blocks
     assert [(b.kind, b.booking_id) for b in laser1] == [
         ("booking", booking.id),
         ("buffer", booking.id),
     ]
     assert laser1[1].ends_at == local(TOMORROW, 12, 15)
-    assert [b.kind for b in by_tag["A-L2"].blocks] == ["maintenance"]
-    assert by_tag["A-P1"].blocks == ()
+    assert [b.kind for b in by_tag["A-00002-M"].blocks] == ["maintenance"]
+    assert by_tag["A-00003-K"].blocks == ()
 
 
 def test_board_of_a_closed_day_and_a_dst_day(world: World) -> None:
