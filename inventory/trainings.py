@@ -160,17 +160,21 @@ def enrolled_count(session: Session, training_id: int) -> int:
     )
 
 
-def _refuse(code: str, template: str, **params: object) -> RuleViolation:
-    return RuleViolation([Violation(code, template, params)])
-
-
 def enrol(session: Session, *, training_id: int, maker_id: int, now: datetime) -> TrainingEnrolment:
     """Enrol a maker in a training that has not started and has a seat left."""
     training = _training(session, training_id, for_update=True)
     if training.state is TrainingState.CANCELLED:
-        raise _refuse("training_cancelled", "Training {id} was cancelled.", id=training_id)
+        raise RuleViolation(
+            [Violation("training_cancelled", "Training {id} was cancelled.", {"id": training_id})]
+        )
     if training.starts_at <= now:
-        raise _refuse("training_started", "Training {id} has already started.", id=training_id)
+        raise RuleViolation(
+            [
+                Violation(
+                    "training_started", "Training {id} has already started.", {"id": training_id}
+                )
+            ]
+        )
     if session.exec(
         select(TrainingEnrolment.id).where(
             TrainingEnrolment.training_id == training_id, TrainingEnrolment.maker_id == maker_id
@@ -182,7 +186,9 @@ def enrol(session: Session, *, training_id: int, maker_id: int, now: datetime) -
             error_code="already_enrolled",
         )
     if enrolled_count(session, training_id) >= training.max_participants:
-        raise _refuse("training_full", "Training {id} is full.", id=training_id)
+        raise RuleViolation(
+            [Violation("training_full", "Training {id} is full.", {"id": training_id})]
+        )
     enrolment = TrainingEnrolment(training_id=training_id, maker_id=maker_id, enrolled_at=now)
     session.add(enrolment)
     session.flush()
@@ -206,7 +212,9 @@ def record_passed(
     assert category is not None
     _require_trainer(session, trainer_id, category)
     if training.state is TrainingState.CANCELLED:
-        raise _refuse("training_cancelled", "Training {id} was cancelled.", id=training_id)
+        raise RuleViolation(
+            [Violation("training_cancelled", "Training {id} was cancelled.", {"id": training_id})]
+        )
     enrolments = {
         enrolment.maker_id: enrolment
         for enrolment in session.exec(
