@@ -15,11 +15,10 @@ from rich.table import Table
 from sqlmodel import Session
 
 from fabdesk.cli._app import app, err, out
+from fabdesk.cli.accounting import ledger_app  # `ledger export` joins `ledger check`
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 
-report_app = typer.Typer(help="Reports for the managers.", no_args_is_help=True)
-ledger_app = typer.Typer(help="The ledger, for the accountant.", no_args_is_help=True)
 trainings_app = typer.Typer(
     help="Training sessions: trainers of a category give them, makers enrol, a pass certifies.\n\n"
     "`fabdesk trainings trainer --maker M-1 --category laser` lets M-1 train; then "
@@ -34,8 +33,6 @@ problems_app = typer.Typer(
     help="Problems makers reported on machines (serious ones put the machine out of order).",
     no_args_is_help=True,
 )
-app.add_typer(report_app, name="report")
-app.add_typer(ledger_app, name="ledger")
 app.add_typer(trainings_app, name="trainings")
 app.add_typer(disputes_app, name="disputes")
 app.add_typer(problems_app, name="problems")
@@ -87,8 +84,8 @@ def _local(moment: datetime | None) -> str:
     return f"{moment.astimezone(LAB_TIME_ZONE):%Y-%m-%d %H:%M}" if moment else ""
 
 
-@report_app.command("reconcile")
-def report_reconcile(
+@app.command("reconcile")
+def reconcile_command(
     ctx: typer.Context,
     month: Month,
     site: Annotated[str | None, typer.Option(help="Only this site (its code).")] = None,

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from fabdesk.models import Booking, BookingState, LedgerTransaction, UsageCharge
 from scheduling.bookings import cancel, complete_finished, release_no_shows
 from tests.peers.conftest import charge_of, run_job
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
+from tests.support.cli import fabdesk
 
 AFTER = local(TOMORROW, 23)
 
@@ -134,7 +133,6 @@ def test_cli_writes_the_report(world: World, database_url: str, tmp_path: Path) 
     target = tmp_path / "reconcile.csv"
     result = _fabdesk(
         database_url,
-        "report",
         "reconcile",
         "--month",
         "2026-11",
@@ -146,19 +144,11 @@ def test_cli_writes_the_report(world: World, database_url: str, tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert [row["charged_eur"] for row in rows] == ["10.00"]
-    bad = _fabdesk(database_url, "report", "reconcile", "--month", "November")
+    bad = _fabdesk(database_url, "reconcile", "--month", "November")
     assert bad.returncode != 0
     assert "YYYY-MM" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
 def _fabdesk(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FABDESK_")}
-    env.update({"FABDESK_DATABASE__URL": url, "COLUMNS": "200"})
-    return subprocess.run(
-        [sys.executable, "-c", "from fabdesk.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return fabdesk(*args, env={"FABDESK_DATABASE__URL": url})
