@@ -28,6 +28,7 @@ from fabdesk.models import (
     id_of,
 )
 from inventory.makers import certify
+from inventory.register import get_category
 
 __all__ = [
     "cancel_underfilled_sessions",
@@ -42,22 +43,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _category(session: Session, code: str) -> EquipmentCategory:
-    category = session.exec(select(EquipmentCategory).where(EquipmentCategory.code == code)).first()
-    if category is None:
-        raise NotFound(
-            "There is no equipment category {category!r}.",
-            category=code,
-            error_code="category_not_found",
-        )
-    return category
-
-
 def grant_trainer(
     session: Session, *, maker_id: int, category_code: str, role: TrainerRole = TrainerRole.TRAINER
 ) -> TrainerRight:
     """Let a maker train others in a category (or change their role); idempotent."""
-    category = _category(session, category_code)
+    category = get_category(session, category_code)
     right = session.exec(
         select(TrainerRight).where(
             TrainerRight.maker_id == maker_id, TrainerRight.category_id == id_of(category)
@@ -104,7 +94,7 @@ def schedule_training(
     now: datetime,
 ) -> TrainingSession:
     """Plan a training of a category at a site, given by one of the category's trainers."""
-    category = _category(session, category_code)
+    category = get_category(session, category_code)
     site = session.exec(select(Site).where(Site.code == site_code)).first()
     if site is None:
         raise NotFound("There is no site {site!r}.", site=site_code, error_code="site_not_found")
