@@ -95,6 +95,14 @@ class _Facts:
 
     usage: Any
     charged: bool
+    shares: list[_Share]
+
+
+@dataclass(frozen=True)
+class _Share:
+    investor_id: int
+    basis_points: int
+    usage_hours_per_year: int
 
 
 _USAGE = UsageSession.__table__  # type: ignore[attr-defined]
@@ -130,25 +138,32 @@ _FACTS = (
         sa.exists().where(_CHARGE.c.usage_session_id == _USAGE.c.id).label("charged"),
         sa.exists().where(_CHEQUE.c.maker_id == _USAGE.c.maker_id).label("has_cheques"),
         sa.select(sa.func.max(_PERIOD.c.month)).scalar_subquery().label("last_closed"),
+        _SHARE.c.investor_id.label("share_investor"),
+        _SHARE.c.basis_points.label("share_points"),
+        _SHARE.c.usage_hours_per_year.label("share_hours"),
     )
     .select_from(
         _USAGE.join(_EQUIPMENT, _EQUIPMENT.c.id == _USAGE.c.equipment_id)
         .join(_CATEGORY, _CATEGORY.c.id == _EQUIPMENT.c.category_id)
         .outerjoin(_MAKER, _MAKER.c.id == _USAGE.c.maker_id)
+        .outerjoin(_SHARE, _SHARE.c.equipment_id == _USAGE.c.equipment_id)
     )
     .where(_USAGE.c.id == sa.bindparam("usage_id"))
 )
-_SHARES = sa.select(
-    _SHARE.c.investor_id, _SHARE.c.basis_points, _SHARE.c.usage_hours_per_year
-).where(_SHARE.c.equipment_id == sa.bindparam("equipment_id"))
 _INSERT_CHARGE = sa.insert(_CHARGE)
 
 
 def _facts(session: Session, usage_session_id: int) -> _Facts:
-    row = session.execute(_FACTS, {"usage_id": usage_session_id}).first()
-    if row is None:
+    """The session, its machine, maker and the machine's co-investor shares (one row each)."""
+    rows = session.execute(_FACTS, {"usage_id": usage_session_id}).all()
+    if not rows:
         raise NotFound("No usage session has the id {id}.", id=usage_session_id)
-    return _Facts(usage=row, charged=bool(row.charged))
+    shares = [
+        _Share(row.share_investor, row.share_points, row.share_hours)
+        for row in rows
+        if row.share_investor is not None
+    ]
+    return _Facts(usage=rows[0], charged=bool(rows[0].charged), shares=shares)
 
 
 def _post_charge(
@@ -162,7 +177,7 @@ def _post_charge(
             error_code="session_not_finished",
         )
     day = local_day(usage.ended_at)
-    shares = session.execute(_SHARES, {"equipment_id": usage.equipment_id}).all()
+    shares = facts.shares
     rights_investor, rights_seconds = _usage_rights(session, usage, shares, day)
     price = price_session(
         SessionFacts(
@@ -221,6 +236,8 @@ def _post_charge(
             "month": transaction.month,
             "occurred_on": day,
             "billed_minutes": price.billed_minutes,
+            "active_seconds": float(usage.active_seconds),
+            "sector": usage.sector.value if usage.sector is not None else None,
             "rights_seconds": rights_seconds,
             "rights_investor_id": rights_investor,
             "time_cents": price.time,
