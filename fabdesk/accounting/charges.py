@@ -42,7 +42,7 @@ from fabdesk.accounting.pricing import (
     plan_cheque_spend,
     price_session,
 )
-from fabdesk.errors import Conflict, NotFound
+from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.models import (
     AccountKind,
     Cheque,
@@ -65,6 +65,7 @@ __all__ = [
     "maker_balance",
     "post_pending_charges",
     "post_usage_charge",
+    "record_payment",
     "reverse_charge",
 ]
 
@@ -429,3 +430,31 @@ def maker_balance(session: Session, maker_id: int, today: date | None = None) ->
     """What a maker owes the lab now (for the kiosk's "Me" screen and statements)."""
     account = find_account(session, AccountKind.MAKER, maker_id)
     return MakerBalance(maker_id, balance(session, account) if account is not None else 0)
+
+
+def record_payment(
+    session: Session, *, maker_id: int, cents: int, reference: str, now: datetime
+) -> PostedTransaction | None:
+    """Record money a maker paid (bank transfer, card at the desk): bank +, maker -.
+
+    Idempotent by `reference` (the bank's or the till's): recording it again posts nothing.
+    """
+    if cents <= 0:
+        raise InvalidValue(
+            "A payment must be more than zero; {cents} cents was given.",
+            cents=cents,
+            error_code="payment_amount",
+        )
+    if session.get(Maker, maker_id) is None:
+        raise NotFound("No maker has the id {maker_id}.", maker_id=maker_id)
+    bank, maker = account_ids(session, [(AccountKind.BANK, None), (AccountKind.MAKER, maker_id)])
+    return post_transaction(
+        session,
+        key=f"payment:{reference}",
+        kind=TransactionKind.PAYMENT,
+        postings=[(bank, cents), (maker, -cents)],
+        occurred_on=local_day(now),
+        now=now,
+        memo=f"payment {reference}",
+        maker_id=maker_id,
+    )
