@@ -41,6 +41,7 @@ from fabdesk.models import (
     EquipmentShare,
     Investor,
     Maker,
+    Sector,
     Site,
     id_of,
 )
@@ -90,7 +91,10 @@ def _setup_lab(
                         equipment_id=id_of(machine), investor_id=investor, basis_points=points
                     )
                 )
-        makers = [Maker(member_number=f"B{i:05d}", name=f"m{i}") for i in range(MAKERS)]
+        makers = [
+            Maker(member_number=f"B{i:05d}", name=f"m{i}", sector=list(Sector)[i % len(Sector)])
+            for i in range(MAKERS)
+        ]
         session.add_all(makers)
         session.flush()
         maker_ids = [id_of(m) for m in makers]
@@ -150,7 +154,8 @@ def _rows(
         credits.append((accounts[f"revenue:{machine.id}"], -split.lab))
         return price, tuple((a, c) for a, c in credits if c)
 
-    seconds_in_month = 30 * 86400
+    seconds_in_month = 30 * 86400 - 2 * 3600  # ends before midnight in Brussels (UTC+1)
+    sectors = [sector.value for sector in Sector]
     booked = datetime(2026, 12, 1, 0, 30)
     for start in range(0, sessions, CHUNK):
         usage, transactions, postings, charges = [], [], [], []
@@ -187,7 +192,7 @@ def _rows(
                     "charge",
                     MONTH,
                     booked,
-                    ended.date(),
+                    (ended + timedelta(hours=1)).date(),
                     f"{machine.asset_tag} {minutes} min",
                     maker,
                     id_of(machine),
@@ -204,8 +209,10 @@ def _rows(
                     maker,
                     id_of(machine),
                     MONTH,
-                    ended.date(),
+                    (ended + timedelta(hours=1)).date(),
                     price.billed_minutes,
+                    minutes * 60.0,
+                    sectors[(maker - 1) % len(sectors)],
                     0.0,
                     price.time,
                     price.material,
@@ -227,7 +234,8 @@ _COLUMNS = {
     "equipment_id",
     "ledger_postings": "transaction_id, account_id, month, amount_cents",
     "usage_charges": "id, usage_session_id, revision, transaction_id, maker_id, equipment_id, "
-    "month, occurred_on, billed_minutes, rights_seconds, time_cents, material_cents, "
+    "month, occurred_on, billed_minutes, active_seconds, sector, rights_seconds, time_cents, "
+    "material_cents, "
     "material_grams, material_cost_cents, total_cents, vat_cents, cheque_cents, maker_cents",
 }
 

@@ -7,6 +7,7 @@ The services other areas call are re-exported here:
 - `close_period(session, month, *, now)` and `check_ledger(session)`
 - `maker_balance(session, maker_id, today)` and `cheques_of(session, maker_id, today)` (kiosk)
 - `expire_cheques(session, today)` (scheduler, daily)
+- `record_payment(session, *, maker_id, cents, reference, now)` (the desk, bank imports)
 """
 
 from fabdesk.accounting.charges import (
@@ -14,6 +15,7 @@ from fabdesk.accounting.charges import (
     maker_balance,
     post_pending_charges,
     post_usage_charge,
+    record_payment,
     reverse_charge,
 )
 from fabdesk.accounting.cheques import (
@@ -43,5 +45,6 @@ __all__ = [
     "maker_balance",
     "post_pending_charges",
     "post_usage_charge",
+    "record_payment",
     "reverse_charge",
 ]

@@ -42,7 +42,7 @@ from fabdesk.accounting.pricing import (
     plan_cheque_spend,
     price_session,
 )
-from fabdesk.errors import Conflict, NotFound
+from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.models import (
     AccountKind,
     Cheque,
@@ -65,6 +65,7 @@ __all__ = [
     "maker_balance",
     "post_pending_charges",
     "post_usage_charge",
+    "record_payment",
     "reverse_charge",
 ]
 
@@ -95,6 +96,14 @@ class _Facts:
 
     usage: Any
     charged: bool
+    shares: list[_Share]
+
+
+@dataclass(frozen=True)
+class _Share:
+    investor_id: int
+    basis_points: int
+    usage_hours_per_year: int
 
 
 _USAGE = UsageSession.__table__  # type: ignore[attr-defined]
@@ -130,25 +139,32 @@ _FACTS = (
         sa.exists().where(_CHARGE.c.usage_session_id == _USAGE.c.id).label("charged"),
         sa.exists().where(_CHEQUE.c.maker_id == _USAGE.c.maker_id).label("has_cheques"),
         sa.select(sa.func.max(_PERIOD.c.month)).scalar_subquery().label("last_closed"),
+        _SHARE.c.investor_id.label("share_investor"),
+        _SHARE.c.basis_points.label("share_points"),
+        _SHARE.c.usage_hours_per_year.label("share_hours"),
     )
     .select_from(
         _USAGE.join(_EQUIPMENT, _EQUIPMENT.c.id == _USAGE.c.equipment_id)
         .join(_CATEGORY, _CATEGORY.c.id == _EQUIPMENT.c.category_id)
         .outerjoin(_MAKER, _MAKER.c.id == _USAGE.c.maker_id)
+        .outerjoin(_SHARE, _SHARE.c.equipment_id == _USAGE.c.equipment_id)
     )
     .where(_USAGE.c.id == sa.bindparam("usage_id"))
 )
-_SHARES = sa.select(
-    _SHARE.c.investor_id, _SHARE.c.basis_points, _SHARE.c.usage_hours_per_year
-).where(_SHARE.c.equipment_id == sa.bindparam("equipment_id"))
 _INSERT_CHARGE = sa.insert(_CHARGE)
 
 
 def _facts(session: Session, usage_session_id: int) -> _Facts:
-    row = session.execute(_FACTS, {"usage_id": usage_session_id}).first()
-    if row is None:
+    """The session, its machine, maker and the machine's co-investor shares (one row each)."""
+    rows = session.execute(_FACTS, {"usage_id": usage_session_id}).all()
+    if not rows:
         raise NotFound("No usage session has the id {id}.", id=usage_session_id)
-    return _Facts(usage=row, charged=bool(row.charged))
+    shares = [
+        _Share(row.share_investor, row.share_points, row.share_hours)
+        for row in rows
+        if row.share_investor is not None
+    ]
+    return _Facts(usage=rows[0], charged=bool(rows[0].charged), shares=shares)
 
 
 def _post_charge(
@@ -162,7 +178,7 @@ def _post_charge(
             error_code="session_not_finished",
         )
     day = local_day(usage.ended_at)
-    shares = session.execute(_SHARES, {"equipment_id": usage.equipment_id}).all()
+    shares = facts.shares
     rights_investor, rights_seconds = _usage_rights(session, usage, shares, day)
     price = price_session(
         SessionFacts(
@@ -221,6 +237,8 @@ def _post_charge(
             "month": transaction.month,
             "occurred_on": day,
             "billed_minutes": price.billed_minutes,
+            "active_seconds": float(usage.active_seconds),
+            "sector": usage.sector.value if usage.sector is not None else None,
             "rights_seconds": rights_seconds,
             "rights_investor_id": rights_investor,
             "time_cents": price.time,
@@ -412,3 +430,31 @@ def maker_balance(session: Session, maker_id: int, today: date | None = None) ->
     """What a maker owes the lab now (for the kiosk's "Me" screen and statements)."""
     account = find_account(session, AccountKind.MAKER, maker_id)
     return MakerBalance(maker_id, balance(session, account) if account is not None else 0)
+
+
+def record_payment(
+    session: Session, *, maker_id: int, cents: int, reference: str, now: datetime
+) -> PostedTransaction | None:
+    """Record money a maker paid (bank transfer, card at the desk): bank +, maker -.
+
+    Idempotent by `reference` (the bank's or the till's): recording it again posts nothing.
+    """
+    if cents <= 0:
+        raise InvalidValue(
+            "A payment must be more than zero; {cents} cents was given.",
+            cents=cents,
+            error_code="payment_amount",
+        )
+    if session.get(Maker, maker_id) is None:
+        raise NotFound("No maker has the id {maker_id}.", maker_id=maker_id)
+    bank, maker = account_ids(session, [(AccountKind.BANK, None), (AccountKind.MAKER, maker_id)])
+    return post_transaction(
+        session,
+        key=f"payment:{reference}",
+        kind=TransactionKind.PAYMENT,
+        postings=[(bank, cents), (maker, -cents)],
+        occurred_on=local_day(now),
+        now=now,
+        memo=f"payment {reference}",
+        maker_id=maker_id,
+    )

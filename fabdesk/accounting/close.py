@@ -11,14 +11,16 @@ proves it never changed. Closing a closed month returns it as it is.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from fabdesk.accounting.charges import post_usage_charge
 from fabdesk.accounting.ledger import (
+    hold_period_lock,
     last_closed_month,
+    local_day,
     month_bounds,
     parse_month,
     period_fingerprint,
@@ -28,7 +30,6 @@ from fabdesk.errors import LedgerImbalance, RuleViolation, Violation
 from fabdesk.models import (
     LedgerPeriod,
     LedgerPosting,
-    Maker,
     PeriodBalance,
     PeriodUsage,
     UsageCharge,
@@ -45,6 +46,7 @@ def close_period(
 ) -> LedgerPeriod:
     """Close a month (`YYYY-MM`) that has ended by `now`; closing it again changes nothing."""
     month = parse_month(month)
+    hold_period_lock(session, exclusive=True)
     existing = session.get(LedgerPeriod, month)
     if existing is not None:
         return existing
@@ -126,11 +128,23 @@ def _charge_month_backlog(
 ) -> None:
     """Charge the month's finished sessions that the charging job has not reached yet.
 
-    The query reads only the `ended_at` index and probes the charges' index (no table rows);
-    unfinished sessions among the few it returns are left for later.
+    Usually there are none: two index-only counts (sessions ended in the month, first charges
+    dated in it) prove it without reading a row. Otherwise an anti-join finds them; unfinished
+    sessions among them are left for later.
     """
     usage = UsageSession.__table__  # type: ignore[attr-defined]
     charges = UsageCharge.__table__  # type: ignore[attr-defined]
+    ended = session.execute(
+        sa.select(sa.func.count()).where(usage.c.ended_at >= start, usage.c.ended_at < end)
+    ).scalar_one()
+    first, after = _days(start, end)
+    charged = session.execute(
+        sa.select(sa.func.count()).where(
+            charges.c.occurred_on >= first, charges.c.occurred_on < after, charges.c.revision == 1
+        )
+    ).scalar_one()
+    if ended == charged:
+        return
     pending = session.execute(
         sa.select(usage.c.id)
         .where(
@@ -200,21 +214,31 @@ def _store_balances(session: Session, month: str) -> None:
 
 
 def _store_usage(session: Session, month: str, start: datetime, end: datetime) -> None:
-    usage = UsageSession.__table__  # type: ignore[attr-defined]
-    makers = Maker.__table__  # type: ignore[attr-defined]
-    sector = sa.func.coalesce(makers.c.sector, "none")
+    """Usage of the month's sessions (first charges dated in the month), from one covering
+    index of the charges: no session row is read."""
+    charges = UsageCharge.__table__  # type: ignore[attr-defined]
+    first, after = _days(start, end)
+    sector = sa.func.coalesce(charges.c.sector, "none")
     session.execute(
         sa.insert(PeriodUsage.__table__).from_select(  # type: ignore[attr-defined]
             ["month", "equipment_id", "sector", "sessions", "active_seconds"],
             sa.select(
                 sa.literal(month, sa.String(7)),
-                usage.c.equipment_id,
+                charges.c.equipment_id,
                 sector,
                 sa.func.count(),
-                sa.func.coalesce(sa.func.sum(usage.c.active_seconds), 0.0),
+                sa.func.coalesce(sa.func.sum(charges.c.active_seconds), 0.0),
             )
-            .select_from(usage.outerjoin(makers, makers.c.id == usage.c.maker_id))
-            .where(usage.c.ended_at >= start, usage.c.ended_at < end)
-            .group_by(usage.c.equipment_id, sector),
+            .where(
+                charges.c.occurred_on >= first,
+                charges.c.occurred_on < after,
+                charges.c.revision == 1,
+            )
+            .group_by(charges.c.equipment_id, sector),
         )
     )
+
+
+def _days(start: datetime, end: datetime) -> tuple[date, date]:
+    """The labs' first day of a month and the first day after it, from its UTC bounds."""
+    return local_day(start), local_day(end)

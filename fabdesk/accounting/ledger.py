@@ -65,10 +65,35 @@ _ACCOUNTS_CACHE = "fabdesk_ledger_accounts"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
+_PERIOD_LOCK_HELD = "fabdesk_period_lock_held"
+_PERIOD_LOCK_KEY = 0x0FAB_DE5C
+"""PostgreSQL advisory lock between posting (shared) and closing a period (exclusive)."""
+
+
 @event.listens_for(OrmSession, "after_soft_rollback")
 def _forget_accounts(session: OrmSession, _previous: Any) -> None:
     """Account ids cached in a session may name rows a rollback just removed."""
     session.info.pop(_ACCOUNTS_CACHE, None)
+    session.info.pop(_PERIOD_LOCK_HELD, None)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _forget_lock(session: OrmSession) -> None:
+    session.info.pop(_PERIOD_LOCK_HELD, None)
+
+
+def hold_period_lock(session: Session, *, exclusive: bool = False) -> None:
+    """Keep posting and closing apart on PostgreSQL: posters share the lock for their
+    transaction, a close takes it alone, so no posting can slip into a month as it closes.
+    (SQLite serialises writers by itself: a stale writer gets SQLITE_BUSY_SNAPSHOT.)"""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if exclusive:
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_PERIOD_LOCK_KEY)))
+        session.info[_PERIOD_LOCK_HELD] = "exclusive"
+    elif _PERIOD_LOCK_HELD not in session.info:
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(_PERIOD_LOCK_KEY)))
+        session.info[_PERIOD_LOCK_HELD] = "shared"
 
 
 def parse_month(text: str) -> str:
@@ -112,6 +137,11 @@ _POSTINGS = LedgerPosting.__table__  # type: ignore[attr-defined]
 # Statements built once: posting a charge runs them thousands of times.
 _LAST_CLOSED = sa.select(sa.func.max(_PERIODS.c.month))
 _INSERT_POSTINGS = sa.insert(_POSTINGS)
+_INSERT_POSTINGS_UNNEST = sa.text(
+    "INSERT INTO ledger_postings (transaction_id, account_id, month, amount_cents) "
+    "SELECT * FROM unnest(CAST(:transactions AS integer[]), CAST(:accounts AS integer[]), "
+    "CAST(:months AS varchar[]), CAST(:amounts AS bigint[]))"
+)
 _INSERT_TRANSACTION = {
     "sqlite": sqlite_insert(_TRANSACTIONS)
     .on_conflict_do_nothing(index_elements=["key"])
@@ -274,10 +304,14 @@ def post_transaction(
         and session.execute(sa.select(_TRANSACTIONS.c.id).where(_TRANSACTIONS.c.key == key)).first()
     ):
         return None
+    dialect = session.get_bind().dialect.name
+    if _PERIOD_LOCK_HELD not in session.info and dialect == "postgresql":
+        hold_period_lock(session)
+        last_closed = _UNREAD  # read again under the lock
     month = booking_month(session, occurred_on, now, last_closed=last_closed)
     # ON CONFLICT DO NOTHING: a concurrent twin of the key inserts nothing and we return None.
     new_id = session.execute(
-        _INSERT_TRANSACTION[session.get_bind().dialect.name],
+        _INSERT_TRANSACTION[dialect],
         {
             "key": key,
             "kind": kind,
@@ -297,8 +331,18 @@ def post_transaction(
         for account, amount in postings
         if amount != 0
     ]
-    if rows:
-        session.execute(_INSERT_POSTINGS, rows)
+    if rows and dialect == "sqlite":
+        session.execute(_INSERT_POSTINGS, rows)  # executemany: sqlite3 loops in C
+    elif rows:  # one prepared statement and one round trip, whatever the number of rows
+        session.execute(
+            _INSERT_POSTINGS_UNNEST,
+            {
+                "transactions": [row["transaction_id"] for row in rows],
+                "accounts": [row["account_id"] for row in rows],
+                "months": [row["month"] for row in rows],
+                "amounts": [row["amount_cents"] for row in rows],
+            },
+        )
     return PostedTransaction(int(new_id), key, kind, month, occurred_on)
 
 

@@ -109,6 +109,31 @@ def ledger_check(ctx: typer.Context) -> None:
     out.print("The ledger balances.")
 
 
+@ledger_app.command("pay")
+def ledger_pay(
+    ctx: typer.Context,
+    member: Annotated[str, typer.Argument(help="Member number of the maker who paid.")],
+    amount: Annotated[str, typer.Argument(help="Amount paid in euros, e.g. 18.50.")],
+    reference: Annotated[
+        str, typer.Option(help="The payment's own reference (bank or till): recorded once.")
+    ],
+) -> None:
+    """Record a maker's payment (bank transfer, card at the desk). Safe to run again."""
+    from fabdesk.accounting.charges import maker_balance, record_payment
+    from fabdesk.money import format_cents
+    from inventory.makers import get_maker
+
+    with write_session(ctx.obj.engine()) as session:
+        maker = get_maker(session, member)
+        assert maker.id is not None
+        posted = record_payment(
+            session, maker_id=maker.id, cents=_cents(amount), reference=reference, now=_now()
+        )
+        owed = maker_balance(session, maker.id).owed_cents
+    done = "Recorded" if posted else "Already recorded"
+    out.print(f"{done}: payment {reference}. {member} now owes {format_cents(owed)}.")
+
+
 @programme_app.command("add")
 def programme_add(
     ctx: typer.Context,

@@ -134,7 +134,18 @@ class UsageCharge(SQLModel, table=True):
     """How one usage session was priced and paid: the detail behind its charge transaction."""
 
     __tablename__ = "usage_charges"
-    __table_args__ = (sa.UniqueConstraint("usage_session_id", "revision"),)
+    __table_args__ = (
+        sa.UniqueConstraint("usage_session_id", "revision"),
+        # Covering: a month's usage by machine and sector (period close, sector reports).
+        sa.Index(
+            "ix_usage_charges_day_usage",
+            "occurred_on",
+            "revision",
+            "equipment_id",
+            "sector",
+            "active_seconds",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     usage_session_id: int = Field(foreign_key="usage_sessions.id", index=True)
@@ -146,6 +157,10 @@ class UsageCharge(SQLModel, table=True):
     month: str = Field(max_length=7, index=True)
     occurred_on: date
     billed_minutes: int
+    active_seconds: float = 0
+    """The session's active time, as measured."""
+    sector: str | None = Field(default=None, max_length=16)
+    """The maker's sector when the session was charged (for the Region's monitoring)."""
     rights_seconds: float = 0
     rights_investor_id: int | None = Field(default=None, foreign_key="investors.id")
     time_cents: int

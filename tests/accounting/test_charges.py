@@ -17,6 +17,7 @@ from fabdesk.accounting import (
     maker_balance,
     post_pending_charges,
     post_usage_charge,
+    record_payment,
     reverse_charge,
 )
 from fabdesk.accounting.ledger import balance, find_account
@@ -354,3 +355,20 @@ def test_months_close_in_order(session: Session, lab: Lab) -> None:
     close_period(session, "2026-11", now=at("2026-12-01 06:00"))
     with pytest.raises(RuleViolation, match="closed in order"):
         close_period(session, "2026-09", now=at("2026-12-01 06:00"))
+
+
+def test_a_payment_settles_what_the_maker_owes_once(session: Session, lab: Lab) -> None:
+    maker = add_maker(session, "M1")
+    job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=600)
+    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"))
+    now = at("2026-11-06 09:00")
+    assert record_payment(session, maker_id=id_of(maker), cents=500, reference="T-1", now=now)
+    assert (
+        record_payment(session, maker_id=id_of(maker), cents=500, reference="T-1", now=now) is None
+    )
+    assert maker_balance(session, id_of(maker)).owed_cents == 0
+    with pytest.raises(InvalidValue):
+        record_payment(session, maker_id=id_of(maker), cents=0, reference="T-2", now=now)
+    with pytest.raises(NotFound):
+        record_payment(session, maker_id=999_999, cents=100, reference="T-3", now=now)
+    assert check_ledger(session).ok

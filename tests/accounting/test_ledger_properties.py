@@ -162,8 +162,8 @@ steps = st.lists(
         st.just(Close()),
         st.builds(Wait, st.integers(1, 24 * 20)),
     ),
-    min_size=8,
-    max_size=40,
+    min_size=5,
+    max_size=30,
 )
 
 
@@ -334,7 +334,7 @@ def add_usage_by_id(
 
 
 @settings(
-    max_examples=80,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0040
 Revises: 0001
-Create Date: 2026-11-24 04:58:56.215972
+Create Date: 2026-11-24 05:33:37.490361
 """
 
 from __future__ import annotations
@@ -163,6 +163,8 @@ def upgrade() -> None:
     sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('occurred_on', sa.Date(), nullable=False),
     sa.Column('billed_minutes', sa.Integer(), nullable=False),
+    sa.Column('active_seconds', sa.Float(), nullable=False),
+    sa.Column('sector', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('rights_seconds', sa.Float(), nullable=False),
     sa.Column('rights_investor_id', sa.Integer(), nullable=True),
     sa.Column('time_cents', sa.Integer(), nullable=False),
@@ -183,6 +185,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('usage_session_id', 'revision', name=op.f('uq_usage_charges_usage_session_id_revision'))
     )
     with op.batch_alter_table('usage_charges', schema=None) as batch_op:
+        batch_op.create_index('ix_usage_charges_day_usage', ['occurred_on', 'revision', 'equipment_id', 'sector', 'active_seconds'], unique=False)
         batch_op.create_index(batch_op.f('ix_usage_charges_equipment_id'), ['equipment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_usage_charges_maker_id'), ['maker_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_usage_charges_month'), ['month'], unique=False)
@@ -198,6 +201,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_usage_charges_month'))
         batch_op.drop_index(batch_op.f('ix_usage_charges_maker_id'))
         batch_op.drop_index(batch_op.f('ix_usage_charges_equipment_id'))
+        batch_op.drop_index('ix_usage_charges_day_usage')
 
     op.drop_table('usage_charges')
     with op.batch_alter_table('ledger_postings', schema=None) as batch_op:
