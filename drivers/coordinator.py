@@ -98,7 +98,10 @@ class MachineLoop:
             id=self.new_id(),
             kind=EventKind.HEARTBEAT,
             device_time=now,
-            readings=Readings(state=state, detail=self.health.last_failure),
+            readings=Readings(
+                state=state,
+                detail=(self.health.last_failure or None) and self.health.last_failure[:500],
+            ),
             outbox_backlog=self.outbox.backlog(),
         )
         self.outbox.append([event])
@@ -133,6 +136,13 @@ class MachineLoop:
         self.machine.close()
         self.store(self.tracker.lose_contact(self.clock()))
 
+    def _recover(self, error: MachineUnavailable) -> None:
+        try:
+            self._lost(error)
+            self._beat(self.clock())
+        except Exception:  # the outbox itself failed (disk full?): keep trying, loudly
+            log.exception("machine_loop_recovery_failed")
+
     def run(self, stop: threading.Event) -> None:
         attempt = 0
         while not stop.is_set():
@@ -143,11 +153,13 @@ class MachineLoop:
                     self.poll_once()
                     stop.wait(self.poll_seconds)
             except MachineUnavailable as error:
-                self._lost(error)
-                self._beat(self.clock())
-                attempt += 1
-                delay = self.uniform(0, min(self.reconnect_max, 0.5 * 2**attempt))
-                stop.wait(max(0.2, delay))
+                self._recover(error)
+            except Exception:  # the supervision loop: a bug must not stop the measuring
+                log.exception("machine_loop_crashed: reconnecting")
+                self._recover(MachineUnavailable("driver error, see the log"))
+            attempt += 1
+            delay = self.uniform(0, min(self.reconnect_max, 0.5 * 2**attempt))
+            stop.wait(max(0.2, delay))
         self.machine.close()
 
 

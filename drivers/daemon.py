@@ -232,6 +232,9 @@ def configure_logging(config: DriverConfig, config_path: Path) -> None:
     root = logging.getLogger()
     root.handlers[:] = [logging.handlers.QueueHandler(log_queue)]
     root.setLevel(config.log.level)
+    # httpx logs every request at INFO: one line per batch and heartbeat would bury the story.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     digest = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12]
     log.info(
         "driver_start version=%s config=%s config_hash=%s python=%s platform=%s",
@@ -260,12 +263,21 @@ def main(argv: list[str] | None = None) -> None:
         prog="fabdesk-driver", description="Log a machine's usage sessions to a fabdesk server."
     )
     parser.add_argument("--config", "-c", type=Path, required=True, help="the driver's TOML file")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only test the configuration: the machine answers, the server accepts the token",
+    )
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
     except DriverError as error:
         sys.stderr.write(f"error: {error}\n")
         sys.exit(2)
+    if args.check:
+        report = check(config)
+        sys.stdout.write(f"machine: {report.machine}\nserver: {report.server}\n")
+        sys.exit(0 if report.ok else 1)
     configure_logging(config, args.config)
     stop = threading.Event()
 

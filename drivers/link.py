@@ -7,6 +7,7 @@ The port is opened with `serial.serial_for_url`, so a device path, `socket://hos
 from __future__ import annotations
 
 import logging
+import termios
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -19,6 +20,18 @@ from drivers.errors import MachineUnavailable
 log = logging.getLogger(__name__)
 
 MAX_LINE = 512
+
+
+def _keep_dtr_on_close(port: serial.SerialBase) -> None:
+    """Clear HUPCL on a real tty: closing the port then leaves DTR as it is, so the driver's next
+    open (a restart) does not pulse DTR, which resets Arduino-based controllers mid-job."""
+    try:
+        fd = port.fileno()
+        attributes = termios.tcgetattr(fd)
+        attributes[2] &= ~termios.HUPCL
+        termios.tcsetattr(fd, termios.TCSANOW, attributes)
+    except (AttributeError, OSError, termios.error, serial.SerialException):
+        pass  # not a local tty (socket://, rfc2217://): nothing to keep
 
 
 class SerialLink:
@@ -48,6 +61,7 @@ class SerialLink:
             port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.05)
         except (serial.SerialException, OSError, ValueError) as error:
             raise MachineUnavailable(f"cannot open {self.url}: {error}") from error
+        _keep_dtr_on_close(port)
         self._port = port
         self.failure = None
         self._closing.clear()

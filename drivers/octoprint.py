@@ -20,6 +20,7 @@ import httpx
 
 from drivers.errors import MachineUnavailable
 from drivers.sessions import Observation
+from drivers.uplink import tls_for
 from fabdesk.wire import MachineState, Outcome
 
 log = logging.getLogger(__name__)
@@ -185,4 +186,9 @@ class OctoPrintMachine:
 
 
 def make_client(url: str, api_key: str, timeout: float = 5.0) -> httpx.Client:
-    return httpx.Client(base_url=url.rstrip("/"), headers={"X-Api-Key": api_key}, timeout=timeout)
+    return httpx.Client(
+        base_url=url.rstrip("/"),
+        headers={"X-Api-Key": api_key},
+        timeout=timeout,
+        verify=tls_for(url),
+    )

@@ -63,6 +63,7 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute("PRAGMA cache_size=-512")  # 512 KiB: the outbox is small, the Pi too
         self._db.executescript(_SCHEMA)
         self._over_bound = False
 

@@ -12,6 +12,7 @@ at the last time the machine was seen working. Time while contact was lost is ne
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -128,7 +129,7 @@ class SessionTracker:
                     EventKind.FAULT,
                     None,
                     obs.time,
-                    Readings(state=MachineState.ALARM, detail=obs.detail),
+                    Readings(state=MachineState.ALARM, detail=obs.detail and obs.detail[:500]),
                 )
             )
         self._state = obs.state
@@ -242,7 +243,7 @@ class SessionTracker:
     @staticmethod
     def _readings(session: OpenSession) -> Readings:
         return Readings(
-            active_seconds=round(session.active_seconds, 3),
+            active_seconds=math.floor(session.active_seconds * 1000 + 1e-6) / 1000,
             job_name=_name(session.job_name),
             material_mm=session.material_mm,
             material_g=session.material_g,

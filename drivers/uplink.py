@@ -1,19 +1,22 @@
 """The uplink: sends the outbox to the server in order, deleting only what is acknowledged.
 
 `POST {server}/api/v1/ingest` (Bearer device token, `EventBatch`) ->
-200 `BatchAck` (accepted + duplicates: both leave the outbox); 401 token rejected (sending stops,
-logged once, tried again rarely); 413 too big (the batch is split); 422 `Refusal` (split down to
-the one refused event, which is set aside in the outbox's `refused` table, never dropped);
-429 Retry-After; 5xx, timeouts, connection errors: exponential backoff with full jitter.
+200 `BatchAck` (accepted + duplicates: both leave the outbox); 401/403 token rejected or not
+allowed (sending stops, logged once, tried again every 10 minutes); 413 too big (the batch is
+split); 422 `Refusal` (split down to the one refused event, which is set aside in the outbox's
+`refused` table, never dropped); 429 and 503: Retry-After; other 5xx, timeouts, connection
+errors: exponential backoff with full jitter.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 import httpx
 from pydantic import ValidationError
@@ -122,7 +125,7 @@ class Uplink:
             self._recovered()
             self._limit = min(self.batch_events, self._limit * 2)
             return Result(Outcome.SENT, 0.0, done)
-        if status == 401:
+        if status in (401, 403):
             if not self.token_rejected:
                 log.error(
                     "uplink_token_rejected: the server refuses this device token (wrong or "
@@ -138,8 +141,9 @@ class Uplink:
             log.error("uplink_event_refused event=%s reason=%s: set aside", batch[0].id, reason)
             self.outbox.set_aside(batch[0], reason)
             return Result(Outcome.SENT, 0.0)
-        if status == 429:
-            return self._failed("rate limited", _retry_after(response) or self.backoff.next_delay())
+        if status in (429, 503):
+            delay = _retry_after(response) or self.backoff.next_delay()
+            return self._failed("rate limited" if status == 429 else "http 503", delay)
         return self._failed(f"http {status}", self.backoff.next_delay())
 
 
@@ -172,9 +176,25 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+SYSTEM_CERTIFICATES = Path("/etc/ssl/certs")
+
+
+def tls_for(url: str) -> ssl.SSLContext | bool:
+    """Certificate checking for `url`: none for http; for https the system's hashed certificate
+    folder, read certificate by certificate when needed (Debian, Raspberry Pi OS), rather than a
+    whole bundle parsed up front (~2 MB of memory on a Pi); httpx's default elsewhere."""
+    if not url.startswith("https:"):
+        return False
+    if SYSTEM_CERTIFICATES.is_dir():
+        return ssl.create_default_context(capath=str(SYSTEM_CERTIFICATES))
+    return True
+
+
 def make_client(url: str, token: str, timeout: float) -> httpx.Client:
+    """A client for the fabdesk server, with the device token."""
     return httpx.Client(
         base_url=url.rstrip("/"),
         headers={"Authorization": f"Bearer {token}", "User-Agent": "fabdesk-driver"},
         timeout=timeout,
+        verify=tls_for(url),
     )

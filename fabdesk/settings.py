@@ -69,6 +69,10 @@ class ApiSettings(Section):
     """Requests a driver device may make per second, on average (above it: 429 Retry-After)."""
     device_burst: int = Field(default=60, ge=1)
     """Requests a driver device may make at once after a quiet spell (outbox catch-up)."""
+    device_cache_seconds: float = Field(default=2.0, ge=0)
+    """How long the server trusts a device token it has checked before checking it again: a
+    revoked token is refused at most this long after `fabdesk device revoke`. 0 checks every
+    request."""
     workers: int = Field(default=1, ge=1)
     """uvicorn worker processes of `fabdesk serve` (rate limits are per process)."""
 
@@ -137,6 +141,8 @@ class SchedulerSettings(Section):
     """Makers get a reminder this long before their booking starts."""
     certification_warning_days: int = Field(default=14, ge=1)
     """Makers are warned this many days before a certification expires."""
+    offline_minutes: int = Field(default=15, ge=1)
+    """A machine whose driver is silent this long is reported offline to the managers."""
     leader_lock_key: int = 4_716_001
     """PostgreSQL advisory lock key: the scheduler holding it is the leader."""
     leader_poll_seconds: float = Field(default=5.0, gt=0)
@@ -225,6 +231,16 @@ class PrivacySettings(Section):
     (and nothing owed); 0 keeps them until a manager erases them."""
 
 
+class DeskSettings(Section):
+    """The lab desk: problem reports, trainings, disputes."""
+
+    managers_email: str = "managers@localhost"
+    """Where messages for the managers go (serious problem reports, new disputes)."""
+    training_notice_hours: int = Field(default=48, ge=0)
+    """A training still below its minimum of participants this long before it starts is
+    cancelled, and its makers told."""
+
+
 class Settings(BaseSettings):
     """Every setting of fabdesk. Environment: FABDESK_<SECTION>__<FIELD>, e.g.
     FABDESK_DATABASE__URL."""
@@ -252,6 +268,8 @@ class Settings(BaseSettings):
     """How long personal data is kept."""
     inventory: InventorySettings = InventorySettings()
     """The equipment cadastre: labels and audits."""
+    desk: DeskSettings = DeskSettings()
+    """Problem reports, trainings and disputes."""
 
     @classmethod
     def settings_customise_sources(

@@ -68,8 +68,8 @@ def _matrix(content: str) -> list[list[bool]]:
     return [list(row) for row in code.get_matrix()]
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for name in ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf"):
+def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for name in ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf") if bold else ("DejaVuSans.ttf",):
         try:
             return ImageFont.truetype(name, size)
         except OSError:
@@ -86,12 +86,12 @@ def label_png(label: Label, *, module_px: int = 8) -> Image.Image:
     code.make(fit=True)
     qr_image = code.make_image(fill_color="black", back_color="white").get_image().convert("L")
     width = max(qr_image.width, 480)
-    text_height = 110
+    text_height = 100
     image = Image.new("L", (width, qr_image.height + text_height), 255)
     image.paste(qr_image, ((width - qr_image.width) // 2, 0))
     draw = ImageDraw.Draw(image)
-    top = qr_image.height - 4 * module_px + 8
-    draw.text((width // 2, top), label.asset_tag, fill=0, font=_font(34), anchor="mt")
+    top = qr_image.height  # below the whole quiet zone (4 modules), so text never touches it
+    draw.text((width // 2, top), label.asset_tag, fill=0, font=_font(34, bold=True), anchor="mt")
     draw.text((width // 2, top + 44), label.name[:40], fill=0, font=_font(22), anchor="mt")
     draw.text((width // 2, top + 74), label.site[:40], fill=0, font=_font(20), anchor="mt")
     return image

@@ -373,10 +373,10 @@ def add_item(session: Session, new: NewItem, *, actor: str, now: datetime) -> Eq
     if session.exec(select(Equipment.id).where(Equipment.asset_tag == tag)).first():
         raise Conflict("Asset tag {tag} is already taken.", tag=tag, error_code="asset_tag_taken")
     values: dict[str, Any] = {
-        "name": new.name.strip(),
-        "make": new.make,
-        "model": new.model,
-        "serial_number": new.serial_number,
+        "name": parse_field("name", new.name),
+        "make": parse_field("make", new.make),
+        "model": parse_field("model", new.model),
+        "serial_number": parse_field("serial_number", new.serial_number),
         "acquired_on": new.acquired_on,
         "acquisition_cost_cents": new.acquisition_cost_cents,
         "expected_life_years": new.expected_life_years,
@@ -387,15 +387,15 @@ def add_item(session: Session, new: NewItem, *, actor: str, now: datetime) -> Eq
         "minimum_charge_cents": new.minimum_charge_cents,
         "maintenance_every_days": new.maintenance_every_days,
         "maintenance_every_hours": new.maintenance_every_hours,
-        "notes": new.notes,
-        "manual_urls": _urls("\n".join(new.manual_urls)) if new.manual_urls else "",
+        "notes": parse_field("notes", new.notes),
+        "manual_urls": parse_field("manual_urls", "\n".join(new.manual_urls)),
     }
     _check_values(session, values)
     item = Equipment(
         asset_tag=tag,
         site_id=id_of(site),
         category_id=id_of(category),
-        location=new.location.strip(),
+        location=_location(new.location),
         **values,
     )
     session.add(item)
@@ -466,6 +466,15 @@ def edit_item(
     return events
 
 
+def _location(raw: str) -> str:
+    try:
+        return _text(120)(raw)
+    except ValueError as problem:
+        raise InvalidValue(
+            "location: {problem}.", problem=str(problem), error_code="field_value"
+        ) from None
+
+
 def _require_reason(reason: str) -> None:
     if not reason.strip():
         raise InvalidValue(
@@ -508,7 +517,9 @@ def move_item(
             )
             item.site_id = id_of(site)
             changed = True
-    if location is not None and location.strip() != item.location:
+    if location is not None:
+        location = _location(location)
+    if location is not None and location != item.location:
         record_event(
             session,
             item,
@@ -517,10 +528,10 @@ def move_item(
             now=now,
             field="location",
             old=item.location,
-            new=location.strip(),
+            new=location,
             reason=reason,
         )
-        item.location = location.strip()
+        item.location = location
         changed = True
     if not changed:
         raise Conflict(

@@ -10,29 +10,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from fabdesk.errors import NotFound
 from fabdesk.models import (
     LIVE_STATES,
-    Booking,
-    BookingPolicy,
     BookingState,
-    Equipment,
-    EquipmentCategory,
     EquipmentStatus,
-    MaintenanceWindow,
-    OpeningHours,
-    Site,
-    SiteClosure,
-    id_of,
 )
 from fabdesk.settings import SchedulerSettings
 from scheduling import rules
+from scheduling._sql import fetch, instant, param
 
 __all__ = [
     "Board",
@@ -48,14 +38,9 @@ __all__ = [
 _DEFAULTS = SchedulerSettings()
 
 
-def rows(*columns: Any) -> Any:
-    """A select of plain columns (SQLModel's typed `select` stops at four)."""
-    return sa.select(*columns)
-
-
-_LONGEST = timedelta(days=2)
-"""Bookings never last longer: bounds range queries so the (equipment_id, starts_at) index
-serves them."""
+_LONGEST = timedelta(days=1)
+"""A booking lies within one day's opening hours, so one overlapping a day starts at most a day
+before: bounds range scans so the (equipment_id, starts_at) index serves them."""
 
 
 @dataclass(frozen=True)
@@ -117,117 +102,133 @@ def _opening_intervals(
     )
 
 
-def _closure(session: Session, site_id: int, day: date) -> str | None:
-    row = session.exec(
-        select(SiteClosure.reason, SiteClosure.holiday).where(
-            SiteClosure.site_id == site_id,
-            SiteClosure.first_day <= day,
-            SiteClosure.last_day >= day,
-        )
-    ).first()
-    if row is None:
-        return None
-    return row[0] or ("public holiday" if row[1] else "closed")
+_SITE_SQL = "SELECT id, code, name, timezone FROM sites WHERE code = :code"
+_CLOSURE_SQL = """
+SELECT CASE WHEN reason <> '' THEN reason WHEN holiday THEN 'public holiday' ELSE 'closed' END
+FROM site_closures WHERE site_id = :site AND first_day <= :day AND last_day >= :day LIMIT 1
+"""
+_SITE_HOURS_SQL = """
+SELECT opens, closes FROM opening_hours WHERE site_id = :site AND weekday = :weekday
+"""
+_SITE_MACHINES_SQL = """
+SELECT e.id, e.asset_tag, e.name, c.code, e.status, e.bookable
+FROM equipment e JOIN equipment_categories c ON c.id = e.category_id
+WHERE e.site_id = :site ORDER BY c.code, e.asset_tag
+"""
+_SITE_BLOCKS_SQL = """
+SELECT 'booking', b.equipment_id, b.starts_at, b.ends_at, b.blocked_until, b.id, b.state, b.maker_id
+FROM equipment e JOIN bookings b ON b.equipment_id = e.id
+WHERE e.site_id = :site AND b.starts_at >= :low AND b.starts_at < :end
+    AND b.blocked_until > :start AND b.state IN ('booked', 'checked_in', 'completed')
+UNION ALL
+SELECT 'maintenance', m.equipment_id, m.starts_at, m.ends_at, m.ends_at, NULL, NULL, NULL
+FROM equipment e JOIN maintenance_windows m ON m.equipment_id = e.id
+WHERE e.site_id = :site AND m.starts_at < :end AND m.ends_at > :start
+"""
 
 
-def _site(session: Session, site_code: str) -> Site:
-    site = session.exec(select(Site).where(Site.code == site_code)).first()
-    if site is None:
-        raise NotFound("No site with code {code}.", code=site_code)
-    return site
+def _day_param(session: Session, day: date) -> object:
+    return day.isoformat() if session.get_bind().dialect.name == "sqlite" else day
+
+
+def _clock(value: object) -> time:
+    if isinstance(value, str):
+        return time.fromisoformat(value)
+    assert isinstance(value, time)
+    return value
 
 
 def site_board(session: Session, site_code: str, day: date) -> Board:
     """Every machine of a site and what holds it on a local day (bookings, buffers, maintenance)."""
-    site = _site(session, site_code)
-    site_id = id_of(site)
-    start, end = rules.day_bounds(day, site.timezone)
-    hours = session.execute(
-        rows(OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes).where(
-            OpeningHours.site_id == site_id, OpeningHours.weekday == day.weekday()
-        )
-    ).all()
-    machines = session.execute(
-        rows(
-            Equipment.id,
-            Equipment.asset_tag,
-            Equipment.name,
-            EquipmentCategory.code,
-            Equipment.status,
-            Equipment.bookable,
-        )
-        .join(EquipmentCategory, col(EquipmentCategory.id) == Equipment.category_id)
-        .where(Equipment.site_id == site_id)
-        .order_by(col(EquipmentCategory.code), col(Equipment.asset_tag))
-    ).all()
-    ids = [m[0] for m in machines if m[0] is not None]
+    found = fetch(session, _SITE_SQL, code=site_code)
+    if not found:
+        raise NotFound("No site with code {code}.", code=site_code, error_code="site_not_found")
+    site_id, code, name, timezone = found[0]
+    start, end = rules.day_bounds(day, timezone)
+    closure = fetch(session, _CLOSURE_SQL, site=site_id, day=_day_param(session, day))
+    hours = [
+        (day.weekday(), _clock(opens), _clock(closes))
+        for opens, closes in fetch(session, _SITE_HOURS_SQL, site=site_id, weekday=day.weekday())
+    ]
     blocks: dict[int, list[BoardBlock]] = defaultdict(list)
-    if ids:
-        for bid, eid, s, e, blocked, state, maker in session.execute(
-            rows(
-                Booking.id,
-                Booking.equipment_id,
-                Booking.starts_at,
-                Booking.ends_at,
-                Booking.blocked_until,
-                Booking.state,
-                Booking.maker_id,
-            )
-            .where(
-                col(Booking.equipment_id).in_(ids),
-                col(Booking.starts_at) >= start - _LONGEST,
-                col(Booking.starts_at) < end,
-                col(Booking.blocked_until) > start,
-                col(Booking.state).in_([*LIVE_STATES, BookingState.COMPLETED]),
-            )
-            .order_by(col(Booking.starts_at))
-        ):
-            blocks[eid].append(BoardBlock(s, e, "booking", bid, state, maker))
-            if blocked > e and state in LIVE_STATES:
-                blocks[eid].append(BoardBlock(e, blocked, "buffer", bid, state, maker))
-        for eid, s, e in session.exec(
-            select(
-                MaintenanceWindow.equipment_id,
-                MaintenanceWindow.starts_at,
-                MaintenanceWindow.ends_at,
-            ).where(
-                col(MaintenanceWindow.equipment_id).in_(ids),
-                col(MaintenanceWindow.starts_at) < end,
-                col(MaintenanceWindow.ends_at) > start,
-            )
-        ):
-            blocks[eid].append(BoardBlock(s, e, "maintenance"))
+    for kind, eid, s, e, blocked, bid, state, maker in fetch(
+        session,
+        _SITE_BLOCKS_SQL,
+        site=site_id,
+        low=param(session, start - _LONGEST),
+        start=param(session, start),
+        end=param(session, end),
+    ):
+        starts_at, ends_at = instant(s), instant(e)
+        if kind == "maintenance":
+            blocks[eid].append(BoardBlock(starts_at, ends_at, "maintenance"))
+            continue
+        booking_state = BookingState(state)
+        blocks[eid].append(BoardBlock(starts_at, ends_at, "booking", bid, booking_state, maker))
+        held = instant(blocked)
+        if held > ends_at and booking_state in LIVE_STATES:
+            blocks[eid].append(BoardBlock(ends_at, held, "buffer", bid, booking_state, maker))
     return Board(
-        site_code=site.code,
-        site_name=site.name,
+        site_code=code,
+        site_name=name,
         day=day,
-        timezone=site.timezone,
-        closed=_closure(session, site_id, day),
-        opening=tuple(_opening_intervals(day, site.timezone, hours)),
+        timezone=timezone,
+        closed=closure[0][0] if closure else None,
+        opening=tuple(_opening_intervals(day, timezone, hours)),
         machines=tuple(
             BoardMachine(
                 equipment_id=eid,
                 asset_tag=tag,
-                name=name,
-                category_code=code,
-                status=status,
-                bookable=bookable,
+                name=machine_name,
+                category_code=category,
+                status=EquipmentStatus(status),
+                bookable=bool(bookable),
                 blocks=tuple(sorted(blocks.get(eid, []), key=lambda b: b.starts_at)),
             )
-            for eid, tag, name, code, status, bookable in machines
-            if eid is not None
+            for eid, tag, machine_name, category, status, bookable in fetch(
+                session, _SITE_MACHINES_SQL, site=site_id
+            )
         ),
     )
+
+
+_BUSY_SQL = """
+SELECT b.equipment_id, b.starts_at, b.blocked_until
+FROM equipment e JOIN bookings b ON b.equipment_id = e.id
+WHERE e.category_id = :category AND b.starts_at >= :low AND b.starts_at < :end
+    AND b.blocked_until > :start AND b.state IN ('booked', 'checked_in')
+UNION ALL
+SELECT m.equipment_id, m.starts_at, m.ends_at
+FROM equipment e JOIN maintenance_windows m ON m.equipment_id = e.id
+WHERE e.category_id = :category AND m.starts_at < :end AND m.ends_at > :start
+"""
 
 
 @dataclass(frozen=True)
 class _Candidate:
     equipment_id: int
+    category_id: int
     name: str
     site_id: int
     site_code: str
     timezone: str
     buffer: timedelta
+
+
+_CANDIDATES_SQL = """
+SELECT e.id, e.category_id, e.name, e.site_id, s.code, s.timezone,
+    COALESCE(pm.buffer_minutes, pc.buffer_minutes)
+FROM equipment e
+JOIN sites s ON s.id = e.site_id
+JOIN equipment_categories c ON c.id = e.category_id
+LEFT JOIN booking_policies pm ON pm.equipment_id = e.id
+LEFT JOIN booking_policies pc ON pc.category_id = e.category_id
+WHERE e.bookable AND e.status = 'in_service'
+    AND (CAST(:equipment AS INTEGER) IS NULL OR e.id = :equipment)
+    AND (CAST(:category AS VARCHAR) IS NULL OR c.code = :category)
+    AND (CAST(:site AS VARCHAR) IS NULL OR s.code = :site)
+ORDER BY s.code, e.id
+"""
 
 
 def _candidates(
@@ -238,51 +239,24 @@ def _candidates(
     site_code: str | None = None,
     settings: SchedulerSettings | None = None,
 ) -> list[_Candidate]:
-    query = (
-        rows(
-            Equipment.id,
-            Equipment.name,
-            Equipment.site_id,
-            Site.code,
-            Site.timezone,
-            Equipment.category_id,
-        )
-        .join(Site, col(Site.id) == Equipment.site_id)
-        .join(EquipmentCategory, col(EquipmentCategory.id) == Equipment.category_id)
-        .where(col(Equipment.bookable), Equipment.status == EquipmentStatus.IN_SERVICE)
-    )
-    if equipment_id is not None:
-        query = query.where(Equipment.id == equipment_id)
-    if category_code is not None:
-        query = query.where(EquipmentCategory.code == category_code)
-    if site_code is not None:
-        query = query.where(Site.code == site_code)
-    found = session.execute(query.order_by(col(Site.code), col(Equipment.id))).all()
-    if not found:
-        return []
     default_buffer = (settings or _DEFAULTS).booking.buffer_minutes
-    buffers_by_machine: dict[int, int] = {}
-    buffers_by_category: dict[int, int] = {}
-    for policy in session.exec(select(BookingPolicy)):
-        if policy.equipment_id is not None:
-            buffers_by_machine[policy.equipment_id] = policy.buffer_minutes
-        elif policy.category_id is not None:
-            buffers_by_category[policy.category_id] = policy.buffer_minutes
     return [
         _Candidate(
             eid,
+            category_id,
             name,
             site_id,
             code,
             tz,
-            timedelta(
-                minutes=buffers_by_machine.get(
-                    eid, buffers_by_category.get(category_id, default_buffer)
-                )
-            ),
+            timedelta(minutes=default_buffer if buffer is None else buffer),
         )
-        for eid, name, site_id, code, tz, category_id in found
-        if eid is not None
+        for eid, category_id, name, site_id, code, tz, buffer in fetch(
+            session,
+            _CANDIDATES_SQL,
+            equipment=equipment_id,
+            category=category_code,
+            site=site_code,
+        )
     ]
 
 
@@ -298,16 +272,12 @@ def _free_in_day(
     """Free slots of the candidates on one local day (all of one timezone per site)."""
     if not candidates:
         return []
-    site_ids = {c.site_id for c in candidates}
-    closed = set(
-        session.exec(
-            select(SiteClosure.site_id).where(
-                col(SiteClosure.site_id).in_(site_ids),
-                SiteClosure.first_day <= day,
-                SiteClosure.last_day >= day,
-            )
-        ).all()
-    )
+    day_value = _day_param(session, day)
+    closed = {
+        site_id
+        for site_id in {c.site_id for c in candidates}
+        if fetch(session, _CLOSURE_SQL, site=site_id, day=day_value)
+    }
     open_candidates = [c for c in candidates if c.site_id not in closed]
     if not open_candidates:
         return []
@@ -315,28 +285,18 @@ def _free_in_day(
     bounds = [rules.day_bounds(day, tz) for tz in timezones]
     start = min(b[0] for b in bounds)
     end = max(b[1] for b in bounds)
-    ids = [c.equipment_id for c in open_candidates]
+    wanted = {c.equipment_id for c in open_candidates}
     busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for eid, s, blocked in session.exec(
-        select(Booking.equipment_id, Booking.starts_at, Booking.blocked_until).where(
-            col(Booking.equipment_id).in_(ids),
-            col(Booking.starts_at) >= start - _LONGEST,
-            col(Booking.starts_at) < end,
-            col(Booking.blocked_until) > start,
-            col(Booking.state).in_(LIVE_STATES),
-        )
+    for eid, s, blocked in fetch(
+        session,
+        _BUSY_SQL,
+        category=open_candidates[0].category_id,
+        low=param(session, start - _LONGEST),
+        start=param(session, start),
+        end=param(session, end),
     ):
-        busy[eid].append((s, blocked))
-    for eid, s, e in session.exec(
-        select(
-            MaintenanceWindow.equipment_id, MaintenanceWindow.starts_at, MaintenanceWindow.ends_at
-        ).where(
-            col(MaintenanceWindow.equipment_id).in_(ids),
-            col(MaintenanceWindow.starts_at) < end,
-            col(MaintenanceWindow.ends_at) > start,
-        )
-    ):
-        busy[eid].append((s, e))
+        if eid in wanted:
+            busy[eid].append((instant(s), instant(blocked)))
     out: list[FreeSlot] = []
     for c in open_candidates:
         taken = sorted(busy.get(c.equipment_id, []))
@@ -357,13 +317,13 @@ def _free_in_day(
 def _hours_by_site(
     session: Session, site_ids: Iterable[int]
 ) -> dict[int, list[tuple[int, time, time]]]:
+    wanted = set(site_ids)
     hours: dict[int, list[tuple[int, time, time]]] = defaultdict(list)
-    for site_id, weekday, opens, closes in session.execute(
-        rows(
-            OpeningHours.site_id, OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes
-        ).where(col(OpeningHours.site_id).in_(list(site_ids)))
+    for site_id, weekday, opens, closes in fetch(
+        session, "SELECT site_id, weekday, opens, closes FROM opening_hours"
     ):
-        hours[site_id].append((weekday, opens, closes))
+        if site_id in wanted:
+            hours[site_id].append((weekday, _clock(opens), _clock(closes)))
     return hours
 
 

@@ -11,33 +11,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from fabdesk.errors import InvalidValue, NotFound, RuleViolation, Violation
 from fabdesk.models import (
     LIVE_STATES,
     Booking,
-    BookingPolicy,
     BookingState,
-    Certification,
     Equipment,
-    EquipmentCategory,
-    MaintenanceWindow,
+    EquipmentStatus,
     MakerSuspension,
-    OpeningHours,
-    Site,
-    SiteClosure,
-    WaitlistEntry,
-    WaitlistState,
-    id_of,
 )
 from fabdesk.settings import BookingDefaults, SchedulerSettings
 from scheduling import rules
+from scheduling._sql import fetch, instant, param
 from scheduling.rules import Facts, Interval, OfferHold, Policy, Proposal
 
 __all__ = [
@@ -62,21 +58,25 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _DEFAULTS = SchedulerSettings()
+_LONGEST = timedelta(days=2)
+"""No booking lasts longer: bounds range scans so the (equipment_id, starts_at) index serves."""
 
 
+@dataclass(frozen=True)
 class Machine:
-    """What the rules need of one machine, read in one query."""
+    """What the rules need of one machine, with the booking policy in force for it."""
 
-    __slots__ = ("category", "equipment", "site")
-
-    def __init__(self, equipment: Equipment, category: EquipmentCategory, site: Site) -> None:
-        self.equipment = equipment
-        self.category = category
-        self.site = site
-
-    @property
-    def id(self) -> int:
-        return id_of(self.equipment)
+    id: int
+    name: str
+    bookable: bool
+    status: EquipmentStatus
+    category_id: int
+    category_name: str
+    needs_training: bool
+    site_id: int
+    site_name: str
+    timezone: str
+    policy: Policy
 
 
 def find_machine(session: Session, asset_tag: str) -> int:
@@ -91,38 +91,74 @@ def find_machine(session: Session, asset_tag: str) -> int:
     return found
 
 
-def load_machine(session: Session, equipment_id: int) -> Machine:
-    row = session.exec(
-        select(Equipment, EquipmentCategory, Site)
-        .join(EquipmentCategory, col(EquipmentCategory.id) == Equipment.category_id)
-        .join(Site, col(Site.id) == Equipment.site_id)
-        .where(Equipment.id == equipment_id)
-    ).first()
-    if row is None:
+_MACHINE_SQL = """
+SELECT e.id, e.name, e.bookable, e.status, e.category_id, c.name_en, c.needs_training,
+    e.site_id, s.name, s.timezone,
+    COALESCE(pm.buffer_minutes, pc.buffer_minutes),
+    COALESCE(pm.min_minutes, pc.min_minutes),
+    COALESCE(pm.max_minutes, pc.max_minutes),
+    COALESCE(pm.max_days_ahead, pc.max_days_ahead),
+    COALESCE(pm.check_in_before_minutes, pc.check_in_before_minutes),
+    COALESCE(pm.check_in_after_minutes, pc.check_in_after_minutes),
+    COALESCE(pm.cancel_cutoff_minutes, pc.cancel_cutoff_minutes),
+    COALESCE(pm.max_hours_per_week, pc.max_hours_per_week),
+    COALESCE(pm.max_future_bookings, pc.max_future_bookings)
+FROM equipment e
+JOIN equipment_categories c ON c.id = e.category_id
+JOIN sites s ON s.id = e.site_id
+LEFT JOIN booking_policies pm ON pm.equipment_id = e.id
+LEFT JOIN booking_policies pc ON pc.category_id = e.category_id
+WHERE e.id = :equipment_id
+"""
+
+
+def load_machine(
+    session: Session, equipment_id: int, settings: SchedulerSettings | None = None
+) -> Machine:
+    """The machine and its policy: its own row, else its category's, else the settings'."""
+    rows = fetch(session, _MACHINE_SQL, equipment_id=equipment_id)
+    if not rows:
         raise NotFound("No machine with id {equipment_id}.", equipment_id=equipment_id)
-    return Machine(*row)
+    row = rows[0]
+    policy_values = row[10:]
+    policy = (
+        _policy((settings or _DEFAULTS).booking)
+        if policy_values[0] is None
+        else Policy(
+            buffer=timedelta(minutes=policy_values[0]),
+            min_length=timedelta(minutes=policy_values[1]),
+            max_length=timedelta(minutes=policy_values[2]),
+            max_days_ahead=policy_values[3],
+            check_in_before=timedelta(minutes=policy_values[4]),
+            check_in_after=timedelta(minutes=policy_values[5]),
+            cancel_cutoff=timedelta(minutes=policy_values[6]),
+            max_hours_per_week=policy_values[7],
+            max_future_bookings=policy_values[8],
+        )
+    )
+    return Machine(
+        id=row[0],
+        name=row[1],
+        bookable=bool(row[2]),
+        status=EquipmentStatus(row[3]),
+        category_id=row[4],
+        category_name=row[5],
+        needs_training=bool(row[6]),
+        site_id=row[7],
+        site_name=row[8],
+        timezone=row[9],
+        policy=policy,
+    )
 
 
 def policy_for(
-    session: Session, machine: Machine, settings: SchedulerSettings | None = None
+    session: Session, equipment_id: int, settings: SchedulerSettings | None = None
 ) -> Policy:
-    """The machine's policy row, else its category's, else the defaults of the settings."""
-    rows = session.exec(
-        select(BookingPolicy).where(
-            sa.or_(
-                col(BookingPolicy.equipment_id) == machine.id,
-                col(BookingPolicy.category_id) == machine.equipment.category_id,
-            )
-        )
-    ).all()
-    chosen: BookingPolicy | None = None
-    for row in rows:
-        if row.equipment_id is not None or chosen is None:
-            chosen = row
-    return _policy((settings or _DEFAULTS).booking if chosen is None else chosen)
+    """The booking policy in force for a machine."""
+    return load_machine(session, equipment_id, settings).policy
 
 
-def _policy(source: BookingPolicy | BookingDefaults) -> Policy:
+def _policy(source: BookingDefaults) -> Policy:
     return Policy(
         buffer=timedelta(minutes=source.buffer_minutes),
         min_length=timedelta(minutes=source.min_minutes),
@@ -136,134 +172,130 @@ def _policy(source: BookingPolicy | BookingDefaults) -> Policy:
     )
 
 
+_T = "CAST(NULL AS TIMESTAMP)"
+_S = "CAST(NULL AS VARCHAR(240))"
+_FACTS_SQL = f"""
+SELECT 't', starts_at, blocked_until, 0, {_T}, {_S}, {_S} FROM bookings
+    WHERE equipment_id = :equipment AND state IN ('booked', 'checked_in')
+    AND starts_at > :low AND starts_at < :blocked AND blocked_until > :start AND id <> :exclude
+UNION ALL
+SELECT 'm', starts_at, ends_at, 0, {_T}, {_S}, {_S} FROM maintenance_windows
+    WHERE equipment_id = :equipment AND starts_at < :end AND ends_at > :start
+UNION ALL
+SELECT 'o', starts_at, ends_at, maker_id, offer_expires_at, {_S}, {_S} FROM waitlist_entries
+    WHERE equipment_id = :equipment AND state = 'offered' AND offer_expires_at > :now
+    AND starts_at < :blocked AND ends_at > :start
+UNION ALL
+SELECT 'w', b.starts_at, b.ends_at, 0, {_T}, {_S}, {_S} FROM bookings b
+    JOIN equipment e ON e.id = b.equipment_id
+    WHERE b.maker_id = :maker AND e.category_id = :category
+    AND b.state IN ('booked', 'checked_in', 'completed')
+    AND b.starts_at >= :week_start AND b.starts_at < :week_end AND b.id <> :exclude
+UNION ALL
+SELECT 'h', {_T}, {_T}, weekday, {_T}, CAST(opens AS VARCHAR(240)), CAST(closes AS VARCHAR(240))
+    FROM opening_hours WHERE site_id = :site AND weekday = :weekday
+UNION ALL
+SELECT 'c', {_T}, {_T}, count(*), {_T}, {_S}, {_S} FROM certifications
+    WHERE maker_id = :maker AND category_id = :category AND granted_on <= :day
+    AND (expires_on IS NULL OR expires_on >= :day)
+UNION ALL
+SELECT 's', {_T}, {_T}, 0, max(ends_at), {_S}, {_S} FROM maker_suspensions
+    WHERE maker_id = :maker AND starts_at <= :now AND ends_at > :now
+UNION ALL
+SELECT 'x', {_T}, {_T}, 0, {_T},
+    CASE WHEN reason <> '' THEN reason WHEN holiday THEN 'public holiday' ELSE 'closed' END, {_S}
+    FROM site_closures WHERE site_id = :site AND first_day <= :day AND last_day >= :day
+UNION ALL
+SELECT 'f', {_T}, {_T}, count(*), {_T}, {_S}, {_S} FROM bookings b
+    JOIN equipment e ON e.id = b.equipment_id
+    WHERE b.maker_id = :maker AND e.category_id = :category
+    AND b.state IN ('booked', 'checked_in') AND b.starts_at > :recent AND b.ends_at > :now
+    AND b.id <> :exclude
+"""
+
+
+def _day(session: Session, value: date) -> Any:
+    return value.isoformat() if session.get_bind().dialect.name == "sqlite" else value
+
+
+def _clock(value: Any) -> time:
+    return time.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _facts(
     session: Session,
     machine: Machine,
-    policy: Policy,
     proposal: Proposal,
     *,
     exclude_booking_id: int | None = None,
 ) -> Facts:
+    """Everything the rules need, in one query (one round trip)."""
     p = proposal
-    tz = machine.site.timezone
+    policy = machine.policy
+    tz = machine.timezone
     local_day = p.starts_at.astimezone(ZoneInfo(tz)).date()
-    category_id = machine.equipment.category_id
-    certified = not machine.category.needs_training or (
-        session.exec(
-            select(Certification.id).where(
-                Certification.maker_id == p.maker_id,
-                Certification.category_id == category_id,
-                Certification.granted_on <= local_day,
-                sa.or_(
-                    col(Certification.expires_on).is_(None),
-                    col(Certification.expires_on) >= local_day,
-                ),
-            )
-        ).first()
-        is not None
-    )
-    suspended_until = session.exec(
-        select(sa.func.max(MakerSuspension.ends_at)).where(
-            MakerSuspension.maker_id == p.maker_id,
-            col(MakerSuspension.starts_at) <= p.now,
-            col(MakerSuspension.ends_at) > p.now,
-        )
-    ).first()
-    opening = [
-        (h.weekday, h.opens, h.closes)
-        for h in session.exec(
-            select(OpeningHours).where(OpeningHours.site_id == machine.equipment.site_id)
-        )
-    ]
-    closure = session.exec(
-        select(SiteClosure.reason, SiteClosure.holiday).where(
-            SiteClosure.site_id == machine.equipment.site_id,
-            SiteClosure.first_day <= local_day,
-            SiteClosure.last_day >= local_day,
-        )
-    ).first()
-    closure_reason = None
-    if closure is not None:
-        closure_reason = closure[0] or ("public holiday" if closure[1] else "closed")
-    maintenance = [
-        Interval(s, e)
-        for s, e in session.exec(
-            select(MaintenanceWindow.starts_at, MaintenanceWindow.ends_at).where(
-                MaintenanceWindow.equipment_id == machine.id,
-                col(MaintenanceWindow.starts_at) < p.ends_at,
-                col(MaintenanceWindow.ends_at) > p.starts_at,
-            )
-        )
-    ]
-    blocked_until = p.ends_at + policy.buffer
-    taken_query = select(Booking.starts_at, Booking.blocked_until).where(
-        Booking.equipment_id == machine.id,
-        col(Booking.state).in_(LIVE_STATES),
-        # Bounded below by the longest booking so the (equipment_id, starts_at) index serves it.
-        col(Booking.starts_at) > p.starts_at - timedelta(days=2),
-        col(Booking.starts_at) < blocked_until,
-        col(Booking.blocked_until) > p.starts_at,
-    )
-    if exclude_booking_id is not None:
-        taken_query = taken_query.where(Booking.id != exclude_booking_id)
-    taken = [Interval(s, e) for s, e in session.exec(taken_query)]
-    offers = [
-        OfferHold(maker_id, Interval(s, e), until)
-        for maker_id, s, e, until in session.exec(
-            select(
-                WaitlistEntry.maker_id,
-                WaitlistEntry.starts_at,
-                WaitlistEntry.ends_at,
-                WaitlistEntry.offer_expires_at,
-            ).where(
-                WaitlistEntry.equipment_id == machine.id,
-                WaitlistEntry.state == WaitlistState.OFFERED,
-                col(WaitlistEntry.offer_expires_at) > p.now,
-                col(WaitlistEntry.starts_at) < blocked_until,
-                col(WaitlistEntry.ends_at) > p.starts_at,
-            )
-        )
-        if until is not None
-    ]
+    exclude = -1 if exclude_booking_id is None else exclude_booking_id
     week_start, week_end = rules.iso_week_bounds(local_day, tz)
-    mine = (
-        select(Booking.starts_at, Booking.ends_at)
-        .join(Equipment, col(Equipment.id) == Booking.equipment_id)
-        .where(
-            Booking.maker_id == p.maker_id,
-            Equipment.category_id == category_id,
-            col(Booking.state).in_([*LIVE_STATES, BookingState.COMPLETED]),
-        )
-    )
-    if exclude_booking_id is not None:
-        mine = mine.where(Booking.id != exclude_booking_id)
-    in_week = session.exec(
-        mine.where(col(Booking.starts_at) >= week_start, col(Booking.starts_at) < week_end)
-    ).all()
-    booked_in_week = sum((e - s for s, e in in_week), timedelta(0))
-    future = session.exec(
-        select(sa.func.count())
-        .select_from(Booking)
-        .join(Equipment, col(Equipment.id) == Booking.equipment_id)
-        .where(
-            Booking.maker_id == p.maker_id,
-            Equipment.category_id == category_id,
-            col(Booking.state).in_(LIVE_STATES),
-            col(Booking.ends_at) > p.now,
-        )
-    ).one()
+    blocked_until = p.ends_at + policy.buffer
+    taken: list[Interval] = []
+    maintenance: list[Interval] = []
+    offers: list[OfferHold] = []
+    opening: list[tuple[int, time, time]] = []
+    booked_in_week = timedelta(0)
+    certified_count = future = 0
+    suspended_until: datetime | None = None
+    closure: str | None = None
+    for kind, starts, ends, number, other, text, text2 in fetch(
+        session,
+        _FACTS_SQL,
+        equipment=machine.id,
+        low=param(session, p.starts_at - _LONGEST),
+        start=param(session, p.starts_at),
+        end=param(session, p.ends_at),
+        blocked=param(session, blocked_until),
+        now=param(session, p.now),
+        recent=param(session, p.now - _LONGEST),
+        maker=p.maker_id,
+        category=machine.category_id,
+        site=machine.site_id,
+        weekday=local_day.weekday(),
+        day=_day(session, local_day),
+        week_start=param(session, week_start),
+        week_end=param(session, week_end),
+        exclude=exclude,
+    ):
+        if kind == "t":
+            taken.append(Interval(instant(starts), instant(ends)))
+        elif kind == "m":
+            maintenance.append(Interval(instant(starts), instant(ends)))
+        elif kind == "o":
+            offers.append(
+                OfferHold(number, Interval(instant(starts), instant(ends)), instant(other))
+            )
+        elif kind == "w":
+            booked_in_week += instant(ends) - instant(starts)
+        elif kind == "h":
+            opening.append((number, _clock(text), _clock(text2)))
+        elif kind == "c":
+            certified_count = number
+        elif kind == "s" and other is not None:
+            suspended_until = instant(other)
+        elif kind == "x":
+            closure = text
+        elif kind == "f":
+            future = number
     return Facts(
-        machine_name=machine.equipment.name,
-        bookable=machine.equipment.bookable,
-        status=machine.equipment.status,
-        category_name=machine.category.name_en,
-        site_name=machine.site.name,
+        machine_name=machine.name,
+        bookable=machine.bookable,
+        status=machine.status,
+        category_name=machine.category_name,
+        site_name=machine.site_name,
         timezone=tz,
         policy=policy,
-        certified=certified,
+        certified=not machine.needs_training or certified_count > 0,
         suspended_until=suspended_until,
         opening=opening,
-        closure=closure_reason,
+        closure=closure,
         maintenance=maintenance,
         taken=taken,
         offers=offers,
@@ -284,9 +316,9 @@ def _require_serialised(session: Session) -> None:
 
 
 def _check_aware(*instants: datetime) -> None:
-    for instant in instants:
-        if instant.tzinfo is None:
-            raise InvalidValue("Times must carry a timezone: {value}.", value=instant.isoformat())
+    for value in instants:
+        if value.tzinfo is None:
+            raise InvalidValue("Times must carry a timezone: {value}.", value=value.isoformat())
 
 
 def book(
@@ -307,10 +339,10 @@ def book(
     _check_aware(starts_at, ends_at, now)
     starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     _require_serialised(session)
-    machine = load_machine(session, equipment_id)
-    policy = policy_for(session, machine, settings)
+    machine = load_machine(session, equipment_id, settings)
+    policy = machine.policy
     proposal = Proposal(maker_id, equipment_id, starts_at, ends_at, now)
-    violations = rules.check(proposal, _facts(session, machine, policy, proposal))
+    violations = rules.check(proposal, _facts(session, machine, proposal))
     if violations:
         raise RuleViolation(violations)
     booking = Booking(
@@ -333,7 +365,53 @@ def book(
 
 
 def _insert(session: Session, booking: Booking, machine: Machine) -> None:
-    """Insert (or flush a change to) a live booking; the database's refusal becomes slot_taken."""
+    """Store a new live booking in one statement; on PostgreSQL `ON CONFLICT DO NOTHING` lets
+    the `no_overlap` exclusion constraint refuse the loser of a race without aborting the
+    transaction (it waits for the winner to commit, then inserts nothing): slot_taken."""
+    values = {
+        column: getattr(booking, column)
+        for column in (
+            "maker_id",
+            "equipment_id",
+            "starts_at",
+            "ends_at",
+            "blocked_until",
+            "state",
+            "created_at",
+            "checked_in_at",
+            "closed_at",
+            "late_cancel",
+            "walk_in",
+            "reason",
+        )
+    }
+    postgres = session.connection().dialect.name == "postgresql"
+    statement = (postgresql.insert if postgres else sqlite.insert)(Booking).values(**values)
+    if postgres:
+        statement = statement.on_conflict_do_nothing()
+    new_id = session.execute(statement.returning(col(Booking.id))).scalar()
+    if new_id is None:
+        _refuse_taken(session, booking, machine)
+    booking.id = new_id
+    make_transient_to_detached(booking)
+    session.add(booking)
+
+
+def _refuse_taken(session: Session, booking: Booking, machine: Machine) -> NoReturn:
+    taken = session.exec(
+        select(Booking.starts_at, Booking.blocked_until).where(
+            Booking.equipment_id == booking.equipment_id,
+            col(Booking.state).in_(LIVE_STATES),
+            col(Booking.starts_at) < booking.blocked_until,
+            col(Booking.blocked_until) > booking.starts_at,
+        )
+    ).first()
+    interval = Interval(*taken) if taken else Interval(booking.starts_at, booking.ends_at)
+    raise RuleViolation([rules.slot_taken(machine.name, interval, machine.timezone)])
+
+
+def _update_live(session: Session, booking: Booking, machine: Machine) -> None:
+    """Flush a change to a live booking's times; the database's refusal becomes slot_taken."""
     if session.connection().dialect.name != "postgresql":
         session.add(booking)
         session.flush()
@@ -345,18 +423,8 @@ def _insert(session: Session, booking: Booking, machine: Machine) -> None:
     except IntegrityError as error:
         if getattr(error.orig, "sqlstate", None) != "23P01":  # exclusion_violation
             raise
-        taken = session.exec(
-            select(Booking.starts_at, Booking.blocked_until).where(
-                Booking.equipment_id == booking.equipment_id,
-                col(Booking.state).in_(LIVE_STATES),
-                col(Booking.starts_at) < booking.blocked_until,
-                col(Booking.blocked_until) > booking.starts_at,
-            )
-        ).first()
-        interval = Interval(*taken) if taken else Interval(booking.starts_at, booking.ends_at)
-        raise RuleViolation(
-            [rules.slot_taken(machine.equipment.name, interval, machine.site.timezone)]
-        ) from None
+        session.refresh(booking)
+        _refuse_taken(session, booking, machine)
 
 
 def get_booking(session: Session, booking_id: int, *, for_update: bool = False) -> Booking:
@@ -407,18 +475,18 @@ def check_in(
     _owned(booking, maker_id)
     if booking.state is not BookingState.BOOKED:
         raise _wrong_state(booking, "checked in")
-    machine = load_machine(session, booking.equipment_id)
-    policy = policy_for(session, machine, settings)
+    machine = load_machine(session, booking.equipment_id, settings)
+    policy = machine.policy
     opens = booking.starts_at - policy.check_in_before
     closes = booking.starts_at + policy.check_in_after
-    tz = machine.site.timezone
+    tz = machine.timezone
     if now < opens:
         raise RuleViolation(
             [
                 Violation(
                     "check_in_too_early",
                     "Check-in for {machine} opens at {opens}.",
-                    {"machine": machine.equipment.name, "opens": rules.local_iso(opens, tz)},
+                    {"machine": machine.name, "opens": rules.local_iso(opens, tz)},
                 )
             ]
         )
@@ -428,7 +496,7 @@ def check_in(
                 Violation(
                     "check_in_too_late",
                     "Check-in for {machine} closed at {closes}.",
-                    {"machine": machine.equipment.name, "closes": rules.local_iso(closes, tz)},
+                    {"machine": machine.name, "closes": rules.local_iso(closes, tz)},
                 )
             ]
         )
@@ -468,8 +536,7 @@ def cancel(
                 )
             ]
         )
-    machine = load_machine(session, booking.equipment_id)
-    policy = policy_for(session, machine, settings)
+    policy = policy_for(session, booking.equipment_id, settings)
     booking.state = BookingState.CANCELLED
     booking.closed_at = now
     booking.reason = reason[:240]
@@ -535,18 +602,18 @@ def extend(
             "The new end must be later than the current end ({current}).",
             current=booking.ends_at.isoformat(),
         )
-    machine = load_machine(session, booking.equipment_id)
-    policy = policy_for(session, machine, settings)
+    machine = load_machine(session, booking.equipment_id, settings)
+    policy = machine.policy
     proposal = Proposal(
         booking.maker_id, booking.equipment_id, booking.starts_at, ends_at, now, extension=True
     )
-    facts = _facts(session, machine, policy, proposal, exclude_booking_id=booking.id)
+    facts = _facts(session, machine, proposal, exclude_booking_id=booking.id)
     violations = rules.check(proposal, facts)
     if violations:
         raise RuleViolation(violations)
     booking.ends_at = ends_at
     booking.blocked_until = ends_at + policy.buffer
-    _insert(session, booking, machine)
+    _update_live(session, booking, machine)
     return booking
 
 
@@ -589,9 +656,7 @@ def release_no_shows(
     policies: dict[int, Policy] = {}
     for booking in candidates:
         if booking.equipment_id not in policies:
-            policies[booking.equipment_id] = policy_for(
-                session, load_machine(session, booking.equipment_id), settings
-            )
+            policies[booking.equipment_id] = policy_for(session, booking.equipment_id, settings)
         if now <= booking.starts_at + policies[booking.equipment_id].check_in_after:
             continue
         booking.state = BookingState.NO_SHOW
@@ -679,8 +744,8 @@ def cancel_bookings_for_outage(
         notifier.enqueue_booking_message(
             session,
             booking,
-            machine_name=machine.equipment.name,
-            timezone=machine.site.timezone,
+            machine_name=machine.name,
+            timezone=machine.timezone,
             kind="booking_cancelled_outage",
             now=now,
             extra=reason,

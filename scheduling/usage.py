@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from fabdesk.models import Booking, BookingState, UsageSession, id_of
 from fabdesk.settings import SchedulerSettings
-from scheduling.bookings import load_machine, policy_for
+from scheduling.bookings import policy_for
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def booking_for_usage(
 ) -> Booking | None:
     """The booking a session that started at `started_at` ran in: from check-in opening (before
     the start) to the booking's end. Cancelled bookings never count."""
-    policy = policy_for(session, load_machine(session, equipment_id), settings)
+    policy = policy_for(session, equipment_id, settings)
     return session.exec(
         select(Booking)
         .where(

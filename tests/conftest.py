@@ -22,6 +22,8 @@ from tests.support.postgres import PostgresServer, running_postgres
 
 TEMPLATE = "fabdesk_template"
 
+pytest_plugins = ["tests.support.log_audit"]
+
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

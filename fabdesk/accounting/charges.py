@@ -16,6 +16,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -23,7 +24,10 @@ from sqlmodel import Session, col, select
 from fabdesk.accounting.cheques import eligible_funds
 from fabdesk.accounting.coinvest import split_revenue
 from fabdesk.accounting.ledger import (
+    AccountRef,
+    PostedTransaction,
     account_id,
+    account_ids,
     balance,
     find_account,
     local_day,
@@ -48,6 +52,7 @@ from fabdesk.models import (
     EquipmentShare,
     InvestorMember,
     LedgerAccount,
+    LedgerPeriod,
     LedgerTransaction,
     Maker,
     TransactionKind,
@@ -72,50 +77,101 @@ def post_usage_charge(
     *,
     now: datetime,
     rules: PriceRules | None = None,
-) -> LedgerTransaction | None:
+) -> PostedTransaction | None:
     """Price a finished usage session and post its charge; None if it was charged already.
 
     Idempotent by the session's uuid: a replay, a retry or a second run posts nothing. A session
     whose month is closed is booked in the open month, with its real date kept.
     """
-    usage = session.get(UsageSession, usage_session_id)
-    if usage is None:
-        raise NotFound("No usage session has the id {id}.", id=usage_session_id)
-    if session.exec(
-        select(UsageCharge.id).where(UsageCharge.usage_session_id == usage_session_id)
-    ).first():
+    facts = _facts(session, usage_session_id)
+    if facts.charged:
         return None
-    return _post_charge(session, usage, revision=1, now=now, rules=rules or PriceRules.default())
+    return _post_charge(session, facts, revision=1, now=now, rules=rules or PriceRules.default())
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """One usage session with its machine and maker, read in one query."""
+
+    usage: Any
+    charged: bool
+
+
+_USAGE = UsageSession.__table__  # type: ignore[attr-defined]
+_EQUIPMENT = Equipment.__table__  # type: ignore[attr-defined]
+_CATEGORY = EquipmentCategory.__table__  # type: ignore[attr-defined]
+_MAKER = Maker.__table__  # type: ignore[attr-defined]
+_CHARGE = UsageCharge.__table__  # type: ignore[attr-defined]
+
+
+_CHEQUE = Cheque.__table__  # type: ignore[attr-defined]
+_SHARE = EquipmentShare.__table__  # type: ignore[attr-defined]
+_PERIOD = LedgerPeriod.__table__  # type: ignore[attr-defined]
+# Statements built once: posting a charge runs them thousands of times.
+_FACTS = (
+    sa.select(
+        _USAGE.c.id,
+        _USAGE.c.uuid,
+        _USAGE.c.equipment_id,
+        _USAGE.c.maker_id,
+        _USAGE.c.ended_at,
+        _USAGE.c.outcome,
+        _USAGE.c.active_seconds,
+        _USAGE.c.material_g,
+        _USAGE.c.material_mm,
+        _EQUIPMENT.c.asset_tag,
+        _EQUIPMENT.c.rate_cents_per_hour,
+        _EQUIPMENT.c.billing_unit_minutes,
+        _EQUIPMENT.c.minimum_charge_cents,
+        _CATEGORY.c.code.label("category_code"),
+        _MAKER.c.tier,
+        _MAKER.c.sector,
+        _MAKER.c.enterprise_number,
+        sa.exists().where(_CHARGE.c.usage_session_id == _USAGE.c.id).label("charged"),
+        sa.exists().where(_CHEQUE.c.maker_id == _USAGE.c.maker_id).label("has_cheques"),
+        sa.select(sa.func.max(_PERIOD.c.month)).scalar_subquery().label("last_closed"),
+    )
+    .select_from(
+        _USAGE.join(_EQUIPMENT, _EQUIPMENT.c.id == _USAGE.c.equipment_id)
+        .join(_CATEGORY, _CATEGORY.c.id == _EQUIPMENT.c.category_id)
+        .outerjoin(_MAKER, _MAKER.c.id == _USAGE.c.maker_id)
+    )
+    .where(_USAGE.c.id == sa.bindparam("usage_id"))
+)
+_SHARES = sa.select(
+    _SHARE.c.investor_id, _SHARE.c.basis_points, _SHARE.c.usage_hours_per_year
+).where(_SHARE.c.equipment_id == sa.bindparam("equipment_id"))
+_INSERT_CHARGE = sa.insert(_CHARGE)
+
+
+def _facts(session: Session, usage_session_id: int) -> _Facts:
+    row = session.execute(_FACTS, {"usage_id": usage_session_id}).first()
+    if row is None:
+        raise NotFound("No usage session has the id {id}.", id=usage_session_id)
+    return _Facts(usage=row, charged=bool(row.charged))
 
 
 def _post_charge(
-    session: Session, usage: UsageSession, *, revision: int, now: datetime, rules: PriceRules
-) -> LedgerTransaction | None:
-    if not usage.finished or usage.ended_at is None:
+    session: Session, facts: _Facts, *, revision: int, now: datetime, rules: PriceRules
+) -> PostedTransaction | None:
+    usage = facts.usage
+    if usage.ended_at is None or usage.outcome is None:
         raise Conflict(
             "Usage session {uuid} has not finished: it cannot be charged yet.",
             uuid=str(usage.uuid),
             error_code="session_not_finished",
         )
-    equipment = session.get(Equipment, usage.equipment_id)
-    if equipment is None:
-        raise NotFound("No machine has the id {id}.", id=usage.equipment_id)
-    category = session.get(EquipmentCategory, equipment.category_id)
-    category_code = category.code if category else ""
-    maker = session.get(Maker, usage.maker_id) if usage.maker_id is not None else None
     day = local_day(usage.ended_at)
-    shares = session.exec(
-        select(EquipmentShare).where(EquipmentShare.equipment_id == usage.equipment_id)
-    ).all()
-    rights_investor, rights_seconds = _usage_rights(session, usage, maker, shares, day)
+    shares = session.execute(_SHARES, {"equipment_id": usage.equipment_id}).all()
+    rights_investor, rights_seconds = _usage_rights(session, usage, shares, day)
     price = price_session(
         SessionFacts(
             active_seconds=usage.active_seconds,
-            rate_cents_per_hour=equipment.rate_cents_per_hour,
-            billing_unit_minutes=equipment.billing_unit_minutes,
-            minimum_charge_cents=equipment.minimum_charge_cents,
-            category_code=category_code,
-            tier=maker.tier.value if maker else "standard",
+            rate_cents_per_hour=usage.rate_cents_per_hour,
+            billing_unit_minutes=usage.billing_unit_minutes,
+            minimum_charge_cents=usage.minimum_charge_cents,
+            category_code=usage.category_code,
+            tier=usage.tier or "standard",
             material_g=usage.material_g,
             material_mm=usage.material_mm,
             rights_seconds=rights_seconds,
@@ -124,13 +180,20 @@ def _post_charge(
     )
     spends = (
         plan_cheque_spend(
-            price.total, eligible_funds(session, maker=maker, category_code=category_code, day=day)
+            price.total,
+            eligible_funds(
+                session,
+                maker_id=usage.maker_id,
+                sector=usage.sector,
+                category_code=usage.category_code,
+                day=day,
+            ),
         )
-        if maker is not None and price.total > 0
+        if usage.has_cheques and not usage.enterprise_number and price.total > 0
         else []
     )
     cheque_total = sum(spend.amount for spend in spends)
-    postings = _charge_postings(session, usage, maker, price, spends, shares)
+    postings = _charge_postings(session, usage, price, spends, shares)
     key = f"charge:{usage.uuid}" if revision == 1 else f"charge:{usage.uuid}#{revision}"
     transaction = post_transaction(
         session,
@@ -139,91 +202,82 @@ def _post_charge(
         postings=postings,
         occurred_on=day,
         now=now,
-        memo=f"{equipment.asset_tag} {price.billed_minutes} min",
+        memo=f"{usage.asset_tag} {price.billed_minutes} min",
         maker_id=usage.maker_id,
         equipment_id=usage.equipment_id,
+        key_checked=revision == 1,
+        last_closed=usage.last_closed,
     )
     if transaction is None:
         return None
-    session.add(
-        UsageCharge(
-            usage_session_id=id_of(usage),
-            revision=revision,
-            transaction_id=id_of(transaction),
-            maker_id=usage.maker_id,
-            equipment_id=usage.equipment_id,
-            month=transaction.month,
-            occurred_on=day,
-            billed_minutes=price.billed_minutes,
-            rights_seconds=rights_seconds,
-            rights_investor_id=rights_investor,
-            time_cents=price.time,
-            material_cents=price.material,
-            material_grams=float(price.material_grams),
-            material_cost_cents=price.material_cost,
-            total_cents=price.total,
-            vat_cents=price.vat,
-            cheque_cents=cheque_total,
-            maker_cents=price.total - cheque_total,
-        )
+    session.execute(
+        _INSERT_CHARGE,
+        {
+            "usage_session_id": usage.id,
+            "revision": revision,
+            "transaction_id": transaction.id,
+            "maker_id": usage.maker_id,
+            "equipment_id": usage.equipment_id,
+            "month": transaction.month,
+            "occurred_on": day,
+            "billed_minutes": price.billed_minutes,
+            "rights_seconds": rights_seconds,
+            "rights_investor_id": rights_investor,
+            "time_cents": price.time,
+            "material_cents": price.material,
+            "material_grams": float(price.material_grams),
+            "material_cost_cents": price.material_cost,
+            "total_cents": price.total,
+            "vat_cents": price.vat,
+            "cheque_cents": cheque_total,
+            "maker_cents": price.total - cheque_total,
+        },
     )
-    session.flush()
-    log.info(
-        "usage_charged",
-        extra={"session_id": str(usage.uuid), "machine": equipment.asset_tag, "cents": price.total},
-    )
+    log.debug("usage_charged", extra={"session_id": str(usage.uuid), "cents": price.total})
     return transaction
 
 
 def _charge_postings(
     session: Session,
-    usage: UsageSession,
-    maker: Maker | None,
+    usage: Any,
     price: Price,
     cheque_spends: Sequence[ChequeSpend],
-    share_rows: Sequence[EquipmentShare],
+    shares: Sequence[Any],
 ) -> list[tuple[int, int]]:
     cheque_total = sum(spend.amount for spend in cheque_spends)
-    maker_account = account_id(
-        session, AccountKind.MAKER, usage.maker_id, maker.member_number if maker else "unknown"
-    )
-    postings: list[tuple[int, int]] = [(maker_account, price.total - cheque_total)]
-    for spend in cheque_spends:
-        postings.append((account_id(session, AccountKind.CHEQUE, spend.cheque_id), spend.amount))
-    postings.append((account_id(session, AccountKind.VAT), -price.vat))
     material_at_cost = min(price.material_cost, price.net)
-    postings.append((account_id(session, AccountKind.MATERIALS), -material_at_cost))
     split = split_revenue(
         price.net - material_at_cost,
-        [(share.investor_id, share.basis_points) for share in share_rows],
+        [(share.investor_id, share.basis_points) for share in shares],
     )
-    for investor, part in split.investors:
-        postings.append((account_id(session, AccountKind.INVESTOR, investor), -part))
-    postings.append((account_id(session, AccountKind.REVENUE, usage.equipment_id), -split.lab))
-    return postings
+    postings: list[tuple[AccountRef, int]] = [
+        ((AccountKind.MAKER, usage.maker_id), price.total - cheque_total)
+    ]
+    postings += [((AccountKind.CHEQUE, spend.cheque_id), spend.amount) for spend in cheque_spends]
+    postings.append(((AccountKind.VAT, None), -price.vat))
+    postings.append(((AccountKind.MATERIALS, None), -material_at_cost))
+    postings += [((AccountKind.INVESTOR, investor), -part) for investor, part in split.investors]
+    postings.append(((AccountKind.REVENUE, usage.equipment_id), -split.lab))
+    postings = [(ref, amount) for ref, amount in postings if amount != 0]
+    ids = account_ids(session, [ref for ref, _amount in postings])
+    return [(account, amount) for account, (_ref, amount) in zip(ids, postings, strict=True)]
 
 
 def _usage_rights(
-    session: Session,
-    usage: UsageSession,
-    maker: Maker | None,
-    shares: Sequence[EquipmentShare],
-    day: date,
+    session: Session, usage: Any, shares: Sequence[Any], day: date
 ) -> tuple[int | None, float]:
     """The co-investor whose usage rights this maker uses on this machine, and the seconds of
     this session inside what is left of them this calendar year."""
-    if maker is None or maker.id is None:
-        return None, 0.0
     with_rights = {
         share.investor_id: share.usage_hours_per_year
         for share in shares
         if share.usage_hours_per_year > 0
     }
-    if not with_rights:
+    if usage.maker_id is None or not with_rights:
         return None, 0.0
     memberships = session.exec(
         select(InvestorMember.investor_id).where(
-            InvestorMember.maker_id == maker.id,
+            InvestorMember.maker_id == usage.maker_id,
             col(InvestorMember.investor_id).in_(list(with_rights)),
         )
     ).all()
@@ -286,7 +340,7 @@ def reverse_charge(
     now: datetime,
     repost: bool = False,
     rules: PriceRules | None = None,
-) -> LedgerTransaction | None:
+) -> PostedTransaction | None:
     """Reverse the latest charge of a session (a correction is a reversal plus a new posting).
 
     The reversal mirrors every posting, except that value going back to a cheque that has
@@ -304,8 +358,7 @@ def reverse_charge(
             "Usage session {id} has no charge to reverse.", id=usage_session_id, error_code="charge"
         )
     original = session.get(LedgerTransaction, charge.transaction_id)
-    usage = session.get(UsageSession, usage_session_id)
-    if original is None or usage is None:
+    if original is None:
         raise NotFound("Usage session {id} has no charge to reverse.", id=usage_session_id)
     today = local_day(now)
     postings = [
@@ -327,7 +380,7 @@ def reverse_charge(
     if repost:
         _post_charge(
             session,
-            usage,
+            _facts(session, usage_session_id),
             revision=charge.revision + 1,
             now=now,
             rules=rules or PriceRules.default(),

@@ -33,6 +33,8 @@ from fabdesk.models import (
     Cheque,
     ChequeProgramme,
     Investor,
+    LedgerAccount,
+    LedgerPosting,
     Maker,
     Sector,
     TransactionKind,
@@ -242,40 +244,62 @@ def remaining_of(session: Session, cheques: Sequence[Cheque]) -> dict[int, int]:
 
 
 def eligible_funds(
-    session: Session, *, maker: Maker, category_code: str, day: date
+    session: Session, *, maker_id: int, sector: str | None, category_code: str, day: date
 ) -> list[ChequeFunds]:
-    """The maker's cheques that may pay for a session on `day` on a machine of `category_code`."""
-    if maker.enterprise_number or maker.id is None:
-        return []
-    rows = session.exec(
-        select(Cheque, ChequeProgramme)
-        .join(ChequeProgramme, col(ChequeProgramme.id) == col(Cheque.programme_id))
+    """The maker's cheques that may pay for a session on `day` on a machine of `category_code`,
+    with the value left on each (one query). The caller checks the enterprise number."""
+    cheques = Cheque.__table__  # type: ignore[attr-defined]
+    programmes = ChequeProgramme.__table__  # type: ignore[attr-defined]
+    accounts = LedgerAccount.__table__  # type: ignore[attr-defined]
+    postings = LedgerPosting.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        sa.select(
+            cheques.c.id,
+            cheques.c.expires_on,
+            programmes.c.copay_basis_points,
+            programmes.c.sectors,
+            programmes.c.category_codes,
+            sa.func.coalesce(sa.func.sum(postings.c.amount_cents), 0).label("balance"),
+        )
+        .select_from(
+            cheques.join(programmes, programmes.c.id == cheques.c.programme_id)
+            .outerjoin(
+                accounts,
+                sa.and_(accounts.c.kind == AccountKind.CHEQUE, accounts.c.owner_id == cheques.c.id),
+            )
+            .outerjoin(postings, postings.c.account_id == accounts.c.id)
+        )
         .where(
-            Cheque.maker_id == maker.id,
-            col(Cheque.issued_on) <= day,
-            col(Cheque.expires_on) >= day,
+            cheques.c.maker_id == maker_id,
+            cheques.c.issued_on <= day,
+            cheques.c.expires_on >= day,
+        )
+        .group_by(
+            cheques.c.id,
+            cheques.c.expires_on,
+            programmes.c.copay_basis_points,
+            programmes.c.sectors,
+            programmes.c.category_codes,
         )
     ).all()
-    usable: list[tuple[Cheque, ChequeProgramme]] = []
-    for cheque, programme in rows:
-        categories = programme.category_list()
-        sectors = programme.sector_list()
+    funds: list[ChequeFunds] = []
+    for row in rows:
+        categories = [c for c in row.category_codes.split(",") if c]
+        sectors = [s for s in row.sectors.split(",") if s]
         if categories and category_code not in categories:
             continue
-        if sectors and (maker.sector is None or maker.sector.value not in sectors):
+        if sectors and (sector is None or sector not in sectors):
             continue
-        usable.append((cheque, programme))
-    left = remaining_of(session, [cheque for cheque, _programme in usable])
-    return [
-        ChequeFunds(
-            cheque_id=id_of(cheque),
-            remaining=left[id_of(cheque)],
-            copay_basis_points=programme.copay_basis_points,
-            expires_on=cheque.expires_on,
-        )
-        for cheque, programme in usable
-        if left[id_of(cheque)] > 0
-    ]
+        if -int(row.balance) > 0:
+            funds.append(
+                ChequeFunds(
+                    cheque_id=int(row.id),
+                    remaining=-int(row.balance),
+                    copay_basis_points=int(row.copay_basis_points),
+                    expires_on=row.expires_on,
+                )
+            )
+    return funds
 
 
 def expire_cheques(session: Session, today: date, *, now: datetime | None = None) -> int:

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
@@ -37,8 +39,11 @@ from fabdesk.models import (
 
 __all__ = [
     "LAB_TIME_ZONE",
+    "AccountRef",
     "LedgerCheck",
+    "PostedTransaction",
     "account_id",
+    "account_ids",
     "balance",
     "booking_month",
     "check_ledger",
@@ -101,17 +106,40 @@ def is_closed(session: Session, month: str) -> bool:
     return session.get(LedgerPeriod, month) is not None
 
 
+_PERIODS = LedgerPeriod.__table__  # type: ignore[attr-defined]
+_TRANSACTIONS = LedgerTransaction.__table__  # type: ignore[attr-defined]
+_POSTINGS = LedgerPosting.__table__  # type: ignore[attr-defined]
+# Statements built once: posting a charge runs them thousands of times.
+_LAST_CLOSED = sa.select(sa.func.max(_PERIODS.c.month))
+_INSERT_POSTINGS = sa.insert(_POSTINGS)
+_INSERT_TRANSACTION = {
+    "sqlite": sqlite_insert(_TRANSACTIONS)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(_TRANSACTIONS.c.id),
+    "postgresql": postgresql_insert(_TRANSACTIONS)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(_TRANSACTIONS.c.id),
+}
+
+
 def last_closed_month(session: Session) -> str | None:
     """The latest closed month (months close in order, so every one before it is closed too)."""
-    found = session.exec(select(sa.func.max(LedgerPeriod.month))).one()
+    found = session.execute(_LAST_CLOSED).scalar()
     return str(found) if found is not None else None
 
 
-def booking_month(session: Session, day: date, now: datetime) -> str:
+_UNREAD = "unread"
+
+
+def booking_month(
+    session: Session, day: date, now: datetime, *, last_closed: str | None = _UNREAD
+) -> str:
     """The month to book something that happened on `day`: its own while it is open, else the
-    month of `now` (the open one), so a closed period never receives anything."""
+    month of `now` (the open one), so a closed period never receives anything. `last_closed`
+    saves a query when the caller has just read it."""
     own = month_of(day)
-    last_closed = last_closed_month(session)
+    if last_closed == _UNREAD:
+        last_closed = last_closed_month(session)
     if last_closed is None or own > last_closed:
         return own
     current = month_of(local_day(now))
@@ -160,6 +188,59 @@ def find_account(session: Session, kind: AccountKind, owner_id: int | None = Non
     return session.exec(select(LedgerAccount.id).where(LedgerAccount.code == code)).first()
 
 
+@dataclass(frozen=True)
+class PostedTransaction:
+    """A transaction just appended to the ledger."""
+
+    id: int
+    key: str
+    kind: TransactionKind
+    month: str
+    """The period it is booked in."""
+    occurred_on: date
+    """Its real date (may be in an earlier, closed month)."""
+
+
+AccountRef = tuple[AccountKind, int | None]
+"""An account named by its kind and owner id, e.g. `(AccountKind.MAKER, 12)`."""
+
+
+def account_ids(session: Session, refs: Sequence[AccountRef]) -> list[int]:
+    """The ids of several accounts in one round trip, creating the missing ones."""
+    cache: dict[str, int] = session.info.setdefault(_ACCOUNTS_CACHE, {})
+    codes = [_account_code(kind, owner) for kind, owner in refs]
+    missing = sorted({code for code in codes if code not in cache})
+    if missing:
+        table = LedgerAccount.__table__  # type: ignore[attr-defined]
+        rows = session.execute(
+            sa.select(table.c.code, table.c.id).where(table.c.code.in_(missing))
+        ).all()
+        cache.update({code: int(found) for code, found in rows})
+        new = {
+            _account_code(kind, owner): {
+                "code": _account_code(kind, owner),
+                "kind": kind,
+                "owner_id": owner,
+                "name": "",
+            }
+            for kind, owner in refs
+            if _account_code(kind, owner) not in cache
+        }
+        if new:
+            try:
+                with session.begin_nested():
+                    session.execute(sa.insert(table), list(new.values()))
+            except IntegrityError:  # another writer created some just now: one by one
+                for kind, owner in refs:
+                    account_id(session, kind, owner)
+            else:
+                rows = session.execute(
+                    sa.select(table.c.code, table.c.id).where(table.c.code.in_(list(new)))
+                ).all()
+                cache.update({code: int(found) for code, found in rows})
+    return [cache[code] for code in codes]
+
+
 def post_transaction(
     session: Session,
     *,
@@ -172,11 +253,14 @@ def post_transaction(
     maker_id: int | None = None,
     equipment_id: int | None = None,
     reverses_id: int | None = None,
-) -> LedgerTransaction | None:
+    key_checked: bool = False,
+    last_closed: str | None = _UNREAD,
+) -> PostedTransaction | None:
     """Append one balanced transaction of `(account id, cents)` postings; None if `key` exists.
 
     Zero postings are dropped. The postings must sum to zero, or `LedgerImbalance` is raised and
-    nothing is written.
+    nothing is written. `key_checked` skips the look-up when the caller has just done it; the
+    unique key still refuses a concurrent twin (the first one wins, the other gets None).
     """
     total = sum(amount for _account, amount in postings)
     if total != 0:
@@ -185,39 +269,37 @@ def post_transaction(
             key=key,
             total=total,
         )
-    if session.exec(select(LedgerTransaction.id).where(LedgerTransaction.key == key)).first():
+    if (
+        not key_checked
+        and session.execute(sa.select(_TRANSACTIONS.c.id).where(_TRANSACTIONS.c.key == key)).first()
+    ):
         return None
-    month = booking_month(session, occurred_on, now)
-    transaction = LedgerTransaction(
-        key=key,
-        kind=kind,
-        month=month,
-        booked_at=now,
-        occurred_on=occurred_on,
-        memo=memo[:200],
-        maker_id=maker_id,
-        equipment_id=equipment_id,
-        reverses_id=reverses_id,
-    )
-    try:
-        with session.begin_nested():
-            session.add(transaction)
-            session.flush()
-    except IntegrityError:  # the same key posted concurrently: the first one wins
+    month = booking_month(session, occurred_on, now, last_closed=last_closed)
+    # ON CONFLICT DO NOTHING: a concurrent twin of the key inserts nothing and we return None.
+    new_id = session.execute(
+        _INSERT_TRANSACTION[session.get_bind().dialect.name],
+        {
+            "key": key,
+            "kind": kind,
+            "month": month,
+            "booked_at": now,
+            "occurred_on": occurred_on,
+            "memo": memo[:200],
+            "maker_id": maker_id,
+            "equipment_id": equipment_id,
+            "reverses_id": reverses_id,
+        },
+    ).scalar()
+    if new_id is None:
         return None
     rows = [
-        {
-            "transaction_id": transaction.id,
-            "account_id": account,
-            "month": month,
-            "amount_cents": amount,
-        }
+        {"transaction_id": new_id, "account_id": account, "month": month, "amount_cents": amount}
         for account, amount in postings
         if amount != 0
     ]
     if rows:
-        session.execute(sa.insert(LedgerPosting), rows)
-    return transaction
+        session.execute(_INSERT_POSTINGS, rows)
+    return PostedTransaction(int(new_id), key, kind, month, occurred_on)
 
 
 def postings_of(session: Session, transaction_id: int) -> list[tuple[int, int]]:

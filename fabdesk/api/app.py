@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from fabdesk import __version__
 from fabdesk.api import errors
-from fabdesk.api.deps import ApiState, FinishedHook, utc_now
+from fabdesk.api.deps import ApiState, DeviceCache, FinishedHook, utc_now
 from fabdesk.api.limits import BodyLimit, RateLimiter
 from fabdesk.api.routes import ROUTERS
 from fabdesk.settings import Settings
@@ -46,6 +46,7 @@ def create_app(
         clock=clock,
         limiter=RateLimiter(settings.api.device_requests_per_second, settings.api.device_burst),
         finished_hooks=list(finished_hooks),
+        devices=DeviceCache(settings.api.device_cache_seconds),
     )
     for router in ROUTERS:
         app.include_router(router)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +19,7 @@ from fabdesk.api.limits import RateLimiter
 from fabdesk.db import session_scope
 from fabdesk.errors import AccessDenied, Unauthenticated
 from fabdesk.settings import Settings
-from fabdesk.usage.devices import AuthenticatedDevice, authenticate
+from fabdesk.usage.devices import AuthenticatedDevice, authenticate, hash_token
 
 FinishedHook = Callable[[Session, Sequence[int], datetime], None]
 """Called inside the ingest transaction with the usage sessions a batch finished (accounting)."""
@@ -25,6 +27,34 @@ FinishedHook = Callable[[Session, Sequence[int], datetime], None]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class DeviceCache:
+    """Devices recently authenticated, by token hash, for `ttl` seconds (0: no cache)."""
+
+    def __init__(self, ttl: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._monotonic = monotonic
+        self._entries: dict[str, tuple[float, AuthenticatedDevice]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> AuthenticatedDevice | None:
+        if self.ttl <= 0:
+            return None
+        with self._lock:
+            entry = self._entries.get(digest)
+        if entry is None or entry[0] < self._monotonic():
+            return None
+        return entry[1]
+
+    def put(self, digest: str, device: AuthenticatedDevice) -> None:
+        if self.ttl <= 0:
+            return
+        now = self._monotonic()
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+            self._entries[digest] = (now + self.ttl, device)
 
 
 @dataclass
@@ -36,6 +66,7 @@ class ApiState:
     clock: Callable[[], datetime] = utc_now
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(20.0, 60))
     finished_hooks: list[FinishedHook] = field(default_factory=list)
+    devices: DeviceCache = field(default_factory=lambda: DeviceCache(0))
 
 
 def get_state(request: Request) -> ApiState:
@@ -79,8 +110,12 @@ def get_device(
 ) -> AuthenticatedDevice:
     """The device holding the bearer token (401 otherwise), within its rate limit (429)."""
     token = credentials.credentials if credentials else None
-    with session_scope(state.engine) as session:
-        device = authenticate(session, token)
+    digest = hash_token(token) if token else ""
+    device = state.devices.get(digest)
+    if device is None:
+        with session_scope(state.engine) as session:
+            device = authenticate(session, token)
+        state.devices.put(digest, device)
     state.limiter.take(device.device_id)
     return device
 

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 from fabdesk import errors
@@ -73,6 +73,9 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (not UTF-8): malformed, like bad JSON.
+        return refusal(422, "malformed_request", "The request body cannot be read as JSON.")
     return refusal(
         exc.status_code, f"http_{exc.status_code}", str(exc.detail), dict(exc.headers or {})
     )
@@ -88,6 +91,16 @@ def _database_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("integrity_error", extra={"error": type(exc).__name__})
+    return refusal(409, "conflict", "The change collides with the data already stored.")
+
+
+def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("data_error", extra={"error": type(exc).__name__})
+    return refusal(422, "invalid_value", "A value does not fit what the database can store.")
+
+
 def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.error("request_crashed", exc_info=exc)
     return refusal(500, "internal_error", "Something went wrong on the server; it was logged.")
@@ -99,4 +112,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -13,8 +13,8 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from fabdesk.cli._app import app, out
-from fabdesk.db import make_engine, session_scope, upgrade
-from fabdesk.settings import data_dir, load_settings
+from fabdesk.db import session_scope, upgrade
+from fabdesk.settings import data_dir
 
 config_app = typer.Typer(help="Look at the settings in force.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema tools (for developers).", no_args_is_help=True)
@@ -79,18 +79,48 @@ def demo(
         Path | None,
         typer.Option(help="Folder for the demo database (default: the user data folder/demo)."),
     ] = None,
+    headless: Annotated[
+        float | None,
+        typer.Option(
+            help="Run without the kiosk for this many seconds, with a job on every simulated "
+            "machine, then print what the lab recorded (for a quick look or a test).",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
-    """Start the whole lab on this machine: a fresh demo database with the Cityfab network,
-    shown in the kiosk. Quit with Ctrl+Q (or Ctrl+C)."""
-    from kiosk.app import KioskApp
+    """Start the whole lab on this machine and open the kiosk in front of it.
+
+    A fresh demo database with the Cityfab network; the server and the scheduler; three
+    simulated machines at Cityfab1 (a laser, a printer, a vinyl cutter's usage meter), each read by
+    a real driver posting to the server. At the kiosk, scan (type) a badge and press Enter:
+    DEMO-ANA (trained, with a maker cheque; her jobs are charged to it), DEMO-JAN, DEMO-EMMA, or
+    DEMO-BOSS with PIN 1234 for the manager screens. Logs go to demo.log in the folder.
+    Quit with Ctrl+Q.
+    """
+    from fabdesk.demo import DemoLab, configure_demo_logging, now_utc, prepare, summary
 
     folder = data or data_dir() / "demo"
-    shutil.rmtree(folder, ignore_errors=True)
-    settings = load_settings(overrides={"database": {"url": f"sqlite:///{folder / 'fabdesk.db'}"}})
-    engine = make_engine(settings.database)
-    upgrade(engine)
-    _seed(engine)
-    KioskApp(settings=settings, engine=engine).run()
+    with out.status("Preparing the demo lab…"):
+        setup = prepare(folder, now_utc())
+    log_file = configure_demo_logging(folder)
+    with DemoLab(setup) as lab:
+        if headless is None:
+            from kiosk.app import KioskApp
+
+            KioskApp(settings=setup.settings, engine=setup.engine).run()
+        else:
+            for tag in lab.simulators:
+                lab.run_job(tag, seconds=min(10.0, headless / 2))
+            with out.status(f"The lab runs for {headless:g} s…"):
+                time.sleep(headless)
+    result = summary(setup.engine, now_utc().date())
+    table = Table("what", "count", title="The demo lab recorded")
+    table.add_row("usage sessions", str(result.usage_sessions))
+    table.add_row("finished sessions", str(result.finished_sessions))
+    table.add_row("charged sessions", str(result.charged_sessions))
+    table.add_row("left on DEMO-ANA's cheque", f"€ {result.ana_cheque_left_cents / 100:.2f}")
+    out.print(table)
+    out.print(f"Database: {folder / 'fabdesk.db'}; logs: {log_file}")
 
 
 @makers_app.command("add")

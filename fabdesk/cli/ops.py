@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -102,3 +102,49 @@ def makers_erase(
         report = erase_maker(session, member_number, now=datetime.now(UTC))
     deleted = sum(report.deleted.values())
     out.print(f"Erased {member_number}: now {report.pseudonym}; {deleted} records deleted.")
+
+
+@app.command("status")
+def status_command(
+    ctx: typer.Context,
+    offline_minutes: Annotated[
+        int, typer.Option(help="A driver silent this long counts as offline.", min=1)
+    ] = 5,
+) -> None:
+    """Show the database, the scheduler leader and every machine's driver: online or offline,
+    last heard from, state and the events waiting in its outbox."""
+    from rich.table import Table
+
+    from fabdesk.ops.status import installation_status
+
+    now = datetime.now(UTC)
+    status = installation_status(
+        ctx.obj.engine(), now=now, offline_after=timedelta(minutes=offline_minutes)
+    )
+    out.print(f"Database: {status.database} (schema {', '.join(status.schema_revisions)})")
+    out.print(f"Scheduler leader: {status.leader or 'none running (no job in the last minutes)'}")
+    jobs = Table("job", "last run (UTC)", "by", title="Scheduler jobs")
+    for run in status.jobs:
+        jobs.add_row(run.job, f"{run.last_run_at:%Y-%m-%d %H:%M:%S}", run.runner)
+    out.print(jobs)
+    machines = Table(
+        "machine",
+        "driver",
+        "last heard (UTC)",
+        "state",
+        "outbox backlog",
+        "last fault",
+        title=f"Drivers ({sum(m.online for m in status.machines)} online, "
+        f"{sum(not m.online for m in status.machines)} offline)",
+    )
+    for line in status.machines:
+        view = line.view
+        machines.add_row(
+            view.equipment_tag,
+            "[green]online[/]" if line.online else "[red]offline[/]",
+            f"{view.last_seen_at:%Y-%m-%d %H:%M:%S}",
+            view.state.value,
+            str(view.outbox_backlog if view.outbox_backlog is not None else "—"),
+            view.last_fault_detail or "",
+        )
+    out.print(machines)

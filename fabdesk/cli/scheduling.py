@@ -76,7 +76,7 @@ def book(
     with write_session(ctx.obj.engine()) as session:
         maker = get_maker(session, member_number)
         machine = load_machine(session, find_machine(session, asset_tag))
-        starts_at = _local(starts, machine.site.timezone)
+        starts_at = _local(starts, machine.timezone)
         booking = book_machine(
             session,
             maker_id=maker.id or 0,
@@ -87,9 +87,9 @@ def book(
             settings=settings.scheduler,
         )
     out.print(
-        f"Booked {machine.equipment.name} ({asset_tag}) for {member_number}: "
-        f"{_show(booking.starts_at, machine.site.timezone)} to "
-        f"{_show(booking.ends_at, machine.site.timezone)}, booking {booking.id}."
+        f"Booked {machine.name} ({asset_tag}) for {member_number}: "
+        f"{_show(booking.starts_at, machine.timezone)} to "
+        f"{_show(booking.ends_at, machine.timezone)}, booking {booking.id}."
     )
 
 

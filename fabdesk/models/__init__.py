@@ -28,6 +28,7 @@ from fabdesk.models.bookings import (  # noqa: E402
     WaitlistState,
 )
 from fabdesk.models.devices import Device, IngestedEvent, MachineStatus  # noqa: E402
+from fabdesk.models.disputes import ChargeDispute, DisputeState  # noqa: E402
 from fabdesk.models.equipment import (  # noqa: E402
     Equipment,
     EquipmentCategory,
@@ -60,7 +61,15 @@ from fabdesk.models.makers import (  # noqa: E402
     Sector,
     Tier,
 )
+from fabdesk.models.problems import ProblemReport  # noqa: E402
 from fabdesk.models.sites import OpeningHours, Site  # noqa: E402
+from fabdesk.models.trainings import (  # noqa: E402
+    TrainerRight,
+    TrainerRole,
+    TrainingEnrolment,
+    TrainingSession,
+    TrainingState,
+)
 from fabdesk.models.usage import UsageSession  # noqa: E402
 
 __all__ = [
@@ -112,4 +121,33 @@ __all__ = [
     "WaitlistEntry",
     "WaitlistState",
     "id_of",
+]
+
+# accounting
+__all__ += [
+    "AccountKind",
+    "Cheque",
+    "ChequeProgramme",
+    "EquipmentCost",
+    "InvestorMember",
+    "LedgerAccount",
+    "LedgerPeriod",
+    "LedgerPosting",
+    "LedgerTransaction",
+    "PeriodBalance",
+    "PeriodUsage",
+    "TransactionKind",
+    "UsageCharge",
+]
+
+# peers (issue 10)
+__all__ += [
+    "ChargeDispute",
+    "DisputeState",
+    "ProblemReport",
+    "TrainerRight",
+    "TrainerRole",
+    "TrainingEnrolment",
+    "TrainingSession",
+    "TrainingState",
 ]

@@ -91,13 +91,15 @@ class LedgerTransaction(SQLModel, table=True):
 
 class LedgerPosting(SQLModel, table=True):
     __tablename__ = "ledger_postings"
+    # Both covering: a month's movements per account (close), an account's balance (statements).
     __table_args__ = (
         sa.Index("ix_ledger_postings_month_account", "month", "account_id", "amount_cents"),
+        sa.Index("ix_ledger_postings_account_month", "account_id", "month", "amount_cents"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     transaction_id: int = Field(foreign_key="ledger_transactions.id", index=True)
-    account_id: int = Field(foreign_key="ledger_accounts.id", index=True)
+    account_id: int = Field(foreign_key="ledger_accounts.id")
     month: str = Field(max_length=7)
     """Copy of the transaction's month, so closing a period reads one table."""
     amount_cents: int = Field(sa_type=sa.BigInteger)

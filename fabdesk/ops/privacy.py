@@ -47,6 +47,14 @@ ERASURE_POLICY: dict[str, Policy] = {
     "notifications": "delete",
     "calendar_tokens": "delete",
     "investor_members": "delete",
+    "manager_credentials": "delete",
+    # peers (issue 10): a dispute is part of the books; problem reports and trainings given stay
+    # for the machines' and trainings' history; trainer rights and enrolments go.
+    "charge_disputes": "keep",
+    "problem_reports": "keep",
+    "training_sessions": "keep",
+    "trainer_rights": "delete",
+    "training_enrolments": "delete",
 }
 """What erasure does to each table that points at a maker."""
 

@@ -11,12 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from fabdesk.models import Equipment, MachineStatus
 from fabdesk.usage.devices import AuthenticatedDevice
+from fabdesk.usage.sessions import clean_text
 from fabdesk.wire import Event, EventKind, MachineState
+
+_status = MachineStatus.__table__  # type: ignore[attr-defined]
+
+MAX_BACKLOG = 2**31 - 1
+"""The wire does not bound `outbox_backlog`; the database's integer does: larger is kept as this."""
 
 _IMPLIED_STATE = {
     EventKind.SESSION_STARTED: MachineState.RUNNING,
@@ -50,44 +57,54 @@ def record_status(
 ) -> None:
     """The machine was heard from at `now`; newer states, faults and backlogs replace older ones
     (by device time, so a late batch of old events never overwrites a fresh state)."""
-    insert: Any = (
-        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    )
-    table = MachineStatus.__table__  # type: ignore[attr-defined]
-    session.execute(
-        insert(table)
-        .values(
-            equipment_id=device.equipment_id,
-            device_id=device.device_id,
-            last_seen_at=now,
-            state=MachineState.UNKNOWN,
-            clock_offset_seconds=clock_offset.total_seconds(),
+    c = _status.c
+    locked = sa.select(_status).where(c.equipment_id == device.equipment_id).with_for_update()
+    row = session.execute(locked).first()
+    if row is None:
+        insert: Any = (
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         )
-        .on_conflict_do_nothing(index_elements=["equipment_id"])
+        session.execute(
+            insert(_status)
+            .values(
+                equipment_id=device.equipment_id,
+                device_id=device.device_id,
+                last_seen_at=now,
+                state=MachineState.UNKNOWN,
+                clock_offset_seconds=clock_offset.total_seconds(),
+            )
+            .on_conflict_do_nothing(index_elements=["equipment_id"])
+        )
+        row = session.execute(locked).one()
+    state, state_time = row.state, row.state_device_time
+    fault_at, fault_detail = row.last_fault_at, row.last_fault_detail
+    backlog, backlog_time = row.outbox_backlog, None
+    for event in events:
+        reported = _state_of(event)
+        if reported is not None and (state_time is None or event.device_time >= state_time):
+            state, state_time = reported, event.device_time
+        if event.kind is EventKind.FAULT:
+            at = event.device_time + clock_offset
+            if fault_at is None or at >= fault_at:
+                fault_at, fault_detail = at, clean_text(event.readings.detail)
+        if event.outbox_backlog is not None and (
+            backlog_time is None or event.device_time >= backlog_time
+        ):
+            backlog, backlog_time = min(event.outbox_backlog, MAX_BACKLOG), event.device_time
+    session.execute(
+        _status.update()
+        .where(c.equipment_id == device.equipment_id)
+        .values(
+            device_id=device.device_id,
+            last_seen_at=max(row.last_seen_at, now),
+            clock_offset_seconds=clock_offset.total_seconds(),
+            state=state,
+            state_device_time=state_time,
+            last_fault_at=fault_at,
+            last_fault_detail=fault_detail,
+            outbox_backlog=backlog,
+        )
     )
-    status = session.get(MachineStatus, device.equipment_id, with_for_update=True)
-    assert status is not None
-    status.device_id = device.device_id
-    status.last_seen_at = max(status.last_seen_at, now)
-    status.clock_offset_seconds = clock_offset.total_seconds()
-    ordered = sorted(events, key=lambda e: e.device_time)
-    for event in ordered:
-        state = _state_of(event)
-        if state is not None and (
-            status.state_device_time is None or event.device_time >= status.state_device_time
-        ):
-            status.state = state
-            status.state_device_time = event.device_time
-        if event.kind is EventKind.FAULT and (
-            status.last_fault_at is None or event.device_time + clock_offset >= status.last_fault_at
-        ):
-            status.last_fault_at = event.device_time + clock_offset
-            status.last_fault_detail = event.readings.detail
-    backlog = [e.outbox_backlog for e in ordered if e.outbox_backlog is not None]
-    if backlog:
-        status.outbox_backlog = backlog[-1]
-    session.add(status)
-    session.flush()
 
 
 def machine_statuses(session: Session) -> list[MachineStatusView]:

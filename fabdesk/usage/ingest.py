@@ -13,9 +13,9 @@ finished in this batch; the caller may post their charges in the same transactio
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -26,14 +26,25 @@ from sqlmodel import Session
 from fabdesk.errors import AccessDenied, InvalidValue
 from fabdesk.models import IngestedEvent, UsageSession
 from fabdesk.usage.devices import AuthenticatedDevice
-from fabdesk.usage.heartbeats import record_status
-from fabdesk.usage.sessions import SessionEvent, SessionTotals, summarise
+from fabdesk.usage.heartbeats import MAX_BACKLOG, record_status
+from fabdesk.usage.sessions import (
+    SessionEvent,
+    SessionFacts,
+    SessionTotals,
+    clean_text,
+    summarise_facts,
+)
 from fabdesk.wire import WIRE_VERSION, Event, EventBatch, EventKind
 
 log = logging.getLogger(__name__)
 
 _events = IngestedEvent.__table__  # type: ignore[attr-defined]
 _sessions = UsageSession.__table__  # type: ignore[attr-defined]
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""Device times outside [EARLIEST, LATEST) are refused (422). A Pi whose clock is not set yet
+says 1970: such events are kept, with their device time, rather than blocking the outbox."""
 
 SESSION_KINDS = frozenset(
     {EventKind.SESSION_STARTED, EventKind.SESSION_PROGRESS, EventKind.SESSION_ENDED}
@@ -77,7 +88,21 @@ def check_batch(batch: EventBatch) -> None:
             supported=WIRE_VERSION,
             error_code="wire_version_unsupported",
         )
+    if batch.sent_at is not None and not EARLIEST <= batch.sent_at < LATEST:
+        raise InvalidValue(
+            "The batch's sent_at {time} is not a plausible time.",
+            time=batch.sent_at.isoformat(),
+            error_code="device_time_out_of_range",
+        )
     for index, event in enumerate(batch.events):
+        if not EARLIEST <= event.device_time < LATEST:
+            raise InvalidValue(
+                "Event {index} ({uuid}) has device_time {time}: not a plausible time.",
+                index=index,
+                uuid=str(event.id),
+                time=event.device_time.isoformat(),
+                error_code="device_time_out_of_range",
+            )
         if event.kind in SESSION_KINDS and event.session_id is None:
             raise InvalidValue(
                 "Event {index} ({uuid}) is a {kind} event without a session_id.",
@@ -94,28 +119,111 @@ def _insert(session: Session, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
-def _event_row(
+EVENT_COLUMNS = (
+    "uuid",
+    "device_id",
+    "equipment_id",
+    "kind",
+    "session_uuid",
+    "device_time",
+    "server_time",
+    "received_at",
+    "active_seconds",
+    "job_name",
+    "material_mm",
+    "material_g",
+    "outcome",
+    "state",
+    "detail",
+    "outbox_backlog",
+)
+
+
+def event_values(
     event: Event, device: AuthenticatedDevice, offset: timedelta, now: datetime
-) -> dict[str, Any]:
+) -> tuple[Any, ...]:
+    """The row of `event`, in EVENT_COLUMNS order, as Python values."""
     readings = event.readings
-    return {
-        "uuid": event.id,
-        "device_id": device.device_id,
-        "equipment_id": device.equipment_id,
-        "kind": event.kind,
-        "session_uuid": event.session_id,
-        "device_time": event.device_time,
-        "server_time": event.device_time + offset,
-        "received_at": now,
-        "active_seconds": readings.active_seconds,
-        "job_name": readings.job_name,
-        "material_mm": readings.material_mm,
-        "material_g": readings.material_g,
-        "outcome": readings.outcome,
-        "state": readings.state,
-        "detail": readings.detail,
-        "outbox_backlog": event.outbox_backlog,
-    }
+    return (
+        event.id,
+        device.device_id,
+        device.equipment_id,
+        event.kind,
+        event.session_id,
+        event.device_time,
+        event.device_time + offset,
+        now,
+        readings.active_seconds,
+        clean_text(readings.job_name),
+        readings.material_mm,
+        readings.material_g,
+        readings.outcome,
+        readings.state,
+        clean_text(readings.detail),
+        None if event.outbox_backlog is None else min(event.outbox_backlog, MAX_BACKLOG),
+    )
+
+
+def _sqlite_uuid(value: UUID | None) -> str | None:
+    return None if value is None else value.hex
+
+
+def _utc_naive(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _sqlite_time(value: datetime) -> str:
+    # SQLAlchemy's storage format for DATETIME on SQLite, so the ORM reads these rows back.
+    return _utc_naive(value).isoformat(sep=" ", timespec="microseconds")
+
+
+def driver_values(dialect: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`values` as the database driver takes them, in the form the models' column types store
+    (UUIDs as hex on SQLite, instants as naive UTC, enums by value). Ingest writes events below
+    the ORM's per-value type processing: it is most of the cost of a batch."""
+    (uuid, device_id, equipment_id, kind, session_uuid, device_time, server_time, received_at,
+     active, job, mm, grams, outcome, state, detail, backlog) = values  # fmt: skip
+    enums = (kind.value, outcome.value if outcome else None, state.value if state else None)
+    times: tuple[Any, ...]
+    if dialect == "sqlite":
+        uuid, session_uuid = _sqlite_uuid(uuid), _sqlite_uuid(session_uuid)
+        times = (_sqlite_time(device_time), _sqlite_time(server_time), _sqlite_time(received_at))
+    else:
+        times = (_utc_naive(device_time), _utc_naive(server_time), _utc_naive(received_at))
+    return (
+        uuid, device_id, equipment_id, enums[0], session_uuid, *times,
+        active, job, mm, grams, enums[1], enums[2], detail, backlog,
+    )  # fmt: skip
+
+
+_PG_ARRAY_TYPES = (
+    "uuid[]", "integer[]", "integer[]", "text[]", "uuid[]", "timestamp[]", "timestamp[]",
+    "timestamp[]", "float8[]", "text[]", "float8[]", "float8[]", "text[]", "text[]", "text[]",
+    "integer[]",
+)  # fmt: skip
+"""PostgreSQL types of EVENT_COLUMNS, for the one-array-per-column insert."""
+
+
+def _store_events(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[UUID]:
+    """Insert the rows in one `INSERT … ON CONFLICT DO NOTHING RETURNING uuid` statement: the
+    UUIDs stored by this statement (the others were there already).
+
+    SQLite takes a multi-row VALUES; PostgreSQL one array per column (`unnest`), which keeps the
+    statement short, so psycopg caches and prepares it instead of parsing 1,600 placeholders."""
+    dialect = session.get_bind().dialect.name
+    values = [driver_values(dialect, row) for row in rows]
+    columns = ", ".join(EVENT_COLUMNS)
+    returning = " ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
+    connection = session.connection()
+    if dialect == "sqlite":
+        one_row = "(" + ", ".join(["?"] * len(EVENT_COLUMNS)) + ")"
+        sql = f"INSERT INTO {_events.name} ({columns}) VALUES " + ", ".join([one_row] * len(rows))
+        params = tuple(value for row in values for value in row)
+        return {UUID(hex=row[0]) for row in connection.exec_driver_sql(sql + returning, params)}
+    arrays = ", ".join(f"%s::{kind}" for kind in _PG_ARRAY_TYPES)
+    sql = f"INSERT INTO {_events.name} ({columns}) SELECT * FROM unnest({arrays})"
+    params = tuple(list(column) for column in zip(*values, strict=True))
+    return {row[0] for row in connection.exec_driver_sql(sql + returning, params)}
 
 
 def ingest_batch(
@@ -130,14 +238,8 @@ def ingest_batch(
     for event in batch.events:
         unique.setdefault(event.id, event)
     # UUID order: two transactions meet on the unique index in the same order (no deadlock).
-    rows = [_event_row(unique[uuid], device, offset, now) for uuid in sorted(unique)]
-    stored = session.execute(
-        _insert(session, _events)
-        .on_conflict_do_nothing(index_elements=["uuid"])
-        .returning(_events.c.uuid),
-        rows,
-    )
-    accepted_set = {row[0] for row in stored}
+    rows = [event_values(unique[uuid], device, offset, now) for uuid in sorted(unique)]
+    accepted_set = _store_events(session, rows)
     duplicates = [uuid for uuid in unique if uuid not in accepted_set]
     if duplicates:
         _check_duplicates_are_ours(session, device, duplicates)
@@ -187,24 +289,19 @@ def _check_duplicates_are_ours(
 def _rebuild_sessions(
     session: Session, device: AuthenticatedDevice, session_uuids: Sequence[UUID]
 ) -> tuple[list[int], list[int]]:
-    session.execute(
-        _insert(session, _sessions).on_conflict_do_nothing(index_elements=["uuid"]),
+    # One statement creates the missing sessions and locks them all (ON CONFLICT DO UPDATE
+    # takes the row lock on PostgreSQL), in UUID order; RETURNING gives the state before.
+    c = _sessions.c
+    upsert = _insert(session, _sessions).values(
         [
             {"uuid": uuid, "equipment_id": device.equipment_id, "active_seconds": 0.0}
             for uuid in session_uuids
-        ],
+        ]
     )
     current = session.execute(
-        sa.select(
-            _sessions.c.id,
-            _sessions.c.uuid,
-            _sessions.c.equipment_id,
-            _sessions.c.ended_at,
-            _sessions.c.outcome,
-        )
-        .where(_sessions.c.uuid.in_(session_uuids))
-        .order_by(_sessions.c.uuid)
-        .with_for_update()
+        upsert.on_conflict_do_update(
+            index_elements=["uuid"], set_={"uuid": upsert.excluded.uuid}
+        ).returning(c.id, c.uuid, c.equipment_id, c.ended_at, c.outcome)
     ).all()
     for row in current:
         if row.equipment_id != device.equipment_id:
@@ -213,11 +310,11 @@ def _rebuild_sessions(
                 uuid=str(row.uuid),
                 error_code="session_of_another_machine",
             )
-    events = _session_events(session, session_uuids)
+    facts = _session_facts(session, session_uuids)
     updates: list[dict[str, Any]] = []
     finished: list[int] = []
     for row in current:
-        totals = summarise(events[row.uuid])
+        totals = summarise_facts(facts[row.uuid])
         was_finished = row.ended_at is not None and row.outcome is not None
         if totals.finished and not was_finished:
             finished.append(row.id)
@@ -231,40 +328,56 @@ def _rebuild_sessions(
     return [row.id for row in current], finished
 
 
-def _session_events(
-    session: Session, session_uuids: Iterable[UUID]
-) -> dict[UUID, list[SessionEvent]]:
+def _session_facts(session: Session, session_uuids: Sequence[UUID]) -> dict[UUID, SessionFacts]:
+    """The facts of each session, in two queries: aggregates, then the few milestone events."""
     c = _events.c
-    found: dict[UUID, list[SessionEvent]] = {}
-    result = session.execute(
+    of_these = c.session_uuid.in_(list(session_uuids))
+    aggregates = session.execute(
         sa.select(
             c.session_uuid,
-            c.uuid,
-            c.kind,
-            c.device_time,
-            c.server_time,
-            c.active_seconds,
-            c.job_name,
-            c.material_mm,
-            c.material_g,
-            c.outcome,
-        ).where(c.session_uuid.in_(list(session_uuids)))
+            sa.func.min(c.device_time),
+            sa.func.min(c.server_time),
+            sa.func.max(c.active_seconds),
+            sa.func.max(c.material_mm),
+            sa.func.max(c.material_g),
+        )
+        .where(of_these)
+        .group_by(c.session_uuid)
+    ).all()
+    milestones: dict[UUID, list[SessionEvent]] = {}
+    rows = session.execute(
+        sa.select(
+            c.session_uuid, c.uuid, c.kind, c.device_time, c.server_time, c.job_name, c.outcome
+        ).where(
+            of_these,
+            sa.or_(
+                c.kind.in_([EventKind.SESSION_STARTED, EventKind.SESSION_ENDED]),
+                c.job_name.is_not(None),
+            ),
+        )
     )
-    for row in result:
-        found.setdefault(row.session_uuid, []).append(
+    for row in rows:
+        milestones.setdefault(row.session_uuid, []).append(
             SessionEvent(
                 uuid=row.uuid,
                 kind=row.kind,
                 device_time=row.device_time,
                 server_time=row.server_time,
-                active_seconds=row.active_seconds,
                 job_name=row.job_name,
-                material_mm=row.material_mm,
-                material_g=row.material_g,
                 outcome=row.outcome,
             )
         )
-    return found
+    return {
+        uuid: SessionFacts(
+            milestones=tuple(milestones.get(uuid, ())),
+            first_device_time=first_device,
+            first_server_time=first_server,
+            max_active_seconds=active,
+            max_material_mm=material_mm,
+            max_material_g=material_g,
+        )
+        for uuid, first_device, first_server, active, material_mm, material_g in aggregates
+    }
 
 
 def _totals_row(totals: SessionTotals) -> dict[str, Any]:

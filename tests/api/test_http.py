@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -68,6 +69,23 @@ def test_no_token_a_wrong_one_or_a_revoked_one_is_401(
     assert stored_events(api_engine) == 0
 
 
+def test_a_token_revoked_after_use_is_refused_once_the_cache_forgets_it(
+    api_settings: Settings, api_engine: Engine, device: DeviceToken
+) -> None:
+    from fabdesk.api.app import create_app
+
+    settings = api_settings.model_copy(
+        update={"api": api_settings.api.model_copy(update={"device_cache_seconds": 0.3})}
+    )
+    with serving(create_app(settings, api_engine)) as url, httpx.Client(base_url=url) as client:
+        assert client.get("/api/v1/context", headers=device.headers).status_code == 200
+        with session_scope(api_engine) as session:
+            revoke_device(session, device.device_id, now=NOW)
+        time.sleep(0.4)
+        refused = client.get("/api/v1/context", headers=device.headers)
+        assert refusal(refused, 401).code == "token_revoked"
+
+
 def test_another_machines_session_is_403(
     client: httpx.Client, device: DeviceToken, other_device: DeviceToken, api_engine: Engine
 ) -> None:
@@ -105,6 +123,19 @@ def test_one_bad_event_refuses_the_whole_batch(
     refused = refusal(response, 422)
     assert refused.code == "session_id_missing"
     assert str(bad.id) in refused.message
+    assert stored_events(api_engine) == 0
+
+
+def test_an_impossible_device_time_is_422_and_writes_nothing(
+    client: httpx.Client, device: DeviceToken, api_engine: Engine
+) -> None:
+    ancient = event(EventKind.HEARTBEAT, datetime(462, 5, 23, 12, 28, tzinfo=UTC))
+    response = client.post(
+        "/api/v1/ingest",
+        json=batch([event(EventKind.HEARTBEAT, NOW), ancient]),
+        headers=device.headers,
+    )
+    assert refusal(response, 422).code == "device_time_out_of_range"
     assert stored_events(api_engine) == 0
 
 
@@ -254,6 +285,19 @@ def test_a_batch_with_the_same_event_twice_stores_it_once(
     ack = client.post("/api/v1/ingest", json=batch([beat, beat]), headers=device.headers).json()
     assert ack == {"accepted": [str(beat.id)], "duplicates": []}
     assert stored_events(api_engine) == 1
+
+
+def test_nul_characters_and_huge_backlogs_are_stored_as_the_database_can(
+    client: httpx.Client, device: DeviceToken, api_engine: Engine
+) -> None:
+    session_id = uuid.uuid4()
+    start = event(EventKind.SESSION_STARTED, NOW, session_id, job_name="bo\x00x.svg")
+    fault = event(EventKind.FAULT, NOW, detail="\x00\x00", backlog=10**30)
+    response = client.post("/api/v1/ingest", json=batch([start, fault]), headers=device.headers)
+    assert response.status_code == 200, response.text
+    with Session(api_engine) as session:
+        [usage] = session.exec(select(UsageSession)).all()
+    assert usage.job_name == "box.svg"
 
 
 def test_a_random_session_uuid_is_fine(client: httpx.Client, device: DeviceToken) -> None:

@@ -50,11 +50,21 @@ def meter(tmp_path: Path) -> Iterator[UsageMeter]:
         yield sim
 
 
-@pytest.fixture
-def octoprint(tmp_path: Path) -> Iterator[OctoPrint]:
-    """The real OctoPrint, started, its virtual printer connected."""
-    server = OctoPrint(tmp_path / "octoprint")
+@pytest.fixture(scope="module")
+def octoprint_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OctoPrint]:
+    """One real OctoPrint per test module (starting one takes ~10 s here)."""
+    server = OctoPrint(tmp_path_factory.mktemp("octoprint"))
     server.start()
-    server.connect_printer()
     yield server
     server.close()
+
+
+@pytest.fixture
+def octoprint(octoprint_server: OctoPrint) -> OctoPrint:
+    """The real OctoPrint, running, its virtual printer connected and idle."""
+    server = octoprint_server
+    if server.process is None:
+        server.start()
+    if server.state() != "Operational":
+        server.connect_printer()
+    return server

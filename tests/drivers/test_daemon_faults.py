@@ -167,7 +167,9 @@ def test_the_server_down_for_a_while_loses_nothing(
     try:
         wait_until(lambda: len(back.ended()) == 3, timeout=20)
         assert once_each(back, 3) == [Outcome.DONE] * 3
-        log = (tmp_path / "driver.log").read_text()
+        log_file = tmp_path / "driver.log"
+        wait_until(lambda: "uplink_recovered" in log_file.read_text(), timeout=10)
+        log = log_file.read_text()
         assert log.count("uplink_failing") == 1
         assert log.count("uplink_recovered") == 1
     finally:

@@ -144,12 +144,23 @@ def test_connection_refused_is_retried(outbox: Outbox) -> None:
     assert outbox.backlog() == 1
 
 
-def test_retry_after_is_obeyed(ingest: IngestPeer, outbox: Outbox) -> None:
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_is_obeyed(ingest: IngestPeer, outbox: Outbox, status: int) -> None:
     outbox.append([event()])
-    ingest.script.append(Scripted(429, headers={"Retry-After": "7"}))
+    ingest.script.append(Scripted(status, headers={"Retry-After": "7"}))
     result = uplink_for(ingest, outbox).send_once()
     assert (result.outcome, result.delay) == (Outcome.RETRY, 7)
     assert outbox.backlog() == 1
+
+
+def test_a_forbidden_token_is_treated_as_rejected(ingest: IngestPeer, outbox: Outbox) -> None:
+    outbox.append([event()])
+    ingest.script.append(Scripted(403, b'{"code":"forbidden","message":"another machine"}'))
+    uplink = uplink_for(ingest, outbox)
+    assert uplink.send_once().delay == TOKEN_RECHECK_SECONDS
+    assert uplink.token_rejected
+    assert uplink.send_once().outcome is Outcome.SENT
+    assert not uplink.token_rejected
 
 
 def test_a_rejected_token_stops_sending_and_says_so_once(

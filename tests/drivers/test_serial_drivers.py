@@ -248,3 +248,36 @@ def test_a_usage_meter_session_runs_from_on_to_off(meter: UsageMeter, outbox: Ou
     assert end.readings.outcome is Outcome.DONE
     assert end.readings.active_seconds == pytest.approx(0.5, abs=0.15)
     assert loop.tracker.state is MachineState.IDLE
+
+
+def test_the_pty_bridge_lets_a_sender_open_a_port(
+    laser: GrblLaser, outbox: Outbox, tmp_path: Path
+) -> None:
+    import serial
+
+    from drivers.bridge import PtyBridge
+
+    link = SerialLink(laser.port, 115200, utc_now)
+    bridge = PtyBridge(link.write, tmp_path / "ttyBRIDGE")
+    link.tap = bridge.to_sender
+    bridge.start()
+    machine = GrblMachine(link, utc_now, stall_seconds=0.5)
+    try:
+        with running(machine, outbox) as loop:
+            wait_until(lambda: loop.health.polls > 2)
+            sender = serial.serial_for_url(str(tmp_path / "ttyBRIDGE"), 115200, timeout=0.1)
+            try:
+                sender.write(b"$I\n")
+                answer = b""
+                deadline = time.monotonic() + 5
+                while b"ok\r\n" not in answer and time.monotonic() < deadline:
+                    answer += sender.read(256)
+                assert b"[VER:1.1h.20190830:]" in answer
+                sender.write(JOB.encode())
+                wait_until(lambda: ended(outbox), timeout=10)
+            finally:
+                sender.close()
+    finally:
+        bridge.stop()
+    assert not (tmp_path / "ttyBRIDGE").exists()
+    assert len(of_kind(outbox, EventKind.SESSION_STARTED)) == 1

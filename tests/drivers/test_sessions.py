@@ -208,3 +208,17 @@ def test_any_history_gives_each_session_one_start_and_at_most_one_end(
         else:
             open_sessions += 1
     assert open_sessions == (1 if tracker.session else 0)
+
+
+def test_long_texts_from_a_machine_are_cut_to_what_the_wire_takes() -> None:
+    tracker = SessionTracker(ids())
+    events = feed(
+        tracker,
+        [
+            at(0, RUN, active=True, job_name="j" * 400),
+            at(1, MachineState.ALARM, detail="Thermal runaway " * 100),
+        ],
+    )
+    assert kinds(events) == [EventKind.SESSION_STARTED, EventKind.FAULT, EventKind.SESSION_ENDED]
+    assert all(len(e.readings.detail or "") <= 500 for e in events)
+    assert all(len(e.readings.job_name or "") <= 255 for e in events)

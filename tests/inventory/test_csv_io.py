@@ -6,13 +6,24 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 
+from fabdesk.db import make_engine
 from fabdesk.errors import ImportRejected
-from fabdesk.models import Equipment, EquipmentEvent, EquipmentStatus, Investor
+from fabdesk.models import (
+    Equipment,
+    EquipmentCategory,
+    EquipmentEvent,
+    EquipmentStatus,
+    Investor,
+    Site,
+)
+from fabdesk.settings import DatabaseSettings
 from inventory.csv_io import COLUMNS, RowProblem, export_csv, export_json, import_csv, import_json
 from inventory.investors import ShareSpec, add_investor, set_shares
-from inventory.register import change_status, edit_item, get_item, history
+from inventory.register import NewItem, add_item, change_status, edit_item, get_item, history
 from tests.inventory.conftest import ACTOR, NOW, TODAY, tag
 
 LASER = tag("LAB1", 1)
@@ -175,3 +186,70 @@ def test_new_investors_are_known_to_a_later_import(world: Session) -> None:
     add_investor(world, "SCHOOL", "School")
     text = f"asset_tag,site,category,name,shares\n{tag('NEW', 1)},lab1,fdm,P,SCHOOL:10000:40\n"
     assert import_csv(world, text, actor=ACTOR, now=NOW) == 1
+
+
+_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(blacklist_categories=("Cs", "Cc")), st.sampled_from([",", '"', "\n", ";"])
+    ),
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    # Each example runs in its own transaction, rolled back at its end: the database is shared.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    name=_TEXT.filter(lambda t: t.strip() != "" and len(t.strip()) <= 160),
+    make=_TEXT,
+    notes=_TEXT,
+    location=_TEXT,
+    cost=st.none() | st.integers(min_value=0, max_value=10**9),
+)
+def test_any_text_survives_export_and_import(
+    sqlite_url: str, name: str, make: str, notes: str, location: str, cost: int | None
+) -> None:
+    engine = make_engine(DatabaseSettings(url=sqlite_url))
+    try:
+        with Session(engine) as session:
+            session.add_all(
+                [
+                    Site(code="lab1", name="Lab One"),
+                    EquipmentCategory(code="fdm", name_en="3D", name_fr="3D", name_nl="3D"),
+                ]
+            )
+            session.flush()
+            add_item(
+                session,
+                NewItem(
+                    "lab1",
+                    "fdm",
+                    name,
+                    make=make,
+                    notes=notes,
+                    location=location,
+                    acquisition_cost_cents=cost,
+                ),
+                actor=ACTOR,
+                now=NOW,
+            )
+            for kind, export, importer in (
+                ("csv", export_csv, import_csv),
+                ("json", export_json, import_json),
+            ):
+                text = export(session)
+                _empty_world(session)
+                assert importer(session, text, actor=ACTOR, now=NOW) == 1, kind
+                assert export(session) == text, kind
+            item = session.exec(select(Equipment)).one()
+            assert (item.name, item.make, item.acquisition_cost_cents) == (
+                name.strip(),
+                make.strip(),
+                cost,
+            )
+            session.rollback()
+    finally:
+        engine.dispose()

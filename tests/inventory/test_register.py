@@ -61,7 +61,9 @@ def test_a_mistyped_tag_is_caught_by_its_check_character(world: Session) -> None
             NotFound,
             "category_not_found",
         ),
-        (NewItem("lab1", "laser", "X", manual_urls=("ftp://x",)), ValueError, ""),
+        (NewItem("lab1", "laser", "X", manual_urls=("ftp://x",)), InvalidValue, "field_value"),
+        (NewItem("lab1", "laser", "X" * 161), InvalidValue, "field_value"),
+        (NewItem("lab1", "laser", "X", location="L" * 121), InvalidValue, "field_value"),
     ],
 )
 def test_bad_items_are_refused(

@@ -9,7 +9,7 @@ from fabdesk.db import make_engine, session_scope
 from fabdesk.settings import DatabaseSettings
 from inventory.makers import get_maker
 from inventory.managers import is_manager
-from tests.core.test_cli import fabdesk
+from tests.support.cli import fabdesk
 
 
 def test_an_unknown_site_is_one_line(tmp_path: Path) -> None:

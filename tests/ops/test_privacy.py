@@ -160,7 +160,7 @@ def test_retention_deletes_old_messages_and_erases_long_inactive_makers(engine: 
 
 
 def test_cli_exports_and_erases(database_url: str, tmp_path: Path) -> None:
-    from tests.core.test_cli import fabdesk
+    from tests.support.cli import fabdesk
 
     env = {"FABDESK_DATABASE__URL": database_url}
     added = fabdesk("makers", "add", "M7", "Zoë Peeters", "--email", "zoe@example.org", env=env)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from fabdesk import exit_codes
-from tests.core.test_cli import fabdesk
+from tests.support.cli import fabdesk
 
 
 def _next(weekday: int) -> date:

@@ -11,6 +11,7 @@ from fabdesk.api.deps import DeviceDep, NowDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
 from fabdesk.db import write_session
 from fabdesk.usage.context import machine_context
+from fabdesk.usage.follow_up import after_ingest
 from fabdesk.usage.ingest import IngestResult, ingest_batch
 from fabdesk.wire import BatchAck, EventBatch, MachineContext
 
@@ -47,6 +48,13 @@ def _ingest_once(batch: EventBatch, device: DeviceDep, state: StateDep) -> Inges
     now = state.clock()
     with write_session(state.engine) as session:
         result = ingest_batch(session, device, batch, now=now)
+        after_ingest(
+            session,
+            result.touched_session_ids,
+            result.finished_session_ids,
+            now=now,
+            settings=state.settings,
+        )
         if result.finished_session_ids:
             for hook in state.finished_hooks:
                 hook(session, result.finished_session_ids, now)

@@ -2,7 +2,7 @@
 
 Revision ID: 0040
 Revises: 0001
-Create Date: 2026-11-24 04:24:25.166530
+Create Date: 2026-11-24 04:58:56.215972
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_postings'))
     )
     with op.batch_alter_table('ledger_postings', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_ledger_postings_account_id'), ['account_id'], unique=False)
+        batch_op.create_index('ix_ledger_postings_account_month', ['account_id', 'month', 'amount_cents'], unique=False)
         batch_op.create_index('ix_ledger_postings_month_account', ['month', 'account_id', 'amount_cents'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_postings_transaction_id'), ['transaction_id'], unique=False)
 
@@ -203,7 +203,7 @@ def downgrade() -> None:
     with op.batch_alter_table('ledger_postings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_postings_transaction_id'))
         batch_op.drop_index('ix_ledger_postings_month_account')
-        batch_op.drop_index(batch_op.f('ix_ledger_postings_account_id'))
+        batch_op.drop_index('ix_ledger_postings_account_month')
 
     op.drop_table('ledger_postings')
     with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:

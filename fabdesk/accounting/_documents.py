@@ -1,0 +1,130 @@
+"""Rendering of statements and reports: CSV text, and PDF (reportlab) with a bar chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["Document", "to_csv", "to_pdf"]
+
+
+@dataclass
+class Chart:
+    """A bar chart: one bar group per category, one series per name."""
+
+    title: str
+    categories: list[str]
+    series: dict[str, list[float]]
+    unit: str = ""
+
+
+@dataclass
+class Document:
+    """A table a manager reads, with a heading, notes and an optional chart."""
+
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+    chart: Chart | None = None
+
+
+def to_csv(document: Document) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(document.header)
+    writer.writerows(document.rows)
+    return buffer.getvalue()
+
+
+_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+
+
+def _chart_drawing(chart: Chart, width: float) -> object:
+    from reportlab.graphics.charts.barcharts import VerticalBarChart
+    from reportlab.graphics.charts.legends import Legend
+    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.lib import colors
+
+    drawing = Drawing(width, 230)
+    drawing.add(
+        String(0, 215, chart.title + (f" ({chart.unit})" if chart.unit else ""), fontSize=10)
+    )
+    bars = VerticalBarChart()
+    bars.x, bars.y, bars.width, bars.height = 40, 50, width - 180, 150
+    names = list(chart.series)
+    bars.data = [chart.series[name] or [0] for name in names]
+    bars.categoryAxis.categoryNames = [c[:14] for c in chart.categories] or [""]
+    bars.categoryAxis.labels.angle = 30
+    bars.categoryAxis.labels.boxAnchor = "ne"
+    bars.categoryAxis.labels.fontSize = 7
+    bars.valueAxis.valueMin = 0
+    bars.valueAxis.labels.fontSize = 7
+    for index in range(len(names)):
+        bars.bars[index].fillColor = colors.HexColor(_COLOURS[index % len(_COLOURS)])
+    drawing.add(bars)
+    if len(names) > 1:
+        legend = Legend()
+        legend.x, legend.y = width - 130, 190
+        legend.fontSize = 7
+        legend.colorNamePairs = [
+            (colors.HexColor(_COLOURS[i % len(_COLOURS)]), name[:22])
+            for i, name in enumerate(names)
+        ]
+        drawing.add(legend)
+    return drawing
+
+
+def to_pdf(document: Document) -> bytes:
+    """A one-table PDF (A4), the chart first when there is one. Byte-identical for equal input."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    buffer = io.BytesIO()
+    wide = len(document.header) > 7
+    size = landscape(A4) if wide else A4
+    template = SimpleDocTemplate(
+        buffer, pagesize=size, title=document.title, invariant=1, leftMargin=36, rightMargin=36
+    )
+    styles = getSampleStyleSheet()
+    story: list[object] = [Paragraph(document.title, styles["Title"])]
+    for note in document.notes:
+        story.append(Paragraph(note, styles["Normal"]))
+    story.append(Spacer(1, 8))
+    if document.chart is not None and document.chart.categories:
+        story.append(_chart_drawing(document.chart, size[0] - 72))
+        story.append(Spacer(1, 8))
+    table = Table(
+        [document.header, *document.rows] if document.rows else [document.header], repeatRows=1
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTSIZE", (0, 0), (-1, -1), 7),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+            ]
+        )
+    )
+    story.append(table)
+    template.build(story)
+    return buffer.getvalue()
+
+
+def euros(cents: int) -> str:
+    """`1234` -> `12.34` (no symbol: for tables and CSV)."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def hours(seconds: float) -> str:
+    return f"{seconds / 3600:.2f}"
+
+
+def column(rows: Sequence[Sequence[object]], index: int) -> list[object]:
+    return [row[index] for row in rows]

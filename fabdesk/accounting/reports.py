@@ -1,0 +1,367 @@
+"""Reports for co-investors, cheque funders and the Region (CSV and PDF, with charts).
+
+- `coinvestor_report`: each co-investor's revenue share per machine in a month, and the usage
+  rights its members used this year against their allowance.
+- `programme_report`: per cheque programme, value spent in the month by machine category and by
+  sector, distinct makers, value issued, and what expired unused.
+- `sector_report`: usage (sessions, hours) by the five sectors per site in a month.
+- `cost_report`: per machine, the cost price of an hour, (depreciation + maintenance +
+  consumables) / hours used, against the rate charged, and utilisation (hours used / hours open).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from fabdesk.accounting._documents import Chart, Document, euros, hours
+from fabdesk.accounting.ledger import month_bounds, parse_month
+from fabdesk.models import (
+    AccountKind,
+    Cheque,
+    ChequeProgramme,
+    Equipment,
+    EquipmentCategory,
+    EquipmentCost,
+    EquipmentShare,
+    Investor,
+    LedgerAccount,
+    LedgerPosting,
+    LedgerTransaction,
+    Maker,
+    OpeningHours,
+    Sector,
+    Site,
+    TransactionKind,
+    UsageCharge,
+    UsageSession,
+)
+
+__all__ = ["coinvestor_report", "cost_report", "programme_report", "sector_report"]
+
+_T = LedgerTransaction.__table__  # type: ignore[attr-defined]
+_P = LedgerPosting.__table__  # type: ignore[attr-defined]
+_A = LedgerAccount.__table__  # type: ignore[attr-defined]
+_E = Equipment.__table__  # type: ignore[attr-defined]
+_C = EquipmentCategory.__table__  # type: ignore[attr-defined]
+_S = Site.__table__  # type: ignore[attr-defined]
+_I = Investor.__table__  # type: ignore[attr-defined]
+_SH = EquipmentShare.__table__  # type: ignore[attr-defined]
+_UC = UsageCharge.__table__  # type: ignore[attr-defined]
+_U = UsageSession.__table__  # type: ignore[attr-defined]
+_M = Maker.__table__  # type: ignore[attr-defined]
+_CH = Cheque.__table__  # type: ignore[attr-defined]
+_PR = ChequeProgramme.__table__  # type: ignore[attr-defined]
+
+
+def coinvestor_report(session: Session, month: str) -> Document:
+    """Revenue shares booked in a month, per co-investor and machine, and usage rights used."""
+    month = parse_month(month)
+    year = int(month[:4])
+    shares = session.execute(
+        sa.select(
+            _I.c.id,
+            _I.c.name,
+            _E.c.id,
+            _E.c.asset_tag,
+            _SH.c.basis_points,
+            _SH.c.usage_hours_per_year,
+        )
+        .select_from(
+            _SH.join(_I, _I.c.id == _SH.c.investor_id).join(_E, _E.c.id == _SH.c.equipment_id)
+        )
+        .order_by(_I.c.name, _E.c.asset_tag)
+    ).all()
+    revenue = {
+        (int(investor), int(equipment)): -int(total)
+        for investor, equipment, total in session.execute(
+            sa.select(_A.c.owner_id, _T.c.equipment_id, sa.func.sum(_P.c.amount_cents))
+            .select_from(
+                _P.join(_A, _A.c.id == _P.c.account_id).join(_T, _T.c.id == _P.c.transaction_id)
+            )
+            .where(_A.c.kind == AccountKind.INVESTOR, _P.c.month == month)
+            .group_by(_A.c.owner_id, _T.c.equipment_id)
+        ).all()
+        if equipment is not None
+    }
+    reversed_ids = sa.select(_T.c.reverses_id).where(_T.c.reverses_id.is_not(None))
+    rights = {
+        (int(investor), int(equipment)): float(seconds)
+        for investor, equipment, seconds in session.execute(
+            sa.select(
+                _UC.c.rights_investor_id, _UC.c.equipment_id, sa.func.sum(_UC.c.rights_seconds)
+            )
+            .where(
+                _UC.c.rights_investor_id.is_not(None),
+                _UC.c.occurred_on >= date(year, 1, 1),
+                _UC.c.occurred_on <= date(year, 12, 31),
+                _UC.c.transaction_id.not_in(reversed_ids),
+            )
+            .group_by(_UC.c.rights_investor_id, _UC.c.equipment_id)
+        ).all()
+    }
+    rows: list[list[str]] = []
+    per_investor: dict[str, int] = {}
+    for investor, name, equipment, tag, points, allowance in shares:
+        cents = revenue.get((investor, equipment), 0)
+        per_investor[name] = per_investor.get(name, 0) + cents
+        used = rights.get((investor, equipment), 0.0)
+        rows.append([name, tag, f"{points / 100:.2f} %", euros(cents), hours(used), str(allowance)])
+    return Document(
+        title=f"Co-investors {month}",
+        header=[
+            "co-investor",
+            "machine",
+            "share",
+            "revenue EUR",
+            f"rights used {year} h",
+            "rights h/year",
+        ],
+        rows=rows,
+        notes=[
+            "Revenue is net of VAT and of material at cost, split by the shares in the cadastre, "
+            "exact to the cent (largest remainder)."
+        ],
+        chart=Chart(
+            "Revenue share in the month",
+            list(per_investor),
+            {"EUR": [c / 100 for c in per_investor.values()]},
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Spend:
+    programme: str
+    category: str
+    sector: str
+    cents: int
+    makers: int
+
+
+def programme_report(session: Session, month: str, programme_code: str | None = None) -> Document:
+    """For each programme's funder: spent by machine category and sector, makers, expiries."""
+    month = parse_month(month)
+    where = [_A.c.kind == AccountKind.CHEQUE, _P.c.month == month]
+    if programme_code:
+        where.append(_PR.c.code == programme_code)
+    spent_by_kind = sa.case(
+        (_T.c.kind.in_([TransactionKind.CHARGE, TransactionKind.REVERSAL]), _P.c.amount_cents),
+        else_=0,
+    )
+    expired_by_kind = sa.case(
+        (_T.c.kind == TransactionKind.CHEQUE_EXPIRY, _P.c.amount_cents), else_=0
+    )
+    issued_by_kind = sa.case(
+        (_T.c.kind == TransactionKind.CHEQUE_ISSUE, -_P.c.amount_cents), else_=0
+    )
+    joined = (
+        _P.join(_A, _A.c.id == _P.c.account_id)
+        .join(_T, _T.c.id == _P.c.transaction_id)
+        .join(_CH, _CH.c.id == _A.c.owner_id)
+        .join(_PR, _PR.c.id == _CH.c.programme_id)
+        .join(_M, _M.c.id == _CH.c.maker_id)
+        .outerjoin(_E, _E.c.id == _T.c.equipment_id)
+        .outerjoin(_C, _C.c.id == _E.c.category_id)
+    )
+    spends = session.execute(
+        sa.select(
+            _PR.c.code,
+            sa.func.coalesce(_C.c.code, "-"),
+            sa.func.coalesce(_M.c.sector, "none"),
+            sa.func.sum(spent_by_kind),
+            sa.func.count(sa.distinct(_CH.c.maker_id)),
+        )
+        .select_from(joined)
+        .where(*where, _T.c.kind.in_([TransactionKind.CHARGE, TransactionKind.REVERSAL]))
+        .group_by(_PR.c.code, _C.c.code, _M.c.sector)
+        .order_by(_PR.c.code, _C.c.code, _M.c.sector)
+    ).all()
+    totals = session.execute(
+        sa.select(
+            _PR.c.code,
+            sa.func.sum(spent_by_kind),
+            sa.func.sum(expired_by_kind),
+            sa.func.sum(issued_by_kind),
+            sa.func.count(sa.distinct(sa.case((spent_by_kind != 0, _CH.c.maker_id)))),
+        )
+        .select_from(joined)
+        .where(*where)
+        .group_by(_PR.c.code)
+        .order_by(_PR.c.code)
+    ).all()
+    rows = [
+        [code, category, str(sector), euros(int(cents)), str(makers)]
+        for code, category, sector, cents, makers in spends
+    ]
+    notes = [
+        f"{code}: issued EUR {euros(int(issued))}, spent EUR {euros(int(spent))} by {makers} "
+        f"distinct makers, expired unused EUR {euros(int(expired))}."
+        for code, spent, expired, issued, makers in totals
+    ]
+    by_sector: dict[str, int] = {}
+    for _code, _category, sector, cents, _makers in spends:
+        by_sector[str(sector)] = by_sector.get(str(sector), 0) + int(cents)
+    return Document(
+        title=f"Maker cheques {month}" + (f": {programme_code}" if programme_code else ""),
+        header=["programme", "machine category", "sector", "spent EUR", "makers"],
+        rows=rows,
+        notes=notes or ["No cheque moved in the month."],
+        chart=Chart(
+            "Cheque value spent by sector",
+            list(by_sector),
+            {"EUR": [c / 100 for c in by_sector.values()]},
+        ),
+    )
+
+
+def sector_report(session: Session, month: str) -> Document:
+    """Usage by the five sectors of the Industrial Plan, per site (sessions ended in the month)."""
+    month = parse_month(month)
+    start, end = month_bounds(month)
+    sector = sa.func.coalesce(_M.c.sector, "none")
+    found = session.execute(
+        sa.select(_S.c.code, sector, sa.func.count(), sa.func.sum(_U.c.active_seconds))
+        .select_from(
+            _U.join(_E, _E.c.id == _U.c.equipment_id)
+            .join(_S, _S.c.id == _E.c.site_id)
+            .outerjoin(_M, _M.c.id == _U.c.maker_id)
+        )
+        .where(_U.c.ended_at >= start, _U.c.ended_at < end)
+        .group_by(_S.c.code, sector)
+    ).all()
+    sites = sorted({str(site) for site, *_rest in found})
+    sectors = [s.value for s in Sector] + ["none"]
+    table = {(str(site), str(sec)): (int(n), float(sec_s or 0)) for site, sec, n, sec_s in found}
+    rows = [
+        [
+            site,
+            sec,
+            str(table.get((site, sec), (0, 0.0))[0]),
+            hours(table.get((site, sec), (0, 0.0))[1]),
+        ]
+        for site in sites
+        for sec in sectors
+    ]
+    return Document(
+        title=f"Usage by sector {month}",
+        header=["site", "sector", "sessions", "hours"],
+        rows=rows,
+        notes=["Sessions that ended in the month; `none`: makers who gave no sector."],
+        chart=Chart(
+            "Hours of machine use by sector",
+            sectors,
+            {
+                site: [table.get((site, sec), (0, 0.0))[1] / 3600 for sec in sectors]
+                for site in sites
+            },
+            unit="h",
+        ),
+    )
+
+
+def _open_seconds(session: Session, year: int) -> dict[int, float]:
+    """Seconds each site is open in a year, from its weekly opening hours."""
+    weekdays = [0] * 7
+    for month in range(1, 13):
+        for week in calendar.monthcalendar(year, month):
+            for weekday, day in enumerate(week):
+                if day:
+                    weekdays[weekday] += 1
+    opening = OpeningHours.__table__  # type: ignore[attr-defined]
+    result: dict[int, float] = {}
+    for site, weekday, opens, closes in session.execute(
+        sa.select(opening.c.site_id, opening.c.weekday, opening.c.opens, opening.c.closes)
+    ).all():
+        span = (
+            datetime.combine(date.min, closes) - datetime.combine(date.min, opens)
+        ).total_seconds()
+        result[int(site)] = result.get(int(site), 0.0) + span * weekdays[int(weekday)]
+    return result
+
+
+def cost_report(session: Session, year: int) -> Document:
+    """Cost price of an hour per machine against its rate, and utilisation (used / open)."""
+    start, _ = month_bounds(f"{year:04d}-01")
+    _, end = month_bounds(f"{year:04d}-12")
+    costs = EquipmentCost.__table__  # type: ignore[attr-defined]
+    used = dict(
+        session.execute(
+            sa.select(_U.c.equipment_id, sa.func.sum(_U.c.active_seconds))
+            .where(_U.c.ended_at >= start, _U.c.ended_at < end)
+            .group_by(_U.c.equipment_id)
+        ).all()
+    )
+    open_seconds = _open_seconds(session, year)
+    rows: list[list[str]] = []
+    chart_names: list[str] = []
+    chart_cost: list[float] = []
+    chart_rate: list[float] = []
+    for equipment, site_id, tag, site, category, rate, dep, maint, cons in session.execute(
+        sa.select(
+            _E.c.id,
+            _E.c.site_id,
+            _E.c.asset_tag,
+            _S.c.code,
+            _C.c.code,
+            _E.c.rate_cents_per_hour,
+            costs.c.depreciation_cents,
+            costs.c.maintenance_cents,
+            costs.c.consumables_cents,
+        )
+        .select_from(
+            _E.join(_S, _S.c.id == _E.c.site_id)
+            .join(_C, _C.c.id == _E.c.category_id)
+            .outerjoin(costs, sa.and_(costs.c.equipment_id == _E.c.id, costs.c.year == year))
+        )
+        .order_by(_S.c.code, _C.c.code, _E.c.asset_tag)
+    ).all():
+        seconds = float(used.get(equipment, 0.0) or 0.0)
+        total_cost = int(dep or 0) + int(maint or 0) + int(cons or 0)
+        per_hour = round(total_cost * 3600 / seconds) if seconds else None
+        site_open = open_seconds.get(int(site_id), 0.0)
+        utilisation = f"{100 * seconds / site_open:.1f} %" if site_open else "-"
+        rows.append(
+            [
+                site,
+                category,
+                tag,
+                euros(total_cost),
+                hours(seconds),
+                euros(per_hour) if per_hour is not None else "-",
+                euros(rate),
+                utilisation,
+            ]
+        )
+        if per_hour is not None:
+            chart_names.append(tag)
+            chart_cost.append(per_hour / 100)
+            chart_rate.append(rate / 100)
+    return Document(
+        title=f"Cost price per machine {year}",
+        header=[
+            "site",
+            "category",
+            "machine",
+            "costs EUR",
+            "hours used",
+            "cost/hour EUR",
+            "rate/hour EUR",
+            "utilisation",
+        ],
+        rows=rows,
+        notes=[
+            "Cost price of an hour = (depreciation + maintenance + consumables) / hours used. "
+            "Utilisation = hours used / hours the site is open in the year."
+        ],
+        chart=Chart(
+            "Cost price against rate, per hour",
+            chart_names,
+            {"cost/hour": chart_cost, "rate/hour": chart_rate},
+            unit="EUR",
+        ),
+    )

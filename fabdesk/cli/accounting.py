@@ -1,0 +1,324 @@
+"""Accounting commands: charge, close, ledger check, cheques, statements and reports.
+
+Each command parses, calls one service of fabdesk.accounting in one transaction, and renders.
+The clock is read here, at the edge, and handed to the services.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fabdesk.cli._app import app, out
+from fabdesk.db import session_scope, write_session
+from fabdesk.errors import InvalidValue, LedgerImbalance
+
+charge_app = typer.Typer(help="Price and post finished usage sessions.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+cheques_app = typer.Typer(
+    help="Maker cheques: programmes, issuing, expiry. Only makers without an enterprise number "
+    "may receive them.",
+    no_args_is_help=True,
+)
+programme_app = typer.Typer(help="Cheque programmes and their funders.", no_args_is_help=True)
+app.add_typer(charge_app, name="charge")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(cheques_app, name="cheques")
+cheques_app.add_typer(programme_app, name="programme")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _cents(text: str) -> int:
+    """`100`, `100.00` or `12,50` euros as cents."""
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        raise InvalidValue(
+            "{text!r} is not an amount in euros, e.g. 100.00.", text=text, error_code="amount"
+        ) from None
+    cents = value * 100
+    if cents != cents.to_integral_value():
+        raise InvalidValue("{text!r} has more than two decimals.", text=text, error_code="amount")
+    return int(cents)
+
+
+@charge_app.command("pending")
+def charge_pending(ctx: typer.Context) -> None:
+    """Price and post every finished usage session not charged yet (safe to run again)."""
+    from fabdesk.accounting.charges import post_pending_charges
+    from fabdesk.accounting.pricing import PriceRules
+
+    rules = PriceRules.from_settings(ctx.obj.settings().accounting)
+    with write_session(ctx.obj.engine()) as session:
+        count = post_pending_charges(session, now=_now(), rules=rules)
+    out.print(f"Charged {count} usage session(s).")
+
+
+@app.command("close")
+def close(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Argument(help="The month to close, as YYYY-MM (e.g. 2026-11).")],
+) -> None:
+    """Close a month of the ledger: charge its last sessions, freeze its balances and usage.
+
+    A closed month never changes: sessions that arrive late are booked in the open month with
+    their real date. Closing a closed month changes nothing. Months close in order.
+    """
+    from fabdesk.accounting.close import close_period
+    from fabdesk.accounting.pricing import PriceRules
+
+    rules = PriceRules.from_settings(ctx.obj.settings().accounting)
+    with write_session(ctx.obj.engine()) as session:
+        period = close_period(session, month, now=_now(), rules=rules)
+    out.print(
+        f"Month {period.month} closed at {period.closed_at:%Y-%m-%d %H:%M} UTC: "
+        f"{period.transaction_count} transactions, {period.posting_count} postings."
+    )
+
+
+@ledger_app.command("check")
+def ledger_check(ctx: typer.Context) -> None:
+    """Prove the whole ledger: every transaction balances, no cheque is below zero, every closed
+    month is exactly as it was closed. Exits with code 10 when anything is wrong."""
+    from fabdesk.accounting.ledger import check_ledger
+
+    with session_scope(ctx.obj.engine()) as session:
+        report = check_ledger(session)
+    table = Table("check", "result", title="Ledger check")
+    table.add_row("transactions", str(report.transactions))
+    table.add_row("postings", str(report.postings))
+    table.add_row("sum of all postings (cents)", str(report.total_cents))
+    table.add_row(
+        "unbalanced transactions", ", ".join(map(str, report.unbalanced_transactions)) or "none"
+    )
+    table.add_row("cheques below zero", ", ".join(map(str, report.negative_cheques)) or "none")
+    table.add_row("closed months changed", ", ".join(report.changed_periods) or "none")
+    table.add_row("postings outside their month", str(report.misfiled_postings))
+    out.print(table)
+    if not report.ok:
+        raise LedgerImbalance("The ledger check failed: see the table above.")
+    out.print("The ledger balances.")
+
+
+@programme_app.command("add")
+def programme_add(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Short code, e.g. region-2027.")],
+    name: Annotated[str, typer.Option(help="Name printed on cheques and reports.")],
+    funder: Annotated[str, typer.Option(help="Code of the funding investor, e.g. region.")],
+    face_value: Annotated[str, typer.Option(help="Value of one cheque in euros, e.g. 100.00.")],
+    copay: Annotated[
+        str, typer.Option(help="Share the maker still pays, in percent, e.g. 20.")
+    ] = "20",
+    valid_from: Annotated[
+        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day of the programme.")
+    ] = datetime(2026, 1, 1),
+    valid_until: Annotated[
+        datetime, typer.Option("--until", formats=["%Y-%m-%d"], help="Last day of the programme.")
+    ] = datetime(2026, 12, 31),
+    sector: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Eligible sector (repeat): construction, manufacturing, agrifood, "
+            "health, creative. None: all."
+        ),
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(help="Eligible machine category code (repeat), e.g. laser. None: all."),
+    ] = None,
+    validity_days: Annotated[int, typer.Option(help="Days a cheque stays valid.")] = 365,
+    cap: Annotated[
+        str, typer.Option(help="Most face value per maker and year, in euros (0: one cheque).")
+    ] = "0",
+) -> None:
+    """Create a cheque programme."""
+    from fabdesk.accounting.cheques import add_programme
+
+    copay_points = _cents(copay)  # percent with two decimals = basis points
+    with session_scope(ctx.obj.engine()) as session:
+        programme = add_programme(
+            session,
+            code=code,
+            name=name,
+            funder_code=funder,
+            face_value_cents=_cents(face_value),
+            copay_basis_points=copay_points,
+            valid_from=valid_from.date(),
+            valid_until=valid_until.date(),
+            sectors=sector or [],
+            category_codes=category or [],
+            cheque_validity_days=validity_days,
+            cap_cents_per_maker_year=_cents(cap),
+        )
+    out.print(f"Programme {programme.code} created.")
+
+
+@programme_app.command("list")
+def programme_list(ctx: typer.Context) -> None:
+    """List the cheque programmes."""
+    from fabdesk.accounting.cheques import list_programmes
+    from fabdesk.money import format_cents
+
+    table = Table(
+        "code",
+        "name",
+        "face value",
+        "co-pay",
+        "from",
+        "until",
+        "sectors",
+        "categories",
+        title="Cheque programmes",
+    )
+    with session_scope(ctx.obj.engine()) as session:
+        for p in list_programmes(session):
+            table.add_row(
+                p.code,
+                p.name,
+                format_cents(p.face_value_cents),
+                f"{p.copay_basis_points / 100:g} %",
+                p.valid_from.isoformat(),
+                p.valid_until.isoformat(),
+                p.sectors or "all",
+                p.category_codes or "all",
+            )
+    out.print(table)
+
+
+@cheques_app.command("issue")
+def cheques_issue(
+    ctx: typer.Context,
+    programme: Annotated[str, typer.Option(help="Programme code.")],
+    member: Annotated[str, typer.Option(help="Member number of the maker.")],
+    qr: Annotated[
+        Path | None,
+        typer.Option(help="Write the cheque's QR code to this PNG file.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Issue a cheque of a programme to a maker, and print its code (optionally as a QR PNG)."""
+    from fabdesk.accounting.cheques import cheque_qr_png, issue_cheque
+    from fabdesk.accounting.ledger import local_day
+    from fabdesk.money import format_cents
+    from inventory.makers import get_maker
+
+    now = _now()
+    with write_session(ctx.obj.engine()) as session:
+        maker = get_maker(session, member)
+        assert maker.id is not None
+        cheque = issue_cheque(
+            session, programme_code=programme, maker_id=maker.id, today=local_day(now), now=now
+        )
+    if qr is not None:
+        qr.write_bytes(cheque_qr_png(cheque.code))
+    out.print(
+        f"Cheque {cheque.code}: {format_cents(cheque.face_value_cents)} for {member}, "
+        f"valid until {cheque.expires_on.isoformat()}."
+    )
+
+
+@cheques_app.command("expire")
+def cheques_expire(ctx: typer.Context) -> None:
+    """Return what is left on expired cheques to their programmes (the scheduler does it daily)."""
+    from fabdesk.accounting.cheques import expire_cheques
+    from fabdesk.accounting.ledger import local_day
+
+    now = _now()
+    with write_session(ctx.obj.engine()) as session:
+        count = expire_cheques(session, local_day(now), now=now)
+    out.print(f"{count} cheque(s) expired.")
+
+
+def _save(document: object, csv_path: Path | None, pdf_path: Path | None) -> None:
+    from fabdesk.accounting._documents import Document, to_csv, to_pdf
+
+    assert isinstance(document, Document)
+    if csv_path is not None:
+        csv_path.write_text(to_csv(document), encoding="utf-8")
+        out.print(f"CSV written to {csv_path}")
+    if pdf_path is not None:
+        pdf_path.write_bytes(to_pdf(document))
+        out.print(f"PDF written to {pdf_path}")
+    if csv_path is None and pdf_path is None:
+        table = Table(*document.header, title=document.title)
+        for row in document.rows:
+            table.add_row(*row)
+        out.print(table)
+        for note in document.notes:
+            out.print(note)
+
+
+MonthOption = Annotated[str, typer.Option("--month", help="The month, as YYYY-MM.")]
+CsvOption = Annotated[Path | None, typer.Option("--csv", help="Write a CSV file.", dir_okay=False)]
+PdfOption = Annotated[
+    Path | None, typer.Option("--pdf", help="Write a PDF file (with a chart).", dir_okay=False)
+]
+
+
+@app.command("statement")
+def statement(
+    ctx: typer.Context,
+    member: Annotated[str, typer.Argument(help="Member number of the maker.")],
+    month: MonthOption,
+    csv: CsvOption = None,
+    pdf: PdfOption = None,
+) -> None:
+    """A maker's monthly statement: sessions, VAT, what cheques paid, what is owed."""
+    from fabdesk.accounting.statements import _document, maker_statement
+
+    with session_scope(ctx.obj.engine()) as session:
+        found = maker_statement(
+            session, member, month, vat_rate=ctx.obj.settings().accounting.vat_rate
+        )
+    _save(_document(found), csv, pdf)
+
+
+class ReportKind(StrEnum):
+    COINVESTORS = "coinvestors"
+    PROGRAMME = "programme"
+    SECTORS = "sectors"
+    COSTS = "costs"
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    kind: Annotated[
+        ReportKind,
+        typer.Argument(
+            help="coinvestors: revenue shares and usage rights; programme: cheque spending per "
+            "funder; sectors: usage by the five sectors per site; costs: cost price per machine "
+            "(for the month's year)."
+        ),
+    ],
+    month: MonthOption,
+    programme: Annotated[
+        str | None, typer.Option(help="Only this cheque programme (programme report).")
+    ] = None,
+    csv: CsvOption = None,
+    pdf: PdfOption = None,
+) -> None:
+    """Reports for co-investors, cheque funders and the Region, as a table, CSV or PDF."""
+    from fabdesk.accounting import reports
+    from fabdesk.accounting.ledger import parse_month
+
+    month = parse_month(month)
+    with session_scope(ctx.obj.engine()) as session:
+        if kind is ReportKind.COINVESTORS:
+            document = reports.coinvestor_report(session, month)
+        elif kind is ReportKind.PROGRAMME:
+            document = reports.programme_report(session, month, programme)
+        elif kind is ReportKind.SECTORS:
+            document = reports.sector_report(session, month)
+        else:
+            document = reports.cost_report(session, int(month[:4]))
+    _save(document, csv, pdf)

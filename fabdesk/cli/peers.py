@@ -1,0 +1,360 @@
+"""What the best peers do: the booked-used-charged report, the accountant's ledger export,
+trainings, charge disputes and problem reports (`fabdesk report|ledger|trainings|disputes|
+problems`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from fabdesk.cli._app import app, err, out
+from fabdesk.db import session_scope, write_session
+from fabdesk.errors import InvalidValue
+
+report_app = typer.Typer(help="Reports for the managers.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The ledger, for the accountant.", no_args_is_help=True)
+trainings_app = typer.Typer(
+    help="Training sessions: trainers of a category give them, makers enrol, a pass certifies.\n\n"
+    "`fabdesk trainings trainer --maker M-1 --category laser` lets M-1 train; then "
+    "`fabdesk trainings add`, `enrol`, `pass`, `list`.",
+    no_args_is_help=True,
+)
+disputes_app = typer.Typer(
+    help="Charges makers dispute: accept (the charge is reversed) or refuse with a reason.",
+    no_args_is_help=True,
+)
+problems_app = typer.Typer(
+    help="Problems makers reported on machines (serious ones put the machine out of order).",
+    no_args_is_help=True,
+)
+app.add_typer(report_app, name="report")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(trainings_app, name="trainings")
+app.add_typer(disputes_app, name="disputes")
+app.add_typer(problems_app, name="problems")
+
+Month = Annotated[str, typer.Option("--month", "-m", help="The month, as YYYY-MM (e.g. 2026-11).")]
+Out = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write the CSV to this file (default: stdout).")
+]
+
+
+@contextmanager
+def _session(ctx: typer.Context, *, write: bool = False) -> Iterator[Session]:
+    """One transaction on a fresh engine, disposed afterwards (so the commands also run
+    in-process, in tests, without leaking connections)."""
+    engine = ctx.obj.engine()
+    try:
+        with (write_session if write else session_scope)(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _write(text: str, path: Path | None, what: str) -> None:
+    if path is None:
+        out.print(text, end="", markup=False, highlight=False, soft_wrap=True)
+        return
+    path.write_text(text, encoding="utf-8")
+    err.print(f"{what} written to {path}.", highlight=False)
+
+
+def _instant(text: str) -> datetime:
+    """`2026-12-01T18:00` in the labs' time zone (or with an offset) as an aware instant."""
+    from fabdesk.accounting.ledger import LAB_TIME_ZONE
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidValue(
+            "{text!r} is not a date and time: write it as 2026-12-01T18:00.",
+            text=text,
+            error_code="instant",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LAB_TIME_ZONE)
+
+
+def _local(moment: datetime | None) -> str:
+    from fabdesk.accounting.ledger import LAB_TIME_ZONE
+
+    return f"{moment.astimezone(LAB_TIME_ZONE):%Y-%m-%d %H:%M}" if moment else ""
+
+
+@report_app.command("reconcile")
+def report_reconcile(
+    ctx: typer.Context,
+    month: Month,
+    site: Annotated[str | None, typer.Option(help="Only this site (its code).")] = None,
+    out_file: Out = None,
+) -> None:
+    """Booked, used, charged, per booking of a month, and the gaps between them.
+
+    Busy is the time the machine worked, idle the rest of its sessions; gaps are
+    `used_without_booking`, `booked_unused`, `used_beyond_booking`. CSV on stdout or `--out`.
+    """
+    from fabdesk.accounting.ledger import parse_month
+    from fabdesk.accounting.reconcile import Gap, reconcile, reconciliation_csv
+
+    with _session(ctx) as session:
+        report = reconcile(session, parse_month(month), now=datetime.now(UTC), site_code=site)
+    _write(reconciliation_csv(report), out_file, "Reconciliation")
+    counts = ", ".join(f"{gap.value}: {len(report.gaps(gap))}" for gap in Gap)
+    err.print(f"{len(report.rows)} lines; {counts}.", highlight=False)
+
+
+@ledger_app.command("export")
+def ledger_export(ctx: typer.Context, month: Month, out_file: Out = None) -> None:
+    """The ledger of a month as CSV for the accountant: one line per posting, with VAT.
+
+    Columns: date, booked_month, transaction_id, transaction_kind, account_code, account_name,
+    debit, credit (euros), vat, vat_rate, reference, memo.
+    """
+    from fabdesk.accounting.export import export_csv
+    from fabdesk.accounting.ledger import parse_month
+
+    settings = ctx.obj.settings()
+    with _session(ctx) as session:
+        text = export_csv(session, parse_month(month), vat_rate=settings.accounting.vat_rate)
+    _write(text, out_file, "Ledger export")
+
+
+MakerOption = Annotated[str, typer.Option("--maker", help="The maker's member number.")]
+
+
+@trainings_app.command("trainer")
+def trainings_trainer(
+    ctx: typer.Context,
+    maker: MakerOption,
+    category: Annotated[str, typer.Option(help="Equipment category code, e.g. laser.")],
+    instructor: Annotated[
+        bool, typer.Option("--instructor", help="An instructor rather than a trainer.")
+    ] = False,
+) -> None:
+    """Let a maker give the training of a category (and grant its certification)."""
+    from fabdesk.models import TrainerRole, id_of
+    from inventory.makers import get_maker
+    from inventory.trainings import grant_trainer
+
+    role = TrainerRole.INSTRUCTOR if instructor else TrainerRole.TRAINER
+    with _session(ctx) as session:
+        found = get_maker(session, maker)
+        grant_trainer(session, maker_id=id_of(found), category_code=category, role=role)
+    out.print(f"{maker} is now a {role.value} for {category}.", highlight=False)
+
+
+@trainings_app.command("add")
+def trainings_add(
+    ctx: typer.Context,
+    category: Annotated[str, typer.Option(help="Equipment category code, e.g. laser.")],
+    site: Annotated[str, typer.Option(help="Site code, e.g. cityfab1.")],
+    trainer: Annotated[str, typer.Option(help="The trainer's member number.")],
+    starts: Annotated[str, typer.Option(help="Start, local time: 2026-12-01T18:00.")],
+    ends: Annotated[str, typer.Option(help="End, local time: 2026-12-01T20:00.")],
+    minimum: Annotated[int, typer.Option("--min", help="Fewest participants.")] = 1,
+    maximum: Annotated[int, typer.Option("--max", help="Most participants.")] = 8,
+) -> None:
+    """Plan a training session, given by a trainer of its category."""
+    from fabdesk.models import id_of
+    from inventory.makers import get_maker
+    from inventory.trainings import schedule_training
+
+    with _session(ctx) as session:
+        training = schedule_training(
+            session,
+            category_code=category,
+            site_code=site,
+            trainer_id=id_of(get_maker(session, trainer)),
+            starts_at=_instant(starts),
+            ends_at=_instant(ends),
+            min_participants=minimum,
+            max_participants=maximum,
+            now=datetime.now(UTC),
+        )
+        number = id_of(training)
+    out.print(f"Training {number} planned.", highlight=False)
+
+
+@trainings_app.command("enrol")
+def trainings_enrol(
+    ctx: typer.Context,
+    training: Annotated[int, typer.Argument(help="The training's number.")],
+    maker: MakerOption,
+) -> None:
+    """Enrol a maker in a training."""
+    from fabdesk.models import id_of
+    from inventory.makers import get_maker
+    from inventory.trainings import enrol
+
+    with _session(ctx, write=True) as session:
+        enrol(
+            session,
+            training_id=training,
+            maker_id=id_of(get_maker(session, maker)),
+            now=datetime.now(UTC),
+        )
+    out.print(f"{maker} is enrolled in training {training}.", highlight=False)
+
+
+@trainings_app.command("pass")
+def trainings_pass(
+    ctx: typer.Context,
+    training: Annotated[int, typer.Argument(help="The training's number.")],
+    trainer: Annotated[str, typer.Option(help="Your member number (a trainer of the category).")],
+    maker: Annotated[
+        list[str], typer.Option("--maker", help="Member number of a maker who passed (repeat).")
+    ],
+    expires: Annotated[
+        str | None, typer.Option(help="Last day the certification is valid (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Record who passed a training: each gets the category's certification."""
+    from fabdesk.models import id_of
+    from inventory.makers import get_maker
+    from inventory.trainings import record_passed
+
+    now = datetime.now(UTC)
+    with _session(ctx) as session:
+        granted = record_passed(
+            session,
+            training_id=training,
+            trainer_id=id_of(get_maker(session, trainer)),
+            maker_ids=[id_of(get_maker(session, number)) for number in maker],
+            now=now,
+            granted_on=now.date(),
+            expires_on=date.fromisoformat(expires) if expires else None,
+        )
+    out.print(f"{len(granted)} certification(s) granted.", highlight=False)
+
+
+@trainings_app.command("list")
+def trainings_list(
+    ctx: typer.Context,
+    site: Annotated[str | None, typer.Option(help="Only this site (its code).")] = None,
+    past: Annotated[bool, typer.Option("--past", help="Include trainings that are over.")] = False,
+) -> None:
+    """List the trainings to come (or all of them with --past)."""
+    from inventory.trainings import list_trainings
+
+    with _session(ctx) as session:
+        rows = list_trainings(session, since=None if past else datetime.now(UTC), site_code=site)
+    table = Table("#", "category", "site", "starts", "ends", "enrolled", "min-max", "state")
+    for training, category, site_code, enrolled in rows:
+        table.add_row(
+            str(training.id),
+            category,
+            site_code,
+            _local(training.starts_at),
+            _local(training.ends_at),
+            str(enrolled),
+            f"{training.min_participants}-{training.max_participants}",
+            training.state.value,
+        )
+    out.print(table)
+
+
+Manager = Annotated[str, typer.Option("--by", help="Your name, kept with the decision.")]
+
+
+@disputes_app.command("list")
+def disputes_list(
+    ctx: typer.Context,
+    every: Annotated[bool, typer.Option("--all", help="Decided disputes too.")] = False,
+) -> None:
+    """List the open disputes (or all of them)."""
+    from fabdesk.accounting.disputes import list_disputes
+    from fabdesk.models import DisputeState
+
+    with _session(ctx) as session:
+        rows = list_disputes(session, state=None if every else DisputeState.OPEN)
+    table = Table("#", "charge", "maker", "opened", "reason", "state", "decision")
+    for dispute in rows:
+        table.add_row(
+            str(dispute.id),
+            str(dispute.usage_charge_id),
+            str(dispute.maker_id),
+            _local(dispute.opened_at),
+            dispute.reason,
+            dispute.state.value,
+            dispute.decision_reason,
+        )
+    out.print(table)
+
+
+@disputes_app.command("accept")
+def disputes_accept(
+    ctx: typer.Context,
+    dispute: Annotated[int, typer.Argument(help="The dispute's number.")],
+    by: Manager,
+    note: Annotated[str, typer.Option(help="A word for the maker.")] = "",
+) -> None:
+    """Accept a dispute: the charge is reversed in the ledger and the maker told."""
+    from fabdesk.accounting.disputes import accept_dispute
+
+    with _session(ctx) as session:
+        accept_dispute(session, dispute_id=dispute, manager=by, now=datetime.now(UTC), note=note)
+    out.print(f"Dispute {dispute} accepted: the charge is reversed.", highlight=False)
+
+
+@disputes_app.command("refuse")
+def disputes_refuse(
+    ctx: typer.Context,
+    dispute: Annotated[int, typer.Argument(help="The dispute's number.")],
+    by: Manager,
+    reason: Annotated[str, typer.Option(help="Why (the maker is told).")],
+) -> None:
+    """Refuse a dispute, with a reason the maker is told."""
+    from fabdesk.accounting.disputes import refuse_dispute
+
+    with _session(ctx) as session:
+        refuse_dispute(
+            session, dispute_id=dispute, manager=by, reason=reason, now=datetime.now(UTC)
+        )
+    out.print(f"Dispute {dispute} refused.", highlight=False)
+
+
+@problems_app.command("list")
+def problems_list(
+    ctx: typer.Context,
+    site: Annotated[str | None, typer.Option(help="Only this site (its code).")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Resolved problems too.")] = False,
+) -> None:
+    """List the open problem reports, newest first."""
+    from scheduling.problems import list_problems
+
+    with _session(ctx) as session:
+        rows = list_problems(session, open_only=not every, site_code=site)
+    table = Table("#", "machine", "reported", "serious", "text", "resolved")
+    for report, tag in rows:
+        table.add_row(
+            str(report.id),
+            tag,
+            _local(report.reported_at),
+            "yes" if report.serious else "",
+            report.text,
+            report.resolution or _local(report.resolved_at),
+        )
+    out.print(table)
+
+
+@problems_app.command("resolve")
+def problems_resolve(
+    ctx: typer.Context,
+    problem: Annotated[int, typer.Argument(help="The problem report's number.")],
+    by: Manager,
+    resolution: Annotated[str, typer.Option(help="What was done.")] = "",
+) -> None:
+    """Mark a problem report resolved (the machine's status is changed apart)."""
+    from scheduling.problems import resolve_problem
+
+    with _session(ctx) as session:
+        resolve_problem(
+            session, problem_id=problem, resolution=resolution, by=by, now=datetime.now(UTC)
+        )
+    out.print(f"Problem {problem} resolved.", highlight=False)

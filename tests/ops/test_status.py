@@ -1,0 +1,38 @@
+"""`fabdesk status`: drivers online and offline, their backlog, the scheduler's runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fabdesk.db import Engine, session_scope, write_session
+from fabdesk.models import JobRun
+from fabdesk.ops.status import installation_status
+from fabdesk.usage.devices import authenticate, register_device
+from fabdesk.usage.ingest import ingest_batch
+from fabdesk.wire import EventBatch, EventKind, MachineState
+from inventory.seed import seed
+from tests.api.events import event
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def test_status_tells_online_offline_backlog_and_leader(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        seed(session, today=NOW.date())
+        token = register_device(session, equipment_tag="CF1-00001-R", name="pi", now=NOW).token
+        session.add(JobRun(job="release_no_shows", slot=NOW, started_at=NOW, runner="host:42"))
+    with write_session(engine) as session:
+        heartbeat = event(EventKind.HEARTBEAT, NOW, backlog=7, state=MachineState.RUNNING)
+        ingest_batch(session, authenticate(session, token), EventBatch(events=[heartbeat]), now=NOW)
+
+    status = installation_status(engine, now=NOW + timedelta(minutes=1))
+    assert status.leader == "host:42"
+    assert [m.view.equipment_tag for m in status.machines] == ["CF1-00001-R"]
+    assert status.machines[0].online
+    assert status.machines[0].view.state is MachineState.RUNNING
+    assert status.outbox_backlog == 7
+    assert status.schema_revisions
+
+    later = installation_status(engine, now=NOW + timedelta(hours=1))
+    assert not later.machines[0].online
+    assert later.leader is None

@@ -1,0 +1,92 @@
+"""The world of the booking tests, plus machines that cost money and a driver reporting jobs.
+
+Usage goes through the real path: a device token, `ingest_batch`, `attach_usage` (usage as
+check-in), then `post_usage_charge`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner, Result
+
+from fabdesk.accounting.charges import post_usage_charge
+from fabdesk.db import Engine, session_scope, write_session
+from fabdesk.models import Equipment, UsageCharge, UsageSession
+from fabdesk.usage.devices import authenticate, register_device
+from fabdesk.usage.ingest import ingest_batch
+from fabdesk.wire import EventBatch, EventKind, Outcome
+from scheduling.usage import attach_usage
+from tests.api.events import event
+from tests.scheduling.conftest import NOW, World, build_world
+
+LASER_RATE = 3000
+"""Cents per hour of the lasers of the world (30 euros)."""
+
+
+@pytest.fixture
+def world(engine: Engine) -> World:
+    built = build_world(engine)
+    with session_scope(engine) as session:
+        for machine in (built.laser1, built.laser2, built.laser_b):
+            item = session.get(Equipment, machine)
+            assert item is not None
+            item.rate_cents_per_hour = LASER_RATE
+            session.add(item)
+    return built
+
+
+_tokens: dict[tuple[str, str], str] = {}
+
+
+def run_job(
+    world: World,
+    tag: str,
+    start: datetime,
+    *,
+    minutes: int = 10,
+    active_minutes: float | None = None,
+    charge: bool = True,
+) -> UsageSession:
+    """The driver of machine `tag` reports one job, nobody touches the kiosk; it is charged."""
+    session_id = uuid.uuid4()
+    end = start + timedelta(minutes=minutes)
+    active = (minutes if active_minutes is None else active_minutes) * 60.0
+    events = [
+        event(EventKind.SESSION_STARTED, start, session_id, job_name="box.svg"),
+        event(
+            EventKind.SESSION_ENDED, end, session_id, active_seconds=active, outcome=Outcome.DONE
+        ),
+    ]
+    key = (str(world.engine.url), tag)
+    with write_session(world.engine) as session:
+        if key not in _tokens:
+            _tokens[key] = register_device(session, equipment_tag=tag, name=tag, now=NOW).token
+        device = authenticate(session, _tokens[key])
+        result = ingest_batch(session, device, EventBatch(events=events), now=end)
+        attach_usage(session, result.touched_session_ids, now=end)
+        usage = session.exec(
+            select(UsageSession).where(UsageSession.id == result.touched_session_ids[0])
+        ).one()
+        if charge:
+            post_usage_charge(session, usage.id or 0, now=end)
+        return usage
+
+
+def charge_of(world: World, usage: UsageSession) -> UsageCharge:
+    with session_scope(world.engine) as session:
+        return session.exec(
+            select(UsageCharge).where(UsageCharge.usage_session_id == usage.id)
+        ).one()
+
+
+def cli(url: str, *args: str) -> Result:
+    """`fabdesk …` run in this process (fast); a refusal is left in `result.exception`.
+
+    The real process, with its one-line errors, is tested by `test_reconcile`'s CLI test."""
+    from fabdesk.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"FABDESK_DATABASE__URL": url, "COLUMNS": "200"})
