@@ -83,9 +83,7 @@ class MeScreen(KioskScreen):
                 session, maker_id, since=now - timedelta(hours=12), states=list(LIVE_STATES)
             ):
                 if booking.equipment_id not in names:
-                    names[booking.equipment_id] = load_machine(
-                        session, booking.equipment_id
-                    ).equipment.name
+                    names[booking.equipment_id] = load_machine(session, booking.equipment_id).name
                 bookings.append(
                     BookingLine(
                         booking.id or 0,
