@@ -113,20 +113,25 @@ class BoardScreen(KioskScreen):
         """Draw the grid from `view`, keeping the cursor where it was."""
         table: DataTable[Text] = self.query_one("#grid", DataTable)
         cursor = table.cursor_coordinate
-        table.clear(columns=True)
         if self.view is None:
+            table.clear(columns=True)
             return
-        table.add_column(Text(self._("Machine")), key="machine")
-        for hour in self.view.hours:
-            table.add_column(Text(hour.strftime("%Hh")), key=hour.isoformat())
-        labels = {kind: self._(msgid) for kind, msgid in CELL_LABELS.items()}
+        keys = ["machine", *(hour.isoformat() for hour in self.view.hours)]
+        if [column.value for column in table.columns] == keys and table.columns:
+            table.clear()  # same hours: keep the columns, redraw the rows
+        else:
+            table.clear(columns=True)
+            table.add_column(Text(self._("Machine")), key="machine")
+            for hour in self.view.hours:
+                table.add_column(Text(hour.strftime("%Hh")), key=hour.isoformat())
+        # One Text per kind of cell, shared by every cell of that kind.
+        cells = {
+            kind: Text(self._(msgid)[:7], style=CELL_STYLES[kind])
+            for kind, msgid in CELL_LABELS.items()
+        }
         table.add_rows(
-            [
-                [Text(row.name[:24]), *[Text(labels[s.kind][:7], style=CELL_STYLES[s.kind])
-                                        for s in row.slots]]
-                for row in self.view.rows
-            ]
-        )  # fmt: skip
+            [[Text(row.name[:24]), *[cells[s.kind] for s in row.slots]] for row in self.view.rows]
+        )
         if self.view.rows:
             first_free = next(
                 (
