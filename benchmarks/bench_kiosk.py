@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +114,10 @@ async def _scan_and_redraw(url: str, badge: str) -> tuple[Runs, Runs]:
     from textual import events
 
     from kiosk.app import KioskApp
-    from kiosk.messages import MachineLine, MachinesListed
-    from kiosk.screens.board import BoardScreen
+    from kiosk.messages import BoardLoaded
+    from kiosk.screens.board import CELL_STYLES, BoardScreen
     from kiosk.screens.welcome import WelcomeScreen
+    from kiosk.views import BoardRow, Slot
     from kiosk.widgets.scan_input import ScanInput
 
     class Timed(KioskApp):
@@ -141,7 +144,7 @@ async def _scan_and_redraw(url: str, badge: str) -> tuple[Runs, Runs]:
             await _until(
                 lambda: (
                     isinstance(app.screen, BoardScreen)
-                    and bool(app.screen.machines)
+                    and app.screen.view is not None
                     and app.last_frame > start  # noqa: B023  (awaited in this iteration)
                 )
             )
@@ -153,24 +156,30 @@ async def _scan_and_redraw(url: str, badge: str) -> tuple[Runs, Runs]:
         app.screen.query_one("#scan", ScanInput).focus()
         app.screen.query_one("#scan", ScanInput).value = badge
         await pilot.press("enter")
-        await _until(lambda: isinstance(app.screen, BoardScreen) and bool(app.screen.machines))
+        await _until(lambda: isinstance(app.screen, BoardScreen) and app.screen.view is not None)
         board = app.screen
         assert isinstance(board, BoardScreen)
-        names = {"fr": "Découpeuse", "nl": "Snijder", "en": "Cutter"}
+        assert board.view is not None
+        hours = board.view.hours
         for run in range(REDRAW_RUNS):
-            lines = [
-                MachineLine(
+            kinds = list(CELL_STYLES)
+            rows = tuple(
+                BoardRow(
+                    n,
                     f"CF1-{n:05d}-X",
                     f"Machine {n} run {run}",
-                    names,
-                    "out_of_order" if (n + run) % 7 == 0 else "in_service",
                     True,
+                    tuple(
+                        Slot(kinds[(n + h + run) % len(kinds)], hour, hour + timedelta(hours=1))
+                        for h, hour in enumerate(hours)
+                    ),
                 )
                 for n in range(40)
-            ]
+            )
+            view = replace(board.view, rows=rows)
             await pilot.pause()
             start, cpu = time.perf_counter(), time.process_time()
-            board.on_machines_listed(MachinesListed("Cityfab1 Laeken", lines))
+            board.on_board_loaded(BoardLoaded(view))
             await _until(lambda: app.last_frame > start)  # noqa: B023  (awaited here)
             redraws[0].append(app.last_frame - start)
             redraws[1].append(time.process_time() - cpu)

@@ -1,4 +1,5 @@
-"""Manager identities: a maker flagged manager, who proves it at a kiosk with a badge and a PIN.
+"""Manager identities (a maker flagged manager, who proves it at a kiosk with a badge and a PIN),
+and the manager's machine tasks that span the cadastre and the bookings.
 
 The PIN is kept as an scrypt hash with its own salt. Wrong PINs in a row are counted; after
 `MAX_ATTEMPTS` the PIN is locked for `LOCK_MINUTES`. A login writes that counter whatever its
@@ -17,7 +18,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from fabdesk.errors import Conflict, FabdeskError, InvalidValue, NotFound
-from fabdesk.models import Maker, ManagerCredential, id_of
+from fabdesk.models import EquipmentStatus, Maker, ManagerCredential, id_of
+from fabdesk.settings import SchedulerSettings
 from inventory.makers import find_by_badge
 
 MAX_ATTEMPTS = 5
@@ -144,3 +146,34 @@ def log_in(session: Session, scanned: str, pin: str, *, now: datetime) -> Manage
     session.add(credential)
     session.flush()
     return ManagerLogin(id_of(maker), maker.name, maker.language)
+
+
+def put_out_of_order(
+    session: Session,
+    asset_tag: str,
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+    settings: SchedulerSettings | None = None,
+) -> int:
+    """A manager's "out of order": the item's status changes (with the reason in its history),
+    and every booking of it that has not ended is cancelled, its maker told through the
+    notifier's outbox. Returns how many bookings were cancelled."""
+    from inventory.register import change_status
+    from scheduling.bookings import cancel_bookings_for_outage
+
+    item = change_status(
+        session, asset_tag, EquipmentStatus.OUT_OF_ORDER, reason=reason, actor=actor, now=now
+    )
+    return len(cancel_bookings_for_outage(session, id_of(item), reason, now, settings))
+
+
+def put_back_in_service(session: Session, asset_tag: str, *, actor: str, now: datetime) -> None:
+    """The item works again (its bookings were cancelled when it broke; nothing to restore)."""
+    from inventory.register import change_status
+
+    change_status(
+        session, asset_tag, EquipmentStatus.IN_SERVICE, reason="back in service", actor=actor,
+        now=now,
+    )  # fmt: skip

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from textual import events
 from textual.app import App
@@ -29,6 +30,7 @@ from kiosk.messages import Person
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.oops import OopsScreen
 from kiosk.screens.welcome import WelcomeScreen
+from kiosk.views import render_error
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,8 @@ class KioskApp(App[None]):
         self.clock = clock
         self.monotonic = monotonic
         self.maker: Person | None = None
+        self.timezone = "Europe/Brussels"
+        """The site's timezone (Brussels for every Cityfab site; read from the board)."""
         self.manager: Person | None = None
         self.incidents: list[BaseException] = []
         """Unexpected errors met since start (logged, shown as "something went wrong")."""
@@ -97,6 +101,10 @@ class KioskApp(App[None]):
     def choose_language(self, language: str) -> None:
         if language in LANGUAGES:
             self.language = language
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     # -- who is here ---------------------------------------------------------------------------
 
@@ -143,7 +151,7 @@ class KioskApp(App[None]):
         screen = event.worker.node
         if isinstance(error, FabdeskError):
             log.info("kiosk_refused code=%s worker=%s", error.code, event.worker.name)
-            text = error.render(self._)
+            text = render_error(error, self._)
             target = screen if isinstance(screen, KioskScreen) else self.screen
             if isinstance(target, KioskScreen):
                 target.show_message(text, error=True)

@@ -67,3 +67,86 @@ class LanguageChosen(Message):
     def __init__(self, language: str) -> None:
         self.language = language
         super().__init__()
+
+
+class BoardLoaded(Message):
+    """The site's board of the day was read and drawn."""
+
+    def __init__(self, view: object) -> None:
+        self.view = view
+        super().__init__()
+
+
+class ActionDone(Message):
+    """A service accepted what the person asked; `text` is the translated sentence to show."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__()
+
+
+class BookingConfirmed(ActionDone):
+    """A booking (or a walk-in) was made."""
+
+
+class WaitlistJoined(ActionDone):
+    """The maker now waits for a taken slot."""
+
+
+class BookingChanged(ActionDone):
+    """A booking was checked in, cancelled or extended."""
+
+
+class MeLoaded(Message):
+    """The maker's bookings, cheques and balance were read."""
+
+    def __init__(self, bookings: list[BookingLine], cheques: list[ChequeLine], owed: int) -> None:
+        self.bookings = bookings
+        self.cheques = cheques
+        self.owed = owed
+        super().__init__()
+
+
+class AuditScanned(Message):
+    """A label was scanned into the open audit."""
+
+    def __init__(self, audit_id: int, outcome: str, content: str, name: str) -> None:
+        self.audit_id = audit_id
+        self.outcome = outcome
+        self.content = content
+        self.name = name
+        super().__init__()
+
+
+class AuditOpened(Message):
+    def __init__(self, audit_id: int, counts: dict[str, int]) -> None:
+        self.audit_id = audit_id
+        self.counts = counts
+        super().__init__()
+
+
+class AuditClosed(Message):
+    """The audit was closed: its report counts by outcome."""
+
+    def __init__(self, audit_id: int, counts: dict[str, int]) -> None:
+        self.audit_id = audit_id
+        self.counts = counts
+        super().__init__()
+
+
+@dataclass(frozen=True)
+class BookingLine:
+    booking_id: int
+    machine: str
+    starts_at: str
+    ends_at: str
+    state: str
+
+
+@dataclass(frozen=True)
+class ChequeLine:
+    programme: str
+    remaining_cents: int
+    face_value_cents: int
+    expires_on: str
+    expired: bool

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from kiosk.app import KioskApp
 
 
-class KioskScreen(Screen[None]):
-    """A full screen of the kiosk, recomposed when the language changes."""
+class KioskScreen(Screen[str | None]):
+    """A full screen of the kiosk, recomposed when the language changes; it may be dismissed with
+    a sentence for the screen below to show."""
 
     KEYS: ClassVar[list[tuple[str, str]]] = []
     """(key label, msgid) pairs shown at the bottom; mark the msgids with N_."""

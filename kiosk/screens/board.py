@@ -1,28 +1,51 @@
-"""The maker's board: the machines of the site and their state."""
+"""The maker's board: every machine of the site by the hours of the day; pick a slot to book it."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from kiosk.i18n import N_
-from kiosk.messages import MachineLine, MachinesListed
+from kiosk.messages import BoardLoaded
 from kiosk.screens.base import KioskScreen
-from kiosk.views import STATUS_LABELS, read_machines
+from kiosk.views import CELL_LABELS, BoardRow, BoardView, Slot, read_board
 from kiosk.widgets.message_line import MessageLine
+
+CELL_STYLES: dict[str, str] = {
+    "free": "bold green",
+    "booked": "yellow",
+    "mine": "bold reverse cyan",
+    "in_use": "bold reverse magenta",
+    "out_of_order": "bold red",
+    "maintenance": "red",
+    "past": "dim",
+    "closed": "dim",
+}
 
 
 class BoardScreen(KioskScreen):
-    KEYS = [("↑↓←→", N_("Move")), ("Esc", N_("Log out"))]
-    BINDINGS = [Binding("escape", "log_out", show=False)]
+    KEYS = [
+        ("↑↓←→", N_("Move")),
+        ("⏎", N_("Book")),
+        ("W", N_("Walk in now")),
+        ("M", N_("My bookings")),
+        ("Esc", N_("Log out")),
+    ]
+    BINDINGS = [
+        Binding("escape", "log_out", show=False),
+        Binding("w", "walk_in", show=False),
+        Binding("m", "me", show=False),
+        Binding("r", "reload", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.site_name = ""
-        self.machines: list[MachineLine] = []
+        self.view: BoardView | None = None
 
     def compose(self) -> ComposeResult:
         maker = self.kiosk.maker
@@ -32,36 +55,148 @@ class BoardScreen(KioskScreen):
                 id="greeting",
                 classes="title",
             )
-            yield Static(self.site_name, id="site-name")
-            yield DataTable(id="machines", cursor_type="row", zebra_stripes=True)
+            yield Static(self.heading(), id="site-name")
+            yield Static(self.legend(), id="legend")
+            yield DataTable(id="grid", cursor_type="cell", zebra_stripes=False)
             yield MessageLine(id="message")
         yield self.key_hints()
+
+    def heading(self) -> str:
+        if self.view is None:
+            return ""
+        text = f"{self.view.site_name} · {self.view.day.strftime('%d/%m/%Y')}"
+        if self.view.closed:
+            text += " · " + self._("closed")
+        return text
+
+    def legend(self) -> Text:
+        text = Text()
+        for kind, msgid in CELL_LABELS.items():
+            text.append(f" {self._(msgid)} ", style=CELL_STYLES[kind])
+            text.append(" ")
+        return text
 
     def on_mount(self) -> None:
         self.load()
 
+    def on_screen_resume(self) -> None:
+        if self.view is not None:
+            self.load()
+
     def after_recompose(self) -> None:
         self.fill()
 
+    def action_reload(self) -> None:
+        self.load()
+
     @work(thread=True, exclusive=True, group="board", exit_on_error=False)
     def load(self) -> None:
-        site_name, machines = read_machines(self.kiosk.engine, self.kiosk.site)
-        self.post_message(MachinesListed(site_name, machines))
+        kiosk = self.kiosk
+        maker = kiosk.maker
+        view = read_board(
+            kiosk.engine,
+            kiosk.site,
+            now=kiosk.clock(),
+            maker_id=maker.maker_id if maker else None,
+            timezone=kiosk.timezone,
+        )
+        self.post_message(BoardLoaded(view))
 
-    def on_machines_listed(self, message: MachinesListed) -> None:
-        self.site_name = message.site_name
-        self.machines = message.machines
-        self.query_one("#site-name", Static).update(self.site_name)
+    def on_board_loaded(self, message: BoardLoaded) -> None:
+        assert isinstance(message.view, BoardView)
+        self.view = message.view
+        self.kiosk.timezone = message.view.timezone
+        self.query_one("#site-name", Static).update(self.heading())
         self.fill()
 
     def fill(self) -> None:
-        table: DataTable[str] = self.query_one("#machines", DataTable)
-        table.clear(columns=True)
-        table.add_columns(self._("Machine"), self._("Kind"), self._("Status"))
-        language = self.kiosk.language
-        for line in self.machines:
-            table.add_row(line.name, line.category[language], self._(STATUS_LABELS[line.status]))
+        """Draw the grid from `view`, keeping the cursor where it was."""
+        table: DataTable[Text] = self.query_one("#grid", DataTable)
+        cursor = table.cursor_coordinate
+        if self.view is None:
+            table.clear(columns=True)
+            return
+        keys = ["machine", *(hour.isoformat() for hour in self.view.hours)]
+        if [column.value for column in table.columns] == keys and table.columns:
+            table.clear()  # same hours: keep the columns, redraw the rows
+        else:
+            table.clear(columns=True)
+            table.add_column(Text(self._("Machine")), key="machine")
+            for hour in self.view.hours:
+                table.add_column(Text(hour.strftime("%Hh")), key=hour.isoformat())
+        # One Text per kind of cell, shared by every cell of that kind.
+        cells = {
+            kind: Text(self._(msgid)[:7], style=CELL_STYLES[kind])
+            for kind, msgid in CELL_LABELS.items()
+        }
+        table.add_rows(
+            [[Text(row.name[:24]), *[cells[s.kind] for s in row.slots]] for row in self.view.rows]
+        )
+        if self.view.rows:
+            first_free = next(
+                (
+                    Coordinate(r, c + 1)
+                    for r, row in enumerate(self.view.rows)
+                    for c, slot in enumerate(row.slots)
+                    if slot.kind == "free"
+                ),
+                Coordinate(0, 1),
+            )
+            wanted = cursor if cursor != Coordinate(0, 0) else first_free
+            table.cursor_coordinate = Coordinate(
+                min(wanted.row, len(self.view.rows) - 1),
+                max(1, min(wanted.column, len(self.view.hours))),
+            )
         table.focus()
+
+    def selected(self) -> tuple[BoardRow, Slot | None] | None:
+        if self.view is None or not self.view.rows:
+            return None
+        cursor = self.query_one("#grid", DataTable).cursor_coordinate
+        row = self.view.rows[min(cursor.row, len(self.view.rows) - 1)]
+        column = cursor.column - 1
+        slot = row.slots[column] if 0 <= column < len(row.slots) else None
+        return row, slot
+
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        self.pick()
+
+    def pick(self) -> None:
+        """Book the selected free slot, or offer to wait for a taken one."""
+        from kiosk.screens.book import BookScreen
+
+        chosen = self.selected()
+        if chosen is None:
+            return
+        row, slot = chosen
+        if slot is None:
+            return
+        if slot.kind == "free":
+            self.app.push_screen(BookScreen(row, slot, "book"), callback=self.done)
+        elif slot.kind in ("booked", "in_use"):
+            self.app.push_screen(BookScreen(row, slot, "waitlist"), callback=self.done)
+        elif slot.kind == "mine":
+            self.action_me()
+        else:
+            self.show_message(self._("This slot cannot be booked."), error=True)
+
+    def action_walk_in(self) -> None:
+        from kiosk.screens.book import BookScreen
+
+        chosen = self.selected()
+        if chosen is not None:
+            row, slot = chosen
+            self.app.push_screen(BookScreen(row, slot, "walk_in"), callback=self.done)
+
+    def action_me(self) -> None:
+        from kiosk.screens.me import MeScreen
+
+        self.app.push_screen(MeScreen(), callback=self.done)
+
+    def done(self, text: str | None) -> None:
+        if text:
+            self.show_message(text)
 
     def action_log_out(self) -> None:
         self.kiosk.forget()

@@ -16,8 +16,18 @@ from kiosk.widgets.message_line import MessageLine
 
 
 class ManagerHomeScreen(KioskScreen):
-    KEYS = [("Esc", N_("Log out"))]
-    BINDINGS = [Binding("escape", "log_out", show=False)]
+    KEYS = [
+        ("A", N_("Audit")),
+        ("M", N_("Machines")),
+        ("T", N_("Trainings")),
+        ("Esc", N_("Log out")),
+    ]
+    BINDINGS = [
+        Binding("escape", "log_out", show=False),
+        Binding("a", "audit", show=False),
+        Binding("m", "machines", show=False),
+        Binding("t", "trainings", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -56,6 +66,28 @@ class ManagerHomeScreen(KioskScreen):
         for line in self.machines:
             table.add_row(line.asset_tag, line.name, self._(STATUS_LABELS[line.status]))
         table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def action_audit(self) -> None:
+        from kiosk.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen(), callback=self.done)
+
+    def action_machines(self) -> None:
+        from kiosk.screens.machines import MachinesScreen
+
+        self.app.push_screen(MachinesScreen(), callback=self.done)
+
+    def action_trainings(self) -> None:
+        from kiosk.screens.trainings import TrainingsScreen
+
+        self.app.push_screen(TrainingsScreen(), callback=self.done)
+
+    def done(self, text: str | None) -> None:
+        if text:
+            self.show_message(text)
 
     def action_log_out(self) -> None:
         self.kiosk.forget()

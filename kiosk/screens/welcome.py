@@ -14,7 +14,7 @@ from inventory.makers import find_by_badge, set_language
 from kiosk.i18n import LANGUAGES, N_
 from kiosk.messages import MachineLine, MachinesListed, MakerIdentified, Person, Scanned
 from kiosk.screens.base import KioskScreen
-from kiosk.views import STATUS_LABELS, read_machines
+from kiosk.views import STATUS_LABELS, read_machines, warm_up
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
 
@@ -49,6 +49,7 @@ class WelcomeScreen(KioskScreen):
                 for code in LANGUAGES:
                     button = Button(LANGUAGE_NAMES[code], id=f"language-{code}", compact=True)
                     button.set_class(code == self.kiosk.language, "chosen")
+                    button.can_focus = False  # the scan field keeps the focus: scanners type there
                     yield button
             yield Static(
                 self._("Welcome! Scan your badge or the QR code of your member card to start."),
@@ -57,7 +58,9 @@ class WelcomeScreen(KioskScreen):
             yield ScanInput(self._("Badge or member number"), id="scan")
             yield MessageLine(id="message")
             yield Static(self._("The lab at a glance"), classes="section")
-            yield DataTable(id="glance", cursor_type="none", zebra_stripes=True)
+            glance: DataTable[str] = DataTable(id="glance", cursor_type="none", zebra_stripes=True)
+            glance.can_focus = False
+            yield glance
         yield self.key_hints()
 
     def on_mount(self) -> None:
@@ -82,6 +85,7 @@ class WelcomeScreen(KioskScreen):
     def load_machines(self) -> None:
         site_name, machines = read_machines(self.kiosk.engine, self.kiosk.site)
         self.post_message(MachinesListed(site_name, machines))
+        warm_up()
 
     def on_machines_listed(self, message: MachinesListed) -> None:
         self.site_name = message.site_name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events
 from textual.widgets import Input
 
 from kiosk.messages import Scanned
@@ -12,15 +12,22 @@ MAX_SCAN = 64
 
 
 class ScanInput(Input):
-    """An input that posts `Scanned` with the trimmed value on Enter, then empties itself."""
+    """An input that posts `Scanned` with the trimmed value on Enter, then empties itself.
+
+    Enter is handled as the key arrives, not through a binding: bindings are resolved after the
+    key has travelled up to the app, and by then a scanner's next burst may already be typed in.
+    """
 
     def __init__(self, placeholder: str, *, id: str | None = None) -> None:
         super().__init__(placeholder=placeholder, max_length=MAX_SCAN, id=id)
 
-    @on(Input.Submitted)
-    def _scanned(self, event: Input.Submitted) -> None:
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls this before Input's own key handler; prevent_default skips that one.
+        if event.key != "enter":
+            return
         event.stop()
-        value = "".join(ch for ch in event.value if ch.isprintable()).strip()
+        event.prevent_default()
+        value = "".join(ch for ch in self.value if ch.isprintable()).strip()
         self.value = ""
         if value:
             self.post_message(Scanned(value))

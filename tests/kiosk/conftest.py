@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from fabdesk.db import Engine, session_scope
 from fabdesk.models import Maker
 from fabdesk.settings import KioskSettings, Settings
+from inventory.makers import NewMaker, certify, register_maker
 from inventory.managers import set_pin
 from inventory.seed import seed
 from kiosk.app import KioskApp
@@ -46,6 +47,8 @@ class Lab:
     nl_maker: Maker
     en_maker: Maker
     manager: Maker
+    novice: Maker
+    """A Dutch-speaking maker with no training at all (badge NOVICE0001)."""
 
 
 def _first(session: Session, language: str, skip: int = 0) -> Maker:
@@ -60,7 +63,14 @@ def seed_lab(engine: Engine) -> Lab:
         seed(session, today=TODAY)
         manager = _first(session, "en", skip=1)
         set_pin(session, manager, MANAGER_PIN, salt=b"fixed-salt-16byt")
-        return Lab(_first(session, "fr"), _first(session, "nl"), _first(session, "en"), manager)
+        novice = register_maker(
+            session, NewMaker("M09999", "Noor Novice", language="nl", badge_id="NOVICE0001")
+        )
+        trained = [_first(session, "fr"), _first(session, "nl"), _first(session, "en")]
+        for maker in trained:  # everyone but the novice may use the lasers and the printers
+            for category in ("laser", "fdm"):
+                certify(session, maker, category, granted_on=TODAY - timedelta(days=1))
+        return Lab(trained[0], trained[1], trained[2], manager, novice)
 
 
 @pytest.fixture

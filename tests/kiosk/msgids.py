@@ -124,18 +124,32 @@ def service_msgids() -> tuple[list[Found], list[str]]:
     for path in python_files(SERVICE_SOURCES):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         strings = _Strings(tree)
+        # Helpers of the module that take a `template` and pass it on (e.g. `_refuse(code,
+        # template, **params)`): their callers give the msgid.
+        helpers = {
+            f.name: [a.arg for a in f.args.args].index("template")
+            for f in ast.walk(tree)
+            if isinstance(f, ast.FunctionDef) and "template" in [a.arg for a in f.args.args]
+        }
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             name = _call_name(node)
+            keywords = {k.arg: k.value for k in node.keywords}
             template: ast.expr | None = None
             if name in errors and node.args:
                 template = node.args[0]
             elif name == "Violation":
-                keywords = {k.arg: k.value for k in node.keywords}
                 template = node.args[1] if len(node.args) > 1 else keywords.get("template")
+            elif name in helpers:
+                position = helpers[name]
+                template = (
+                    node.args[position] if len(node.args) > position else keywords.get("template")
+                )
             if template is None:
                 continue
+            if isinstance(template, ast.Name) and template.id == "template":
+                continue  # passed on by a helper: its callers are read instead
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
             value = strings.resolve(template)
             if value is None:

@@ -58,3 +58,34 @@ def test_manager_login_with_a_wrong_pin(
         await settle(pilot)
 
     assert snap_compare(make_app(language="en"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_book_screen_with_a_refusal(lab: Lab, make_app: MakeApp, snap_compare: SnapCompare) -> None:
+    from textual.coordinate import Coordinate
+    from textual.widgets import DataTable
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await scan(pilot, lab.novice.badge_id or "")
+        grid = pilot.app.screen.query_one("#grid", DataTable)
+        grid.cursor_coordinate = Coordinate(8, 3)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("3", "enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(language="fr"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_me_screen(lab: Lab, make_app: MakeApp, snap_compare: SnapCompare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await scan(pilot, lab.fr_maker.badge_id or "")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+
+    assert snap_compare(make_app(language="fr"), terminal_size=SIZE, run_before=run_before)

@@ -1,5 +1,6 @@
 """The real `fabdesk kiosk` in a real terminal (tmux): it starts, a maker scans a badge, the board
-shows, Ctrl+Q quits. The screen is read with `tmux capture-pane`."""
+shows, a slot is booked, Ctrl+Q quits. The screen is read with `tmux capture-pane`. The kiosk
+runs on the real clock: it books the first free slot of today, when the lab has one left."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from fabdesk.db import make_engine, session_scope, upgrade
+from fabdesk.models import Maker
 from fabdesk.settings import DatabaseSettings
-from inventory.makers import get_maker
+from inventory.makers import certify, get_maker
+from kiosk.views import read_board
 from tests.kiosk.conftest import seed_lab
 
 pytestmark = [
@@ -74,7 +79,11 @@ def database(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'kiosk.db'}"
     engine = make_engine(DatabaseSettings(url=url))
     upgrade(engine)
-    seed_lab(engine)
+    lab = seed_lab(engine)
+    with session_scope(engine) as session:  # the maker of the test may use every machine
+        maker = get_maker(session, lab.en_maker.member_number)
+        for code in ("cnc", "resin", "vinyl", "embroidery"):
+            certify(session, maker, code, granted_on=date.today() - timedelta(days=1))
     engine.dispose()
     return url
 
@@ -101,13 +110,26 @@ def test_the_real_kiosk_greets_a_maker_and_quits(terminal: Terminal, database: s
     assert "Traceback" not in screen
     engine = make_engine(DatabaseSettings(url=database))
     with session_scope(engine) as session:
-        maker = get_maker(session, "M00002")
+        maker = session.exec(select(Maker).where(Maker.language == "en").order_by(
+            Maker.member_number)).first()  # fmt: skip
+        assert maker is not None
+        view = read_board(
+            engine, "cityfab1", now=datetime.now(UTC), maker_id=None, timezone="Europe/Brussels"
+        )
     engine.dispose()
     terminal.type(maker.badge_id or "")
     terminal.keys("Enter")
     terminal.wait_for(maker.name)
     board = terminal.wait_for("Trotec Speedy 360 #1")
     assert board.rstrip().splitlines()[-1].strip().startswith("↑↓←→")
+    if any(slot.kind == "free" for row in view.rows for slot in row.slots):
+        # The cursor starts on the first free slot of the day: book it for an hour.
+        terminal.keys("Enter")
+        terminal.wait_for("Book a slot")
+        terminal.keys("Enter")
+        terminal.wait_for("Booked: ")
+    else:  # the lab is closed, or its day is over: nothing to book from a real clock
+        assert "free" not in board.split("past", 1)[-1]
     terminal.keys("Escape")
     terminal.wait_for("Welcome! Scan your badge")
     terminal.type("NO-SUCH-BADGE")

@@ -1,0 +1,138 @@
+"""A manager's audit of this site: scan labels, see found / misplaced / unknown live, close it and
+read the report (with what is missing)."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from fabdesk.db import session_scope
+from fabdesk.errors import NotFound
+from inventory.audit import audit_report, close_audit, open_audit, open_audit_of, scan
+from kiosk.i18n import N_
+from kiosk.messages import AuditClosed, AuditOpened, AuditScanned, Scanned
+from kiosk.screens.base import KioskScreen
+from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.scan_input import ScanInput
+
+OUTCOMES: dict[str, str] = {
+    "found": N_("found"),
+    "misplaced": N_("misplaced"),
+    "missing": N_("missing"),
+    "unknown": N_("unknown"),
+    "duplicate": N_("already scanned"),
+}
+
+
+class AuditScreen(KioskScreen):
+    KEYS = [("F9", N_("Close the audit")), ("Esc", N_("Back"))]
+    BINDINGS = [
+        Binding("escape", "back", show=False),
+        Binding("f9", "close_audit", show=False, priority=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.audit_id: int | None = None
+        self.counts: dict[str, int] = {}
+        self.scans: list[tuple[str, str, str]] = []
+        self.closed = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="audit"):
+            yield Static(self._("Audit of this site"), classes="title")
+            yield Static(self._("Scan the label of each item you see."), id="prompt")
+            yield ScanInput(self._("Asset label"), id="label")
+            yield Static(self.summary(), id="counts")
+            yield MessageLine(id="message")
+            yield DataTable(id="scans", cursor_type="none")
+        yield self.key_hints()
+
+    def summary(self) -> str:
+        return "   ".join(
+            f"{self._(msgid)}: {self.counts.get(key, 0)}" for key, msgid in OUTCOMES.items()
+        )
+
+    def on_mount(self) -> None:
+        self.open()
+
+    def after_recompose(self) -> None:
+        self.fill()
+
+    @work(thread=True, exclusive=True, group="audit", exit_on_error=False)
+    def open(self) -> None:
+        kiosk = self.kiosk
+        assert kiosk.manager is not None
+        with session_scope(kiosk.engine) as session:
+            try:
+                audit = open_audit_of(session, kiosk.site)
+            except NotFound:
+                audit = open_audit(
+                    session, kiosk.site, actor=f"maker:{kiosk.manager.maker_id}", now=kiosk.clock()
+                )
+            report = audit_report(session, audit.id or 0)
+            counts = {o.value: n for o, n in report.counts().items()}
+        self.post_message(AuditOpened(audit.id or 0, counts))
+
+    def on_audit_opened(self, message: AuditOpened) -> None:
+        self.audit_id = message.audit_id
+        self.counts = message.counts
+        self.fill()
+
+    def on_scanned(self, message: Scanned) -> None:
+        if self.audit_id is not None and not self.closed:
+            self.clear_message()
+            self.record(self.audit_id, message.value)
+
+    @work(thread=True, group="audit-scan", exit_on_error=False)
+    def record(self, audit_id: int, content: str) -> None:
+        kiosk = self.kiosk
+        with session_scope(kiosk.engine) as session:
+            result = scan(session, audit_id, content, now=kiosk.clock())
+            name = result.item.name if result.item else ""
+        self.post_message(AuditScanned(audit_id, result.outcome.value, content, name))
+
+    def on_audit_scanned(self, message: AuditScanned) -> None:
+        self.counts[message.outcome] = self.counts.get(message.outcome, 0) + 1
+        self.scans.insert(0, (message.content, message.name, message.outcome))
+        self.fill()
+
+    def fill(self) -> None:
+        self.query_one("#counts", Static).update(self.summary())
+        table: DataTable[str] = self.query_one("#scans", DataTable)
+        table.clear(columns=True)
+        table.add_columns(self._("Label"), self._("Item"), self._("Result"))
+        for content, name, outcome in self.scans[:200]:
+            table.add_row(content, name, self._(OUTCOMES.get(outcome, outcome)))
+        self.query_one("#label", ScanInput).focus()
+
+    def action_close_audit(self) -> None:
+        if self.audit_id is not None and not self.closed:
+            self.close(self.audit_id)
+
+    @work(thread=True, exclusive=True, group="audit", exit_on_error=False)
+    def close(self, audit_id: int) -> None:
+        kiosk = self.kiosk
+        assert kiosk.manager is not None
+        with session_scope(kiosk.engine) as session:
+            report = close_audit(
+                session, audit_id, actor=f"maker:{kiosk.manager.maker_id}", now=kiosk.clock()
+            )
+            counts = {o.value: n for o, n in report.counts().items()}
+        self.post_message(AuditClosed(audit_id, counts))
+
+    def on_audit_closed(self, message: AuditClosed) -> None:
+        self.closed = True
+        self.counts = message.counts
+        self.fill()
+        self.show_message(
+            self._("Audit {number} closed. Report: {summary}").format(
+                number=message.audit_id, summary=self.summary()
+            )
+        )
+
+    def action_back(self) -> None:
+        self.dismiss(None)

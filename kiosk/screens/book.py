@@ -1,0 +1,149 @@
+"""Book a slot (or walk in now, or wait for a taken slot): pick a length, confirm; every refusal
+of the booking rules comes back as sentences in the maker's language."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from fabdesk.db import write_session
+from kiosk.i18n import N_
+from kiosk.messages import ActionDone, BookingConfirmed, WaitlistJoined
+from kiosk.screens.base import KioskScreen
+from kiosk.views import BoardRow, Slot
+from kiosk.widgets.message_line import MessageLine
+from scheduling.bookings import book, walk_in
+from scheduling.waitlist import join
+
+LENGTHS = (timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2), timedelta(hours=3))
+"""What keys 1 to 4 choose."""
+
+
+def _length_label(length: timedelta) -> str:
+    minutes = int(length.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}" if minutes >= 60 else f"{minutes} min"
+
+
+class BookScreen(KioskScreen):
+    KEYS = [("1-4", N_("Length")), ("⏎", N_("Confirm")), ("Esc", N_("Back"))]
+    BINDINGS = [
+        Binding("escape", "back", show=False),
+        Binding("enter", "confirm", show=False),
+        *[Binding(str(n + 1), f"length({n})", show=False) for n in range(len(LENGTHS))],
+    ]
+
+    def __init__(self, row: BoardRow, slot: Slot | None, mode: str) -> None:
+        super().__init__()
+        self.row = row
+        self.slot = slot
+        self.mode = mode
+        """book, walk_in or waitlist."""
+        self.length = LENGTHS[1]
+
+    def compose(self) -> ComposeResult:
+        titles = {
+            "book": self._("Book a slot"),
+            "walk_in": self._("Walk in now"),
+            "waitlist": self._("This slot is taken"),
+        }
+        with Vertical(id="book"):
+            yield Static(titles[self.mode], classes="title")
+            yield Static(self._("Machine: {machine}").format(machine=self.row.name))
+            yield Static(self.when(), id="when")
+            if self.mode == "waitlist":
+                yield Static(self._("Press Enter to join the waitlist: you will be told if it "
+                                    "frees up."))  # fmt: skip
+            else:
+                yield Static(self.lengths(), id="lengths")
+            yield MessageLine(id="message")
+        yield self.key_hints()
+
+    def when(self) -> str:
+        if self.mode == "walk_in" or self.slot is None:
+            start = self.kiosk.clock().astimezone(self.kiosk.zone)
+        else:
+            start = self.slot.starts_at
+        if self.mode == "waitlist" and self.slot is not None:
+            end = self.slot.ends_at
+        else:
+            end = start + self.length
+        return self._("From {start} to {end}").format(
+            start=start.strftime("%d/%m %H:%M"), end=end.strftime("%H:%M")
+        )
+
+    def lengths(self) -> str:
+        return "   ".join(
+            f"[{n + 1}] {_length_label(length)}" + (" ◀" if length == self.length else "")
+            for n, length in enumerate(LENGTHS)
+        )
+
+    def action_length(self, index: int) -> None:
+        self.length = LENGTHS[index]
+        self.query_one("#when", Static).update(self.when())
+        self.query_one("#lengths", Static).update(self.lengths())
+
+    def action_confirm(self) -> None:
+        maker = self.kiosk.maker
+        if maker is None:
+            return
+        self.clear_message()
+        start = self.slot.starts_at if self.slot is not None else self.kiosk.clock()
+        end = self.slot.ends_at if self.mode == "waitlist" and self.slot else start + self.length
+        self.submit(maker.maker_id, start, end)
+
+    @work(thread=True, exclusive=True, group="book", exit_on_error=False)
+    def submit(self, maker_id: int, start: datetime, end: datetime) -> None:
+        kiosk = self.kiosk
+        now = kiosk.clock()
+        machine = self.row.equipment_id
+        with write_session(kiosk.engine) as session:
+            if self.mode == "walk_in":
+                booking = walk_in(
+                    session, maker_id=maker_id, equipment_id=machine, length=self.length, now=now
+                )
+                start, end = booking.starts_at, booking.ends_at
+            elif self.mode == "waitlist":
+                join(
+                    session,
+                    maker_id=maker_id,
+                    equipment_id=machine,
+                    starts_at=start,
+                    ends_at=end,
+                    now=now,
+                )
+            else:
+                book(
+                    session,
+                    maker_id=maker_id,
+                    equipment_id=machine,
+                    starts_at=start,
+                    ends_at=end,
+                    now=now,
+                )
+        zone = kiosk.zone
+        span = {
+            "machine": self.row.name,
+            "start": start.astimezone(zone).strftime("%d/%m %H:%M"),
+            "end": end.astimezone(zone).strftime("%H:%M"),
+        }
+        if self.mode == "waitlist":
+            text = self._("You are on the waitlist for {machine}, {start} to {end}.").format(**span)
+            self.post_message(WaitlistJoined(text))
+        elif self.mode == "walk_in":
+            text = self._("Checked in: {machine} is yours until {end}.").format(**span)
+            self.post_message(BookingConfirmed(text))
+        else:
+            text = self._("Booked: {machine}, {start} to {end}.").format(**span)
+            self.post_message(BookingConfirmed(text))
+
+    @on(ActionDone)  # and its kinds: BookingConfirmed, WaitlistJoined
+    def _done(self, message: ActionDone) -> None:
+        self.dismiss(message.text)
+
+    def action_back(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,196 @@
+"""Me: my bookings (check in, cancel, extend), my cheques with what is left, what I owe."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from fabdesk.accounting.charges import maker_balance
+from fabdesk.accounting.cheques import cheques_of
+from fabdesk.db import session_scope, write_session
+from fabdesk.models import LIVE_STATES
+from kiosk.i18n import N_
+from kiosk.messages import BookingChanged, BookingLine, ChequeLine, MeLoaded
+from kiosk.screens.base import KioskScreen
+from kiosk.views import BOOKING_STATES, money
+from kiosk.widgets.message_line import MessageLine
+from scheduling.bookings import (
+    bookings_of,
+    cancel,
+    check_in,
+    extend,
+    get_booking,
+    load_machine,
+)
+
+EXTEND_BY = timedelta(minutes=30)
+"""What one press of E adds to a booking."""
+
+
+class MeScreen(KioskScreen):
+    KEYS = [
+        ("C", N_("Check in")),
+        ("X", N_("Cancel")),
+        ("E", N_("Extend by 30 min")),
+        ("Esc", N_("Back")),
+    ]
+    BINDINGS = [
+        Binding("escape", "back", show=False),
+        Binding("c", "check_in", show=False),
+        Binding("x", "cancel", show=False),
+        Binding("e", "extend", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bookings: list[BookingLine] = []
+        self.cheques: list[ChequeLine] = []
+        self.owed = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="me"):
+            yield Static(self._("My bookings"), classes="title")
+            yield DataTable(id="bookings", cursor_type="row")
+            yield Static(self._("My cheques"), classes="section")
+            yield DataTable(id="cheques", cursor_type="none")
+            yield Static("", id="balance")
+            yield Static("", id="empty")
+            yield MessageLine(id="message")
+        yield self.key_hints()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def after_recompose(self) -> None:
+        self.fill()
+
+    @work(thread=True, exclusive=True, group="me", exit_on_error=False)
+    def load(self) -> None:
+        kiosk = self.kiosk
+        assert kiosk.maker is not None
+        maker_id = kiosk.maker.maker_id
+        now = kiosk.clock()
+        zone = kiosk.zone
+        with session_scope(kiosk.engine) as session:
+            names: dict[int, str] = {}
+            bookings = []
+            for booking in bookings_of(
+                session, maker_id, since=now - timedelta(hours=12), states=list(LIVE_STATES)
+            ):
+                if booking.equipment_id not in names:
+                    names[booking.equipment_id] = load_machine(session, booking.equipment_id).name
+                bookings.append(
+                    BookingLine(
+                        booking.id or 0,
+                        names[booking.equipment_id],
+                        booking.starts_at.astimezone(zone).strftime("%d/%m %H:%M"),
+                        booking.ends_at.astimezone(zone).strftime("%H:%M"),
+                        booking.state.value,
+                    )
+                )
+            cheques = [
+                ChequeLine(
+                    view.programme,
+                    view.remaining_cents,
+                    view.face_value_cents,
+                    view.expires_on.strftime("%d/%m/%Y"),
+                    view.expired,
+                )
+                for view in cheques_of(session, maker_id, now.astimezone(zone).date())
+            ]
+            owed = maker_balance(session, maker_id).owed_cents
+        self.post_message(MeLoaded(bookings, cheques, owed))
+
+    def on_me_loaded(self, message: MeLoaded) -> None:
+        self.bookings, self.cheques, self.owed = message.bookings, message.cheques, message.owed
+        self.fill()
+
+    def fill(self) -> None:
+        bookings: DataTable[str] = self.query_one("#bookings", DataTable)
+        row = bookings.cursor_row
+        bookings.clear(columns=True)
+        bookings.add_columns(self._("Machine"), self._("From"), self._("To"), self._("Status"))
+        for line in self.bookings:
+            bookings.add_row(
+                line.machine, line.starts_at, line.ends_at, self._(BOOKING_STATES[line.state])
+            )
+        if self.bookings:
+            bookings.move_cursor(row=min(row, len(self.bookings) - 1))
+        cheques: DataTable[str] = self.query_one("#cheques", DataTable)
+        cheques.clear(columns=True)
+        cheques.add_columns(self._("Programme"), self._("Left"), self._("Of"), self._("Expires"))
+        for cheque in self.cheques:
+            expires = cheque.expires_on + (f" ({self._('expired')})" if cheque.expired else "")
+            cheques.add_row(
+                cheque.programme,
+                money(cheque.remaining_cents),
+                money(cheque.face_value_cents),
+                expires,
+            )
+        balance = (
+            self._("You owe the lab {amount}.").format(amount=money(self.owed))
+            if self.owed > 0
+            else self._("You owe nothing.")
+        )
+        self.query_one("#balance", Static).update(balance)
+        self.query_one("#empty", Static).update(
+            "" if self.bookings else self._("You have no booking to come.")
+        )
+        bookings.focus()
+
+    def chosen(self) -> BookingLine | None:
+        if not self.bookings:
+            return None
+        row = self.query_one("#bookings", DataTable).cursor_row
+        return self.bookings[min(row, len(self.bookings) - 1)]
+
+    def action_check_in(self) -> None:
+        if line := self.chosen():
+            self.change("check_in", line.booking_id)
+
+    def action_cancel(self) -> None:
+        if line := self.chosen():
+            self.change("cancel", line.booking_id)
+
+    def action_extend(self) -> None:
+        if line := self.chosen():
+            self.change("extend", line.booking_id)
+
+    @work(thread=True, exclusive=True, group="me-change", exit_on_error=False)
+    def change(self, action: str, booking_id: int) -> None:
+        kiosk = self.kiosk
+        assert kiosk.maker is not None
+        maker_id = kiosk.maker.maker_id
+        now = kiosk.clock()
+        with write_session(kiosk.engine) as session:
+            if action == "check_in":
+                check_in(session, booking_id=booking_id, now=now, maker_id=maker_id)
+                text = self._("Checked in. The machine is yours.")
+            elif action == "cancel":
+                cancel(session, booking_id=booking_id, now=now, maker_id=maker_id)
+                text = self._("Booking cancelled.")
+            else:
+                booking = get_booking(session, booking_id)
+                extended = extend(
+                    session,
+                    booking_id=booking_id,
+                    ends_at=booking.ends_at + EXTEND_BY,
+                    now=now,
+                    maker_id=maker_id,
+                )
+                text = self._("Extended until {end}.").format(
+                    end=extended.ends_at.astimezone(kiosk.zone).strftime("%H:%M")
+                )
+        self.post_message(BookingChanged(text))
+
+    def on_booking_changed(self, message: BookingChanged) -> None:
+        self.show_message(message.text)
+        self.load()
+
+    def action_back(self) -> None:
+        self.dismiss(None)

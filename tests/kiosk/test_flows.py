@@ -1,0 +1,282 @@
+"""The maker's flows (board, book, refusals, waitlist, walk-in, Me: check in, extend, cancel) and
+the manager's (audit, machines, trainings), driven through the real services.
+
+The first flow runs on SQLite and PostgreSQL; the others on SQLite (the services themselves are
+tested on both databases by their own areas)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual.coordinate import Coordinate
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+from fabdesk.db import Engine, session_scope
+from fabdesk.models import BookingState, EquipmentStatus
+from inventory.register import get_item
+from kiosk.app import KioskApp
+from kiosk.screens.audit import AuditScreen
+from kiosk.screens.board import BoardScreen
+from kiosk.screens.book import BookScreen
+from kiosk.screens.machines import MachinesScreen
+from kiosk.screens.manager_home import ManagerHomeScreen
+from kiosk.screens.me import MeScreen
+from kiosk.screens.trainings import TrainingsScreen
+from scheduling.bookings import bookings_of
+from tests.kiosk.conftest import MANAGER_PIN, SIZE, Lab
+from tests.kiosk.pilot import scan, screen_text, settle
+
+MakeApp = Callable[..., KioskApp]
+
+
+@pytest.fixture
+def sqlite_only(database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("this flow runs on SQLite; the services are tested on both databases")
+
+
+async def open_board(pilot: Pilot[None], badge: str) -> BoardScreen:
+    await settle(pilot)
+    await scan(pilot, badge)
+    screen = pilot.app.screen
+    assert isinstance(screen, BoardScreen)
+    assert screen.view is not None
+    return screen
+
+
+async def pick(pilot: Pilot[None], board: BoardScreen, name_start: str, hour: int) -> None:
+    """Put the cursor on the machine whose name starts so, at `hour` o'clock, and press Enter."""
+    assert board.view is not None
+    row = next(i for i, r in enumerate(board.view.rows) if r.name.startswith(name_start))
+    column = 1 + next(i for i, h in enumerate(board.view.hours) if h.hour == hour)
+    board.query_one("#grid", DataTable).cursor_coordinate = Coordinate(row, column)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def kinds(board: BoardScreen, name_start: str) -> list[str]:
+    assert board.view is not None
+    row = next(r for r in board.view.rows if r.name.startswith(name_start))
+    return [slot.kind for slot in row.slots]
+
+
+async def test_a_maker_books_a_slot_from_the_board(
+    lab: Lab, make_app: MakeApp, engine: Engine
+) -> None:
+    app = make_app(language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, lab.fr_maker.badge_id or "")
+        grid = board.query_one("#grid", DataTable)
+        assert grid.row_count == 16
+        assert len(board.view.hours if board.view else ()) == 8  # 10h to 17h on a Tuesday
+        assert kinds(board, "Trotec Speedy 360 #1")[1] == "free"
+        await pick(pilot, board, "Trotec Speedy 360 #1", 11)
+        assert isinstance(app.screen, BookScreen)
+        await pilot.press("2", "enter")  # one hour
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen), screen_text(app)
+        assert "Réservé : Trotec Speedy 360 #1, de 24/11 11:00 à 12:00." in screen_text(app)
+        assert kinds(board, "Trotec Speedy 360 #1")[:3] == ["free", "mine", "free"]
+        assert app.incidents == []
+    with session_scope(engine) as session:
+        booked = bookings_of(session, lab.fr_maker.id or 0)
+    assert [b.state for b in booked] == [BookingState.BOOKED]
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("nl", "U hebt een geldige opleiding CO2 laser cutter nodig op 24/11/2026"),
+        ("fr", "Il vous faut une formation CO2 laser cutter valable le 24/11/2026"),
+        ("en", "You need a valid CO2 laser cutter certification on 24/11/2026"),
+    ],
+)
+async def test_a_refusal_is_a_sentence_in_the_makers_language(
+    sqlite_only: None, lab: Lab, make_app: MakeApp, language: str, sentence: str
+) -> None:
+    app = make_app(language=language)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press({"fr": "f1", "nl": "f2", "en": "f3"}[language])
+        board = await open_board(pilot, lab.novice.badge_id or "")
+        await pick(pilot, board, "Epilog", 14)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BookScreen)
+        assert sentence in screen_text(app)
+        assert app.incidents == []
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_a_taken_slot_offers_the_waitlist(
+    sqlite_only: None, lab: Lab, make_app: MakeApp
+) -> None:
+    app = make_app(language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, lab.en_maker.badge_id or "")
+        await pick(pilot, board, "Prusa MK4 #1", 15)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        board = await open_board(pilot, lab.nl_maker.badge_id or "")
+        assert kinds(board, "Prusa MK4 #1")[5] == "booked"
+        await pick(pilot, board, "Prusa MK4 #1", 15)
+        assert isinstance(app.screen, BookScreen)
+        assert app.screen.mode == "waitlist"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "U staat op de wachtlijst voor Prusa MK4 #1" in screen_text(app)
+        await pick(pilot, board, "Prusa MK4 #1", 15)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "U wacht al op dit tijdslot." in screen_text(app)
+
+
+async def test_walk_in_then_me_extends_and_a_later_booking_is_cancelled(
+    sqlite_only: None, lab: Lab, make_app: MakeApp
+) -> None:
+    app = make_app(language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, lab.en_maker.badge_id or "")
+        row = next(i for i, r in enumerate(board.view.rows if board.view else ()) if
+                   r.name.startswith("Bambu Lab X1 Carbon #1"))  # fmt: skip
+        board.query_one("#grid", DataTable).cursor_coordinate = Coordinate(row, 1)
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, BookScreen)
+        await pilot.press("1", "enter")  # 30 minutes, from now
+        await settle(pilot)
+        assert "Checked in: Bambu Lab X1 Carbon #1 is yours until 10:30." in screen_text(app)
+        await pick(pilot, board, "Bambu Lab X1 Carbon #2", 16)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        me = app.screen
+        assert isinstance(me, MeScreen)
+        assert [b.state for b in me.bookings] == ["checked_in", "booked"]
+        await pilot.press("e")
+        await settle(pilot)
+        assert "Extended until 11:00." in screen_text(app)
+        await pilot.press("c")  # already checked in: refused by the service, said plainly
+        await settle(pilot)
+        assert "it cannot be checked in" in screen_text(app)
+        await pilot.press("down", "x")
+        await settle(pilot)
+        assert "Booking cancelled." in screen_text(app)
+        assert [b.state for b in me.bookings] == ["checked_in"]
+        assert "You owe nothing." in screen_text(app)
+        assert app.incidents == []
+
+
+async def test_check_in_of_a_booking_that_starts_now(
+    sqlite_only: None, lab: Lab, make_app: MakeApp
+) -> None:
+    app = make_app(language="fr")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, lab.fr_maker.badge_id or "")
+        await pick(pilot, board, "Prusa MK4 #2", 10)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert "Enregistré. La machine est à vous." in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def manager_home(pilot: Pilot[None], lab: Lab) -> None:
+    await settle(pilot)
+    await pilot.press("f5")
+    await settle(pilot)
+    await scan(pilot, lab.manager.badge_id or "")
+    await pilot.press(*MANAGER_PIN, "enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, ManagerHomeScreen)
+
+
+async def test_a_manager_audits_the_site(sqlite_only: None, lab: Lab, make_app: MakeApp) -> None:
+    app = make_app(language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await manager_home(pilot, lab)
+        await pilot.press("a")
+        await settle(pilot)
+        audit = app.screen
+        assert isinstance(audit, AuditScreen)
+        await scan(pilot, "CF1-00001-")  # not a tag
+        await scan(pilot, audit_tag(app, 0))
+        await scan(pilot, audit_tag(app, 0))
+        assert audit.counts.get("found") == 1
+        assert audit.counts.get("duplicate") == 1
+        assert audit.counts.get("unknown") == 1
+        await pilot.press("f9")
+        await settle(pilot)
+        assert audit.counts.get("missing") == 15
+        assert "closed. Report: found: 1" in screen_text(app)
+        assert app.incidents == []
+
+
+def audit_tag(app: KioskApp, index: int) -> str:
+    from kiosk.views import read_machines
+
+    return read_machines(app.engine, app.site)[1][index].asset_tag
+
+
+async def test_a_manager_puts_a_machine_out_of_order_and_back(
+    sqlite_only: None, lab: Lab, make_app: MakeApp, engine: Engine
+) -> None:
+    app = make_app(language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, lab.fr_maker.badge_id or "")
+        await pick(pilot, board, "Trotec Speedy 360 #1", 13)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await manager_home(pilot, lab)
+        await pilot.press("m")
+        await settle(pilot)
+        assert isinstance(app.screen, MachinesScreen)
+        await pilot.press("f6")  # no reason given: refused
+        await settle(pilot)
+        assert "Say why" in screen_text(app)
+        app.screen.query_one("#reason", Input).value = "laser tube cracked"
+        await pilot.press("f6")
+        await settle(pilot)
+        assert "Trotec Speedy 360 #1 is out of order; 1 booking(s) cancelled" in screen_text(app)
+        with session_scope(engine) as session:
+            assert get_item(session, "CF1-00001-R").status == EquipmentStatus.OUT_OF_ORDER
+        await pilot.press("f7")
+        await settle(pilot)
+        assert "Trotec Speedy 360 #1 is back in service." in screen_text(app)
+        await pilot.press("f8")
+        await settle(pilot)
+        assert "Maintenance of Trotec Speedy 360 #1 recorded." in screen_text(app)
+        assert app.incidents == []
+
+
+async def test_a_manager_records_a_training(sqlite_only: None, lab: Lab, make_app: MakeApp) -> None:
+    app = make_app(language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await manager_home(pilot, lab)
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, TrainingsScreen)
+        await pilot.press("enter")  # nobody scanned yet
+        await settle(pilot)
+        await scan(pilot, lab.novice.badge_id or "")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Noor Novice passed the" in screen_text(app)
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        board = await open_board(pilot, lab.novice.badge_id or "")
+        assert board.view is not None
