@@ -25,6 +25,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class Localized(dict[str, str]):
+    """A parameter with one text per language (`Localized(en=…, fr=…, nl=…)`), such as a machine
+    category's name. It formats as English; the kiosk picks the maker's language."""
+
+    def __format__(self, spec: str) -> str:
+        return format(self.get("en", ""), spec)
+
+    def __str__(self) -> str:
+        return self.get("en", "")
+
+    def in_language(self, language: str) -> str:
+        return self.get(language) or self.get("en", "")
+
+
 class FabdeskError(Exception):
     """Root of every error fabdesk raises on purpose."""
 

@@ -151,7 +151,7 @@ class KioskApp(App[None]):
         screen = event.worker.node
         if isinstance(error, FabdeskError):
             log.info("kiosk_refused code=%s worker=%s", error.code, event.worker.name)
-            text = render_error(error, self._)
+            text = render_error(error, self._, self.language)
             target = screen if isinstance(screen, KioskScreen) else self.screen
             if isinstance(target, KioskScreen):
                 target.show_message(text, error=True)

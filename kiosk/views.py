@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from fabdesk.db import Engine, session_scope
-from fabdesk.errors import FabdeskError, RuleViolation
+from fabdesk.errors import FabdeskError, Localized, RuleViolation
 from inventory.register import site_equipment
 from kiosk.i18n import N_
 from kiosk.messages import MachineLine
@@ -189,11 +189,14 @@ _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def humanise(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters as a person reads them: ISO instants as "24/11 10:00", days as "24/11/2026"."""
+def humanise(params: Mapping[str, Any], language: str = "en") -> dict[str, Any]:
+    """Parameters as a person reads them: ISO instants as "24/11 10:00", days as "24/11/2026",
+    names given in every language in the reader's."""
     shown: dict[str, Any] = {}
     for key, value in params.items():
-        if isinstance(value, str) and _ISO_INSTANT.match(value):
+        if isinstance(value, Localized):
+            value = value.in_language(language)
+        elif isinstance(value, str) and _ISO_INSTANT.match(value):
             with contextlib.suppress(ValueError):
                 value = datetime.fromisoformat(value).strftime("%d/%m %H:%M")
         elif isinstance(value, str) and _ISO_DAY.match(value):
@@ -206,11 +209,13 @@ def humanise(params: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def render_error(error: FabdeskError, gettext: Callable[[str], str]) -> str:
+def render_error(error: FabdeskError, gettext: Callable[[str], str], language: str = "en") -> str:
     """A refusal as one or more translated sentences with readable parameters."""
     if isinstance(error, RuleViolation):
-        return " ".join(gettext(v.template).format(**humanise(v.params)) for v in error.violations)
-    return gettext(error.template).format(**humanise(error.params))
+        return " ".join(
+            gettext(v.template).format(**humanise(v.params, language)) for v in error.violations
+        )
+    return gettext(error.template).format(**humanise(error.params, language))
 
 
 def money(cents: int) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
-from fabdesk.errors import InvalidValue, NotFound, RuleViolation, Violation
+from fabdesk.errors import InvalidValue, Localized, NotFound, RuleViolation, Violation
 from fabdesk.models import (
     LIVE_STATES,
     Booking,
@@ -71,12 +71,12 @@ class Machine:
     bookable: bool
     status: EquipmentStatus
     category_id: int
-    category_name: str
+    category_name: Localized
     needs_training: bool
     training_category_id: int
     """The category whose training the machine needs: the cadastre's `training_category_code`,
     else its own category."""
-    training_name: str
+    training_name: Localized
     site_id: int
     site_name: str
     timezone: str
@@ -100,6 +100,7 @@ SELECT e.id, e.name, e.bookable, e.status, e.category_id, c.name_en,
     COALESCE(tc.needs_training, c.needs_training), COALESCE(tc.id, c.id),
     COALESCE(tc.name_en, c.name_en),
     e.site_id, s.name, s.timezone,
+    c.name_fr, c.name_nl, COALESCE(tc.name_fr, c.name_fr), COALESCE(tc.name_nl, c.name_nl),
     COALESCE(pm.buffer_minutes, pc.buffer_minutes),
     COALESCE(pm.min_minutes, pc.min_minutes),
     COALESCE(pm.max_minutes, pc.max_minutes),
@@ -127,7 +128,7 @@ def load_machine(
     if not rows:
         raise NotFound("No machine with id {equipment_id}.", equipment_id=equipment_id)
     row = rows[0]
-    policy_values = row[12:]
+    policy_values = row[16:]
     policy = (
         _policy((settings or _DEFAULTS).booking)
         if policy_values[0] is None
@@ -149,10 +150,10 @@ def load_machine(
         bookable=bool(row[2]),
         status=EquipmentStatus(row[3]),
         category_id=row[4],
-        category_name=row[5],
+        category_name=Localized(en=row[5], fr=row[12], nl=row[13]),
         needs_training=bool(row[6]),
         training_category_id=row[7],
-        training_name=row[8],
+        training_name=Localized(en=row[8], fr=row[14], nl=row[15]),
         site_id=row[9],
         site_name=row[10],
         timezone=row[11],

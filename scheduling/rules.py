@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from fabdesk.errors import Violation
+from fabdesk.errors import Localized, Violation
 from fabdesk.models import EquipmentStatus
 
 __all__ = [
@@ -78,12 +78,12 @@ class Facts:
     machine_name: str
     bookable: bool
     status: EquipmentStatus
-    category_name: str
+    category_name: str | Localized
     site_name: str
     timezone: str
     policy: Policy
     certified: bool
-    training_name: str = ""
+    training_name: str | Localized = ""
     """The category whose training the machine needs (its own category's name if empty)."""
     suspended_until: datetime | None = None
     opening: Sequence[tuple[int, time, time]] = ()

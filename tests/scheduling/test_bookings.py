@@ -302,3 +302,12 @@ def test_the_training_a_machine_needs_comes_from_the_cadastre(world: World) -> N
     assert refused.value.violations[0].code == "not_certified"
     assert "Laser cutter" in str(refused.value)
     world.book(world.alice, world.printer, local(TOMORROW, 10), local(TOMORROW, 11))
+
+
+def test_a_refusal_names_the_training_in_every_language(world: World) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        world.book(world.carol, world.laser1, local(TOMORROW, 10), local(TOMORROW, 11))
+    category = refused.value.violations[0].params["category"]
+    assert category.in_language("fr") == "Laser"
+    assert str(category) == "Laser cutter"
+    assert "Laser cutter" in str(refused.value)
