@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from fabdesk.errors import Conflict, FabdeskError, InvalidValue, NotFound
-from fabdesk.models import EquipmentStatus, Maker, ManagerCredential, id_of
+from fabdesk.errors import AccessDenied, Conflict, FabdeskError, InvalidValue, NotFound
+from fabdesk.models import EquipmentStatus, Maker, ManagerCredential, Site, id_of
 from fabdesk.settings import SchedulerSettings
 from inventory.makers import find_by_badge
+from inventory.register import get_site
 
 MAX_ATTEMPTS = 5
 """Wrong PINs in a row that lock the PIN."""
@@ -80,16 +81,24 @@ def _check_pin_format(pin: str) -> None:
 
 
 def set_pin(
-    session: Session, maker: Maker, pin: str, *, salt: bytes | None = None
+    session: Session,
+    maker: Maker,
+    pin: str,
+    *,
+    site_code: str | None = None,
+    salt: bytes | None = None,
 ) -> ManagerCredential:
     """Make `maker` a manager with this PIN, or change their PIN (which also unlocks it).
 
+    With `site_code` the manager manages that site only; without, every site (a network admin).
     The salt is random unless given (tests fix it).
     """
     _check_pin_format(pin)
+    site_id = id_of(get_site(session, site_code)) if site_code is not None else None
     credential = session.get(ManagerCredential, id_of(maker))
     if credential is None:
         credential = ManagerCredential(maker_id=id_of(maker), pin_hash="")
+    credential.site_id = site_id
     credential.pin_hash = hash_pin(pin, salt=salt)
     credential.failed_attempts = 0
     credential.locked_until = None
@@ -110,8 +119,11 @@ def is_manager(session: Session, maker: Maker) -> bool:
     return session.get(ManagerCredential, id_of(maker)) is not None
 
 
-def log_in(session: Session, scanned: str, pin: str, *, now: datetime) -> ManagerLogin:
-    """Check a manager's badge (or member number) and PIN at `now` (aware).
+def log_in(
+    session: Session, scanned: str, pin: str, *, now: datetime, site_code: str | None = None
+) -> ManagerLogin:
+    """Check a manager's badge (or member number) and PIN at `now` (aware), at the kiosk of
+    `site_code`: a manager of another site is refused there (a network admin is not).
 
     Unknown badges raise NotFound at once. Otherwise the outcome is returned with the attempt
     counted; call `raise_for_refusal()` on it after committing.
@@ -145,6 +157,16 @@ def log_in(session: Session, scanned: str, pin: str, *, now: datetime) -> Manage
     credential.locked_until = None
     session.add(credential)
     session.flush()
+    if site_code is not None and credential.site_id is not None:
+        managed = session.get(Site, credential.site_id)
+        if managed is not None and managed.code != site_code:
+            return refused(
+                AccessDenied(
+                    "You manage {site} only: log in at one of its kiosks.",
+                    site=managed.name,
+                    error_code="manager_other_site",
+                )
+            )
     return ManagerLogin(id_of(maker), maker.name, maker.language)
 
 

@@ -69,14 +69,22 @@ def managers_set_pin(
             help="4 to 8 digits (asked without echo when not given).",
         ),
     ],
+    site: Annotated[
+        str | None,
+        typer.Option(help="The one site they manage (its code); leave out for a network admin."),
+    ] = None,
 ) -> None:
-    """Make a maker a manager with this PIN, or change (and unlock) their PIN."""
+    """Make a maker a manager with this PIN, or change (and unlock) their PIN.
+
+    A manager of one site can log in at that site's kiosks only; a network admin at any.
+    """
     from inventory.makers import get_maker
     from inventory.managers import set_pin
 
     with session_scope(ctx.obj.engine()) as session:
-        set_pin(session, get_maker(session, member_number), pin)
-    out.print(f"{member_number} is a manager; their PIN is set.")
+        set_pin(session, get_maker(session, member_number), pin, site_code=site)
+    scope = f"of {site}" if site else "of every site (network admin)"
+    out.print(f"{member_number} is a manager {scope}; their PIN is set.")
 
 
 @managers_app.command("revoke")

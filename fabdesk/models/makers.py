@@ -74,6 +74,8 @@ class ManagerCredential(SQLModel, table=True):
     __tablename__ = "manager_credentials"
 
     maker_id: int = Field(foreign_key="makers.id", primary_key=True, ondelete="CASCADE")
+    site_id: int | None = Field(default=None, foreign_key="sites.id")
+    """The one site this manager manages; none: a network admin, who manages every site."""
     pin_hash: str = Field(max_length=255)
     failed_attempts: int = Field(default=0, ge=0)
     locked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

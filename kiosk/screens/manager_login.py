@@ -65,7 +65,7 @@ class ManagerLoginScreen(KioskScreen):
     @work(thread=True, exclusive=True, group="manager-login", exit_on_error=False)
     def log_in(self, badge: str, pin: str) -> None:
         with session_scope(self.kiosk.engine) as session:
-            login = log_in(session, badge, pin, now=self.kiosk.clock())
+            login = log_in(session, badge, pin, now=self.kiosk.clock(), site_code=self.kiosk.site)
         login.raise_for_refusal()
         assert login.maker_id is not None
         self.post_message(ManagerLoggedIn(Person(login.maker_id, login.name, login.language)))
