@@ -261,8 +261,8 @@ def account_ids(session: Session, refs: Sequence[AccountRef]) -> list[int]:
                 with session.begin_nested():
                     session.execute(sa.insert(table), list(new.values()))
             except IntegrityError:  # another writer created some just now: one by one
-                for kind, owner in refs:
-                    account_id(session, kind, owner)
+                # (the savepoint's rollback dropped the session's cache: `cache` is stale)
+                return [account_id(session, kind, owner) for kind, owner in refs]
             else:
                 rows = session.execute(
                     sa.select(table.c.code, table.c.id).where(table.c.code.in_(list(new)))
