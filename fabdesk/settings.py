@@ -141,6 +141,8 @@ class SchedulerSettings(Section):
     """Makers get a reminder this long before their booking starts."""
     certification_warning_days: int = Field(default=14, ge=1)
     """Makers are warned this many days before a certification expires."""
+    offline_minutes: int = Field(default=15, ge=1)
+    """A machine whose driver is silent this long is reported offline to the managers."""
     leader_lock_key: int = 4_716_001
     """PostgreSQL advisory lock key: the scheduler holding it is the leader."""
     leader_poll_seconds: float = Field(default=5.0, gt=0)

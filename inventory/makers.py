@@ -9,8 +9,9 @@ from sqlmodel import Session, select
 
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.identifiers import parse_enterprise_number
-from fabdesk.models import Certification, EquipmentCategory, Maker, id_of
+from fabdesk.models import Certification, Maker, id_of
 from fabdesk.settings import Language
+from inventory.register import get_category
 
 LANGUAGES: tuple[Language, ...] = ("fr", "nl", "en")
 
@@ -87,15 +88,7 @@ def certify(
     expires_on: date | None = None,
 ) -> Certification:
     """Record that `maker` passed the training of a category."""
-    category = session.exec(
-        select(EquipmentCategory).where(EquipmentCategory.code == category_code)
-    ).first()
-    if category is None:
-        raise NotFound(
-            "There is no equipment category {category!r}.",
-            category=category_code,
-            error_code="category_not_found",
-        )
+    category = get_category(session, category_code)
     certification = Certification(
         maker_id=id_of(maker),
         category_id=id_of(category),

@@ -28,6 +28,7 @@ from fabdesk.models import (
     id_of,
 )
 from inventory.makers import certify
+from inventory.register import get_category
 
 __all__ = [
     "cancel_underfilled_sessions",
@@ -42,22 +43,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _category(session: Session, code: str) -> EquipmentCategory:
-    category = session.exec(select(EquipmentCategory).where(EquipmentCategory.code == code)).first()
-    if category is None:
-        raise NotFound(
-            "There is no equipment category {category!r}.",
-            category=code,
-            error_code="category_not_found",
-        )
-    return category
-
-
 def grant_trainer(
     session: Session, *, maker_id: int, category_code: str, role: TrainerRole = TrainerRole.TRAINER
 ) -> TrainerRight:
     """Let a maker train others in a category (or change their role); idempotent."""
-    category = _category(session, category_code)
+    category = get_category(session, category_code)
     right = session.exec(
         select(TrainerRight).where(
             TrainerRight.maker_id == maker_id, TrainerRight.category_id == id_of(category)
@@ -104,7 +94,7 @@ def schedule_training(
     now: datetime,
 ) -> TrainingSession:
     """Plan a training of a category at a site, given by one of the category's trainers."""
-    category = _category(session, category_code)
+    category = get_category(session, category_code)
     site = session.exec(select(Site).where(Site.code == site_code)).first()
     if site is None:
         raise NotFound("There is no site {site!r}.", site=site_code, error_code="site_not_found")
@@ -160,17 +150,21 @@ def enrolled_count(session: Session, training_id: int) -> int:
     )
 
 
-def _refuse(code: str, template: str, **params: object) -> RuleViolation:
-    return RuleViolation([Violation(code, template, params)])
-
-
 def enrol(session: Session, *, training_id: int, maker_id: int, now: datetime) -> TrainingEnrolment:
     """Enrol a maker in a training that has not started and has a seat left."""
     training = _training(session, training_id, for_update=True)
     if training.state is TrainingState.CANCELLED:
-        raise _refuse("training_cancelled", "Training {id} was cancelled.", id=training_id)
+        raise RuleViolation(
+            [Violation("training_cancelled", "Training {id} was cancelled.", {"id": training_id})]
+        )
     if training.starts_at <= now:
-        raise _refuse("training_started", "Training {id} has already started.", id=training_id)
+        raise RuleViolation(
+            [
+                Violation(
+                    "training_started", "Training {id} has already started.", {"id": training_id}
+                )
+            ]
+        )
     if session.exec(
         select(TrainingEnrolment.id).where(
             TrainingEnrolment.training_id == training_id, TrainingEnrolment.maker_id == maker_id
@@ -182,7 +176,9 @@ def enrol(session: Session, *, training_id: int, maker_id: int, now: datetime) -
             error_code="already_enrolled",
         )
     if enrolled_count(session, training_id) >= training.max_participants:
-        raise _refuse("training_full", "Training {id} is full.", id=training_id)
+        raise RuleViolation(
+            [Violation("training_full", "Training {id} is full.", {"id": training_id})]
+        )
     enrolment = TrainingEnrolment(training_id=training_id, maker_id=maker_id, enrolled_at=now)
     session.add(enrolment)
     session.flush()
@@ -206,7 +202,9 @@ def record_passed(
     assert category is not None
     _require_trainer(session, trainer_id, category)
     if training.state is TrainingState.CANCELLED:
-        raise _refuse("training_cancelled", "Training {id} was cancelled.", id=training_id)
+        raise RuleViolation(
+            [Violation("training_cancelled", "Training {id} was cancelled.", {"id": training_id})]
+        )
     enrolments = {
         enrolment.maker_id: enrolment
         for enrolment in session.exec(

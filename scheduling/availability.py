@@ -102,13 +102,14 @@ def _opening_intervals(
     )
 
 
-_SITE_SQL = "SELECT id, code, name, timezone FROM sites WHERE code = :code"
-_CLOSURE_SQL = """
-SELECT CASE WHEN reason <> '' THEN reason WHEN holiday THEN 'public holiday' ELSE 'closed' END
-FROM site_closures WHERE site_id = :site AND first_day <= :day AND last_day >= :day LIMIT 1
-"""
-_SITE_HOURS_SQL = """
-SELECT opens, closes FROM opening_hours WHERE site_id = :site AND weekday = :weekday
+_SITE_DAY_SQL = """
+SELECT s.id, s.code, s.name, s.timezone,
+    (SELECT CASE WHEN reason <> '' THEN reason WHEN holiday THEN 'public holiday'
+        ELSE 'closed' END
+     FROM site_closures WHERE site_id = s.id AND first_day <= :day AND last_day >= :day LIMIT 1),
+    h.opens, h.closes
+FROM sites s LEFT JOIN opening_hours h ON h.site_id = s.id AND h.weekday = :weekday
+WHERE s.code = :code
 """
 _SITE_MACHINES_SQL = """
 SELECT e.id, e.asset_tag, e.name, c.code, e.status, e.bookable
@@ -140,15 +141,21 @@ def _clock(value: object) -> time:
 
 def site_board(session: Session, site_code: str, day: date) -> Board:
     """Every machine of a site and what holds it on a local day (bookings, buffers, maintenance)."""
-    found = fetch(session, _SITE_SQL, code=site_code)
+    found = fetch(
+        session,
+        _SITE_DAY_SQL,
+        code=site_code,
+        day=_day_param(session, day),
+        weekday=day.weekday(),
+    )
     if not found:
         raise NotFound("No site with code {code}.", code=site_code, error_code="site_not_found")
-    site_id, code, name, timezone = found[0]
+    site_id, code, name, timezone, closure, _, _ = found[0]
     start, end = rules.day_bounds(day, timezone)
-    closure = fetch(session, _CLOSURE_SQL, site=site_id, day=_day_param(session, day))
     hours = [
         (day.weekday(), _clock(opens), _clock(closes))
-        for opens, closes in fetch(session, _SITE_HOURS_SQL, site=site_id, weekday=day.weekday())
+        for *_, opens, closes in found
+        if opens is not None
     ]
     blocks: dict[int, list[BoardBlock]] = defaultdict(list)
     for kind, eid, s, e, blocked, bid, state, maker in fetch(
@@ -173,7 +180,7 @@ def site_board(session: Session, site_code: str, day: date) -> Board:
         site_name=name,
         day=day,
         timezone=timezone,
-        closed=closure[0][0] if closure else None,
+        closed=closure,
         opening=tuple(_opening_intervals(day, timezone, hours)),
         machines=tuple(
             BoardMachine(
@@ -266,19 +273,18 @@ def _free_in_day(
     day: date,
     *,
     hours_by_site: dict[int, list[tuple[int, time, time]]],
+    closed_days: set[tuple[int, date]],
     not_before: datetime | None,
     length: timedelta,
 ) -> list[FreeSlot]:
     """Free slots of the candidates on one local day (all of one timezone per site)."""
-    if not candidates:
-        return []
-    day_value = _day_param(session, day)
-    closed = {
-        site_id
-        for site_id in {c.site_id for c in candidates}
-        if fetch(session, _CLOSURE_SQL, site=site_id, day=day_value)
-    }
-    open_candidates = [c for c in candidates if c.site_id not in closed]
+    weekday = day.weekday()
+    open_candidates = [
+        c
+        for c in candidates
+        if (c.site_id, day) not in closed_days
+        and any(h[0] == weekday for h in hours_by_site.get(c.site_id, []))
+    ]
     if not open_candidates:
         return []
     timezones = {c.timezone for c in open_candidates}
@@ -314,6 +320,37 @@ def _free_in_day(
     return out
 
 
+_CLOSURES_SQL = """
+SELECT site_id, first_day, last_day FROM site_closures
+WHERE first_day <= :last AND last_day >= :first
+"""
+
+
+def _closed_days(
+    session: Session, site_ids: Iterable[int], first: date, last: date
+) -> set[tuple[int, date]]:
+    """(site, day) pairs between `first` and `last` when a site is closed, in one query."""
+    wanted = set(site_ids)
+    closed: set[tuple[int, date]] = set()
+    for site_id, first_day, last_day in fetch(
+        session, _CLOSURES_SQL, first=_day_param(session, first), last=_day_param(session, last)
+    ):
+        if site_id not in wanted:
+            continue
+        day = max(_as_date(first_day), first)
+        while day <= min(_as_date(last_day), last):
+            closed.add((site_id, day))
+            day += timedelta(days=1)
+    return closed
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, str):
+        return date.fromisoformat(value)
+    assert isinstance(value, date)
+    return value
+
+
 def _hours_by_site(
     session: Session, site_ids: Iterable[int]
 ) -> dict[int, list[tuple[int, time, time]]]:
@@ -338,9 +375,15 @@ def free_slots(
 ) -> list[FreeSlot]:
     """The free stretches of one machine on a local day, each long enough for `length`."""
     candidates = _candidates(session, equipment_id=equipment_id, settings=settings)
-    hours = _hours_by_site(session, {c.site_id for c in candidates})
+    sites = {c.site_id for c in candidates}
     return _free_in_day(
-        session, candidates, day, hours_by_site=hours, not_before=now, length=length
+        session,
+        candidates,
+        day,
+        hours_by_site=_hours_by_site(session, sites),
+        closed_days=_closed_days(session, sites, day, day),
+        not_before=now,
+        length=length,
     )
 
 
@@ -358,9 +401,15 @@ def free_slots_of_category(
     candidates = _candidates(
         session, category_code=category_code, site_code=site_code, settings=settings
     )
-    hours = _hours_by_site(session, {c.site_id for c in candidates})
+    sites = {c.site_id for c in candidates}
     slots = _free_in_day(
-        session, candidates, day, hours_by_site=hours, not_before=now, length=length
+        session,
+        candidates,
+        day,
+        hours_by_site=_hours_by_site(session, sites),
+        closed_days=_closed_days(session, sites, day, day),
+        not_before=now,
+        length=length,
     )
     return sorted(slots, key=lambda s: (s.starts_at, s.site_code, s.equipment_id))
 
@@ -390,10 +439,19 @@ def next_free_slot(
     for c in candidates:
         by_zone[c.timezone].append(c)
     first_day = min(now.astimezone(ZoneInfo(tz)).date() for tz in by_zone)
+    closed = _closed_days(
+        session, {c.site_id for c in candidates}, first_day, first_day + timedelta(days=days)
+    )
     for offset in range(days + 1):
         day = first_day + timedelta(days=offset)
         slots = _free_in_day(
-            session, candidates, day, hours_by_site=hours, not_before=not_before, length=length
+            session,
+            candidates,
+            day,
+            hours_by_site=hours,
+            closed_days=closed,
+            not_before=not_before,
+            length=length,
         )
         if slots:
             best = min(slots, key=lambda s: (s.starts_at, s.site_code, s.equipment_id))

@@ -73,6 +73,10 @@ class Machine:
     category_id: int
     category_name: str
     needs_training: bool
+    training_category_id: int
+    """The category whose training the machine needs: the cadastre's `training_category_code`,
+    else its own category."""
+    training_name: str
     site_id: int
     site_name: str
     timezone: str
@@ -92,7 +96,9 @@ def find_machine(session: Session, asset_tag: str) -> int:
 
 
 _MACHINE_SQL = """
-SELECT e.id, e.name, e.bookable, e.status, e.category_id, c.name_en, c.needs_training,
+SELECT e.id, e.name, e.bookable, e.status, e.category_id, c.name_en,
+    COALESCE(tc.needs_training, c.needs_training), COALESCE(tc.id, c.id),
+    COALESCE(tc.name_en, c.name_en),
     e.site_id, s.name, s.timezone,
     COALESCE(pm.buffer_minutes, pc.buffer_minutes),
     COALESCE(pm.min_minutes, pc.min_minutes),
@@ -105,6 +111,7 @@ SELECT e.id, e.name, e.bookable, e.status, e.category_id, c.name_en, c.needs_tra
     COALESCE(pm.max_future_bookings, pc.max_future_bookings)
 FROM equipment e
 JOIN equipment_categories c ON c.id = e.category_id
+LEFT JOIN equipment_categories tc ON tc.code = e.training_category_code
 JOIN sites s ON s.id = e.site_id
 LEFT JOIN booking_policies pm ON pm.equipment_id = e.id
 LEFT JOIN booking_policies pc ON pc.category_id = e.category_id
@@ -120,7 +127,7 @@ def load_machine(
     if not rows:
         raise NotFound("No machine with id {equipment_id}.", equipment_id=equipment_id)
     row = rows[0]
-    policy_values = row[10:]
+    policy_values = row[12:]
     policy = (
         _policy((settings or _DEFAULTS).booking)
         if policy_values[0] is None
@@ -144,9 +151,11 @@ def load_machine(
         category_id=row[4],
         category_name=row[5],
         needs_training=bool(row[6]),
-        site_id=row[7],
-        site_name=row[8],
-        timezone=row[9],
+        training_category_id=row[7],
+        training_name=row[8],
+        site_id=row[9],
+        site_name=row[10],
+        timezone=row[11],
         policy=policy,
     )
 
@@ -196,7 +205,7 @@ SELECT 'h', {_T}, {_T}, weekday, {_T}, CAST(opens AS VARCHAR(240)), CAST(closes 
     FROM opening_hours WHERE site_id = :site AND weekday = :weekday
 UNION ALL
 SELECT 'c', {_T}, {_T}, count(*), {_T}, {_S}, {_S} FROM certifications
-    WHERE maker_id = :maker AND category_id = :category AND granted_on <= :day
+    WHERE maker_id = :maker AND category_id = :training AND granted_on <= :day
     AND (expires_on IS NULL OR expires_on >= :day)
 UNION ALL
 SELECT 's', {_T}, {_T}, 0, max(ends_at), {_S}, {_S} FROM maker_suspensions
@@ -257,6 +266,7 @@ def _facts(
         recent=param(session, p.now - _LONGEST),
         maker=p.maker_id,
         category=machine.category_id,
+        training=machine.training_category_id,
         site=machine.site_id,
         weekday=local_day.weekday(),
         day=_day(session, local_day),
@@ -289,6 +299,7 @@ def _facts(
         bookable=machine.bookable,
         status=machine.status,
         category_name=machine.category_name,
+        training_name=machine.training_name,
         site_name=machine.site_name,
         timezone=tz,
         policy=policy,

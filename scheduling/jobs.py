@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -146,8 +147,11 @@ def _claim(session: Session, job_id: str, slot: datetime, now: datetime, runner:
         insert(JobRun)
         .values(job=job_id, slot=slot, started_at=now, runner=runner[:80])
         .on_conflict_do_nothing(index_elements=["job", "slot"])
+        .returning(JobRun.__table__.c.job)  # type: ignore[attr-defined]
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: SQLAlchemy reports -1 for this statement on psycopg, which
+    # would let a second scheduler run a slot already claimed.
+    return result.first() is not None
 
 
 # -- the jobs ------------------------------------------------------------------------------
@@ -250,6 +254,92 @@ def maintenance_alerts(session: Session, context: JobContext, now: datetime) -> 
             "the lab will contact you.",
         )
     return written
+
+
+@job("machines_offline", every=timedelta(minutes=5))
+def machines_offline(session: Session, context: JobContext, now: datetime) -> int:
+    """Tell the managers, once per outage, of each machine whose driver has gone silent."""
+    from fabdesk.usage.heartbeats import silent_machines
+
+    after = timedelta(minutes=context.settings.scheduler.offline_minutes)
+    written = 0
+    for view in silent_machines(session, now=now, after=after):
+        written += notifier.enqueue(
+            session,
+            key=f"offline:{view.equipment_tag}:{view.last_seen_at.isoformat()}",
+            kind="machine_offline",
+            subject=f"{view.equipment_tag}: its driver is silent",
+            body=f"No word from the driver of {view.equipment_tag} since "
+            f"{view.last_seen_at:%Y-%m-%d %H:%M} UTC (last state: {view.state.value}). "
+            "Check the Raspberry Pi, its network and the machine's cable.",
+            now=now,
+            recipient=context.settings.desk.managers_email,
+        )
+    return written
+
+
+@job("post_pending_charges", every=timedelta(minutes=5))
+def post_pending_charges(session: Session, context: JobContext, now: datetime) -> int:
+    """Charge finished sessions the ingest could not (a safety net; normally none)."""
+    from fabdesk.accounting.charges import post_pending_charges as post
+    from fabdesk.accounting.pricing import PriceRules
+
+    return post(session, now=now, rules=PriceRules.from_settings(context.settings.accounting))
+
+
+@job("expire_cheques", cron={"hour": 0, "minute": 30})
+def expire_cheques(session: Session, context: JobContext, now: datetime) -> int:
+    """Return what is left on expired maker cheques to their programme."""
+    from fabdesk.accounting.cheques import expire_cheques as expire
+
+    return expire(session, now.astimezone(ZoneInfo(context.settings.scheduler.timezone)).date())
+
+
+@job("month_close", cron={"day": 1, "hour": 2, "minute": 0})
+def month_close(session: Session, context: JobContext, now: datetime) -> int:
+    """Close every ended month still open, oldest first (a closed month never changes)."""
+    from fabdesk.accounting.close import close_period
+    from fabdesk.accounting.ledger import last_closed_month, month_of, next_month
+    from fabdesk.accounting.pricing import PriceRules
+    from fabdesk.models import LedgerPosting
+
+    current = month_of(now.astimezone(ZoneInfo(context.settings.scheduler.timezone)).date())
+    last = last_closed_month(session)
+    first = last and next_month(last)
+    if first is None:
+        first = session.exec(select(sa.func.min(LedgerPosting.month))).one()
+    rules = PriceRules.from_settings(context.settings.accounting)
+    closed = 0
+    month = first
+    while month is not None and month < current:
+        close_period(session, month, now=now, rules=rules)
+        closed += 1
+        month = next_month(month)
+    return closed
+
+
+@job("apply_retention", cron={"hour": 3, "minute": 0})
+def apply_retention(session: Session, context: JobContext, now: datetime) -> int:
+    """Delete old sent messages; erase long-inactive makers when the settings ask for it."""
+    from fabdesk.ops.privacy import apply_retention as apply
+
+    privacy = context.settings.privacy
+    report = apply(
+        session,
+        now=now,
+        notifications_days=privacy.notifications_days,
+        inactive_maker_days=privacy.inactive_maker_days,
+    )
+    return report.notifications_deleted + len(report.makers_erased)
+
+
+@job("cancel_underfilled_trainings", every=timedelta(hours=1))
+def cancel_underfilled_trainings(session: Session, context: JobContext, now: datetime) -> int:
+    """Cancel trainings still below their minimum close to their start, and tell the makers."""
+    from inventory.trainings import cancel_underfilled_sessions
+
+    notice = context.settings.desk.training_notice_hours
+    return len(cancel_underfilled_sessions(session, now, notice))
 
 
 # -- the service ---------------------------------------------------------------------------

@@ -102,9 +102,14 @@ def enqueue(
     }
     dialect = session.connection().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = (
+        insert(Notification)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Notification.__table__.c.id)  # type: ignore[attr-defined]
+    )
+    # RETURNING, not rowcount: SQLAlchemy reports -1 for this statement on psycopg.
+    return session.execute(statement).first() is not None
 
 
 def _email_of(session: Session, maker_id: int) -> str:

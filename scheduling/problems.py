@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import Booking, Equipment, EquipmentStatus, ProblemReport, Site, id_of
 from fabdesk.settings import SchedulerSettings
+from inventory.register import change_status
 from scheduling import notifier
 from scheduling.bookings import cancel_bookings_for_outage
 
@@ -29,14 +30,6 @@ class ProblemReported:
     report: ProblemReport
     cancelled: list[Booking] = field(default_factory=list)
     """Bookings cancelled because the problem put the machine out of order."""
-
-
-def _mark_out_of_order(session: Session, equipment: Equipment) -> None:
-    """Stand-in for the cadastre's `inventory.register.change_status` (written in parallel): the
-    lead switches this call to it at integration."""
-    equipment.status = EquipmentStatus.OUT_OF_ORDER
-    session.add(equipment)
-    session.flush()
 
 
 def report_problem(
@@ -70,7 +63,15 @@ def report_problem(
     log.info("problem_reported", extra={"machine": equipment.asset_tag, "serious": serious})
     if not serious:
         return result
-    _mark_out_of_order(session, equipment)
+    if equipment.status != EquipmentStatus.OUT_OF_ORDER:
+        change_status(
+            session,
+            equipment.asset_tag,
+            EquipmentStatus.OUT_OF_ORDER,
+            reason=f"Problem report {report.id}: {cleaned}"[:240],
+            actor=f"maker:{maker_id}" if maker_id is not None else "kiosk",
+            now=now,
+        )
     result.cancelled = cancel_bookings_for_outage(
         session, equipment_id, f"{equipment.name} is out of order: {cleaned}", now, settings
     )

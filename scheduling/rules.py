@@ -83,6 +83,8 @@ class Facts:
     timezone: str
     policy: Policy
     certified: bool
+    training_name: str = ""
+    """The category whose training the machine needs (its own category's name if empty)."""
     suspended_until: datetime | None = None
     opening: Sequence[tuple[int, time, time]] = ()
     """Weekly opening windows of the site: (weekday 0 = Monday, opens, closes), local time."""
@@ -132,7 +134,7 @@ def check(proposal: Proposal, facts: Facts) -> list[Violation]:
                 "You need a valid {category} certification on {day} to book {machine}.",
                 {
                     **machine,
-                    "category": f.category_name,
+                    "category": f.training_name or f.category_name,
                     "day": p.starts_at.astimezone(tz).date().isoformat(),
                 },
             )

@@ -9,9 +9,11 @@ Refusal codes: `charge_not_found`, `dispute_not_found`, `not_your_charge`, `reas
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from fabdesk.accounting.charges import reverse_charge
@@ -24,7 +26,14 @@ from fabdesk.models import (
     UsageCharge,
 )
 
-__all__ = ["accept_dispute", "get_dispute", "list_disputes", "open_dispute", "refuse_dispute"]
+__all__ = [
+    "accept_dispute",
+    "disputable_charges",
+    "get_dispute",
+    "list_disputes",
+    "open_dispute",
+    "refuse_dispute",
+]
 
 log = logging.getLogger(__name__)
 
@@ -196,3 +205,29 @@ def list_disputes(
     if state is not None:
         query = query.where(ChargeDispute.state == state)
     return list(session.exec(query).all())
+
+
+def disputable_charges(session: Session, maker_id: int, *, since: date) -> list[UsageCharge]:
+    """A maker's charges since a day that could be disputed now (for the kiosk's list): not
+    reversed, not corrected, not under an open dispute; newest first."""
+    reversed_ids = select(LedgerTransaction.reverses_id).where(
+        col(LedgerTransaction.reverses_id).is_not(None)
+    )
+    disputed = select(ChargeDispute.usage_charge_id).where(ChargeDispute.state == DisputeState.OPEN)
+    later = aliased(UsageCharge)
+    return list(
+        session.exec(
+            select(UsageCharge)
+            .where(
+                UsageCharge.maker_id == maker_id,
+                col(UsageCharge.occurred_on) >= since,
+                col(UsageCharge.transaction_id).not_in(reversed_ids),
+                col(UsageCharge.id).not_in(disputed),
+                ~sa.exists().where(
+                    col(later.usage_session_id) == col(UsageCharge.usage_session_id),
+                    col(later.revision) > col(UsageCharge.revision),
+                ),
+            )
+            .order_by(col(UsageCharge.occurred_on).desc(), col(UsageCharge.id).desc())
+        ).all()
+    )

@@ -31,9 +31,11 @@ def serve(
         int | None, typer.Option(help="Worker processes (api.workers); 1 for SQLite.")
     ] = None,
 ) -> None:
-    """Start the HTTP API (uvicorn): driver ingest, machine status, feeds.
+    """Start the HTTP API (uvicorn): driver ingest, machine status, feeds, and (with one
+    worker and `scheduler.enabled`) the background jobs.
 
-    The schema is brought up to date first. Stop with Ctrl+C.
+    The schema is brought up to date first. With several workers (PostgreSQL), run the jobs with
+    `fabdesk scheduler` beside them. Stop with Ctrl+C.
     """
     import uvicorn
 
@@ -60,7 +62,17 @@ def serve(
             log_level=level,
         )
         return
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=level)
+    scheduler = None
+    if settings.scheduler.enabled:
+        from scheduling.jobs import SchedulerService
+
+        scheduler = SchedulerService(settings, engine)
+        scheduler.start()
+    try:
+        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=level)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
 
 
 @device_app.command("add")

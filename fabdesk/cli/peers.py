@@ -4,19 +4,21 @@ problems`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlmodel import Session
 
 from fabdesk.cli._app import app, err, out
+from fabdesk.cli.accounting import ledger_app  # `ledger export` joins `ledger check`
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 
-report_app = typer.Typer(help="Reports for the managers.", no_args_is_help=True)
-ledger_app = typer.Typer(help="The ledger, for the accountant.", no_args_is_help=True)
 trainings_app = typer.Typer(
     help="Training sessions: trainers of a category give them, makers enrol, a pass certifies.\n\n"
     "`fabdesk trainings trainer --maker M-1 --category laser` lets M-1 train; then "
@@ -31,8 +33,6 @@ problems_app = typer.Typer(
     help="Problems makers reported on machines (serious ones put the machine out of order).",
     no_args_is_help=True,
 )
-app.add_typer(report_app, name="report")
-app.add_typer(ledger_app, name="ledger")
 app.add_typer(trainings_app, name="trainings")
 app.add_typer(disputes_app, name="disputes")
 app.add_typer(problems_app, name="problems")
@@ -41,6 +41,18 @@ Month = Annotated[str, typer.Option("--month", "-m", help="The month, as YYYY-MM
 Out = Annotated[
     Path | None, typer.Option("--out", "-o", help="Write the CSV to this file (default: stdout).")
 ]
+
+
+@contextmanager
+def _session(ctx: typer.Context, *, write: bool = False) -> Iterator[Session]:
+    """One transaction on a fresh engine, disposed afterwards (so the commands also run
+    in-process, in tests, without leaking connections)."""
+    engine = ctx.obj.engine()
+    try:
+        with (write_session if write else session_scope)(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _write(text: str, path: Path | None, what: str) -> None:
@@ -72,8 +84,8 @@ def _local(moment: datetime | None) -> str:
     return f"{moment.astimezone(LAB_TIME_ZONE):%Y-%m-%d %H:%M}" if moment else ""
 
 
-@report_app.command("reconcile")
-def report_reconcile(
+@app.command("reconcile")
+def reconcile_command(
     ctx: typer.Context,
     month: Month,
     site: Annotated[str | None, typer.Option(help="Only this site (its code).")] = None,
@@ -87,7 +99,7 @@ def report_reconcile(
     from fabdesk.accounting.ledger import parse_month
     from fabdesk.accounting.reconcile import Gap, reconcile, reconciliation_csv
 
-    with session_scope(ctx.obj.engine()) as session:
+    with _session(ctx) as session:
         report = reconcile(session, parse_month(month), now=datetime.now(UTC), site_code=site)
     _write(reconciliation_csv(report), out_file, "Reconciliation")
     counts = ", ".join(f"{gap.value}: {len(report.gaps(gap))}" for gap in Gap)
@@ -105,7 +117,7 @@ def ledger_export(ctx: typer.Context, month: Month, out_file: Out = None) -> Non
     from fabdesk.accounting.ledger import parse_month
 
     settings = ctx.obj.settings()
-    with session_scope(ctx.obj.engine()) as session:
+    with _session(ctx) as session:
         text = export_csv(session, parse_month(month), vat_rate=settings.accounting.vat_rate)
     _write(text, out_file, "Ledger export")
 
@@ -128,7 +140,7 @@ def trainings_trainer(
     from inventory.trainings import grant_trainer
 
     role = TrainerRole.INSTRUCTOR if instructor else TrainerRole.TRAINER
-    with session_scope(ctx.obj.engine()) as session:
+    with _session(ctx) as session:
         found = get_maker(session, maker)
         grant_trainer(session, maker_id=id_of(found), category_code=category, role=role)
     out.print(f"{maker} is now a {role.value} for {category}.", highlight=False)
@@ -150,7 +162,7 @@ def trainings_add(
     from inventory.makers import get_maker
     from inventory.trainings import schedule_training
 
-    with session_scope(ctx.obj.engine()) as session:
+    with _session(ctx) as session:
         training = schedule_training(
             session,
             category_code=category,
@@ -177,7 +189,7 @@ def trainings_enrol(
     from inventory.makers import get_maker
     from inventory.trainings import enrol
 
-    with write_session(ctx.obj.engine()) as session:
+    with _session(ctx, write=True) as session:
         enrol(
             session,
             training_id=training,
@@ -205,7 +217,7 @@ def trainings_pass(
     from inventory.trainings import record_passed
 
     now = datetime.now(UTC)
-    with session_scope(ctx.obj.engine()) as session:
+    with _session(ctx) as session:
         granted = record_passed(
             session,
             training_id=training,
@@ -227,7 +239,7 @@ def trainings_list(
     """List the trainings to come (or all of them with --past)."""
     from inventory.trainings import list_trainings
 
-    with session_scope(ctx.obj.engine()) as session:
+    with _session(ctx) as session:
         rows = list_trainings(session, since=None if past else datetime.now(UTC), site_code=site)
     table = Table("#", "category", "site", "starts", "ends", "enrolled", "min-max", "state")
     for training, category, site_code, enrolled in rows:
@@ -256,7 +268,7 @@ def disputes_list(
     from fabdesk.accounting.disputes import list_disputes
     from fabdesk.models import DisputeState
 
-    with session_scope(ctx.obj.engine()) as session:
+    with _session(ctx) as session:
         rows = list_disputes(session, state=None if every else DisputeState.OPEN)
     table = Table("#", "charge", "maker", "opened", "reason", "state", "decision")
     for dispute in rows:
@@ -282,7 +294,7 @@ def disputes_accept(
     """Accept a dispute: the charge is reversed in the ledger and the maker told."""
     from fabdesk.accounting.disputes import accept_dispute
 
-    with session_scope(ctx.obj.engine()) as session:
+    with _session(ctx) as session:
         accept_dispute(session, dispute_id=dispute, manager=by, now=datetime.now(UTC), note=note)
     out.print(f"Dispute {dispute} accepted: the charge is reversed.", highlight=False)
 
@@ -297,7 +309,7 @@ def disputes_refuse(
     """Refuse a dispute, with a reason the maker is told."""
     from fabdesk.accounting.disputes import refuse_dispute
 
-    with session_scope(ctx.obj.engine()) as session:
+    with _session(ctx) as session:
         refuse_dispute(
             session, dispute_id=dispute, manager=by, reason=reason, now=datetime.now(UTC)
         )
@@ -313,7 +325,7 @@ def problems_list(
     """List the open problem reports, newest first."""
     from scheduling.problems import list_problems
 
-    with session_scope(ctx.obj.engine()) as session:
+    with _session(ctx) as session:
         rows = list_problems(session, open_only=not every, site_code=site)
     table = Table("#", "machine", "reported", "serious", "text", "resolved")
     for report, tag in rows:
@@ -338,7 +350,7 @@ def problems_resolve(
     """Mark a problem report resolved (the machine's status is changed apart)."""
     from scheduling.problems import resolve_problem
 
-    with session_scope(ctx.obj.engine()) as session:
+    with _session(ctx) as session:
         resolve_problem(
             session, problem_id=problem, resolution=resolution, by=by, now=datetime.now(UTC)
         )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -14,19 +12,11 @@ from fabdesk import exit_codes
 from fabdesk.db import make_engine
 from fabdesk.settings import DatabaseSettings
 from tests.accounting.factories import add_maker, add_usage, at, build_lab
+from tests.support.cli import fabdesk as run_fabdesk
 
 
 def fabdesk(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("FABDESK_")}
-    environment["FABDESK_DATABASE__URL"] = url
-    environment["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-c", "from fabdesk.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-    )
+    return run_fabdesk(*args, env={"FABDESK_DATABASE__URL": url})
 
 
 def test_a_month_from_charging_to_close_statement_and_reports(

@@ -17,6 +17,7 @@ import pytest
 from fabdesk import exit_codes
 from fabdesk.wire import EventKind
 from tests.api.events import batch, event
+from tests.support.cli import fabdesk as run_fabdesk
 
 
 def environment(url: str) -> dict[str, str]:
@@ -26,13 +27,7 @@ def environment(url: str) -> dict[str, str]:
 
 
 def fabdesk(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from fabdesk.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        env=environment(url),
-        timeout=60,
-    )
+    return run_fabdesk(*args, env={"FABDESK_DATABASE__URL": url})
 
 
 def free_port() -> int:

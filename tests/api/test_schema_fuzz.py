@@ -19,7 +19,7 @@ from fabdesk.db import Engine
 from fabdesk.settings import Settings
 from tests.api.conftest import MANAGER_TOKEN, DeviceToken, serving
 
-MANAGER_PATHS = ("/api/v1/machines", "/api/v1/devices")
+MANAGER_PATHS = ("/api/v1/machines/status", "/api/v1/devices", "/api/v1/reports")
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_the_api_keeps_its_schema(
     strategy = schema.as_strategy(generation_mode=mode)
 
     @settings(
-        max_examples=60,
+        max_examples=100,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         database=None,

@@ -7,9 +7,6 @@ process, to prove the wiring end to end.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ from fabdesk import exit_codes
 from fabdesk.cli import app
 from fabdesk.errors import FabdeskError
 from fabdesk.identifiers import make_asset_tag
+from tests.support.cli import fabdesk as run_fabdesk
 
 TAG = make_asset_tag("CF1", 1)
 
@@ -147,21 +145,9 @@ def test_audit_commands(fabdesk: Fabdesk, tmp_path: Path) -> None:
 def test_a_real_process_reports_a_rejected_import_in_one_exit_code(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(f"asset_tag,site,category,name\n{TAG},atlantis,laser,X\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FABDESK_")}
-    env.update({"FABDESK_DATABASE__URL": f"sqlite:///{tmp_path / 'f.db'}", "COLUMNS": "200"})
-    subprocess.run(
-        [sys.executable, "-c", "from fabdesk.cli import main; main()", "init"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", "from fabdesk.cli import main; main()", "import", str(bad)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    env = {"FABDESK_DATABASE__URL": f"sqlite:///{tmp_path / 'f.db'}"}
+    assert run_fabdesk("init", env=env).returncode == 0
+    result = run_fabdesk("import", str(bad), env=env)
     assert result.returncode == exit_codes.IMPORT_REJECTED
     assert "there is no site 'atlantis'" in result.stdout
     assert result.stderr.startswith("error: bad.csv: 2 problem(s), nothing was imported")

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import select
+from typer.testing import CliRunner, Result
 
 from fabdesk.accounting.charges import post_usage_charge
 from fabdesk.db import Engine, session_scope, write_session
@@ -80,3 +81,12 @@ def charge_of(world: World, usage: UsageSession) -> UsageCharge:
         return session.exec(
             select(UsageCharge).where(UsageCharge.usage_session_id == usage.id)
         ).one()
+
+
+def cli(url: str, *args: str) -> Result:
+    """`fabdesk …` run in this process (fast); a refusal is left in `result.exception`.
+
+    The real process, with its one-line errors, is tested by `test_reconcile`'s CLI test."""
+    from fabdesk.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"FABDESK_DATABASE__URL": url, "COLUMNS": "200"})

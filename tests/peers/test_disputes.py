@@ -10,6 +10,7 @@ from sqlmodel import select
 from fabdesk.accounting.charges import maker_balance, reverse_charge
 from fabdesk.accounting.disputes import (
     accept_dispute,
+    disputable_charges,
     list_disputes,
     open_dispute,
     refuse_dispute,
@@ -18,8 +19,7 @@ from fabdesk.accounting.ledger import check_ledger
 from fabdesk.db import session_scope
 from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from fabdesk.models import ChargeDispute, DisputeState, Notification, UsageCharge, id_of
-from tests.peers.conftest import charge_of, run_job
-from tests.peers.test_reconcile import _fabdesk
+from tests.peers.conftest import charge_of, cli, run_job
 from tests.scheduling.conftest import TOMORROW, World, local
 
 LATER = local(TOMORROW, 15)
@@ -27,7 +27,7 @@ LATER = local(TOMORROW, 15)
 
 def _charge(world: World, hour: int = 10) -> UsageCharge:
     world.book(world.alice, world.laser1, local(TOMORROW, hour), local(TOMORROW, hour + 1))
-    return charge_of(world, run_job(world, "A-L1", local(TOMORROW, hour), minutes=30))
+    return charge_of(world, run_job(world, "A-00001-O", local(TOMORROW, hour), minutes=30))
 
 
 def _open(world: World, charge: UsageCharge, maker: int | None = None, reason: str = "") -> int:
@@ -121,9 +121,17 @@ def test_refusing_keeps_the_charge_and_says_why(world: World) -> None:
 
 def test_a_charge_reversed_meanwhile_cannot_be_accepted(world: World) -> None:
     charge = _charge(world)
+    other = _charge(world, 12)
+    with session_scope(world.engine) as session:
+        listed = disputable_charges(session, world.alice, since=TOMORROW)
+        assert [c.id for c in listed] == [other.id, charge.id]
+        assert disputable_charges(session, world.bob, since=TOMORROW) == []
     dispute = _open(world, charge)
     with session_scope(world.engine) as session:
         reverse_charge(session, charge.usage_session_id, now=LATER, repost=True)
+        [corrected, still] = disputable_charges(session, world.alice, since=TOMORROW)
+        assert still.id == other.id
+        assert (corrected.usage_session_id, corrected.revision) == (charge.usage_session_id, 2)
     with session_scope(world.engine) as session, pytest.raises(Conflict) as gone:
         accept_dispute(session, dispute_id=dispute, manager="Mia", now=LATER)
     assert gone.value.code == "charge_reversed"
@@ -132,17 +140,17 @@ def test_a_charge_reversed_meanwhile_cannot_be_accepted(world: World) -> None:
 def test_cli_lists_accepts_and_refuses(world: World, database_url: str) -> None:
     first = _open(world, _charge(world, 10))
     second = _open(world, _charge(world, 12))
-    listing = _fabdesk(database_url, "disputes", "list")
-    assert listing.returncode == 0, listing.stderr
+    listing = cli(database_url, "disputes", "list")
+    assert listing.exit_code == 0, listing.output
     assert "two minutes" in listing.stdout
-    accepted = _fabdesk(database_url, "disputes", "accept", str(first), "--by", "Mia")
-    assert accepted.returncode == 0, accepted.stderr
-    refused = _fabdesk(
+    accepted = cli(database_url, "disputes", "accept", str(first), "--by", "Mia")
+    assert accepted.exit_code == 0, accepted.output
+    refused = cli(
         database_url, "disputes", "refuse", str(second), "--by", "Mia", "--reason", "Ran 30 min."
     )
-    assert refused.returncode == 0, refused.stderr
+    assert refused.exit_code == 0, refused.output
     with session_scope(world.engine) as session:
         assert maker_balance(session, world.alice).owed_cents == 1500
-    wrong = _fabdesk(database_url, "disputes", "accept", str(second), "--by", "Mia")
-    assert wrong.returncode != 0
-    assert "already refused" in wrong.stderr
+    wrong = cli(database_url, "disputes", "accept", str(second), "--by", "Mia")
+    assert isinstance(wrong.exception, Conflict)
+    assert "already refused" in str(wrong.exception)

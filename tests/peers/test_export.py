@@ -5,18 +5,20 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fabdesk.accounting.charges import reverse_charge
 from fabdesk.accounting.export import COLUMNS, export_csv, export_lines
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue
 from fabdesk.models import UsageSession
-from tests.peers.conftest import charge_of, run_job
-from tests.peers.test_reconcile import _fabdesk
+from tests.peers.conftest import charge_of, cli, run_job
 from tests.scheduling.conftest import TOMORROW, World, local
 
 RATE = Decimal("0.21")
@@ -24,8 +26,8 @@ RATE = Decimal("0.21")
 
 def _ledger(world: World) -> tuple[UsageSession, UsageSession]:
     world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
-    kept = run_job(world, "A-L1", local(TOMORROW, 10), minutes=37)
-    reversed_usage = run_job(world, "A-L1", local(TOMORROW, 11), minutes=20)
+    kept = run_job(world, "A-00001-O", local(TOMORROW, 10), minutes=37)
+    reversed_usage = run_job(world, "A-00001-O", local(TOMORROW, 11), minutes=20)
     with session_scope(world.engine) as session:
         reverse_charge(session, reversed_usage.id or 0, now=local(TOMORROW, 13))
     return kept, reversed_usage
@@ -83,8 +85,46 @@ def test_other_months_and_bad_months(world: World) -> None:
 def test_cli_exports_to_a_file(world: World, database_url: str, tmp_path: Path) -> None:
     _ledger(world)
     target = tmp_path / "ledger-2026-11.csv"
-    result = _fabdesk(database_url, "ledger", "export", "--month", "2026-11", "--out", str(target))
-    assert result.returncode == 0, result.stderr
+    result = cli(database_url, "ledger", "export", "--month", "2026-11", "--out", str(target))
+    assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert sum(Decimal(row["debit"]) for row in rows) == sum(Decimal(row["credit"]) for row in rows)
     assert {row["transaction_kind"] for row in rows} == {"charge", "reversal"}
+
+
+_slots: dict[str, int] = {}
+"""Jobs run so far per database: the examples of one test share its world, a slot per job."""
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # one world, growing per example
+)
+@given(
+    jobs=st.lists(
+        st.tuples(st.integers(min_value=1, max_value=59), st.booleans()), min_size=1, max_size=3
+    )
+)
+def test_any_mix_of_charges_and_reversals_exports_balanced(
+    world: World, jobs: list[tuple[int, bool]]
+) -> None:
+    """Whatever the amounts, each transaction's euro debits equal its euro credits."""
+    database = str(world.engine.url)
+    for minutes, reverse in jobs:
+        _slots[database] = slot = _slots.get(database, 0) + 1
+        usage = run_job(
+            world, "A-00002-M", local(TOMORROW, 0) + timedelta(hours=slot), minutes=minutes
+        )
+        if reverse:
+            with session_scope(world.engine) as session:
+                reverse_charge(session, usage.id or 0, now=local(TOMORROW, 23, 59))
+    with session_scope(world.engine) as session:
+        lines = export_lines(session, "2026-11")
+    debits: dict[int, Decimal] = defaultdict(Decimal)
+    credits: dict[int, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        debits[line.transaction_id] += line.debit
+        credits[line.transaction_id] += line.credit
+    assert debits == credits
+    assert sum(debits.values()) > 0

@@ -10,7 +10,7 @@ from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue, NotFound, RuleViolation
 from fabdesk.models import Booking, BookingState, Equipment, EquipmentStatus, Notification, id_of
 from scheduling.problems import list_problems, report_problem, resolve_problem
-from tests.peers.test_reconcile import _fabdesk
+from tests.peers.conftest import cli
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
 
 MANAGERS = "managers@cityfab.example"
@@ -35,7 +35,7 @@ def test_a_minor_problem_is_listed_for_the_managers_only(world: World) -> None:
     problem = _report(world, world.laser1, "The honeycomb bed is dirty.", serious=False)
     with session_scope(world.engine) as session:
         [(report, tag)] = list_problems(session)
-        assert (report.id, tag, report.serious) == (problem, "A-L1", False)
+        assert (report.id, tag, report.serious) == (problem, "A-00001-O", False)
         machine = session.get(Equipment, world.laser1)
         assert machine is not None
         assert machine.status is EquipmentStatus.IN_SERVICE
@@ -90,9 +90,9 @@ def test_bad_reports_are_refused_and_resolving_is_idempotent(world: World) -> No
 
 def test_cli_lists_and_resolves(world: World, database_url: str) -> None:
     problem = _report(world, world.printer, "Nozzle clogged.", serious=False)
-    listing = _fabdesk(database_url, "problems", "list")
-    assert listing.returncode == 0, listing.stderr
+    listing = cli(database_url, "problems", "list")
+    assert listing.exit_code == 0, listing.output
     assert "Nozzle clogged." in listing.stdout
-    done = _fabdesk(database_url, "problems", "resolve", str(problem), "--by", "Mia")
-    assert done.returncode == 0, done.stderr
-    assert "Nozzle" not in _fabdesk(database_url, "problems", "list").stdout
+    done = cli(database_url, "problems", "resolve", str(problem), "--by", "Mia")
+    assert done.exit_code == 0, done.output
+    assert "Nozzle" not in cli(database_url, "problems", "list").stdout

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,13 +19,14 @@ from fabdesk.models import Booking, BookingState, LedgerTransaction, UsageCharge
 from scheduling.bookings import cancel, complete_finished, release_no_shows
 from tests.peers.conftest import charge_of, run_job
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
+from tests.support.cli import fabdesk
 
 AFTER = local(TOMORROW, 23)
 
 
 def test_booking_used_idle_and_charged_side_by_side(world: World) -> None:
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
-    run_job(world, "A-L1", local(TOMORROW, 10, 5), minutes=60, active_minutes=40)
+    run_job(world, "A-00001-O", local(TOMORROW, 10, 5), minutes=60, active_minutes=40)
     with session_scope(world.engine) as session:
         report = reconcile(session, "2026-11", now=AFTER)
     [row] = report.rows
@@ -46,8 +45,8 @@ def test_the_gaps_are_listed(world: World) -> None:
     cancelled = world.book(world.bob, world.laser1, local(TOMORROW, 17), local(TOMORROW, 18))
     with session_scope(world.engine) as session:
         cancel(session, booking_id=cancelled.id or 0, now=NOW, maker_id=world.bob)
-    run_job(world, "A-L2", local(TOMORROW, 10, 30), minutes=45)
-    loose = run_job(world, "B-L1", local(TOMORROW, 16), minutes=20)
+    run_job(world, "A-00002-M", local(TOMORROW, 10, 30), minutes=45)
+    loose = run_job(world, "B-00001-N", local(TOMORROW, 16), minutes=20)
     assert loose.booking_id is None
     with session_scope(world.engine) as session:
         report = reconcile(session, "2026-11", now=AFTER)
@@ -58,7 +57,7 @@ def test_the_gaps_are_listed(world: World) -> None:
         assert row.booking_id == beyond.id
         assert row.beyond_seconds == 15 * 60
         [row] = report.gaps(Gap.USED_WITHOUT_BOOKING)
-        assert (row.machine, row.maker, row.busy_seconds) == ("B-L1", "", 20 * 60)
+        assert (row.machine, row.maker, row.busy_seconds) == ("B-00001-N", "", 20 * 60)
         # before the booking's time is over, an unused booking is no gap yet
         early = reconcile(session, "2026-11", now=local(TOMORROW, 14, 30))
         assert early.gaps(Gap.BOOKED_UNUSED) == []
@@ -69,8 +68,8 @@ def test_the_gaps_are_listed(world: World) -> None:
 
 def test_a_reversed_charge_nets_to_nothing(world: World) -> None:
     world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
-    first = run_job(world, "A-L1", local(TOMORROW, 10), minutes=30)
-    run_job(world, "A-L1", local(TOMORROW, 11), minutes=12)
+    first = run_job(world, "A-00001-O", local(TOMORROW, 10), minutes=30)
+    run_job(world, "A-00001-O", local(TOMORROW, 11), minutes=12)
     with session_scope(world.engine) as session:
         reverse_charge(session, first.id or 0, now=AFTER)
     with session_scope(world.engine) as session:
@@ -81,7 +80,7 @@ def test_a_reversed_charge_nets_to_nothing(world: World) -> None:
 
 def test_csv_and_refusals(world: World) -> None:
     world.book(world.bob, world.laser2, local(TOMORROW, 10), local(TOMORROW, 11))
-    run_job(world, "A-L2", local(TOMORROW, 10, 30), minutes=45, active_minutes=30)
+    run_job(world, "A-00002-M", local(TOMORROW, 10, 30), minutes=45, active_minutes=30)
     with session_scope(world.engine) as session:
         text = reconciliation_csv(reconcile(session, "2026-11", now=AFTER))
         with pytest.raises(InvalidValue) as bad_month:
@@ -91,7 +90,7 @@ def test_csv_and_refusals(world: World) -> None:
             reconcile(session, "2026-11", now=AFTER, site_code="nowhere")
         assert no_site.value.code == "site_not_found"
     [line] = list(csv.DictReader(io.StringIO(text)))
-    assert line["machine"] == "A-L2"
+    assert line["machine"] == "A-00002-M"
     assert line["maker"] == "M-2"
     assert line["booked_minutes"] == "60.0"
     assert (line["busy_minutes"], line["idle_minutes"]) == ("30.0", "15.0")
@@ -104,7 +103,7 @@ def test_a_run_on_a_booked_slot_without_kiosk_ends_checked_in_completed_and_char
     world: World,
 ) -> None:
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 11))
-    usage = run_job(world, "A-L1", local(TOMORROW, 10, 2), minutes=30)
+    usage = run_job(world, "A-00001-O", local(TOMORROW, 10, 2), minutes=30)
     # the charge job runs again: nothing more is posted
     run_again = charge_of(world, usage)
     with session_scope(world.engine) as session:
@@ -130,11 +129,10 @@ def test_a_run_on_a_booked_slot_without_kiosk_ends_checked_in_completed_and_char
 
 def test_cli_writes_the_report(world: World, database_url: str, tmp_path: Path) -> None:
     world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
-    run_job(world, "A-L1", local(TOMORROW, 10, 5), minutes=20)
+    run_job(world, "A-00001-O", local(TOMORROW, 10, 5), minutes=20)
     target = tmp_path / "reconcile.csv"
     result = _fabdesk(
         database_url,
-        "report",
         "reconcile",
         "--month",
         "2026-11",
@@ -146,19 +144,11 @@ def test_cli_writes_the_report(world: World, database_url: str, tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert [row["charged_eur"] for row in rows] == ["10.00"]
-    bad = _fabdesk(database_url, "report", "reconcile", "--month", "November")
+    bad = _fabdesk(database_url, "reconcile", "--month", "November")
     assert bad.returncode != 0
     assert "YYYY-MM" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
 def _fabdesk(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FABDESK_")}
-    env.update({"FABDESK_DATABASE__URL": url, "COLUMNS": "200"})
-    return subprocess.run(
-        [sys.executable, "-c", "from fabdesk.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return fabdesk(*args, env={"FABDESK_DATABASE__URL": url})

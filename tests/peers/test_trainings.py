@@ -20,7 +20,7 @@ from inventory.trainings import (
     record_passed,
     schedule_training,
 )
-from tests.peers.test_reconcile import _fabdesk
+from tests.peers.conftest import cli
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
 
 DAY_AFTER = TOMORROW + timedelta(days=1)
@@ -213,10 +213,10 @@ def test_cli_plans_enrols_and_passes(world: World, database_url: str) -> None:
         ("trainings", "pass", "1", "--trainer", "M-1", "--maker", "M-3"),
     ]  # fmt: skip
     for step in steps:
-        result = _fabdesk(database_url, *step)
-        assert result.returncode == 0, result.stderr
-    listing = _fabdesk(database_url, "trainings", "list", "--past")
+        result = cli(database_url, *step)
+        assert result.exit_code == 0, result.output
+    listing = cli(database_url, "trainings", "list", "--past")
     assert "laser" in listing.stdout
-    refused = _fabdesk(database_url, "trainings", "pass", "1", "--trainer", "M-2", "--maker", "M-3")
-    assert refused.returncode != 0
-    assert "not a trainer" in refused.stderr
+    refused = cli(database_url, "trainings", "pass", "1", "--trainer", "M-2", "--maker", "M-3")
+    assert isinstance(refused.exception, RuleViolation)
+    assert refused.exception.code == "not_a_trainer"

@@ -6,15 +6,16 @@ Makers are registered and certified through inventory's services; sites and mach
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from fabdesk.db import Engine, session_scope, write_session
+from fabdesk.db import Engine, make_engine, session_scope, write_session
 from fabdesk.models import Booking, Equipment, EquipmentCategory, OpeningHours, Site, id_of
-from fabdesk.settings import SchedulerSettings
+from fabdesk.settings import DatabaseSettings, SchedulerSettings
 from inventory.makers import NewMaker, certify, register_maker
 from scheduling import bookings
 
@@ -80,10 +81,18 @@ def build_world(engine: Engine, settings: SchedulerSettings | None = None) -> Wo
                 OpeningHours(site_id=id_of(b), weekday=weekday, opens=time(10), closes=time(18))
             )
         machines = [
-            Equipment(asset_tag="A-L1", site_id=id_of(a), category_id=id_of(laser), name="Laser 1"),
-            Equipment(asset_tag="A-L2", site_id=id_of(a), category_id=id_of(laser), name="Laser 2"),
-            Equipment(asset_tag="A-P1", site_id=id_of(a), category_id=id_of(fdm), name="Printer 1"),
-            Equipment(asset_tag="B-L1", site_id=id_of(b), category_id=id_of(laser), name="Laser B"),
+            Equipment(
+                asset_tag="A-00001-O", site_id=id_of(a), category_id=id_of(laser), name="Laser 1"
+            ),
+            Equipment(
+                asset_tag="A-00002-M", site_id=id_of(a), category_id=id_of(laser), name="Laser 2"
+            ),
+            Equipment(
+                asset_tag="A-00003-K", site_id=id_of(a), category_id=id_of(fdm), name="Printer 1"
+            ),
+            Equipment(
+                asset_tag="B-00001-N", site_id=id_of(b), category_id=id_of(laser), name="Laser B"
+            ),
         ]
         session.add_all(machines)
         session.flush()
@@ -116,3 +125,21 @@ def world(engine: Engine) -> World:
 
 TOMORROW = date(2026, 11, 24)
 HOUR = timedelta(hours=1)
+
+
+def _world_on(url: str) -> Iterator[World]:
+    engine = make_engine(DatabaseSettings(url=url))
+    yield build_world(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_world(sqlite_url: str) -> Iterator[World]:
+    """The world on SQLite only, for what only SQLite does."""
+    yield from _world_on(sqlite_url)
+
+
+@pytest.fixture
+def postgres_world(postgres_url: str) -> Iterator[World]:
+    """The world on PostgreSQL only, for what only PostgreSQL does."""
+    yield from _world_on(postgres_url)

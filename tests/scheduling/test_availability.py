@@ -26,15 +26,15 @@ def test_site_board_shows_bookings_buffers_and_maintenance(world: World) -> None
     assert board.closed is None
     assert board.opening == ((local(TOMORROW, 9), local(TOMORROW, 21)),)
     by_tag = {m.asset_tag: m for m in board.machines}
-    assert set(by_tag) == {"A-P1", "A-L1", "A-L2"}
-    laser1 = by_tag["A-L1"].blocks
+    assert set(by_tag) == {"A-00003-K", "A-00001-O", "A-00002-M"}
+    laser1 = by_tag["A-00001-O"].blocks
     assert [(b.kind, b.booking_id) for b in laser1] == [
         ("booking", booking.id),
         ("buffer", booking.id),
     ]
     assert laser1[1].ends_at == local(TOMORROW, 12, 15)
-    assert [b.kind for b in by_tag["A-L2"].blocks] == ["maintenance"]
-    assert by_tag["A-P1"].blocks == ()
+    assert [b.kind for b in by_tag["A-00002-M"].blocks] == ["maintenance"]
+    assert by_tag["A-00003-K"].blocks == ()
 
 
 def test_board_of_a_closed_day_and_a_dst_day(world: World) -> None:
@@ -83,3 +83,20 @@ def test_next_free_slot_rounds_now_up_to_the_quarter(world: World) -> None:
         slot = availability.next_free_slot(session, "fdm", HOUR, now)
     assert slot is not None
     assert slot.starts_at == local(TOMORROW, 9, 15)
+
+
+def test_next_free_slot_skips_closed_days_and_closed_weekdays(world: World) -> None:
+    with session_scope(world.engine) as session:
+        session.add(
+            SiteClosure(site_id=2, first_day=TOMORROW, last_day=date(2026, 11, 28), reason="Works")
+        )
+    # Saturday 28 November, 22:00: lab A is closed on Sunday, lab B closed until Saturday.
+    now = local(date(2026, 11, 28), 22)
+    with session_scope(world.engine) as session:
+        slot = availability.next_free_slot(session, "laser", 2 * HOUR, now)
+        at_b = availability.next_free_slot(session, "laser", 2 * HOUR, NOW, site="lab-b")
+    assert slot is not None
+    assert slot.site_code == "lab-a"
+    assert slot.starts_at == local(date(2026, 11, 30), 9)
+    assert at_b is not None
+    assert at_b.starts_at == local(date(2026, 12, 1), 10)

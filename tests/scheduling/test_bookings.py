@@ -275,9 +275,8 @@ def test_bookings_across_daylight_saving_changes(world: World, day: date, utc_st
         world.book(world.bob, world.laser1, local(day, 8), local(day, 9, 30), now=now)
 
 
-def test_booking_on_sqlite_needs_the_write_session(world: World) -> None:
-    if world.engine.dialect.name != "sqlite":
-        pytest.skip("only SQLite relies on the serialised writer")
+def test_booking_on_sqlite_needs_the_write_session(sqlite_world: World) -> None:
+    world = sqlite_world
     with session_scope(world.engine) as session, pytest.raises(RuntimeError, match="write_session"):
         bookings.book(
             session,
@@ -289,3 +288,17 @@ def test_booking_on_sqlite_needs_the_write_session(world: World) -> None:
         )
     with session_scope(world.engine) as session:
         assert session.exec(select(Booking)).all() == []
+
+
+def test_the_training_a_machine_needs_comes_from_the_cadastre(world: World) -> None:
+    """A machine whose cadastre entry names another training category asks for that one."""
+    with session_scope(world.engine) as session:
+        printer = session.get(Equipment, world.printer)
+        assert printer is not None
+        printer.training_category_code = "laser"  # e.g. a printer with a laser engraving head
+        session.add(printer)
+    with pytest.raises(RuleViolation) as refused:
+        world.book(world.carol, world.printer, local(TOMORROW, 10), local(TOMORROW, 11))
+    assert refused.value.violations[0].code == "not_certified"
+    assert "Laser cutter" in str(refused.value)
+    world.book(world.alice, world.printer, local(TOMORROW, 10), local(TOMORROW, 11))

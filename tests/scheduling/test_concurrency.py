@@ -97,10 +97,11 @@ def test_sixteen_workers_race_for_the_same_slots(world: World, database_url: str
         assert first.blocked_until <= second.starts_at
 
 
-def test_the_database_itself_refuses_overlaps_on_postgresql(world: World) -> None:
-    """Even a writer that skips the rules cannot store an overlap on PostgreSQL."""
-    if world.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite relies on the serialised writer")
+@pytest.mark.pg
+def test_the_database_itself_refuses_overlaps_on_postgresql(postgres_world: World) -> None:
+    """Even a writer that skips the rules cannot store an overlap on PostgreSQL (SQLite relies on
+    the serialised writer, tested above)."""
+    world = postgres_world
     import sqlalchemy as sa
 
     day = date(2026, 11, 25)

@@ -34,7 +34,7 @@ def test_maker_feed_behind_a_token(world: World) -> None:
     ]
     assert events[0].decoded("dtstart") == local(TOMORROW, 10)
     assert events[0].decoded("dtend") - events[0].decoded("dtstart") == timedelta(hours=2)
-    assert str(events[0]["summary"]) == "Laser 1 (A-L1)"
+    assert str(events[0]["summary"]) == "Laser 1 (A-00001-O)"
     assert [str(e["status"]) for e in events] == ["CONFIRMED", "CANCELLED"]
     assert str(calendar["version"]) == "2.0"
 

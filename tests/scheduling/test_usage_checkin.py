@@ -35,7 +35,7 @@ def _run_job(world: World, tag: str, start_local_hour: int, minute: int = 0) -> 
 
 def test_a_job_on_a_booked_machine_checks_the_booking_in(world: World) -> None:
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
-    usage = _run_job(world, "A-L1", 10, 5)
+    usage = _run_job(world, "A-00001-O", 10, 5)
     assert usage.booking_id == booking.id
     assert usage.maker_id == world.alice
     with session_scope(world.engine) as session:
@@ -49,7 +49,7 @@ def test_a_job_on_a_booked_machine_checks_the_booking_in(world: World) -> None:
 
 def test_a_job_started_early_in_the_check_in_window_counts(world: World) -> None:
     booking = world.book(world.bob, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
-    usage = _run_job(world, "A-L1", 9, 50)
+    usage = _run_job(world, "A-00001-O", 9, 50)
     assert usage.booking_id == booking.id
 
 
@@ -57,16 +57,16 @@ def test_use_without_a_booking_or_on_a_cancelled_one_stays_unattributed(world: W
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
     with session_scope(world.engine) as session:
         cancel(session, booking_id=booking.id or 0, now=NOW, maker_id=world.alice)
-    usage = _run_job(world, "A-L1", 10, 30)
+    usage = _run_job(world, "A-00001-O", 10, 30)
     assert usage.booking_id is None
     assert usage.maker_id is None
-    other = _run_job(world, "A-L2", 14)
+    other = _run_job(world, "A-00002-M", 14)
     assert other.booking_id is None
 
 
 def test_attaching_twice_changes_nothing(world: World) -> None:
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
-    usage = _run_job(world, "A-L1", 10, 5)
+    usage = _run_job(world, "A-00001-O", 10, 5)
     with write_session(world.engine) as session:
         assert attach_usage(session, [usage.id or 0], now=NOW + timedelta(days=1)) == []
         stored = session.get(Booking, booking.id)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fabdesk.api.routes import devices, health, ingest, machines
+from fabdesk.api.routes import devices, health, ingest, machines, public, reports
 
 ROUTERS: list[APIRouter] = [
     health.router,
     ingest.router,
     machines.router,
     devices.router,
-    # Integration: cadastre.router (public open data), availability.router, ical.router,
-    # reports.router (manager).
+    public.router,
+    reports.router,
 ]

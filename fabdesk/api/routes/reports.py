@@ -1,0 +1,40 @@
+"""Manager reports (manager token): booked, used and charged, and the ledger for the accountant."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from fabdesk.accounting.export import export_csv
+from fabdesk.accounting.reconcile import reconcile, reconciliation_csv
+from fabdesk.api.deps import ManagerDep, NowDep, SessionDep, StateDep
+from fabdesk.api.routes.common import refusals
+
+router = APIRouter(prefix="/api/v1/reports", tags=["manager"], dependencies=[ManagerDep])
+
+Month = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+
+
+@router.get(
+    "/reconcile.csv",
+    responses={**refusals(401, 403, 404, 422), 200: {"content": {"text/csv": {}}}},
+    response_class=Response,
+    summary="Booked, used and charged, per booking, with the gaps",
+)
+def reconcile_report(
+    session: SessionDep, now: NowDep, month: Month, site: str | None = None
+) -> Response:
+    report = reconcile(session, month, now=now, site_code=site)
+    return Response(reconciliation_csv(report), media_type="text/csv")
+
+
+@router.get(
+    "/ledger.csv",
+    responses={**refusals(401, 403, 422), 200: {"content": {"text/csv": {}}}},
+    response_class=Response,
+    summary="The ledger of a month, one line per posting, for the accountant",
+)
+def ledger_report(session: SessionDep, state: StateDep, month: Month) -> Response:
+    body = export_csv(session, month, vat_rate=state.settings.accounting.vat_rate)
+    return Response(body, media_type="text/csv")
