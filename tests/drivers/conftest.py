@@ -68,3 +68,27 @@ def octoprint(octoprint_server: OctoPrint) -> OctoPrint:
     if server.state() != "Operational":
         server.connect_printer()
     return server
+
+
+# The API area's live-server fixtures, for the end-to-end tests (driver -> the real server).
+from tests.api.conftest import (  # noqa: E402, F401
+    _seed,
+    api_engine,
+    api_settings,
+    app,
+    device,
+    machines,
+    seeded_sqlite_template,
+    seeded_url,
+)
+from tests.support.postgres import PostgresServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def seeded_postgres_template(postgres: PostgresServer, postgres_template: str) -> str:
+    """The API's seeded template under a name of our own (the API tests make theirs)."""
+    name = "fabdesk_drivers_template"
+    with postgres.admin() as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {postgres_template}")
+    _seed(postgres.url(name))
+    return name
