@@ -59,7 +59,19 @@ def own_postgres() -> Iterator[PostgresServer]:
 def test_restart_while_kiosks_book_and_drivers_post(
     own_postgres: PostgresServer, tmp_path: Path
 ) -> None:
-    settings = load_settings(overrides={"database": {"url": own_postgres.url("fabdesk")}})
+    settings = load_settings(
+        overrides={
+            "database": {"url": own_postgres.url("fabdesk")},
+            # No quota: the kiosk books as fast as it can for as long as the test runs.
+            "scheduler": {
+                "booking": {
+                    "max_future_bookings": 0,
+                    "max_hours_per_week": 0,
+                    "max_days_ahead": 3650,
+                }
+            },
+        }
+    )
     engine = make_engine(settings.database)
     upgrade(engine)
     now = datetime.now(UTC)
