@@ -13,13 +13,13 @@ from fabdesk.db import write_session
 from inventory.maintenance import record_maintenance
 from inventory.managers import put_back_in_service, put_out_of_order
 from kiosk.i18n import N_
-from kiosk.messages import ActionDone, MachineLine, MachinesListed
-from kiosk.screens.base import KioskScreen
-from kiosk.views import STATUS_LABELS, read_machines
+from kiosk.messages import ActionDone
+from kiosk.screens.machine_list import MachineListScreen
+from kiosk.views import STATUS_LABELS
 from kiosk.widgets.message_line import MessageLine
 
 
-class MachinesScreen(KioskScreen):
+class MachinesScreen(MachineListScreen):
     KEYS = [
         ("F6", N_("Out of order")),
         ("F7", N_("Back in service")),
@@ -33,10 +33,6 @@ class MachinesScreen(KioskScreen):
         Binding("f8", "act('maintenance')", show=False, priority=True),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.machines: list[MachineLine] = []
-
     def compose(self) -> ComposeResult:
         with Vertical(id="machines-screen"):
             yield Static(self._("Machines"), classes="title")
@@ -44,21 +40,6 @@ class MachinesScreen(KioskScreen):
             yield Input(placeholder=self._("Reason or notes"), max_length=240, id="reason")
             yield MessageLine(id="message")
         yield self.key_hints()
-
-    def on_mount(self) -> None:
-        self.load()
-
-    def after_recompose(self) -> None:
-        self.fill()
-
-    @work(thread=True, exclusive=True, group="machines", exit_on_error=False)
-    def load(self) -> None:
-        site_name, machines = read_machines(self.kiosk.engine, self.kiosk.site)
-        self.post_message(MachinesListed(site_name, machines))
-
-    def on_machines_listed(self, message: MachinesListed) -> None:
-        self.machines = message.machines
-        self.fill()
 
     def fill(self) -> None:
         table: DataTable[str] = self.query_one("#machines", DataTable)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from kiosk.i18n import N_
-from kiosk.messages import MachineLine, MachinesListed
-from kiosk.screens.base import KioskScreen
-from kiosk.views import STATUS_LABELS, read_machines
+from kiosk.screens.machine_list import MachineListScreen
+from kiosk.views import STATUS_LABELS
 from kiosk.widgets.message_line import MessageLine
 
 
-class ManagerHomeScreen(KioskScreen):
+class ManagerHomeScreen(MachineListScreen):
     KEYS = [
         ("A", N_("Audit")),
         ("M", N_("Machines")),
@@ -29,10 +27,6 @@ class ManagerHomeScreen(KioskScreen):
         Binding("t", "trainings", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.machines: list[MachineLine] = []
-
     def compose(self) -> ComposeResult:
         manager = self.kiosk.manager
         with Vertical(id="manager-home"):
@@ -43,21 +37,6 @@ class ManagerHomeScreen(KioskScreen):
             yield DataTable(id="machines", cursor_type="row", zebra_stripes=True)
             yield MessageLine(id="message")
         yield self.key_hints()
-
-    def on_mount(self) -> None:
-        self.load()
-
-    def after_recompose(self) -> None:
-        self.fill()
-
-    @work(thread=True, exclusive=True, group="manager-machines", exit_on_error=False)
-    def load(self) -> None:
-        site_name, machines = read_machines(self.kiosk.engine, self.kiosk.site)
-        self.post_message(MachinesListed(site_name, machines))
-
-    def on_machines_listed(self, message: MachinesListed) -> None:
-        self.machines = message.machines
-        self.fill()
 
     def fill(self) -> None:
         table: DataTable[str] = self.query_one("#machines", DataTable)
