@@ -215,16 +215,15 @@ def test_pulled_serial_line_gives_one_session_per_job(
 
 @pytest.mark.octoprint
 @pytest.mark.timeout(900)
+# OctoPrint's restart does not depend on the database: SQLite alone covers it.
+@pytest.mark.parametrize("seeded_url", ["sqlite"], indirect=True)
 def test_octoprint_restart_gives_one_interrupted_session(
     tmp_path: Path,
     server: Server,
     api_engine: Engine,
     device: DeviceToken,
     octoprint: OctoPrint,
-    request: pytest.FixtureRequest,
 ) -> None:
-    if "postgresql" in request.node.name:
-        pytest.skip("OctoPrint's restart does not depend on the database: SQLite covers it")
     config = tmp_path / "octo.toml"
     config.write_text(
         f"""
