@@ -16,10 +16,10 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from time import monotonic, sleep
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -198,6 +198,7 @@ class DemoLab:
     drivers: list[Driver] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _stack: ExitStack = field(default_factory=ExitStack)
 
     def start(self) -> None:
         self._start_server()
@@ -232,23 +233,16 @@ class DemoLab:
         self._spawn("stagehand", self._stagehand)
 
     def _start_server(self) -> None:
-        import uvicorn
-
         from fabdesk.api.app import create_app
+        from fabdesk.api.serving import serve_in_thread
         from scheduling.jobs import SchedulerService
 
         settings = self.setup.settings
         app = create_app(settings, self.setup.engine)
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=settings.api.port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._spawn("server", self._server.run)
-        deadline = monotonic() + 20
-        while not self._server.started and monotonic() < deadline:
-            sleep(0.05)
-        self._scheduler = SchedulerService(settings, self.setup.engine)
-        self._scheduler.start()
+        self._stack.enter_context(serve_in_thread(app, port=settings.api.port))
+        scheduler = SchedulerService(settings, self.setup.engine)
+        scheduler.start()
+        self._stack.callback(scheduler.shutdown)
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=f"demo-{name}", daemon=True)
@@ -280,8 +274,7 @@ class DemoLab:
             driver.stop()
         for sim in self.simulators.values():
             sim.stop()
-        self._scheduler.shutdown()
-        self._server.should_exit = True
+        self._stack.close()
         for thread in self._threads:
             thread.join(timeout=10)
         self.setup.engine.dispose()

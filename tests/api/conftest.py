@@ -4,22 +4,19 @@ and the app served by a real uvicorn on 127.0.0.1 at a free port."""
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlmodel import col, select
 
 from fabdesk.api.app import create_app
+from fabdesk.api.serving import serve_in_thread
 from fabdesk.db import Engine, make_engine, session_scope
 from fabdesk.models import Equipment
 from fabdesk.settings import DatabaseSettings, Settings, load_settings
@@ -134,26 +131,8 @@ def app(api_settings: Settings, api_engine: Engine) -> FastAPI:
     return create_app(api_settings, api_engine)
 
 
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """Run `app` on a real uvicorn server in a thread, on 127.0.0.1 at a free port."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+serving = serve_in_thread
+"""Run `app` on a real uvicorn server in a thread, on 127.0.0.1 at a free port."""
 
 
 @pytest.fixture
