@@ -30,7 +30,7 @@ from fabdesk.db import Engine, make_engine, session_scope, upgrade
 from fabdesk.models import Equipment
 from fabdesk.settings import DatabaseSettings
 from fabdesk.usage.devices import AuthenticatedDevice, authenticate, register_device
-from fabdesk.usage.ingest import EVENT_COLUMNS, driver_values, event_values
+from fabdesk.usage.ingest import EVENT_COLUMNS, event_values, stored_values
 from fabdesk.wire import Event, EventBatch, EventKind, Outcome, Readings
 
 CLIENTS = 4
@@ -41,8 +41,9 @@ BATCHES_PER_CLIENT = 200
 """Built in advance: more than a client can post in DURATION at the goal rate."""
 EVENTS_PER_SESSION = 40
 GOAL = 5_000
-WORKERS = int(os.environ.get("BENCH_API_WORKERS", "1"))
-"""uvicorn worker processes of the server (both cores of the machine)."""
+WORKERS = int(os.environ.get("BENCH_API_WORKERS", "2"))
+"""uvicorn worker processes of the server: two, one per core, as a network's server runs
+(`deploy/examples/network-server.toml`, the scheduler in its own process)."""
 
 
 @dataclass
@@ -65,10 +66,15 @@ class Result:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(value) for value in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its live children, e.g. uvicorn's workers
+    (Linux /proc)."""
+    proc = Path(f"/proc/{pid}")
+    fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    children = {
+        int(c) for task in proc.glob("task/*") for c in (task / "children").read_text().split()
+    }
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(_cpu_seconds(child) for child in children)
 
 
 def _free_port() -> int:
@@ -222,7 +228,7 @@ def _raw(engine: Engine, device: AuthenticatedDevice, sent: list[list[Event]]) -
     )
     batches = [
         [
-            driver_values(dialect, (uuid.uuid4(), *event_values(e, device, timedelta(0), now)[1:]))
+            stored_values((uuid.uuid4(), *event_values(e, device, timedelta(0), now)[1:]))
             for e in batch
         ]
         for batch in sent

@@ -12,10 +12,12 @@ finished in this batch; the caller may post their charges in the same transactio
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -113,12 +115,6 @@ def check_batch(batch: EventBatch) -> None:
             )
 
 
-def _insert(session: Session, table: sa.Table) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 EVENT_COLUMNS = (
     "uuid",
     "device_id",
@@ -164,66 +160,61 @@ def event_values(
     )
 
 
-def _sqlite_uuid(value: UUID | None) -> str | None:
+def _hex(value: UUID | None) -> str | None:
     return None if value is None else value.hex
 
 
-def _utc_naive(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None)
+def _stored_time(value: datetime) -> str:
+    # Naive UTC in SQLAlchemy's storage format for DATETIME on SQLite, so the ORM reads these rows
+    # back; PostgreSQL reads the same text as a timestamp.
+    return value.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")[:26]
 
 
-def _sqlite_time(value: datetime) -> str:
-    # SQLAlchemy's storage format for DATETIME on SQLite, so the ORM reads these rows back.
-    return _utc_naive(value).isoformat(sep=" ", timespec="microseconds")
-
-
-def driver_values(dialect: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """`values` as the database driver takes them, in the form the models' column types store
-    (UUIDs as hex on SQLite, instants as naive UTC, enums by value). Ingest writes events below
-    the ORM's per-value type processing: it is most of the cost of a batch."""
+def stored_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`values` as text and numbers, in the form the models' column types store (UUIDs as hex,
+    instants as naive UTC, enums by value), which both databases take as they are. Ingest writes
+    events below the ORM's per-value type processing: it is most of the cost of a batch."""
     (uuid, device_id, equipment_id, kind, session_uuid, device_time, server_time, received_at,
      active, job, mm, grams, outcome, state, detail, backlog) = values  # fmt: skip
-    enums = (kind.value, outcome.value if outcome else None, state.value if state else None)
-    times: tuple[Any, ...]
-    if dialect == "sqlite":
-        uuid, session_uuid = _sqlite_uuid(uuid), _sqlite_uuid(session_uuid)
-        times = (_sqlite_time(device_time), _sqlite_time(server_time), _sqlite_time(received_at))
-    else:
-        times = (_utc_naive(device_time), _utc_naive(server_time), _utc_naive(received_at))
     return (
-        uuid, device_id, equipment_id, enums[0], session_uuid, *times,
-        active, job, mm, grams, enums[1], enums[2], detail, backlog,
+        uuid.hex, device_id, equipment_id, kind.value, _hex(session_uuid),
+        _stored_time(device_time), _stored_time(server_time), _stored_time(received_at),
+        active, job, mm, grams, outcome.value if outcome else None,
+        state.value if state else None, detail, backlog,
     )  # fmt: skip
 
 
-_PG_ARRAY_TYPES = (
-    "uuid[]", "integer[]", "integer[]", "text[]", "uuid[]", "timestamp[]", "timestamp[]",
-    "timestamp[]", "float8[]", "text[]", "float8[]", "float8[]", "text[]", "text[]", "text[]",
-    "integer[]",
+_PG_TYPES = (
+    "uuid", "integer", "integer", "text", "uuid", "timestamp", "timestamp", "timestamp", "float8",
+    "text", "float8", "float8", "text", "text", "text", "integer",
 )  # fmt: skip
-"""PostgreSQL types of EVENT_COLUMNS, for the one-array-per-column insert."""
+_FROM_JSON = (
+    "SELECT "
+    + ", ".join(f"(r->>{i})::{kind}" for i, kind in enumerate(_PG_TYPES))
+    + " FROM jsonb_array_elements(%s::jsonb) AS r"
+)
+"""PostgreSQL reads the rows (arrays in EVENT_COLUMNS order) from one JSON parameter."""
 
 
 def _store_events(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[UUID]:
     """Insert the rows in one `INSERT … ON CONFLICT DO NOTHING RETURNING uuid` statement: the
     UUIDs stored by this statement (the others were there already).
 
-    SQLite takes a multi-row VALUES; PostgreSQL one array per column (`unnest`), which keeps the
-    statement short, so psycopg caches and prepares it instead of parsing 1,600 placeholders."""
-    dialect = session.get_bind().dialect.name
-    values = [driver_values(dialect, row) for row in rows]
+    SQLite takes a multi-row VALUES; PostgreSQL one JSON parameter (`_FROM_JSON`), which keeps
+    the statement short (psycopg prepares it once) and leaves the parsing to the server's C code
+    instead of adapting 1,600 values in Python."""
+    values = [stored_values(row) for row in rows]
     columns = ", ".join(EVENT_COLUMNS)
     returning = " ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
     connection = session.connection()
-    if dialect == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         one_row = "(" + ", ".join(["?"] * len(EVENT_COLUMNS)) + ")"
         sql = f"INSERT INTO {_events.name} ({columns}) VALUES " + ", ".join([one_row] * len(rows))
         params = tuple(value for row in values for value in row)
         return {UUID(hex=row[0]) for row in connection.exec_driver_sql(sql + returning, params)}
-    arrays = ", ".join(f"%s::{kind}" for kind in _PG_ARRAY_TYPES)
-    sql = f"INSERT INTO {_events.name} ({columns}) SELECT * FROM unnest({arrays})"
-    params = tuple(list(column) for column in zip(*values, strict=True))
-    return {row[0] for row in connection.exec_driver_sql(sql + returning, params)}
+    sql = f"INSERT INTO {_events.name} ({columns}) {_FROM_JSON}"
+    document = json.dumps(values)
+    return {row[0] for row in connection.exec_driver_sql(sql + returning, (document,))}
 
 
 def ingest_batch(
@@ -286,23 +277,47 @@ def _check_duplicates_are_ours(
         )
 
 
+@cache
+def _session_upsert(dialect: str, count: int) -> Any:
+    """Create the missing sessions and lock them all in one statement (ON CONFLICT DO UPDATE takes
+    the row lock on PostgreSQL), in UUID order; RETURNING gives the state before. Built once per
+    dialect and number of sessions: building statements costs more than running them here."""
+    c = _sessions.c
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(_sessions).values(
+        [
+            {"uuid": sa.bindparam(f"u{i}", type_=c.uuid.type),
+             "equipment_id": sa.bindparam("equipment_id", type_=c.equipment_id.type),
+             "active_seconds": 0.0}
+            for i in range(count)
+        ]
+    )  # fmt: skip
+    return upsert.on_conflict_do_update(
+        index_elements=["uuid"], set_={"uuid": upsert.excluded.uuid}
+    ).returning(c.id, c.uuid, c.equipment_id, c.ended_at, c.outcome)
+
+
+_UPDATE_TOTALS = (
+    _sessions.update()
+    .where(_sessions.c.id == sa.bindparam("b_id"))
+    .values(
+        {
+            name: sa.bindparam(name, type_=_sessions.c[name].type)
+            for name in (
+                "started_at", "ended_at", "device_started_at", "device_ended_at",
+                "active_seconds", "job_name", "material_mm", "material_g", "outcome",
+            )
+        }
+    )
+)  # fmt: skip
+
+
 def _rebuild_sessions(
     session: Session, device: AuthenticatedDevice, session_uuids: Sequence[UUID]
 ) -> tuple[list[int], list[int]]:
-    # One statement creates the missing sessions and locks them all (ON CONFLICT DO UPDATE
-    # takes the row lock on PostgreSQL), in UUID order; RETURNING gives the state before.
-    c = _sessions.c
-    upsert = _insert(session, _sessions).values(
-        [
-            {"uuid": uuid, "equipment_id": device.equipment_id, "active_seconds": 0.0}
-            for uuid in session_uuids
-        ]
-    )
-    current = session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=["uuid"], set_={"uuid": upsert.excluded.uuid}
-        ).returning(c.id, c.uuid, c.equipment_id, c.ended_at, c.outcome)
-    ).all()
+    upsert = _session_upsert(session.get_bind().dialect.name, len(session_uuids))
+    params: dict[str, Any] = {f"u{i}": uuid for i, uuid in enumerate(session_uuids)}
+    current = session.execute(upsert, {**params, "equipment_id": device.equipment_id}).all()
     for row in current:
         if row.equipment_id != device.equipment_id:
             raise AccessDenied(
@@ -319,43 +334,39 @@ def _rebuild_sessions(
         if totals.finished and not was_finished:
             finished.append(row.id)
         updates.append({"b_id": row.id, **_totals_row(totals)})
-    session.execute(
-        _sessions.update()
-        .where(_sessions.c.id == sa.bindparam("b_id"))
-        .values({name: sa.bindparam(name) for name in updates[0] if name != "b_id"}),
-        updates,
-    )
+    session.execute(_UPDATE_TOTALS, updates)
     return [row.id for row in current], finished
+
+
+_c = _events.c
+_AGGREGATES = (
+    sa.select(
+        _c.session_uuid,
+        sa.func.min(_c.device_time),
+        sa.func.min(_c.server_time),
+        sa.func.max(_c.active_seconds),
+        sa.func.max(_c.material_mm),
+        sa.func.max(_c.material_g),
+    )
+    .where(_c.session_uuid.in_(sa.bindparam("uuids", expanding=True)))
+    .group_by(_c.session_uuid)
+)
+_MILESTONES = sa.select(
+    _c.session_uuid, _c.uuid, _c.kind, _c.device_time, _c.server_time, _c.job_name, _c.outcome
+).where(
+    _c.session_uuid.in_(sa.bindparam("uuids", expanding=True)),
+    sa.or_(
+        _c.kind.in_([EventKind.SESSION_STARTED, EventKind.SESSION_ENDED]),
+        _c.job_name.is_not(None),
+    ),
+)
 
 
 def _session_facts(session: Session, session_uuids: Sequence[UUID]) -> dict[UUID, SessionFacts]:
     """The facts of each session, in two queries: aggregates, then the few milestone events."""
-    c = _events.c
-    of_these = c.session_uuid.in_(list(session_uuids))
-    aggregates = session.execute(
-        sa.select(
-            c.session_uuid,
-            sa.func.min(c.device_time),
-            sa.func.min(c.server_time),
-            sa.func.max(c.active_seconds),
-            sa.func.max(c.material_mm),
-            sa.func.max(c.material_g),
-        )
-        .where(of_these)
-        .group_by(c.session_uuid)
-    ).all()
+    aggregates = session.execute(_AGGREGATES, {"uuids": list(session_uuids)}).all()
     milestones: dict[UUID, list[SessionEvent]] = {}
-    rows = session.execute(
-        sa.select(
-            c.session_uuid, c.uuid, c.kind, c.device_time, c.server_time, c.job_name, c.outcome
-        ).where(
-            of_these,
-            sa.or_(
-                c.kind.in_([EventKind.SESSION_STARTED, EventKind.SESSION_ENDED]),
-                c.job_name.is_not(None),
-            ),
-        )
-    )
+    rows = session.execute(_MILESTONES, {"uuids": list(session_uuids)})
     for row in rows:
         milestones.setdefault(row.session_uuid, []).append(
             SessionEvent(
