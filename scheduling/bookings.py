@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
@@ -376,32 +377,34 @@ def book(
     return booking
 
 
+_INSERTED = (
+    "maker_id", "equipment_id", "starts_at", "ends_at", "blocked_until", "state", "created_at",
+    "checked_in_at", "closed_at", "late_cancel", "walk_in", "reason",
+)  # fmt: skip
+
+
+@cache
+def _insert_statement(dialect: str) -> Any:
+    """A new booking's INSERT, built once per dialect (building it is most of a booking's cost)."""
+    table = Booking.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(
+        {name: sa.bindparam(name, type_=table.c[name].type) for name in _INSERTED}
+    )
+    if dialect == "postgresql":
+        statement = statement.on_conflict_do_nothing()
+    return statement.returning(table.c.id)
+
+
 def _insert(session: Session, booking: Booking, machine: Machine) -> None:
     """Store a new live booking in one statement; on PostgreSQL `ON CONFLICT DO NOTHING` lets
     the `no_overlap` exclusion constraint refuse the loser of a race without aborting the
     transaction (it waits for the winner to commit, then inserts nothing): slot_taken."""
-    values = {
-        column: getattr(booking, column)
-        for column in (
-            "maker_id",
-            "equipment_id",
-            "starts_at",
-            "ends_at",
-            "blocked_until",
-            "state",
-            "created_at",
-            "checked_in_at",
-            "closed_at",
-            "late_cancel",
-            "walk_in",
-            "reason",
-        )
-    }
-    postgres = session.connection().dialect.name == "postgresql"
-    statement = (postgresql.insert if postgres else sqlite.insert)(Booking).values(**values)
-    if postgres:
-        statement = statement.on_conflict_do_nothing()
-    new_id = session.execute(statement.returning(col(Booking.id))).scalar()
+    connection = session.connection()
+    new_id = connection.execute(
+        _insert_statement(connection.dialect.name),
+        {name: getattr(booking, name) for name in _INSERTED},
+    ).scalar()
     if new_id is None:
         _refuse_taken(session, booking, machine)
     booking.id = new_id
