@@ -16,10 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session
 
-from fabdesk.errors import ConfigError, DatabaseUnavailable
+from fabdesk.errors import ConfigError, DatabaseUnavailable, FabdeskError
 from fabdesk.settings import DatabaseSettings
 
 __all__ = ["Engine", "make_engine", "session_scope", "upgrade", "write_session"]
@@ -114,9 +114,39 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         try:
             yield session
             session.commit()
+        except FabdeskError:
+            _end_refused(session)
+            raise
         except BaseException:
             session.rollback()
             raise
+
+
+def _end_refused(session: Session) -> None:
+    """End a transaction that our own code refused (a booking rule, a bad value).
+
+    psycopg forgets every prepared statement at each ROLLBACK, so under contention, where one
+    booking attempt in two is refused, PostgreSQL would plan the booking queries anew every time
+    (about 1 ms of server CPU per attempt). A refusal usually comes before any write: when the
+    server says this transaction wrote nothing (it has no transaction id) and the session holds no
+    pending change, COMMIT ends it exactly as ROLLBACK would, and keeps the prepared statements."""
+    if (
+        session.in_transaction()
+        and session.get_bind().dialect.name == "postgresql"
+        and not (session.new or session.dirty or session.deleted)
+    ):
+        try:
+            written = (
+                session.connection()
+                .exec_driver_sql("SELECT pg_current_xact_id_if_assigned()")
+                .scalar()
+            )
+        except DBAPIError:  # the refusal followed a failed statement: the transaction is aborted
+            written = "unknown"
+        if written is None:
+            session.commit()
+            return
+    session.rollback()
 
 
 @contextmanager
