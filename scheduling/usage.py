@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from fabdesk.models import Booking, BookingState, UsageSession, id_of
@@ -34,7 +35,9 @@ def booking_for_usage(
     settings: SchedulerSettings | None = None,
 ) -> Booking | None:
     """The booking a session that started at `started_at` ran in: from check-in opening (before
-    the start) to the booking's end. Cancelled bookings never count."""
+    the start) to the booking's end. Cancelled bookings never count. The part of a booking
+    handed over at the kiosk starts at the hand-over itself: a job started before it is the
+    giver's."""
     policy = policy_for(session, equipment_id, settings)
     return session.exec(
         select(Booking)
@@ -42,6 +45,7 @@ def booking_for_usage(
             Booking.equipment_id == equipment_id,
             col(Booking.state).in_(_ATTACHABLE),
             col(Booking.starts_at) <= started_at + policy.check_in_before,
+            sa.or_(col(Booking.handover_of).is_(None), col(Booking.starts_at) <= started_at),
             col(Booking.ends_at) > started_at,
         )
         .order_by(col(Booking.starts_at).desc())
