@@ -39,11 +39,14 @@ def add_usage(engine: Engine) -> int:
     return int(count)
 
 
-def set_lapse(engine: Engine, days: int | None) -> None:
+def set_lapse(engine: Engine, days: int | None, *, keep_bookings: int) -> None:
+    """Set every category's lapse, and drop the bookings measured so far (their slots are
+    measured again)."""
     with engine.begin() as connection:
         connection.exec_driver_sql(
             f"UPDATE equipment_categories SET lapse_after_days = {days or 'NULL'}"
         )
+        connection.exec_driver_sql(f"DELETE FROM bookings WHERE id > {keep_bookings}")
 
 
 def _report(engine: Engine) -> None:
@@ -67,7 +70,7 @@ def main() -> None:
         results: dict[str, float] = {}
         scenario_book(engine, results, rng)
         plain = {f"{label}, no lapse": value for label, value in results.items()}
-        set_lapse(engine, 90)
+        set_lapse(engine, 90, keep_bookings=count)
         results = {}
         scenario_book(engine, results, rng)
         lapse = {f"{label}, 90-day lapse": value for label, value in results.items()}
