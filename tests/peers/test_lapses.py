@@ -14,6 +14,8 @@ from fabdesk.models import Maker, Notification
 from fabdesk.settings import Settings
 from inventory.makers import certify
 from inventory.trainings import set_lapse
+from kiosk.i18n import translator
+from kiosk.views import render_error
 from scheduling.jobs import training_lapse_warnings
 from scheduling.lapses import lapsing
 from tests.peers.conftest import cli, run_job
@@ -46,6 +48,24 @@ def test_an_unused_training_lapses_and_bookings_are_refused(world: World) -> Non
     assert "unused since 2026-01-01" in str(refused.value)
     # Another category, without a lapse, is not touched.
     world.book(world.bob, world.printer, local(TOMORROW, 10), local(TOMORROW, 11))
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("fr", "Votre formation Laser a expiré : inutilisée depuis le 01/01/2026"),
+        ("nl", "Uw opleiding Laser is vervallen: ongebruikt sinds 01/01/2026"),
+        ("en", "Your Laser cutter training lapsed: unused since 01/01/2026"),
+    ],
+)
+def test_the_refusal_is_said_in_the_makers_language(
+    world: World, language: str, sentence: str
+) -> None:
+    _lapse(world.engine, 30)
+    with pytest.raises(RuleViolation) as refused:
+        world.book(world.bob, world.laser1, local(TOMORROW, 10), local(TOMORROW, 11))
+    shown = render_error(refused.value, translator(language).gettext, language)
+    assert shown.startswith(sentence)
 
 
 def test_use_keeps_a_training_alive_until_the_lapse_day(world: World) -> None:
