@@ -21,7 +21,7 @@ from kiosk.screens.machines import MachinesScreen
 from scheduling.bookings import bookings_of, walk_in
 from tests.kiosk.conftest import NOW, SIZE, Lab
 from tests.kiosk.pilot import scan, screen_text, settle
-from tests.kiosk.test_flows import MakeApp, manager_home, open_board
+from tests.kiosk.test_flows import MakeApp, kinds, manager_home, open_board
 
 LASER = "CF1-00001-R"
 LATER = NOW + timedelta(minutes=30)
@@ -110,6 +110,9 @@ async def test_a_manager_releases_a_machine_checked_after_use(
         mark_used(session, [id_of(get_item(session, LASER))], cause="test", now=NOW)
     app = make_app(language="en")
     async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, lab.en_maker.badge_id or "")
+        assert set(kinds(board, "Trotec Speedy 360 #1")) == {"out_of_order"}
+        await pilot.press("escape")
         await manager_home(pilot, lab)
         assert "To check" in str(app.screen.query_one("#machines", DataTable).get_row_at(0))
         await pilot.press("m")

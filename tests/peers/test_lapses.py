@@ -10,9 +10,10 @@ from sqlmodel import select
 
 from fabdesk.db import Engine, session_scope
 from fabdesk.errors import InvalidValue, RuleViolation
-from fabdesk.models import Maker, Notification
+from fabdesk.models import EquipmentCategory, Maker, Notification
 from fabdesk.settings import Settings
 from inventory.makers import certify
+from inventory.register import edit_item
 from inventory.trainings import set_lapse
 from kiosk.i18n import translator
 from kiosk.views import render_error
@@ -87,6 +88,27 @@ def test_use_keeps_a_training_alive_until_the_lapse_day(world: World) -> None:
     world.book(
         world.alice, world.laser1, local(date(2026, 11, 30), 10), local(date(2026, 11, 30), 11)
     )
+
+
+def test_use_of_a_machine_that_needs_the_category_counts(world: World) -> None:
+    """Laser B belongs to another category but needs the laser training: using it keeps it."""
+    with session_scope(world.engine) as session:
+        session.add(EquipmentCategory(code="big", name_en="Big", name_fr="Big", name_nl="Big"))
+        session.flush()
+        edit_item(
+            session,
+            "B-00001-N",
+            {"category": "big", "training_category_code": "laser"},
+            actor="test",
+            now=NOW,
+        )
+    world.book(world.bob, world.laser_b, local(USED, 10), local(USED, 11), now=local(USED, 9))
+    run_job(world, "B-00001-N", local(USED, 10, 5), minutes=20)
+    _lapse(world.engine, 30)
+    world.book(world.bob, world.laser1, local(TOMORROW, 10), local(TOMORROW, 11))
+    with pytest.raises(RuleViolation) as refused:  # the training of Laser B lapsed for Alice
+        world.book(world.alice, world.laser_b, local(TOMORROW, 12), local(TOMORROW, 13))
+    assert refused.value.code == "training_lapsed"
 
 
 def test_a_fresh_certification_counts_as_use(world: World) -> None:
