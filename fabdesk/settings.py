@@ -141,6 +141,8 @@ class SchedulerSettings(Section):
     """Makers get a reminder this long before their booking starts."""
     certification_warning_days: int = Field(default=14, ge=1)
     """Makers are warned this many days before a certification expires."""
+    lapse_warning_days: int = Field(default=7, ge=1)
+    """Makers are warned this many days before an unused certification lapses."""
     offline_minutes: int = Field(default=15, ge=1)
     """A machine whose driver is silent this long is reported offline to the managers."""
     leader_lock_key: int = 4_716_001

@@ -387,7 +387,10 @@ def check_rows(
     return records, problems
 
 
-_ITEM_COLUMNS = [name for name in Equipment.model_fields if name not in {"id"}]
+_ITEM_COLUMNS = {
+    name: field.default for name, field in Equipment.model_fields.items() if name != "id"
+}
+"""Every column of an item, with the model's default for those the file does not carry."""
 
 
 def _write(
@@ -398,7 +401,10 @@ def _write(
     table = Equipment.__table__  # type: ignore[attr-defined]
     session.execute(
         sa.insert(table),
-        [{name: record.get(name) for name in _ITEM_COLUMNS} for record in records],
+        [
+            {name: record.get(name, default) for name, default in _ITEM_COLUMNS.items()}
+            for record in records
+        ],
     )
     investors = {
         code: i for i, code in session.execute(sa.select(col(Investor.id), col(Investor.code)))

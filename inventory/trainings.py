@@ -1,8 +1,9 @@
-"""Training sessions: trainers of a category give them, makers enrol, a pass certifies.
+"""Training sessions: trainers of a category give them, makers enrol, a pass certifies; and the
+category's lapse of unused certifications (`set_lapse`).
 
 Refusal codes: `category_not_found`, `site_not_found`, `training_not_found`, `not_a_trainer`,
 `participants` (bad minimum/maximum), `training_times`, `training_cancelled`, `training_started`,
-`training_full`, `already_enrolled`, `not_enrolled`.
+`training_full`, `already_enrolled`, `not_enrolled`, `lapse_days`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "list_trainings",
     "record_passed",
     "schedule_training",
+    "set_lapse",
 ]
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,19 @@ def grant_trainer(
     session.add(right)
     session.flush()
     return right
+
+
+def set_lapse(session: Session, *, category_code: str, days: int | None) -> EquipmentCategory:
+    """Make the category's certifications lapse after `days` without use (None: never)."""
+    if days is not None and days < 1:
+        raise InvalidValue(
+            "A lapse is at least 1 day (got {days}).", days=days, error_code="lapse_days"
+        )
+    category = get_category(session, category_code)
+    category.lapse_after_days = days
+    session.add(category)
+    session.flush()
+    return category
 
 
 def _require_trainer(session: Session, maker_id: int, category: EquipmentCategory) -> None:

@@ -31,6 +31,7 @@ STATUS_LABELS: dict[str, str] = {
     "maintenance": N_("Maintenance"),
     "lent_out": N_("Lent out"),
     "retired": N_("Retired"),
+    "to_check": N_("To check"),
 }
 """The msgid shown for each equipment status."""
 
@@ -130,7 +131,7 @@ def draw_board(
             kind = "free"
             if board.closed:
                 kind = "closed"
-            elif machine.status.value in ("out_of_order", "maintenance", "retired", "lent_out"):
+            elif machine.status.value != "in_service":
                 kind = "maintenance" if machine.status.value == "maintenance" else "out_of_order"
             else:
                 for block in machine.blocks:

@@ -1,4 +1,4 @@
-"""Booking services: book, cancel, check in, complete, extend, walk in, release no-shows.
+"""Booking services: book, cancel, check in, complete, extend, walk in, hand over, release no-shows.
 
 Each takes a session and plain values (`now` included) and never commits: the caller owns the
 transaction. **Book inside `fabdesk.db.write_session`**: on SQLite it holds the write lock from
@@ -33,6 +33,7 @@ from fabdesk.models import (
     MakerSuspension,
 )
 from fabdesk.settings import BookingDefaults, SchedulerSettings
+from inventory.checks import mark_used
 from scheduling import rules
 from scheduling._sql import fetch, instant, param
 from scheduling.rules import Facts, Interval, OfferHold, Policy, Proposal
@@ -50,6 +51,7 @@ __all__ = [
     "extend",
     "find_machine",
     "get_booking",
+    "hand_over",
     "load_machine",
     "policy_for",
     "release_no_shows",
@@ -78,6 +80,8 @@ class Machine:
     """The category whose training the machine needs: the cadastre's `training_category_code`,
     else its own category."""
     training_name: Localized
+    lapse_after_days: int | None
+    """The training category's "lapse after N days without use"."""
     site_id: int
     site_name: str
     timezone: str
@@ -102,6 +106,7 @@ SELECT e.id, e.name, e.bookable, e.status, e.category_id, c.name_en,
     COALESCE(tc.name_en, c.name_en),
     e.site_id, s.name, s.timezone,
     c.name_fr, c.name_nl, COALESCE(tc.name_fr, c.name_fr), COALESCE(tc.name_nl, c.name_nl),
+    CASE WHEN tc.id IS NULL THEN c.lapse_after_days ELSE tc.lapse_after_days END,
     COALESCE(pm.buffer_minutes, pc.buffer_minutes),
     COALESCE(pm.min_minutes, pc.min_minutes),
     COALESCE(pm.max_minutes, pc.max_minutes),
@@ -129,7 +134,7 @@ def load_machine(
     if not rows:
         raise NotFound("No machine with id {equipment_id}.", equipment_id=equipment_id)
     row = rows[0]
-    policy_values = row[16:]
+    policy_values = row[17:]
     policy = (
         _policy((settings or _DEFAULTS).booking)
         if policy_values[0] is None
@@ -155,6 +160,7 @@ def load_machine(
         needs_training=bool(row[6]),
         training_category_id=row[7],
         training_name=Localized(en=row[8], fr=row[14], nl=row[15]),
+        lapse_after_days=row[16],
         site_id=row[9],
         site_name=row[10],
         timezone=row[11],
@@ -206,9 +212,15 @@ UNION ALL
 SELECT 'h', {_T}, {_T}, weekday, {_T}, CAST(opens AS VARCHAR(240)), CAST(closes AS VARCHAR(240))
     FROM opening_hours WHERE site_id = :site AND weekday = :weekday
 UNION ALL
-SELECT 'c', {_T}, {_T}, count(*), {_T}, {_S}, {_S} FROM certifications
+SELECT 'c', {_T}, {_T}, count(*), {_T}, CAST(max(granted_on) AS VARCHAR(240)), {_S}
+    FROM certifications
     WHERE maker_id = :maker AND category_id = :training AND granted_on <= :day
     AND (expires_on IS NULL OR expires_on >= :day)
+UNION ALL
+SELECT 'u', {_T}, {_T}, 0, max(u.started_at), {_S}, {_S} FROM usage_sessions u
+    JOIN equipment e ON e.id = u.equipment_id
+    LEFT JOIN equipment_categories tc ON tc.code = e.training_category_code
+    WHERE :lapse > 0 AND u.maker_id = :maker AND COALESCE(tc.id, e.category_id) = :training
 UNION ALL
 SELECT 's', {_T}, {_T}, 0, max(ends_at), {_S}, {_S} FROM maker_suspensions
     WHERE maker_id = :maker AND starts_at <= :now AND ends_at > :now
@@ -254,6 +266,8 @@ def _facts(
     opening: list[tuple[int, time, time]] = []
     booked_in_week = timedelta(0)
     certified_count = future = 0
+    granted_on: date | None = None
+    last_use: date | None = None
     suspended_until: datetime | None = None
     closure: str | None = None
     for kind, starts, ends, number, other, text, text2 in fetch(
@@ -269,6 +283,7 @@ def _facts(
         maker=p.maker_id,
         category=machine.category_id,
         training=machine.training_category_id,
+        lapse=machine.lapse_after_days or 0,
         site=machine.site_id,
         weekday=local_day.weekday(),
         day=_day(session, local_day),
@@ -290,12 +305,22 @@ def _facts(
             opening.append((number, _clock(text), _clock(text2)))
         elif kind == "c":
             certified_count = number
+            granted_on = date.fromisoformat(text) if text else None
+        elif kind == "u" and other is not None:
+            last_use = instant(other).astimezone(ZoneInfo(tz)).date()
         elif kind == "s" and other is not None:
             suspended_until = instant(other)
         elif kind == "x":
             closure = text
         elif kind == "f":
             future = number
+    lapse = machine.lapse_after_days if machine.needs_training else None
+    last_active = max(filter(None, (granted_on, last_use)), default=None)
+    lapsed = (
+        lapse is not None
+        and last_active is not None
+        and last_active + timedelta(days=lapse) < local_day
+    )
     return Facts(
         machine_name=machine.name,
         bookable=machine.bookable,
@@ -307,6 +332,8 @@ def _facts(
         policy=policy,
         certified=not machine.needs_training or certified_count > 0,
         suspended_until=suspended_until,
+        lapsed_since=last_active if lapsed else None,
+        lapse_days=lapse or 0,
         opening=opening,
         closure=closure,
         maintenance=maintenance,
@@ -379,7 +406,7 @@ def book(
 
 _INSERTED = (
     "maker_id", "equipment_id", "starts_at", "ends_at", "blocked_until", "state", "created_at",
-    "checked_in_at", "closed_at", "late_cancel", "walk_in", "reason",
+    "checked_in_at", "closed_at", "late_cancel", "walk_in", "reason", "handover_of",
 )  # fmt: skip
 
 
@@ -491,6 +518,8 @@ def check_in(
     if booking.state is not BookingState.BOOKED:
         raise _wrong_state(booking, "checked in")
     machine = load_machine(session, booking.equipment_id, settings)
+    if machine.status is EquipmentStatus.TO_CHECK:
+        raise RuleViolation([rules.to_check(machine.name)])
     policy = machine.policy
     opens = booking.starts_at - policy.check_in_before
     closes = booking.starts_at + policy.check_in_after
@@ -579,6 +608,7 @@ def complete(session: Session, *, booking_id: int, now: datetime) -> Booking:
     booking.closed_at = now
     session.add(booking)
     session.flush()
+    mark_used(session, [booking.equipment_id], cause=f"booking {booking.id} completed", now=now)
     return booking
 
 
@@ -591,6 +621,7 @@ def complete_finished(session: Session, now: datetime) -> list[Booking]:
         booking.state = BookingState.COMPLETED
         booking.closed_at = now
         session.add(booking)
+        mark_used(session, [booking.equipment_id], cause=f"booking {booking.id} completed", now=now)
     session.flush()
     return list(finished)
 
@@ -654,6 +685,87 @@ def walk_in(
         settings=settings,
         walk_in=True,
     )
+
+
+def _refusal(code: str, template: str, **params: Any) -> RuleViolation:
+    return RuleViolation([Violation(code, template, params)])
+
+
+def hand_over(
+    session: Session,
+    *,
+    booking_id: int,
+    from_maker_id: int,
+    to_maker_id: int,
+    now: datetime,
+    settings: SchedulerSettings | None = None,
+) -> Booking:
+    """Give the rest of a running, checked-in booking to another maker certified for the machine;
+    returns the receiver's booking.
+
+    The booking is split at `now`: its first part ends then and is completed (the giver's), the
+    rest becomes a new booking, checked in for the receiver, whose `handover_of` names the first.
+    A usage session belongs to the booking it starts in (`scheduling.usage`) and is charged to
+    that booking's maker: a job already running at the hand-over stays the giver's, every job
+    started after it is the receiver's; no session is split or charged twice. Call inside
+    `write_session` (the receiver's part is a new live booking).
+    """
+    _check_aware(now)
+    _require_serialised(session)
+    booking = get_booking(session, booking_id, for_update=True)
+    _owned(booking, from_maker_id)
+    machine = load_machine(session, booking.equipment_id, settings)
+    if booking.state is not BookingState.CHECKED_IN or not (
+        booking.starts_at < now < booking.ends_at
+    ):
+        raise _refusal(
+            "handover_not_running",
+            "Booking {booking_id} is not running: only a checked-in booking can be handed over "
+            "before its end.",
+            booking_id=booking.id,
+        )
+    if to_maker_id == booking.maker_id:
+        raise _refusal("handover_to_self", "A booking cannot be handed over to its own maker.")
+    if machine.status is EquipmentStatus.TO_CHECK:
+        raise RuleViolation([rules.to_check(machine.name)])
+    proposal = Proposal(to_maker_id, machine.id, now, booking.ends_at, now)
+    facts = _facts(session, machine, proposal, exclude_booking_id=booking.id)
+    if not facts.certified or facts.lapsed_since is not None:
+        raise _refusal(
+            "receiver_not_certified",
+            "The maker taking over needs a valid {category} certification to use {machine}.",
+            category=machine.training_name,
+            machine=machine.name,
+        )
+    if facts.suspended_until is not None:
+        raise _refusal(
+            "receiver_suspended",
+            "The maker taking over may not use machines until {until}.",
+            until=rules.local_iso(facts.suspended_until, machine.timezone),
+        )
+    ends_at, blocked_until = booking.ends_at, booking.blocked_until
+    booking.ends_at = booking.blocked_until = now
+    booking.state = BookingState.COMPLETED
+    booking.closed_at = now
+    session.add(booking)
+    session.flush()
+    taken = Booking(
+        maker_id=to_maker_id,
+        equipment_id=machine.id,
+        starts_at=now,
+        ends_at=ends_at,
+        blocked_until=blocked_until,
+        created_at=now,
+        state=BookingState.CHECKED_IN,
+        checked_in_at=now,
+        handover_of=booking.id,
+    )
+    _insert(session, taken, machine)
+    log.info(
+        "booking_handed_over",
+        extra={"booking_id": booking.id, "new_booking_id": taken.id, "maker_id": to_maker_id},
+    )
+    return taken
 
 
 def release_no_shows(

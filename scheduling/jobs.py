@@ -225,6 +225,33 @@ def certification_warnings(session: Session, context: JobContext, now: datetime)
     return written
 
 
+@job("training_lapse_warnings", cron={"hour": 7, "minute": 10})
+def training_lapse_warnings(session: Session, context: JobContext, now: datetime) -> int:
+    """Warn makers whose unused certification lapses within `lapse_warning_days` (once a lapse)."""
+    from scheduling.lapses import lapsing
+
+    scheduler = context.settings.scheduler
+    today = now.astimezone(ZoneInfo(scheduler.timezone)).date()
+    written = 0
+    for row in lapsing(
+        session, today=today, within_days=scheduler.lapse_warning_days, timezone=scheduler.timezone
+    ):
+        lapses = row.lapses_on.isoformat()
+        written += notifier.enqueue(
+            session,
+            key=f"training_lapse:{row.maker_id}:{row.category_code}:{lapses}",
+            kind="training_lapse",
+            subject=f"Your {row.category} training lapses on {lapses}",
+            body=f"You have not used a {row.category} machine since "
+            f"{row.last_active.isoformat()}: your training lapses on {lapses}. "
+            "Book a machine before then to keep it.",
+            now=now,
+            maker_id=row.maker_id,
+            recipient=row.email,
+        )
+    return written
+
+
 @job("maintenance_alerts", cron={"hour": 7, "minute": 5})
 def maintenance_alerts(session: Session, context: JobContext, now: datetime) -> int:
     """Tell makers whose bookings fall in a maintenance window starting within two days."""

@@ -86,6 +86,11 @@ class Facts:
     training_name: str | Localized = ""
     """The category whose training the machine needs (its own category's name if empty)."""
     suspended_until: datetime | None = None
+    lapsed_since: date | None = None
+    """The maker's certification lapsed: last used (or granted) on this local day, more than
+    `lapse_days` before the proposal's day."""
+    lapse_days: int = 0
+    """The category's "lapse after N days without use" (0: none)."""
     opening: Sequence[tuple[int, time, time]] = ()
     """Weekly opening windows of the site: (weekday 0 = Monday, opens, closes), local time."""
     closure: str | None = None
@@ -119,6 +124,8 @@ def check(proposal: Proposal, facts: Facts) -> list[Violation]:
         ]
     if not f.bookable:
         out.append(Violation("not_bookable", "{machine} cannot be booked.", machine))
+    elif f.status is EquipmentStatus.TO_CHECK:
+        out.append(to_check(f.machine_name))
     elif f.status is not EquipmentStatus.IN_SERVICE:
         out.append(
             Violation(
@@ -136,6 +143,19 @@ def check(proposal: Proposal, facts: Facts) -> list[Violation]:
                     **machine,
                     "category": f.training_name or f.category_name,
                     "day": p.starts_at.astimezone(tz).date().isoformat(),
+                },
+            )
+        )
+    elif f.lapsed_since is not None:
+        out.append(
+            Violation(
+                "training_lapsed",
+                "Your {category} training lapsed: unused since {since} "
+                "(it lapses after {days} days without use).",
+                {
+                    "category": f.training_name or f.category_name,
+                    "since": f.lapsed_since.isoformat(),
+                    "days": f.lapse_days,
                 },
             )
         )
@@ -198,6 +218,15 @@ def check(proposal: Proposal, facts: Facts) -> list[Violation]:
             break
     out.extend(_quota_rules(p, f, length))
     return out
+
+
+def to_check(machine_name: str) -> Violation:
+    """The refusal while a machine waits for its check after use (booking, walk-in, check-in)."""
+    return Violation(
+        "machine_to_check",
+        "{machine} must be checked by a manager or trainer after its last use.",
+        {"machine": machine_name},
+    )
 
 
 def slot_taken(machine_name: str, taken: Interval, timezone: str) -> Violation:

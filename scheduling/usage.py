@@ -35,7 +35,8 @@ def bookings_for_usage(
 ) -> list[Booking | None]:
     """For each start instant, the booking a session that started then ran in: from check-in
     opening (before the start) to the booking's end; the latest such booking. Cancelled bookings
-    never count. One query for all the instants."""
+    never count. The part of a booking handed over at the kiosk starts at the hand-over itself: a
+    job started before it is the giver's. One query for all the instants."""
     if not started:
         return []
     before = policy_for(session, equipment_id, settings).check_in_before
@@ -50,7 +51,15 @@ def bookings_for_usage(
         .order_by(col(Booking.starts_at).desc())
     ).all()
     return [
-        next((b for b in candidates if b.starts_at <= at + before and b.ends_at > at), None)
+        next(
+            (
+                b
+                for b in candidates
+                if b.starts_at <= (at if b.handover_of is not None else at + before)
+                and b.ends_at > at
+            ),
+            None,
+        )
         for at in started
     ]
 

@@ -1,6 +1,6 @@
 """What the best peers do: the booked-used-charged report, the accountant's ledger export,
-trainings, charge disputes and problem reports (`fabdesk report|ledger|trainings|disputes|
-problems`)."""
+trainings (and their lapse when unused), charge disputes, problem reports, machines checked after
+use and hand-overs (`fabdesk report|ledger|trainings|disputes|problems|equipment|bookings`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from sqlmodel import Session
 
 from fabdesk.cli._app import app, err, out
 from fabdesk.cli.accounting import ledger_app  # `ledger export` joins `ledger check`
+from fabdesk.cli.inventory import equipment_app  # `check-after-use` and `release` join it
+from fabdesk.cli.scheduling import bookings_app  # `hand-over` joins it
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 
@@ -355,3 +357,118 @@ def problems_resolve(
             session, problem_id=problem, resolution=resolution, by=by, now=datetime.now(UTC)
         )
     out.print(f"Problem {problem} resolved.", highlight=False)
+
+
+# -- trainings that lapse when unused, machines checked after use, hand-overs ------------------
+
+
+@trainings_app.command("lapse")
+def trainings_lapse(
+    ctx: typer.Context,
+    category: Annotated[str, typer.Argument(help="Equipment category code, e.g. laser.")],
+    days: Annotated[
+        int, typer.Option(help="Days without use after which a certification lapses (0: never).")
+    ],
+) -> None:
+    """Make a category's certifications lapse after so many days without using its machines.
+
+    A certification is then valid on a day only if the maker used a machine of the category (or
+    was certified) within that many days before; bookings are refused with `training_lapsed`.
+    """
+    from inventory.trainings import set_lapse
+
+    with _session(ctx) as session:
+        set_lapse(session, category_code=category, days=days or None)
+    text = (
+        f"{category} lapses after {days} days without use." if days else f"{category} never lapses."
+    )
+    out.print(text, highlight=False)
+
+
+@trainings_app.command("lapsing")
+def trainings_lapsing(
+    ctx: typer.Context,
+    within: Annotated[int, typer.Option(help="Lapsing within so many days from today.")] = 7,
+) -> None:
+    """Who is about to lose a certification for want of use (still valid today)."""
+    from scheduling.lapses import lapsing
+
+    zone = ctx.obj.settings().scheduler.timezone
+    with _session(ctx) as session:
+        rows = lapsing(session, today=datetime.now(UTC).date(), within_days=within, timezone=zone)
+    table = Table("maker", "category", "last used or certified", "lapses on")
+    for row in rows:
+        table.add_row(
+            row.member_number,
+            row.category_code,
+            row.last_active.isoformat(),
+            row.lapses_on.isoformat(),
+        )
+    out.print(table)
+
+
+@equipment_app.command("check-after-use")
+def equipment_check_after_use(
+    ctx: typer.Context,
+    tag: Annotated[str, typer.Argument(help="The machine's asset tag.")],
+    by: Manager,
+    off: Annotated[bool, typer.Option("--off", help="No check needed any more.")] = False,
+) -> None:
+    """Make a machine need a check after each use: it goes to `to_check` when a usage session on
+    it ends or its booking completes, until `fabdesk equipment release` puts it back."""
+    from inventory.checks import set_check_after_use
+
+    with _session(ctx) as session:
+        set_check_after_use(session, tag, not off, actor=by, now=datetime.now(UTC))
+    out.print(f"{tag}: {'no check' if off else 'a check'} after each use.", highlight=False)
+
+
+@equipment_app.command("release")
+def equipment_release(
+    ctx: typer.Context,
+    tag: Annotated[str, typer.Argument(help="The machine's asset tag.")],
+    by: Annotated[
+        str, typer.Option("--by", help="Your member number (a manager, or a trainer of it).")
+    ],
+    note: Annotated[str, typer.Option(help="What the check found (kept in its history).")] = "",
+) -> None:
+    """Release a machine checked after its use: it is back in service."""
+    from fabdesk.models import id_of
+    from inventory.checks import release_check
+    from inventory.makers import get_maker
+
+    with _session(ctx) as session:
+        release_check(
+            session,
+            tag,
+            by_maker_id=id_of(get_maker(session, by)),
+            now=datetime.now(UTC),
+            note=note,
+        )
+    out.print(f"{tag} is checked and back in service.", highlight=False)
+
+
+@bookings_app.command("hand-over")
+def bookings_hand_over(
+    ctx: typer.Context,
+    booking: Annotated[int, typer.Argument(help="The running booking's number.")],
+    giver: Annotated[str, typer.Option("--from", help="Member number of its maker.")],
+    receiver: Annotated[str, typer.Option("--to", help="Member number of who takes over.")],
+) -> None:
+    """Hand the rest of a running booking over to another certified maker (as at the kiosk):
+    the first part is completed, the rest is a new checked-in booking of the receiver, who is
+    charged for the jobs started from now on."""
+    from fabdesk.models import id_of
+    from inventory.makers import get_maker
+    from scheduling.bookings import hand_over
+
+    with _session(ctx, write=True) as session:
+        taken = hand_over(
+            session,
+            booking_id=booking,
+            from_maker_id=id_of(get_maker(session, giver)),
+            to_maker_id=id_of(get_maker(session, receiver)),
+            now=datetime.now(UTC),
+        )
+        number = id_of(taken)
+    out.print(f"Booking {booking} handed over to {receiver}: booking {number}.", highlight=False)

@@ -72,6 +72,8 @@ class Booking(SQLModel, table=True):
     walk_in: bool = False
     reason: str = Field(default="", max_length=240)
     """Why it was cancelled by the lab (machine out of order…), empty otherwise."""
+    handover_of: int | None = Field(default=None, foreign_key="bookings.id")
+    """The booking this one took over at the kiosk (its rest, from the hand-over on)."""
 
 
 class BookingPolicy(SQLModel, table=True):

@@ -17,6 +17,8 @@ class EquipmentStatus(StrEnum):
     MAINTENANCE = "maintenance"
     LENT_OUT = "lent_out"
     RETIRED = "retired"
+    TO_CHECK = "to_check"
+    """Used, and waiting for a manager or trainer to check it (`check_after_use` machines)."""
 
 
 class EquipmentCategory(SQLModel, table=True):
@@ -30,6 +32,9 @@ class EquipmentCategory(SQLModel, table=True):
     name_fr: str = Field(max_length=120)
     name_nl: str = Field(max_length=120)
     needs_training: bool = True
+    lapse_after_days: int | None = Field(default=None, ge=1)
+    """A certification of this category lapses after so many days without using one of its
+    machines (besides its fixed expiry); None: it never lapses that way."""
 
     def name(self, language: str) -> str:
         return str(getattr(self, f"name_{language}", self.name_en))
@@ -45,6 +50,9 @@ class Equipment(SQLModel, table=True):
     name: str = Field(max_length=160)
     location: str = Field(default="", max_length=120)
     bookable: bool = True
+    check_after_use: bool = False
+    """After each use (a usage session ends, a booking completes) the item goes to `to_check`
+    until a manager or trainer releases it."""
     status: EquipmentStatus = Field(
         default=EquipmentStatus.IN_SERVICE, sa_type=str_enum(EquipmentStatus)
     )

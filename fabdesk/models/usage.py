@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from fabdesk.models._types import str_enum, utc_column
@@ -19,6 +20,10 @@ class UsageSession(SQLModel, table=True):
     """
 
     __tablename__ = "usage_sessions"
+    __table_args__ = (
+        # A maker's last use of a category (trainings that lapse when unused), on the booking path.
+        sa.Index("ix_usage_sessions_maker_id_started_at", "maker_id", "started_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     uuid: UUID = Field(unique=True, index=True)

@@ -1,5 +1,6 @@
 """What follows a stored batch, in the same transaction: sessions find their booking (use counts as
-check-in) and finished sessions are charged once.
+check-in), finished sessions are charged once, and their machines that need a check after each
+use go to "to check".
 
 The API calls `after_ingest` with the ids the ingest touched and finished; a replayed batch
 touches nothing new, and both steps are idempotent anyway (attached sessions are left alone, a
@@ -12,11 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from fabdesk.accounting.charges import post_usage_charge
 from fabdesk.accounting.pricing import PriceRules
+from fabdesk.models import UsageSession
 from fabdesk.settings import Settings
+from inventory.checks import mark_used
 from scheduling.usage import attach_usage
 
 
@@ -43,4 +46,9 @@ def after_ingest(
         for usage_id in finished
         if post_usage_charge(session, usage_id, now=now, rules=rules) is not None
     ]
+    if finished:
+        used = session.exec(
+            select(UsageSession.equipment_id).where(col(UsageSession.id).in_(list(finished)))
+        ).all()
+        mark_used(session, used, cause="usage session ended", now=now)
     return FollowUp(attached=attached, charged=charged)

@@ -34,12 +34,14 @@ class BoardScreen(KioskScreen):
         ("⏎", N_("Book")),
         ("W", N_("Walk in now")),
         ("M", N_("My bookings")),
+        ("H", N_("Hand over")),
         ("Esc", N_("Log out")),
     ]
     BINDINGS = [
         Binding("escape", "log_out", show=False),
         Binding("w", "walk_in", show=False),
         Binding("m", "me", show=False),
+        Binding("h", "hand_over", show=False),
         Binding("r", "reload", show=False),
     ]
 
@@ -193,6 +195,11 @@ class BoardScreen(KioskScreen):
         from kiosk.screens.me import MeScreen
 
         self.app.push_screen(MeScreen(), callback=self.done)
+
+    def action_hand_over(self) -> None:
+        from kiosk.screens.handover import HandOverScreen
+
+        self.app.push_screen(HandOverScreen(), callback=self.done)
 
     def done(self, text: str | None) -> None:
         if text:

@@ -1,5 +1,6 @@
 """A manager's machines: put one out of order (with a reason: its bookings are cancelled and its
-makers told), back in service, or record a maintenance done today."""
+makers told), back in service, record a maintenance done today, or release one checked after
+its use."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
 from fabdesk.db import write_session
+from inventory.checks import release_check
 from inventory.maintenance import record_maintenance
 from inventory.managers import put_back_in_service, put_out_of_order
 from kiosk.i18n import N_
@@ -24,6 +26,7 @@ class MachinesScreen(MachineListScreen):
         ("F6", N_("Out of order")),
         ("F7", N_("Back in service")),
         ("F8", N_("Maintenance done")),
+        ("F9", N_("Checked: release")),
         ("Esc", N_("Back")),
     ]
     BINDINGS = [
@@ -31,6 +34,7 @@ class MachinesScreen(MachineListScreen):
         Binding("f6", "act('out_of_order')", show=False, priority=True),
         Binding("f7", "act('in_service')", show=False, priority=True),
         Binding("f8", "act('maintenance')", show=False, priority=True),
+        Binding("f9", "act('release')", show=False, priority=True),
     ]
 
     def compose(self) -> ComposeResult:
@@ -75,6 +79,11 @@ class MachinesScreen(MachineListScreen):
                 text = self._(
                     "{machine} is out of order; {count} booking(s) cancelled, makers told."
                 ).format(machine=name, count=cancelled)
+            elif action == "release":
+                release_check(
+                    session, asset_tag, by_maker_id=kiosk.manager.maker_id, now=now, note=reason
+                )
+                text = self._("{machine} is checked and back in service.").format(machine=name)
             elif action == "in_service":
                 put_back_in_service(session, asset_tag, actor=actor, now=now)
                 text = self._("{machine} is back in service.").format(machine=name)

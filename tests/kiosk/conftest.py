@@ -90,13 +90,14 @@ def kiosk_settings(settings: Settings, **kiosk: object) -> Settings:
 
 @pytest.fixture
 def make_app(settings: Settings, engine: Engine, ticker: Ticker) -> Callable[..., KioskApp]:
-    """A factory of kiosks on the test database with the fixed clock and the ticker."""
+    """A factory of kiosks on the test database with a fixed clock (NOW unless `now` is given)
+    and the ticker."""
 
-    def build(**kiosk: object) -> KioskApp:
+    def build(now: datetime = NOW, **kiosk: object) -> KioskApp:
         return KioskApp(
             settings=kiosk_settings(settings, **kiosk),
             engine=engine,
-            clock=lambda: NOW,
+            clock=lambda: now,
             monotonic=ticker,
         )
 

@@ -16,7 +16,9 @@ from typer.testing import CliRunner, Result
 from fabdesk.accounting.charges import post_usage_charge
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import Equipment, UsageCharge, UsageSession
+from fabdesk.settings import Settings
 from fabdesk.usage.devices import authenticate, register_device
+from fabdesk.usage.follow_up import after_ingest
 from fabdesk.usage.ingest import ingest_batch
 from fabdesk.wire import EventBatch, EventKind, Outcome
 from scheduling.usage import attach_usage
@@ -50,8 +52,12 @@ def run_job(
     minutes: int = 10,
     active_minutes: float | None = None,
     charge: bool = True,
+    settings: Settings | None = None,
 ) -> UsageSession:
-    """The driver of machine `tag` reports one job, nobody touches the kiosk; it is charged."""
+    """The driver of machine `tag` reports one job, nobody touches the kiosk; it is charged.
+
+    With `settings`, the batch is followed up as the API does (`after_ingest`: attached, charged,
+    the machine sent to be checked if it must be)."""
     session_id = uuid.uuid4()
     end = start + timedelta(minutes=minutes)
     active = (minutes if active_minutes is None else active_minutes) * 60.0
@@ -67,11 +73,13 @@ def run_job(
             _tokens[key] = register_device(session, equipment_tag=tag, name=tag, now=NOW).token
         device = authenticate(session, _tokens[key])
         result = ingest_batch(session, device, EventBatch(events=events), now=end)
-        attach_usage(session, result.touched_session_ids, now=end)
-        usage = session.exec(
-            select(UsageSession).where(UsageSession.id == result.touched_session_ids[0])
-        ).one()
-        if charge:
+        touched, finished = result.touched_session_ids, result.finished_session_ids
+        if settings is not None:
+            after_ingest(session, touched, finished, now=end, settings=settings)
+        else:
+            attach_usage(session, touched, now=end)
+        usage = session.exec(select(UsageSession).where(UsageSession.id == touched[0])).one()
+        if charge and settings is None:
             post_usage_charge(session, usage.id or 0, now=end)
         return usage
 
