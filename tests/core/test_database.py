@@ -11,11 +11,11 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 import fabdesk.models
 from fabdesk.db import Engine, make_engine, session_scope, upgrade, write_session
-from fabdesk.errors import ConfigError, DatabaseUnavailable
+from fabdesk.errors import ConfigError, DatabaseUnavailable, InvalidValue
 from fabdesk.settings import DatabaseSettings
 from tests.support.postgres import PostgresServer
 
@@ -48,6 +48,47 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
         session.add(
             fabdesk.models.OpeningHours(site_id=999, weekday=0, opens=time(9), closes=time(17))
         )
+
+
+def _refuse(engine: Engine, *, write: str = "", flush: bool = True, query: str = "") -> None:
+    """A transaction that (maybe) writes a site or runs `query`, then is refused."""
+    with session_scope(engine) as session:
+        if write:
+            session.add(fabdesk.models.Site(code=write, name=write))
+            if flush:
+                session.flush()
+        if query:
+            session.connection().exec_driver_sql(query)
+        raise InvalidValue("refused")
+
+
+def test_a_refusal_after_a_write_writes_nothing(engine: Engine) -> None:
+    """A refusal (our own typed error) after a write undoes the write, on both databases."""
+    with pytest.raises(InvalidValue):
+        _refuse(engine, write="lab9")
+    with pytest.raises(InvalidValue):
+        _refuse(engine, write="lab8", flush=False)
+    with session_scope(engine) as session:
+        assert session.exec(select(fabdesk.models.Site)).all() == []
+
+
+def test_a_refusal_before_any_write_keeps_prepared_statements(postgres_url: str) -> None:
+    """psycopg drops its prepared statements at every ROLLBACK; a refused transaction that
+    wrote nothing is ended with COMMIT instead, so hot queries stay prepared."""
+    engine = make_engine(DatabaseSettings(url=postgres_url))
+    for _ in range(8):
+        with pytest.raises(InvalidValue):
+            _refuse(engine, query="SELECT count(*) FROM sites WHERE code <> 'x'")
+    with session_scope(engine) as session:
+        prepared = (
+            session.connection()
+            .exec_driver_sql(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%FROM sites%%'"
+            )
+            .scalar()
+        )
+    engine.dispose()
+    assert prepared == 1
 
 
 def test_sqlite_write_sessions_are_serialised(sqlite_url: str) -> None:
