@@ -6,15 +6,17 @@ Every flow runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from textual.coordinate import Coordinate
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from fabdesk.db import Engine, session_scope
-from fabdesk.models import BookingState, EquipmentStatus
+from fabdesk.models import BookingState, EquipmentStatus, id_of
 from inventory.register import get_item
+from inventory.trainings import enrol, grant_trainer, schedule_training
 from kiosk.app import KioskApp
 from kiosk.screens.audit import AuditScreen
 from kiosk.screens.board import BoardScreen
@@ -23,8 +25,9 @@ from kiosk.screens.machines import MachinesScreen
 from kiosk.screens.manager_home import ManagerHomeScreen
 from kiosk.screens.me import MeScreen
 from kiosk.screens.trainings import TrainingsScreen
+from kiosk.widgets.board_grid import BoardGrid
 from scheduling.bookings import bookings_of
-from tests.kiosk.conftest import MANAGER_PIN, SIZE, Lab
+from tests.kiosk.conftest import MANAGER_PIN, NOW, SIZE, Lab
 from tests.kiosk.pilot import scan, screen_text, settle
 
 MakeApp = Callable[..., KioskApp]
@@ -44,7 +47,7 @@ async def pick(pilot: Pilot[None], board: BoardScreen, name_start: str, hour: in
     assert board.view is not None
     row = next(i for i, r in enumerate(board.view.rows) if r.name.startswith(name_start))
     column = 1 + next(i for i, h in enumerate(board.view.hours) if h.hour == hour)
-    board.query_one("#grid", DataTable).cursor_coordinate = Coordinate(row, column)
+    board.query_one("#grid", BoardGrid).cursor_coordinate = Coordinate(row, column)
     await pilot.press("enter")
     await settle(pilot)
 
@@ -61,7 +64,7 @@ async def test_a_maker_books_a_slot_from_the_board(
     app = make_app(language="en")
     async with app.run_test(size=SIZE) as pilot:
         board = await open_board(pilot, lab.fr_maker.badge_id or "")
-        grid = board.query_one("#grid", DataTable)
+        grid = board.query_one("#grid", BoardGrid)
         assert grid.row_count == 16
         assert len(board.view.hours if board.view else ()) == 8  # 10h to 17h on a Tuesday
         assert kinds(board, "Trotec Speedy 360 #1")[1] == "free"
@@ -136,7 +139,7 @@ async def test_walk_in_then_me_extends_and_a_later_booking_is_cancelled(
         board = await open_board(pilot, lab.en_maker.badge_id or "")
         row = next(i for i, r in enumerate(board.view.rows if board.view else ()) if
                    r.name.startswith("Bambu Lab X1 Carbon #1"))  # fmt: skip
-        board.query_one("#grid", DataTable).cursor_coordinate = Coordinate(row, 1)
+        board.query_one("#grid", BoardGrid).cursor_coordinate = Coordinate(row, 1)
         await pilot.press("w")
         await settle(pilot)
         assert isinstance(app.screen, BookScreen)
@@ -252,20 +255,70 @@ async def test_a_manager_puts_a_machine_out_of_order_and_back(
         assert app.incidents == []
 
 
-async def test_a_manager_records_a_training(lab: Lab, make_app: MakeApp) -> None:
+def plan_training(engine: Engine, lab: Lab, *, trainer: bool = True) -> None:
+    """A laser training at Cityfab1 yesterday, given by the manager (a trainer of the lasers
+    unless `trainer` is False), with the novice enrolled: all through the services."""
+    yesterday = NOW - timedelta(days=1)
+    with session_scope(engine) as session:
+        trainer_id = id_of(lab.en_maker)
+        if trainer:
+            grant_trainer(session, maker_id=id_of(lab.manager), category_code="laser")
+            trainer_id = id_of(lab.manager)
+        else:
+            grant_trainer(session, maker_id=trainer_id, category_code="laser")
+        training = schedule_training(
+            session,
+            category_code="laser",
+            site_code="cityfab1",
+            trainer_id=trainer_id,
+            starts_at=yesterday,
+            ends_at=yesterday + timedelta(hours=2),
+            min_participants=1,
+            max_participants=6,
+            now=yesterday - timedelta(days=2),
+        )
+        enrol(session, training_id=id_of(training), maker_id=id_of(lab.novice),
+              now=yesterday - timedelta(days=1))  # fmt: skip
+
+
+async def test_a_manager_records_a_training(lab: Lab, make_app: MakeApp, engine: Engine) -> None:
+    plan_training(engine, lab)
     app = make_app(language="en")
     async with app.run_test(size=SIZE) as pilot:
         await manager_home(pilot, lab)
         await pilot.press("t")
         await settle(pilot)
-        assert isinstance(app.screen, TrainingsScreen)
-        await pilot.press("enter")  # nobody scanned yet
-        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrainingsScreen)
+        assert [line.enrolled for line in screen.trainings] == [1]
+        await scan(pilot, "NOBODY-AT-ALL")
+        assert "This badge is not known here." in screen_text(app)
+        await scan(pilot, lab.fr_maker.badge_id or "")  # not enrolled: refused by the service
+        assert f"Maker {lab.fr_maker.id} is not enrolled in training" in screen_text(app)
         await scan(pilot, lab.novice.badge_id or "")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert "Noor Novice passed the" in screen_text(app)
+        assert "Noor Novice passed the CO2 laser cutter training." in screen_text(app)
+        await scan(pilot, lab.novice.badge_id or "")
+        assert "Noor Novice had already passed the CO2 laser cutter training." in screen_text(app)
+        assert app.incidents == []
         await pilot.press("escape", "escape")
         await settle(pilot)
         board = await open_board(pilot, lab.novice.badge_id or "")
-        assert board.view is not None
+        await pick(pilot, board, "Epilog", 14)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Gereserveerd: Epilog Fusion Pro 32" in screen_text(app)
+    with session_scope(engine) as session:
+        assert [b.state for b in bookings_of(session, id_of(lab.novice))] == [BookingState.BOOKED]
+
+
+async def test_only_a_trainer_of_the_category_records_a_pass(lab: Lab, make_app: MakeApp) -> None:
+    plan_training(app_engine := make_app().engine, lab, trainer=False)
+    del app_engine
+    app = make_app(language="fr")
+    async with app.run_test(size=SIZE) as pilot:
+        await manager_home(pilot, lab)
+        await pilot.press("t")
+        await settle(pilot)
+        await scan(pilot, lab.novice.badge_id or "")
+        assert "This maker is not a trainer for CO2 laser cutter." in screen_text(app)
+        assert app.incidents == []
