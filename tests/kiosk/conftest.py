@@ -21,6 +21,7 @@ from inventory.makers import NewMaker, certify, register_maker
 from inventory.managers import set_pin
 from inventory.register import get_item
 from inventory.seed import seed
+from inventory.trainings import enrol, grant_trainer, schedule_training
 from kiosk.app import KioskApp
 from scheduling.bookings import book
 from scheduling.usage import attach_usage
@@ -142,3 +143,29 @@ def charged_job(engine: Engine, maker: Maker, tag: str, hour: int, *, minutes: i
         usage_id = result.touched_session_ids[0]
         post_usage_charge(session, usage_id, now=end)
         return usage_id
+
+
+def plan_training(engine: Engine, lab: Lab, *, trainer: bool = True) -> None:
+    """A laser training at Cityfab1 yesterday, given by the manager (a trainer of the lasers
+    unless `trainer` is False), with the novice enrolled: all through the services."""
+    yesterday = NOW - timedelta(days=1)
+    with session_scope(engine) as session:
+        trainer_id = id_of(lab.en_maker)
+        if trainer:
+            grant_trainer(session, maker_id=id_of(lab.manager), category_code="laser")
+            trainer_id = id_of(lab.manager)
+        else:
+            grant_trainer(session, maker_id=trainer_id, category_code="laser")
+        training = schedule_training(
+            session,
+            category_code="laser",
+            site_code="cityfab1",
+            trainer_id=trainer_id,
+            starts_at=yesterday,
+            ends_at=yesterday + timedelta(hours=2),
+            min_participants=1,
+            max_participants=6,
+            now=yesterday - timedelta(days=2),
+        )
+        enrol(session, training_id=id_of(training), maker_id=id_of(lab.novice),
+              now=yesterday - timedelta(days=1))  # fmt: skip

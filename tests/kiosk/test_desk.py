@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from fabdesk.accounting.charges import maker_balance
@@ -22,18 +23,14 @@ from kiosk.screens.problem import ProblemScreen
 from scheduling.bookings import bookings_of
 from scheduling.problems import list_problems
 from tests.kiosk.conftest import SIZE, Lab, charged_job
-from tests.kiosk.pilot import screen_text, settle
-from tests.kiosk.test_flows import kinds, manager_home, open_board, pick
+from tests.kiosk.pilot import kinds, manager_home, open_board, pick, screen_text, settle
 
 MakeApp = Callable[..., KioskApp]
 LASER = "CF1-00001-R"
 """Trotec Speedy 360 #1."""
 
 
-async def open_me(pilot: object, badge: str) -> MeScreen:
-    from textual.pilot import Pilot
-
-    assert isinstance(pilot, Pilot)
+async def open_me(pilot: Pilot[None], badge: str) -> MeScreen:
     await open_board(pilot, badge)
     await pilot.press("m")
     await settle(pilot)

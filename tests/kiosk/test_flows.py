@@ -6,56 +6,27 @@ Every flow runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 from textual.coordinate import Coordinate
-from textual.pilot import Pilot
 from textual.widgets import Input
 
 from fabdesk.db import Engine, session_scope
 from fabdesk.models import BookingState, EquipmentStatus, id_of
 from inventory.register import get_item
-from inventory.trainings import enrol, grant_trainer, schedule_training
 from kiosk.app import KioskApp
 from kiosk.screens.audit import AuditScreen
 from kiosk.screens.board import BoardScreen
 from kiosk.screens.book import BookScreen
 from kiosk.screens.machines import MachinesScreen
-from kiosk.screens.manager_home import ManagerHomeScreen
 from kiosk.screens.me import MeScreen
 from kiosk.screens.trainings import TrainingsScreen
 from kiosk.widgets.board_grid import BoardGrid
 from scheduling.bookings import bookings_of
-from tests.kiosk.conftest import MANAGER_PIN, NOW, SIZE, Lab
-from tests.kiosk.pilot import scan, screen_text, settle
+from tests.kiosk.conftest import SIZE, Lab, plan_training
+from tests.kiosk.pilot import kinds, manager_home, open_board, pick, scan, screen_text, settle
 
 MakeApp = Callable[..., KioskApp]
-
-
-async def open_board(pilot: Pilot[None], badge: str) -> BoardScreen:
-    await settle(pilot)
-    await scan(pilot, badge)
-    screen = pilot.app.screen
-    assert isinstance(screen, BoardScreen)
-    assert screen.view is not None
-    return screen
-
-
-async def pick(pilot: Pilot[None], board: BoardScreen, name_start: str, hour: int) -> None:
-    """Put the cursor on the machine whose name starts so, at `hour` o'clock, and press Enter."""
-    assert board.view is not None
-    row = next(i for i, r in enumerate(board.view.rows) if r.name.startswith(name_start))
-    column = 1 + next(i for i, h in enumerate(board.view.hours) if h.hour == hour)
-    board.query_one("#grid", BoardGrid).cursor_coordinate = Coordinate(row, column)
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-def kinds(board: BoardScreen, name_start: str) -> list[str]:
-    assert board.view is not None
-    row = next(r for r in board.view.rows if r.name.startswith(name_start))
-    return [slot.kind for slot in row.slots]
 
 
 async def test_a_maker_books_a_slot_from_the_board(
@@ -185,16 +156,6 @@ async def test_check_in_of_a_booking_that_starts_now(lab: Lab, make_app: MakeApp
         assert isinstance(app.screen, BoardScreen)
 
 
-async def manager_home(pilot: Pilot[None], lab: Lab) -> None:
-    await settle(pilot)
-    await pilot.press("f5")
-    await settle(pilot)
-    await scan(pilot, lab.manager.badge_id or "")
-    await pilot.press(*MANAGER_PIN, "enter")
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, ManagerHomeScreen)
-
-
 async def test_a_manager_audits_the_site(lab: Lab, make_app: MakeApp) -> None:
     app = make_app(language="en")
     async with app.run_test(size=SIZE) as pilot:
@@ -253,32 +214,6 @@ async def test_a_manager_puts_a_machine_out_of_order_and_back(
         await settle(pilot)
         assert "Maintenance of Trotec Speedy 360 #1 recorded." in screen_text(app)
         assert app.incidents == []
-
-
-def plan_training(engine: Engine, lab: Lab, *, trainer: bool = True) -> None:
-    """A laser training at Cityfab1 yesterday, given by the manager (a trainer of the lasers
-    unless `trainer` is False), with the novice enrolled: all through the services."""
-    yesterday = NOW - timedelta(days=1)
-    with session_scope(engine) as session:
-        trainer_id = id_of(lab.en_maker)
-        if trainer:
-            grant_trainer(session, maker_id=id_of(lab.manager), category_code="laser")
-            trainer_id = id_of(lab.manager)
-        else:
-            grant_trainer(session, maker_id=trainer_id, category_code="laser")
-        training = schedule_training(
-            session,
-            category_code="laser",
-            site_code="cityfab1",
-            trainer_id=trainer_id,
-            starts_at=yesterday,
-            ends_at=yesterday + timedelta(hours=2),
-            min_participants=1,
-            max_participants=6,
-            now=yesterday - timedelta(days=2),
-        )
-        enrol(session, training_id=id_of(training), maker_id=id_of(lab.novice),
-              now=yesterday - timedelta(days=1))  # fmt: skip
 
 
 async def test_a_manager_records_a_training(lab: Lab, make_app: MakeApp, engine: Engine) -> None:
