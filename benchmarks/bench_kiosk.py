@@ -15,12 +15,18 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable
+
 from fabdesk.db import Engine, make_engine, session_scope, upgrade
 from fabdesk.settings import Settings, load_settings
+from kiosk.views import BoardRow, BoardView, Slot
 
 COLD_RUNS = 5
 SCAN_RUNS = 15
@@ -110,14 +116,13 @@ async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.0005)
 
 
-async def _scan_and_redraw(url: str, badge: str) -> tuple[Runs, Runs]:
+async def _scan_and_redraw(url: str, badge: str) -> tuple[Runs, Runs, Runs]:
     from textual import events
 
     from kiosk.app import KioskApp
     from kiosk.messages import BoardLoaded
-    from kiosk.screens.board import CELL_STYLES, BoardScreen
+    from kiosk.screens.board import BoardScreen
     from kiosk.screens.welcome import WelcomeScreen
-    from kiosk.views import BoardRow, Slot
     from kiosk.widgets.scan_input import ScanInput
 
     class Timed(KioskApp):
@@ -134,6 +139,7 @@ async def _scan_and_redraw(url: str, badge: str) -> tuple[Runs, Runs]:
     app = Timed(settings=settings, engine=engine)
     scans: Runs = ([], [])
     redraws: Runs = ([], [])
+    tables: Runs = ([], [])
     async with app.run_test(size=SIZE) as pilot:
         await _until(lambda: isinstance(app.screen, WelcomeScreen) and bool(app.screen.machines))
         for _ in range(SCAN_RUNS):
@@ -161,30 +167,74 @@ async def _scan_and_redraw(url: str, badge: str) -> tuple[Runs, Runs]:
         assert isinstance(board, BoardScreen)
         assert board.view is not None
         hours = board.view.hours
-        for run in range(REDRAW_RUNS):
-            kinds = list(CELL_STYLES)
-            rows = tuple(
-                BoardRow(
-                    n,
-                    f"CF1-{n:05d}-X",
-                    f"Machine {n} run {run}",
-                    True,
-                    tuple(
-                        Slot(kinds[(n + h + run) % len(kinds)], hour, hour + timedelta(hours=1))
-                        for h, hour in enumerate(hours)
-                    ),
-                )
-                for n in range(40)
-            )
-            view = replace(board.view, rows=rows)
+        views = [replace(board.view, rows=_rows(hours, run)) for run in range(REDRAW_RUNS)]
+        for view in views:
             await pilot.pause()
             start, cpu = time.perf_counter(), time.process_time()
             board.on_board_loaded(BoardLoaded(view))
             await _until(lambda: app.last_frame > start)  # noqa: B023  (awaited here)
             redraws[0].append(app.last_frame - start)
             redraws[1].append(time.process_time() - cpu)
+        # The grid it replaced (a DataTable filled as the board did until then), same boards.
+        reference = DataTableBoard()
+        await app.push_screen(reference)
+        await pilot.pause()
+        for view in views:
+            await pilot.pause()
+            start, cpu = time.perf_counter(), time.process_time()
+            reference.fill(view)
+            await _until(lambda: app.last_frame > start)  # noqa: B023  (awaited here)
+            tables[0].append(app.last_frame - start)
+            tables[1].append(time.process_time() - cpu)
     engine.dispose()
-    return scans, redraws
+    return scans, redraws, tables
+
+
+def _rows(hours: tuple[datetime, ...], run: int) -> tuple[BoardRow, ...]:
+    """40 machines whose cells change kind from one run to the next."""
+    from kiosk.screens.board import CELL_STYLES
+
+    kinds = list(CELL_STYLES)
+    return tuple(
+        BoardRow(
+            n,
+            f"CF1-{n:05d}-X",
+            f"Machine {n} run {run}",
+            True,
+            tuple(
+                Slot(kinds[(n + h + run) % len(kinds)], hour, hour + timedelta(hours=1))
+                for h, hour in enumerate(hours)
+            ),
+        )
+        for n in range(40)
+    )
+
+
+class DataTableBoard(Screen[None]):
+    """The board's grid as it was drawn before `BoardGrid`: a DataTable refilled on each board,
+    one shared Text per kind of cell (for the before/after comparison in one run)."""
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="grid", cursor_type="cell", zebra_stripes=False)
+
+    def fill(self, view: BoardView) -> None:
+        from kiosk.screens.board import CELL_STYLES
+        from kiosk.views import CELL_LABELS
+
+        table: DataTable[Text] = self.query_one("#grid", DataTable)
+        keys = ["machine", *(hour.isoformat() for hour in view.hours)]
+        if [column.value for column in table.columns] == keys and table.columns:
+            table.clear()
+        else:
+            table.clear(columns=True)
+            table.add_column(Text("Machine"), key="machine")
+            for hour in view.hours:
+                table.add_column(Text(hour.strftime("%Hh")), key=hour.isoformat())
+        cells = {
+            kind: Text(msgid[:7], style=CELL_STYLES[kind]) for kind, msgid in CELL_LABELS.items()
+        }
+        table.add_rows([[Text(r.name[:24]), *[cells[s.kind] for s in r.slots]] for r in view.rows])
+        table.focus()
 
 
 def _report(name: str, goal_ms: float, runs: Runs) -> None:
@@ -207,9 +257,10 @@ def main() -> None:
         shown, ready = bench_cold_start(url)
         _report("cold start to Welcome", 1500, shown)
         _report("... with the lab at a glance", 1500, ready)
-        scans, redraws = asyncio.run(_scan_and_redraw(url, badge))
+        scans, redraws, tables = asyncio.run(_scan_and_redraw(url, badge))
         _report("scan to board", 150, scans)
         _report("redraw a 40-machine board", 50, redraws)
+        _report("... the old DataTable grid", 50, tables)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from fabdesk.accounting.statements import ChargeLine
+    from fabdesk.usage.history import UsageLine
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,7 @@ class MachineLine:
     """The category's name per language."""
     status: str
     bookable: bool
+    equipment_id: int = 0
 
 
 class Scanned(Message):
@@ -98,12 +104,45 @@ class BookingChanged(ActionDone):
 
 
 class MeLoaded(Message):
-    """The maker's bookings, cheques and balance were read."""
+    """The maker's bookings, cheques, balance, recent usage and charges were read."""
 
-    def __init__(self, bookings: list[BookingLine], cheques: list[ChequeLine], owed: int) -> None:
+    def __init__(
+        self,
+        bookings: list[BookingLine],
+        cheques: list[ChequeLine],
+        owed: int,
+        usage: list[UsageLine],
+        charges: list[ChargeLine],
+    ) -> None:
         self.bookings = bookings
         self.cheques = cheques
         self.owed = owed
+        self.usage = usage
+        self.charges = charges
+        super().__init__()
+
+
+class ChargesListed(Message):
+    """The charges a maker may dispute were read."""
+
+    def __init__(self, charges: list[ChargeLine]) -> None:
+        self.charges = charges
+        super().__init__()
+
+
+class DisputesListed(Message):
+    """The open disputes were read."""
+
+    def __init__(self, disputes: list[DisputeLine]) -> None:
+        self.disputes = disputes
+        super().__init__()
+
+
+class TrainingsListed(Message):
+    """The trainings of the site were read."""
+
+    def __init__(self, trainings: list[TrainingLine]) -> None:
+        self.trainings = trainings
         super().__init__()
 
 
@@ -150,3 +189,26 @@ class ChequeLine:
     face_value_cents: int
     expires_on: str
     expired: bool
+
+
+@dataclass(frozen=True)
+class DisputeLine:
+    """An open dispute as a manager reads it."""
+
+    dispute_id: int
+    opened_on: str
+    machine: str
+    amount_cents: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class TrainingLine:
+    """A training of the site as a manager reads it."""
+
+    training_id: int
+    names: dict[str, str]
+    """The category's name per language."""
+    starts_at: str
+    enrolled: int
+    state: str

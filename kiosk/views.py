@@ -23,6 +23,8 @@ from kiosk.i18n import N_
 from kiosk.messages import MachineLine
 
 if TYPE_CHECKING:
+    from fabdesk.accounting.statements import ChargeLine
+    from fabdesk.usage.history import UsageLine
     from scheduling.availability import Board
 
 STATUS_LABELS: dict[str, str] = {
@@ -55,6 +57,40 @@ BOOKING_STATES: dict[str, str] = {
     "no_show": N_("no-show"),
 }
 
+CHARGE_STATES: dict[str, str] = {
+    "charged": N_("charged"),
+    "disputed": N_("disputed"),
+    "cancelled": N_("reversed"),
+}
+"""The msgid of each state of a charge (fabdesk.accounting.statements.ChargeState)."""
+
+SEVERITIES: dict[bool, str] = {
+    False: N_("Minor (the machine can still be used)"),
+    True: N_("Serious (the machine must not be used)"),
+}
+"""A problem report's severity, as offered to the maker (serious puts the machine out of order)."""
+
+
+def usage_cells(line: UsageLine, zone: ZoneInfo) -> tuple[str, str, str]:
+    """A usage session as (machine, when it started in site time, measured minutes)."""
+    return (
+        line.machine,
+        line.started_at.astimezone(zone).strftime("%d/%m %H:%M"),
+        f"{line.active_minutes} min",
+    )
+
+
+def charge_cells(line: ChargeLine, gettext: Callable[[str], str]) -> tuple[str, ...]:
+    """A charge as (day, machine, amount, paid by cheques, billed to the maker, state)."""
+    return (
+        line.occurred_on.strftime("%d/%m/%Y"),
+        line.machine,
+        money(line.total_cents),
+        money(line.cheque_cents),
+        money(line.maker_cents),
+        gettext(CHARGE_STATES[line.state.value]),
+    )
+
 
 def read_machines(engine: Engine, site: str) -> tuple[str, list[MachineLine]]:
     """The site's name and its machines (bookable or not), in asset-tag order."""
@@ -67,6 +103,7 @@ def read_machines(engine: Engine, site: str) -> tuple[str, list[MachineLine]]:
                 category={"fr": category.name_fr, "nl": category.name_nl, "en": category.name_en},
                 status=item.status.value,
                 bookable=item.bookable,
+                equipment_id=item.id or 0,
             )
             for item, category in listing.items
         ]

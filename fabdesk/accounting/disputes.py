@@ -207,26 +207,42 @@ def list_disputes(
     return list(session.exec(query).all())
 
 
-def disputable_charges(session: Session, maker_id: int, *, since: date) -> list[UsageCharge]:
-    """A maker's charges since a day that could be disputed now (for the kiosk's list): not
-    reversed, not corrected, not under an open dispute; newest first."""
+def charge_reversed() -> sa.ColumnElement[bool]:
+    """Whether a `UsageCharge` row's transaction was reversed (by an accepted dispute, a
+    correction…): the charge no longer counts."""
     reversed_ids = select(LedgerTransaction.reverses_id).where(
         col(LedgerTransaction.reverses_id).is_not(None)
     )
-    disputed = select(ChargeDispute.usage_charge_id).where(ChargeDispute.state == DisputeState.OPEN)
+    return col(UsageCharge.transaction_id).in_(reversed_ids)
+
+
+def charge_corrected() -> sa.ColumnElement[bool]:
+    """Whether a `UsageCharge` row was superseded by a later revision of its session's charge."""
     later = aliased(UsageCharge)
+    return sa.exists().where(
+        col(later.usage_session_id) == col(UsageCharge.usage_session_id),
+        col(later.revision) > col(UsageCharge.revision),
+    )
+
+
+def charge_disputed() -> sa.ColumnElement[bool]:
+    """Whether a `UsageCharge` row is under an open dispute."""
+    disputed = select(ChargeDispute.usage_charge_id).where(ChargeDispute.state == DisputeState.OPEN)
+    return col(UsageCharge.id).in_(disputed)
+
+
+def disputable_charges(session: Session, maker_id: int, *, since: date) -> list[UsageCharge]:
+    """A maker's charges since a day that could be disputed now (for the kiosk's list): not
+    reversed, not corrected, not under an open dispute; newest first."""
     return list(
         session.exec(
             select(UsageCharge)
             .where(
                 UsageCharge.maker_id == maker_id,
                 col(UsageCharge.occurred_on) >= since,
-                col(UsageCharge.transaction_id).not_in(reversed_ids),
-                col(UsageCharge.id).not_in(disputed),
-                ~sa.exists().where(
-                    col(later.usage_session_id) == col(UsageCharge.usage_session_id),
-                    col(later.revision) > col(UsageCharge.revision),
-                ),
+                ~charge_reversed(),
+                ~charge_disputed(),
+                ~charge_corrected(),
             )
             .order_by(col(UsageCharge.occurred_on).desc(), col(UsageCharge.id).desc())
         ).all()

@@ -1,19 +1,24 @@
-"""A maker's monthly statement: each session's cost, what cheques paid, what is owed."""
+"""A maker's monthly statement: each session's cost, what cheques paid, what is owed; and a
+maker's recent charges, newest first (the kiosk's Me screen)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from fabdesk.accounting._documents import Chart, Document, euros, to_csv, to_pdf
+from fabdesk.accounting.disputes import charge_corrected, charge_disputed, charge_reversed
 from fabdesk.accounting.ledger import find_account, parse_month
 from fabdesk.errors import NotFound
 from fabdesk.models import (
     AccountKind,
+    Equipment,
     LedgerPosting,
     LedgerTransaction,
     Maker,
@@ -21,7 +26,17 @@ from fabdesk.models import (
     UsageCharge,
 )
 
-__all__ = ["Statement", "StatementLine", "maker_statement", "statement_csv", "statement_pdf"]
+__all__ = [
+    "ChargeLine",
+    "ChargeState",
+    "Statement",
+    "StatementLine",
+    "charge_lines",
+    "maker_statement",
+    "recent_charges",
+    "statement_csv",
+    "statement_pdf",
+]
 
 
 @dataclass(frozen=True)
@@ -190,3 +205,79 @@ def statement_csv(statement: Statement) -> str:
 
 def statement_pdf(statement: Statement) -> bytes:
     return to_pdf(_document(statement))
+
+
+class ChargeState(StrEnum):
+    CHARGED = "charged"
+    DISPUTED = "disputed"
+    """Under an open dispute: a manager will accept or refuse it."""
+    CANCELLED = "cancelled"
+    """Reversed (an accepted dispute) or replaced by a corrected charge: it no longer counts."""
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    """One usage charge as a maker reads it: what it cost and what paid it."""
+
+    charge_id: int
+    maker_id: int | None
+    occurred_on: date
+    machine: str
+    billed_minutes: int
+    total_cents: int
+    cheque_cents: int
+    """Paid from the maker's cheques."""
+    maker_cents: int
+    """Billed to the maker."""
+    state: ChargeState
+
+
+def _charge_lines(session: Session, *where: sa.ColumnElement[bool], limit: int) -> list[ChargeLine]:
+    rows = session.exec(
+        select(
+            UsageCharge,
+            Equipment.name,
+            charge_reversed() | charge_corrected(),
+            charge_disputed(),
+        )
+        .join(Equipment, col(Equipment.id) == UsageCharge.equipment_id)
+        .where(*where)
+        .order_by(col(UsageCharge.occurred_on).desc(), col(UsageCharge.id).desc())
+        .limit(limit)
+    ).all()
+    return [
+        ChargeLine(
+            charge_id=charge.id or 0,
+            maker_id=charge.maker_id,
+            occurred_on=charge.occurred_on,
+            machine=machine,
+            billed_minutes=charge.billed_minutes,
+            total_cents=charge.total_cents,
+            cheque_cents=charge.cheque_cents,
+            maker_cents=charge.maker_cents,
+            state=(
+                ChargeState.CANCELLED
+                if cancelled
+                else ChargeState.DISPUTED
+                if disputed
+                else ChargeState.CHARGED
+            ),
+        )
+        for charge, machine, cancelled, disputed in rows
+    ]
+
+
+def recent_charges(session: Session, maker_id: int, *, limit: int = 10) -> list[ChargeLine]:
+    """A maker's last `limit` usage charges, newest first, each with what paid it and whether it
+    still counts (cancelled by a reversal or a correction, or under dispute)."""
+    return _charge_lines(session, col(UsageCharge.maker_id) == maker_id, limit=limit)
+
+
+def charge_lines(session: Session, charge_ids: Sequence[int]) -> dict[int, ChargeLine]:
+    """The charges of these ids, by id (for a list of disputes)."""
+    if not charge_ids:
+        return {}
+    lines = _charge_lines(
+        session, col(UsageCharge.id).in_(list(charge_ids)), limit=len(set(charge_ids))
+    )
+    return {line.charge_id: line for line in lines}

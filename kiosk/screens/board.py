@@ -8,12 +8,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from kiosk.i18n import N_
 from kiosk.messages import BoardLoaded
 from kiosk.screens.base import KioskScreen
 from kiosk.views import CELL_LABELS, BoardRow, BoardView, Slot, read_board
+from kiosk.widgets.board_grid import BoardGrid, GridRow
 from kiosk.widgets.message_line import MessageLine
 
 CELL_STYLES: dict[str, str] = {
@@ -35,6 +36,7 @@ class BoardScreen(KioskScreen):
         ("W", N_("Walk in now")),
         ("M", N_("My bookings")),
         ("H", N_("Hand over")),
+        ("P", N_("Report a problem")),
         ("Esc", N_("Log out")),
     ]
     BINDINGS = [
@@ -42,6 +44,7 @@ class BoardScreen(KioskScreen):
         Binding("w", "walk_in", show=False),
         Binding("m", "me", show=False),
         Binding("h", "hand_over", show=False),
+        Binding("p", "problem", show=False),
         Binding("r", "reload", show=False),
     ]
 
@@ -59,7 +62,7 @@ class BoardScreen(KioskScreen):
             )
             yield Static(self.heading(), id="site-name")
             yield Static(self.legend(), id="legend")
-            yield DataTable(id="grid", cursor_type="cell", zebra_stripes=False)
+            yield BoardGrid(id="grid")
             yield MessageLine(id="message")
         yield self.key_hints()
 
@@ -112,55 +115,38 @@ class BoardScreen(KioskScreen):
         self.fill()
 
     def fill(self) -> None:
-        """Draw the grid from `view`, keeping the cursor where it was."""
-        table: DataTable[Text] = self.query_one("#grid", DataTable)
-        cursor = table.cursor_coordinate
+        """Draw the grid from `view`; the cursor stays where it was, or starts on the first free
+        hour of a freshly drawn grid."""
+        grid = self.query_one("#grid", BoardGrid)
+        grid.set_kinds({kind: self._(msgid) for kind, msgid in CELL_LABELS.items()}, CELL_STYLES)
         if self.view is None:
-            table.clear(columns=True)
+            grid.show(self._("Machine"), [], [])
             return
-        keys = ["machine", *(hour.isoformat() for hour in self.view.hours)]
-        if [column.value for column in table.columns] == keys and table.columns:
-            table.clear()  # same hours: keep the columns, redraw the rows
-        else:
-            table.clear(columns=True)
-            table.add_column(Text(self._("Machine")), key="machine")
-            for hour in self.view.hours:
-                table.add_column(Text(hour.strftime("%Hh")), key=hour.isoformat())
-        # One Text per kind of cell, shared by every cell of that kind.
-        cells = {
-            kind: Text(self._(msgid)[:7], style=CELL_STYLES[kind])
-            for kind, msgid in CELL_LABELS.items()
-        }
-        table.add_rows(
-            [[Text(row.name[:24]), *[cells[s.kind] for s in row.slots]] for row in self.view.rows]
-        )
-        if self.view.rows:
-            first_free = next(
+        rows = [GridRow(row.name, tuple(slot.kind for slot in row.slots)) for row in self.view.rows]
+        fresh = not grid.rows
+        grid.show(self._("Machine"), [hour.strftime("%Hh") for hour in self.view.hours], rows)
+        if fresh and rows:
+            grid.cursor_coordinate = next(
                 (
                     Coordinate(r, c + 1)
-                    for r, row in enumerate(self.view.rows)
-                    for c, slot in enumerate(row.slots)
-                    if slot.kind == "free"
+                    for r, row in enumerate(rows)
+                    for c, kind in enumerate(row.kinds)
+                    if kind == "free"
                 ),
                 Coordinate(0, 1),
             )
-            wanted = cursor if cursor != Coordinate(0, 0) else first_free
-            table.cursor_coordinate = Coordinate(
-                min(wanted.row, len(self.view.rows) - 1),
-                max(1, min(wanted.column, len(self.view.hours))),
-            )
-        table.focus()
+        grid.focus()
 
     def selected(self) -> tuple[BoardRow, Slot | None] | None:
         if self.view is None or not self.view.rows:
             return None
-        cursor = self.query_one("#grid", DataTable).cursor_coordinate
+        cursor = self.query_one("#grid", BoardGrid).cursor_coordinate
         row = self.view.rows[min(cursor.row, len(self.view.rows) - 1)]
         column = cursor.column - 1
         slot = row.slots[column] if 0 <= column < len(row.slots) else None
         return row, slot
 
-    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+    def on_board_grid_slot_chosen(self, event: BoardGrid.SlotChosen) -> None:
         event.stop()
         self.pick()
 
@@ -200,6 +186,13 @@ class BoardScreen(KioskScreen):
         from kiosk.screens.handover import HandOverScreen
 
         self.app.push_screen(HandOverScreen(), callback=self.done)
+
+    def action_problem(self) -> None:
+        from kiosk.screens.problem import ProblemScreen
+
+        chosen = self.selected()
+        tag = chosen[0].asset_tag if chosen is not None else None
+        self.app.push_screen(ProblemScreen(tag), callback=self.done)
 
     def done(self, text: str | None) -> None:
         if text:

@@ -18,6 +18,7 @@ class ManagerHomeScreen(MachineListScreen):
         ("A", N_("Audit")),
         ("M", N_("Machines")),
         ("T", N_("Trainings")),
+        ("D", N_("Disputes")),
         ("Esc", N_("Log out")),
     ]
     BINDINGS = [
@@ -25,6 +26,7 @@ class ManagerHomeScreen(MachineListScreen):
         Binding("a", "audit", show=False),
         Binding("m", "machines", show=False),
         Binding("t", "trainings", show=False),
+        Binding("d", "disputes", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -63,6 +65,11 @@ class ManagerHomeScreen(MachineListScreen):
         from kiosk.screens.trainings import TrainingsScreen
 
         self.app.push_screen(TrainingsScreen(), callback=self.done)
+
+    def action_disputes(self) -> None:
+        from kiosk.screens.disputes import DisputesScreen
+
+        self.app.push_screen(DisputesScreen(), callback=self.done)
 
     def done(self, text: str | None) -> None:
         if text:

@@ -1,4 +1,5 @@
-"""Me: my bookings (check in, cancel, extend), my cheques with what is left, what I owe."""
+"""Me: my bookings (check in, cancel, extend), my cheques with what is left, what I owe, my recent
+usage and charges (dispute one)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from textual.widgets import DataTable, Static
 
 from fabdesk.accounting.charges import maker_balance
 from fabdesk.accounting.cheques import cheques_of
+from fabdesk.accounting.statements import ChargeLine, recent_charges
 from fabdesk.db import session_scope, write_session
 from fabdesk.models import LIVE_STATES
+from fabdesk.usage.history import UsageLine, recent_sessions
 from kiosk.i18n import N_
 from kiosk.messages import BookingChanged, BookingLine, ChequeLine, MeLoaded
 from kiosk.screens.base import KioskScreen
-from kiosk.views import BOOKING_STATES, money
+from kiosk.views import BOOKING_STATES, charge_cells, money, usage_cells
 from kiosk.widgets.message_line import MessageLine
 from scheduling.bookings import (
     bookings_of,
@@ -30,6 +33,8 @@ from scheduling.bookings import (
 
 EXTEND_BY = timedelta(minutes=30)
 """What one press of E adds to a booking."""
+RECENT = 10
+"""How many usage sessions and charges Me shows (the newest)."""
 
 
 class MeScreen(KioskScreen):
@@ -37,6 +42,7 @@ class MeScreen(KioskScreen):
         ("C", N_("Check in")),
         ("X", N_("Cancel")),
         ("E", N_("Extend by 30 min")),
+        ("D", N_("Dispute a charge")),
         ("Esc", N_("Back")),
     ]
     BINDINGS = [
@@ -44,6 +50,7 @@ class MeScreen(KioskScreen):
         Binding("c", "check_in", show=False),
         Binding("x", "cancel", show=False),
         Binding("e", "extend", show=False),
+        Binding("d", "dispute", show=False),
     ]
 
     def __init__(self) -> None:
@@ -51,6 +58,8 @@ class MeScreen(KioskScreen):
         self.bookings: list[BookingLine] = []
         self.cheques: list[ChequeLine] = []
         self.owed = 0
+        self.usage: list[UsageLine] = []
+        self.charges: list[ChargeLine] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="me"):
@@ -59,6 +68,10 @@ class MeScreen(KioskScreen):
             yield Static(self._("My cheques"), classes="section")
             yield DataTable(id="cheques", cursor_type="none")
             yield Static("", id="balance")
+            yield Static(self._("My recent usage"), classes="section")
+            yield DataTable(id="usage", cursor_type="none")
+            yield Static(self._("My charges"), classes="section")
+            yield DataTable(id="charges", cursor_type="none")
             yield Static("", id="empty")
             yield MessageLine(id="message")
         yield self.key_hints()
@@ -104,10 +117,13 @@ class MeScreen(KioskScreen):
                 for view in cheques_of(session, maker_id, now.astimezone(zone).date())
             ]
             owed = maker_balance(session, maker_id).owed_cents
-        self.post_message(MeLoaded(bookings, cheques, owed))
+            usage = recent_sessions(session, maker_id, limit=RECENT)
+            charges = recent_charges(session, maker_id, limit=RECENT)
+        self.post_message(MeLoaded(bookings, cheques, owed, usage, charges))
 
     def on_me_loaded(self, message: MeLoaded) -> None:
         self.bookings, self.cheques, self.owed = message.bookings, message.cheques, message.owed
+        self.usage, self.charges = message.usage, message.charges
         self.fill()
 
     def fill(self) -> None:
@@ -138,6 +154,21 @@ class MeScreen(KioskScreen):
             else self._("You owe nothing.")
         )
         self.query_one("#balance", Static).update(balance)
+        usage: DataTable[str] = self.query_one("#usage", DataTable)
+        usage.clear(columns=True)
+        usage.add_columns(self._("Machine"), self._("Started"), self._("Measured"))
+        usage.add_rows([usage_cells(line, self.kiosk.zone) for line in self.usage])
+        charges: DataTable[str] = self.query_one("#charges", DataTable)
+        charges.clear(columns=True)
+        charges.add_columns(
+            self._("Day"),
+            self._("Machine"),
+            self._("Amount"),
+            self._("Cheques"),
+            self._("You"),
+            self._("Status"),
+        )
+        charges.add_rows([charge_cells(line, self._) for line in self.charges])
         self.query_one("#empty", Static).update(
             "" if self.bookings else self._("You have no booking to come.")
         )
@@ -190,6 +221,16 @@ class MeScreen(KioskScreen):
 
     def on_booking_changed(self, message: BookingChanged) -> None:
         self.show_message(message.text)
+        self.load()
+
+    def action_dispute(self) -> None:
+        from kiosk.screens.dispute import DisputeScreen
+
+        self.app.push_screen(DisputeScreen(), callback=self.disputed)
+
+    def disputed(self, text: str | None) -> None:
+        if text:
+            self.show_message(text)
         self.load()
 
     def action_back(self) -> None:

@@ -1,6 +1,10 @@
-"""A manager records that makers passed a training: scan the maker's badge, pick the category."""
+"""A manager who trains a category records who passed one of this site's trainings: pick the
+training, scan the maker's badge (the service certifies enrolled makers, once, and only for a
+trainer of the category)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from textual import work
 from textual.app import ComposeResult
@@ -8,34 +12,47 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from fabdesk.db import session_scope
-from inventory.makers import certify, find_by_badge
+from fabdesk.db import session_scope, write_session
+from inventory.makers import find_by_badge
 from inventory.register import site_equipment
+from inventory.trainings import list_trainings, record_passed
 from kiosk.i18n import N_
-from kiosk.messages import ActionDone, Scanned
+from kiosk.messages import ActionDone, Scanned, TrainingLine, TrainingsListed
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
 
+LISTED_DAYS = 30
+"""Trainings that ended up to this many days ago are still listed (passes are recorded after)."""
+
 
 class TrainingsScreen(KioskScreen):
-    KEYS = [("⏎", N_("Record the training")), ("Esc", N_("Back"))]
-    BINDINGS = [Binding("escape", "back", show=False)]
+    KEYS = [
+        ("↑↓", N_("Training")),
+        ("⏎", N_("Record the training")),
+        ("Esc", N_("Back")),
+    ]
+    BINDINGS = [
+        Binding("escape", "back", show=False),
+        Binding("up", "move(-1)", show=False),
+        Binding("down", "move(1)", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.badge = ""
-        self.categories: list[tuple[str, dict[str, str]]] = []
+        self.trainings: list[TrainingLine] = []
+        self.loaded = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="trainings"):
             yield Static(self._("Trainings"), classes="title")
             yield Static(
-                self._("Scan the maker's badge, then choose the training they passed."),
+                self._("Choose the training, then scan the badge of each maker who passed it."),
                 id="prompt",
             )
+            yield DataTable(id="training-list", cursor_type="row")
+            yield Static("", id="empty")
             yield ScanInput(self._("Badge or member number"), id="maker-badge")
-            yield DataTable(id="categories", cursor_type="row")
             yield MessageLine(id="message")
         yield self.key_hints()
 
@@ -47,55 +64,90 @@ class TrainingsScreen(KioskScreen):
 
     @work(thread=True, exclusive=True, group="trainings", exit_on_error=False)
     def load(self) -> None:
-        with session_scope(self.kiosk.engine) as session:
-            # The trainings of the machines of this site.
-            seen: dict[str, dict[str, str]] = {}
-            for _item, c in site_equipment(session, self.kiosk.site).items:
-                if c.needs_training:
-                    seen.setdefault(c.code, {"fr": c.name_fr, "nl": c.name_nl, "en": c.name_en})
-            categories = list(seen.items())
-        self.categories = categories
-        self.post_message(ActionDone(""))
+        kiosk = self.kiosk
+        since = kiosk.clock() - timedelta(days=LISTED_DAYS)
+        with session_scope(kiosk.engine) as session:
+            names = {
+                category.code: {"fr": category.name_fr, "nl": category.name_nl,
+                                "en": category.name_en}
+                for _item, category in site_equipment(session, kiosk.site).items
+            }  # fmt: skip
+            lines = [
+                TrainingLine(
+                    training.id or 0,
+                    names.get(code) or {"fr": code, "nl": code, "en": code},
+                    training.starts_at.astimezone(kiosk.zone).strftime("%d/%m/%Y %H:%M"),
+                    enrolled,
+                    training.state.value,
+                )
+                for training, code, _site, enrolled in list_trainings(
+                    session, since=since, site_code=kiosk.site
+                )
+            ]
+        self.post_message(TrainingsListed(lines))
+
+    def on_trainings_listed(self, message: TrainingsListed) -> None:
+        self.trainings = message.trainings
+        self.loaded = True
+        self.fill()
+
+    def name_of(self, line: TrainingLine) -> str:
+        return line.names[self.kiosk.language]
 
     def fill(self) -> None:
-        table: DataTable[str] = self.query_one("#categories", DataTable)
+        table: DataTable[str] = self.query_one("#training-list", DataTable)
+        row = table.cursor_row
         table.clear(columns=True)
-        table.add_columns(self._("Training"))
-        for _code, names in self.categories:
-            table.add_row(names[self.kiosk.language])
+        table.add_columns(self._("Training"), self._("Starts"), self._("Enrolled"))
+        for line in self.trainings:
+            table.add_row(self.name_of(line), line.starts_at, str(line.enrolled))
+        if self.trainings:
+            table.move_cursor(row=min(row, len(self.trainings) - 1))
+        empty = self.loaded and not self.trainings
+        self.query_one("#empty", Static).update(
+            self._("No training at this site lately.") if empty else ""
+        )
         self.query_one("#maker-badge", ScanInput).focus()
 
-    def on_scanned(self, message: Scanned) -> None:
-        self.badge = message.value
-        self.clear_message()
-        self.query_one("#categories", DataTable).focus()
+    def action_move(self, rows: int) -> None:
+        table: DataTable[str] = self.query_one("#training-list", DataTable)
+        table.move_cursor(row=max(0, table.cursor_row + rows))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if not self.badge:
-            self.show_message(self._("Scan the maker's badge first."), error=True)
-            self.query_one("#maker-badge", ScanInput).focus()
+    def on_scanned(self, message: Scanned) -> None:
+        if not self.trainings:
+            self.show_message(self._("There is no training to record."), error=True)
             return
-        code, names = self.categories[event.cursor_row]
-        self.record(self.badge, code, names[self.kiosk.language])
+        row = self.query_one("#training-list", DataTable).cursor_row
+        line = self.trainings[min(row, len(self.trainings) - 1)]
+        self.clear_message()
+        self.record(message.value, line.training_id, self.name_of(line))
 
     @work(thread=True, exclusive=True, group="trainings-record", exit_on_error=False)
-    def record(self, badge: str, code: str, training: str) -> None:
+    def record(self, badge: str, training_id: int, training: str) -> None:
         kiosk = self.kiosk
-        with session_scope(kiosk.engine) as session:
+        assert kiosk.manager is not None
+        now = kiosk.clock()
+        with write_session(kiosk.engine) as session:
             maker = find_by_badge(session, badge)
-            certify(session, maker, code, granted_on=kiosk.clock().astimezone(kiosk.zone).date())
+            granted = record_passed(
+                session,
+                training_id=training_id,
+                trainer_id=kiosk.manager.maker_id,
+                maker_ids=[maker.id or 0],
+                now=now,
+                granted_on=now.astimezone(kiosk.zone).date(),
+            )
             name = maker.name
-        self.post_message(
-            ActionDone(self._("{name} passed the {training} training.").format(
-                name=name, training=training))
-        )  # fmt: skip
+        text = (
+            self._("{name} passed the {training} training.")
+            if granted
+            else self._("{name} had already passed the {training} training.")
+        )
+        self.post_message(ActionDone(text.format(name=name, training=training)))
 
     def on_action_done(self, message: ActionDone) -> None:
-        if message.text:
-            self.show_message(message.text)
-            self.badge = ""
-        self.fill()
+        self.show_message(message.text)
+        self.load()
 
     def action_back(self) -> None:
         self.dismiss(None)

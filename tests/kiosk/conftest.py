@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -9,13 +10,22 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from fabdesk.db import Engine, session_scope
-from fabdesk.models import Maker
+from fabdesk.accounting.charges import post_usage_charge
+from fabdesk.db import Engine, session_scope, write_session
+from fabdesk.models import Maker, id_of
 from fabdesk.settings import KioskSettings, Settings
+from fabdesk.usage.devices import authenticate, register_device
+from fabdesk.usage.ingest import ingest_batch
+from fabdesk.wire import EventBatch, EventKind, Outcome
 from inventory.makers import NewMaker, certify, register_maker
 from inventory.managers import set_pin
+from inventory.register import get_item
 from inventory.seed import seed
+from inventory.trainings import enrol, grant_trainer, schedule_training
 from kiosk.app import KioskApp
+from scheduling.bookings import book
+from scheduling.usage import attach_usage
+from tests.api.events import event
 
 TODAY = date(2026, 11, 24)
 """A Tuesday: Cityfab1 is open 10:00-18:00 (Brussels)."""
@@ -102,3 +112,61 @@ def make_app(settings: Settings, engine: Engine, ticker: Ticker) -> Callable[...
         )
 
     return build
+
+
+def charged_job(engine: Engine, maker: Maker, tag: str, hour: int, *, minutes: int = 30) -> int:
+    """`maker` books machine `tag` from `hour` o'clock (Brussels, TODAY) for an hour, and its
+    driver reports a job of `minutes` there, charged: the real path (booking, device, ingest,
+    usage as check-in, charge). Returns the usage session's id."""
+    start = datetime(2026, 11, 24, hour - 1, 0, tzinfo=UTC)
+    end = start + timedelta(minutes=minutes)
+    run = uuid.uuid4()
+    events = [
+        event(EventKind.SESSION_STARTED, start, run, job_name="part.svg"),
+        event(
+            EventKind.SESSION_ENDED, end, run, active_seconds=minutes * 60.0, outcome=Outcome.DONE
+        ),
+    ]
+    with write_session(engine) as session:
+        item = get_item(session, tag)
+        book(
+            session,
+            maker_id=id_of(maker),
+            equipment_id=id_of(item),
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            now=start - timedelta(hours=2),
+        )
+        token = register_device(session, equipment_tag=tag, name=f"{tag} {run}", now=start).token
+        device = authenticate(session, token)
+        result = ingest_batch(session, device, EventBatch(events=events), now=end)
+        attach_usage(session, result.touched_session_ids, now=end)
+        usage_id = result.touched_session_ids[0]
+        post_usage_charge(session, usage_id, now=end)
+        return usage_id
+
+
+def plan_training(engine: Engine, lab: Lab, *, trainer: bool = True) -> None:
+    """A laser training at Cityfab1 yesterday, given by the manager (a trainer of the lasers
+    unless `trainer` is False), with the novice enrolled: all through the services."""
+    yesterday = NOW - timedelta(days=1)
+    with session_scope(engine) as session:
+        trainer_id = id_of(lab.en_maker)
+        if trainer:
+            grant_trainer(session, maker_id=id_of(lab.manager), category_code="laser")
+            trainer_id = id_of(lab.manager)
+        else:
+            grant_trainer(session, maker_id=trainer_id, category_code="laser")
+        training = schedule_training(
+            session,
+            category_code="laser",
+            site_code="cityfab1",
+            trainer_id=trainer_id,
+            starts_at=yesterday,
+            ends_at=yesterday + timedelta(hours=2),
+            min_participants=1,
+            max_participants=6,
+            now=yesterday - timedelta(days=2),
+        )
+        enrol(session, training_id=id_of(training), maker_id=id_of(lab.novice),
+              now=yesterday - timedelta(days=1))  # fmt: skip

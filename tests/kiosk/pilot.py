@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import contextlib
 
+from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.worker import WorkerFailed
 
 from kiosk.app import KioskApp
+from kiosk.screens.board import BoardScreen
+from kiosk.screens.manager_home import ManagerHomeScreen
+from kiosk.widgets.board_grid import BoardGrid
+from tests.kiosk.conftest import MANAGER_PIN, Lab
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -34,3 +39,38 @@ async def scan(pilot: Pilot[None], value: str) -> None:
 def screen_text(app: KioskApp) -> str:
     """Everything the static texts of the current screen say, one per line."""
     return "\n".join(str(widget.render()) for widget in app.screen.query(Static))
+
+
+async def open_board(pilot: Pilot[None], badge: str) -> BoardScreen:
+    await settle(pilot)
+    await scan(pilot, badge)
+    screen = pilot.app.screen
+    assert isinstance(screen, BoardScreen)
+    assert screen.view is not None
+    return screen
+
+
+async def pick(pilot: Pilot[None], board: BoardScreen, name_start: str, hour: int) -> None:
+    """Put the cursor on the machine whose name starts so, at `hour` o'clock, and press Enter."""
+    assert board.view is not None
+    row = next(i for i, r in enumerate(board.view.rows) if r.name.startswith(name_start))
+    column = 1 + next(i for i, h in enumerate(board.view.hours) if h.hour == hour)
+    board.query_one("#grid", BoardGrid).cursor_coordinate = Coordinate(row, column)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def kinds(board: BoardScreen, name_start: str) -> list[str]:
+    assert board.view is not None
+    row = next(r for r in board.view.rows if r.name.startswith(name_start))
+    return [slot.kind for slot in row.slots]
+
+
+async def manager_home(pilot: Pilot[None], lab: Lab) -> None:
+    await settle(pilot)
+    await pilot.press("f5")
+    await settle(pilot)
+    await scan(pilot, lab.manager.badge_id or "")
+    await pilot.press(*MANAGER_PIN, "enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, ManagerHomeScreen)

@@ -9,50 +9,24 @@ from collections.abc import Callable
 
 import pytest
 from textual.coordinate import Coordinate
-from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from fabdesk.db import Engine, session_scope
-from fabdesk.models import BookingState, EquipmentStatus
+from fabdesk.models import BookingState, EquipmentStatus, id_of
 from inventory.register import get_item
 from kiosk.app import KioskApp
 from kiosk.screens.audit import AuditScreen
 from kiosk.screens.board import BoardScreen
 from kiosk.screens.book import BookScreen
 from kiosk.screens.machines import MachinesScreen
-from kiosk.screens.manager_home import ManagerHomeScreen
 from kiosk.screens.me import MeScreen
 from kiosk.screens.trainings import TrainingsScreen
+from kiosk.widgets.board_grid import BoardGrid
 from scheduling.bookings import bookings_of
-from tests.kiosk.conftest import MANAGER_PIN, SIZE, Lab
-from tests.kiosk.pilot import scan, screen_text, settle
+from tests.kiosk.conftest import SIZE, Lab, plan_training
+from tests.kiosk.pilot import kinds, manager_home, open_board, pick, scan, screen_text, settle
 
 MakeApp = Callable[..., KioskApp]
-
-
-async def open_board(pilot: Pilot[None], badge: str) -> BoardScreen:
-    await settle(pilot)
-    await scan(pilot, badge)
-    screen = pilot.app.screen
-    assert isinstance(screen, BoardScreen)
-    assert screen.view is not None
-    return screen
-
-
-async def pick(pilot: Pilot[None], board: BoardScreen, name_start: str, hour: int) -> None:
-    """Put the cursor on the machine whose name starts so, at `hour` o'clock, and press Enter."""
-    assert board.view is not None
-    row = next(i for i, r in enumerate(board.view.rows) if r.name.startswith(name_start))
-    column = 1 + next(i for i, h in enumerate(board.view.hours) if h.hour == hour)
-    board.query_one("#grid", DataTable).cursor_coordinate = Coordinate(row, column)
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-def kinds(board: BoardScreen, name_start: str) -> list[str]:
-    assert board.view is not None
-    row = next(r for r in board.view.rows if r.name.startswith(name_start))
-    return [slot.kind for slot in row.slots]
 
 
 async def test_a_maker_books_a_slot_from_the_board(
@@ -61,7 +35,7 @@ async def test_a_maker_books_a_slot_from_the_board(
     app = make_app(language="en")
     async with app.run_test(size=SIZE) as pilot:
         board = await open_board(pilot, lab.fr_maker.badge_id or "")
-        grid = board.query_one("#grid", DataTable)
+        grid = board.query_one("#grid", BoardGrid)
         assert grid.row_count == 16
         assert len(board.view.hours if board.view else ()) == 8  # 10h to 17h on a Tuesday
         assert kinds(board, "Trotec Speedy 360 #1")[1] == "free"
@@ -136,7 +110,7 @@ async def test_walk_in_then_me_extends_and_a_later_booking_is_cancelled(
         board = await open_board(pilot, lab.en_maker.badge_id or "")
         row = next(i for i, r in enumerate(board.view.rows if board.view else ()) if
                    r.name.startswith("Bambu Lab X1 Carbon #1"))  # fmt: skip
-        board.query_one("#grid", DataTable).cursor_coordinate = Coordinate(row, 1)
+        board.query_one("#grid", BoardGrid).cursor_coordinate = Coordinate(row, 1)
         await pilot.press("w")
         await settle(pilot)
         assert isinstance(app.screen, BookScreen)
@@ -180,16 +154,6 @@ async def test_check_in_of_a_booking_that_starts_now(lab: Lab, make_app: MakeApp
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, BoardScreen)
-
-
-async def manager_home(pilot: Pilot[None], lab: Lab) -> None:
-    await settle(pilot)
-    await pilot.press("f5")
-    await settle(pilot)
-    await scan(pilot, lab.manager.badge_id or "")
-    await pilot.press(*MANAGER_PIN, "enter")
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, ManagerHomeScreen)
 
 
 async def test_a_manager_audits_the_site(lab: Lab, make_app: MakeApp) -> None:
@@ -252,20 +216,44 @@ async def test_a_manager_puts_a_machine_out_of_order_and_back(
         assert app.incidents == []
 
 
-async def test_a_manager_records_a_training(lab: Lab, make_app: MakeApp) -> None:
+async def test_a_manager_records_a_training(lab: Lab, make_app: MakeApp, engine: Engine) -> None:
+    plan_training(engine, lab)
     app = make_app(language="en")
     async with app.run_test(size=SIZE) as pilot:
         await manager_home(pilot, lab)
         await pilot.press("t")
         await settle(pilot)
-        assert isinstance(app.screen, TrainingsScreen)
-        await pilot.press("enter")  # nobody scanned yet
-        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrainingsScreen)
+        assert [line.enrolled for line in screen.trainings] == [1]
+        await scan(pilot, "NOBODY-AT-ALL")
+        assert "This badge is not known here." in screen_text(app)
+        await scan(pilot, lab.fr_maker.badge_id or "")  # not enrolled: refused by the service
+        assert f"Maker {lab.fr_maker.id} is not enrolled in training" in screen_text(app)
         await scan(pilot, lab.novice.badge_id or "")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert "Noor Novice passed the" in screen_text(app)
+        assert "Noor Novice passed the CO2 laser cutter training." in screen_text(app)
+        await scan(pilot, lab.novice.badge_id or "")
+        assert "Noor Novice had already passed the CO2 laser cutter training." in screen_text(app)
+        assert app.incidents == []
         await pilot.press("escape", "escape")
         await settle(pilot)
         board = await open_board(pilot, lab.novice.badge_id or "")
-        assert board.view is not None
+        await pick(pilot, board, "Epilog", 14)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Gereserveerd: Epilog Fusion Pro 32" in screen_text(app)
+    with session_scope(engine) as session:
+        assert [b.state for b in bookings_of(session, id_of(lab.novice))] == [BookingState.BOOKED]
+
+
+async def test_only_a_trainer_of_the_category_records_a_pass(lab: Lab, make_app: MakeApp) -> None:
+    plan_training(app_engine := make_app().engine, lab, trainer=False)
+    del app_engine
+    app = make_app(language="fr")
+    async with app.run_test(size=SIZE) as pilot:
+        await manager_home(pilot, lab)
+        await pilot.press("t")
+        await settle(pilot)
+        await scan(pilot, lab.novice.badge_id or "")
+        assert "This maker is not a trainer for CO2 laser cutter." in screen_text(app)
+        assert app.incidents == []

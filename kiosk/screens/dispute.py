@@ -1,0 +1,124 @@
+"""A maker disputes one of their charges: pick it, say why; a manager will accept or refuse."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input, Static
+
+from fabdesk.accounting.disputes import disputable_charges, open_dispute
+from fabdesk.accounting.statements import ChargeLine, charge_lines
+from fabdesk.db import session_scope, write_session
+from kiosk.i18n import N_
+from kiosk.messages import ActionDone, ChargesListed
+from kiosk.screens.base import KioskScreen
+from kiosk.views import charge_cells
+from kiosk.widgets.message_line import MessageLine
+
+LISTED_DAYS = 90
+"""How far back the list of charges goes."""
+
+
+class DisputeScreen(KioskScreen):
+    KEYS = [("↑↓", N_("Charge")), ("⏎", N_("Dispute it")), ("Esc", N_("Back"))]
+    BINDINGS = [
+        Binding("escape", "back", show=False),
+        Binding("up", "move(-1)", show=False),
+        Binding("down", "move(1)", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.charges: list[ChargeLine] = []
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dispute"):
+            yield Static(self._("Dispute a charge"), classes="title")
+            yield Static(
+                self._("Choose the charge, say why, press Enter: a manager will answer."),
+                id="prompt",
+            )
+            yield DataTable(id="charges", cursor_type="row")
+            yield Static("", id="empty")
+            yield Input(placeholder=self._("Why? (a few words)"), max_length=500, id="reason")
+            yield MessageLine(id="message")
+        yield self.key_hints()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def after_recompose(self) -> None:
+        self.fill()
+
+    @work(thread=True, exclusive=True, group="dispute", exit_on_error=False)
+    def load(self) -> None:
+        kiosk = self.kiosk
+        assert kiosk.maker is not None
+        since = kiosk.clock().astimezone(kiosk.zone).date() - timedelta(days=LISTED_DAYS)
+        with session_scope(kiosk.engine) as session:
+            charges = disputable_charges(session, kiosk.maker.maker_id, since=since)
+            lines = charge_lines(session, [charge.id or 0 for charge in charges])
+        self.post_message(ChargesListed([lines[c.id or 0] for c in charges]))
+
+    def on_charges_listed(self, message: ChargesListed) -> None:
+        self.charges = message.charges
+        self.loaded = True
+        self.fill()
+
+    def fill(self) -> None:
+        table: DataTable[str] = self.query_one("#charges", DataTable)
+        table.clear(columns=True)
+        table.add_columns(
+            self._("Day"),
+            self._("Machine"),
+            self._("Amount"),
+            self._("Cheques"),
+            self._("You"),
+            self._("Status"),
+        )
+        table.add_rows([charge_cells(line, self._) for line in self.charges])
+        empty = self.loaded and not self.charges
+        self.query_one("#empty", Static).update(
+            self._("You have no charge to dispute.") if empty else ""
+        )
+        self.query_one("#reason", Input).focus()
+
+    def action_move(self, rows: int) -> None:
+        table: DataTable[str] = self.query_one("#charges", DataTable)
+        table.move_cursor(row=max(0, table.cursor_row + rows))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not self.charges:
+            return
+        row = self.query_one("#charges", DataTable).cursor_row
+        charge = self.charges[min(row, len(self.charges) - 1)]
+        self.clear_message()
+        self.send(charge.charge_id, event.value)
+
+    @work(thread=True, exclusive=True, group="dispute-open", exit_on_error=False)
+    def send(self, charge_id: int, reason: str) -> None:
+        kiosk = self.kiosk
+        assert kiosk.maker is not None
+        with write_session(kiosk.engine) as session:
+            open_dispute(
+                session,
+                maker_id=kiosk.maker.maker_id,
+                charge_id=charge_id,
+                reason=reason,
+                now=kiosk.clock(),
+            )
+        self.post_message(
+            ActionDone(self._("Your dispute is sent: a manager will accept or refuse it."))
+        )
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.dismiss(message.text)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
