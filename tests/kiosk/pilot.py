@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from textual.coordinate import Coordinate
 from textual.pilot import Pilot
@@ -14,6 +15,9 @@ from kiosk.screens.board import BoardScreen
 from kiosk.screens.manager_home import ManagerHomeScreen
 from kiosk.widgets.board_grid import BoardGrid
 from tests.kiosk.conftest import MANAGER_PIN, Lab
+
+MakeApp = Callable[..., KioskApp]
+"""The `make_app` fixture: a kiosk app on the test lab's database."""
 
 
 async def settle(pilot: Pilot[None]) -> None:

@@ -3,8 +3,6 @@ manager answers; a maker reports a problem with a machine. Real services, on bot
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
@@ -14,7 +12,6 @@ from fabdesk.accounting.statements import ChargeState, recent_charges
 from fabdesk.db import Engine, session_scope
 from fabdesk.models import BookingState, EquipmentStatus, id_of
 from inventory.register import get_item
-from kiosk.app import KioskApp
 from kiosk.screens.board import BoardScreen
 from kiosk.screens.dispute import DisputeScreen
 from kiosk.screens.disputes import DisputesScreen
@@ -23,9 +20,8 @@ from kiosk.screens.problem import ProblemScreen
 from scheduling.bookings import bookings_of
 from scheduling.problems import list_problems
 from tests.kiosk.conftest import SIZE, Lab, charged_job
-from tests.kiosk.pilot import kinds, manager_home, open_board, pick, screen_text, settle
+from tests.kiosk.pilot import MakeApp, kinds, manager_home, open_board, pick, screen_text, settle
 
-MakeApp = Callable[..., KioskApp]
 LASER = "CF1-00001-R"
 """Trotec Speedy 360 #1."""
 

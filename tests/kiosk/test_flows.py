@@ -5,8 +5,6 @@ Every flow runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from textual.coordinate import Coordinate
 from textual.widgets import Input
@@ -24,9 +22,16 @@ from kiosk.screens.trainings import TrainingsScreen
 from kiosk.widgets.board_grid import BoardGrid
 from scheduling.bookings import bookings_of
 from tests.kiosk.conftest import SIZE, Lab, plan_training
-from tests.kiosk.pilot import kinds, manager_home, open_board, pick, scan, screen_text, settle
-
-MakeApp = Callable[..., KioskApp]
+from tests.kiosk.pilot import (
+    MakeApp,
+    kinds,
+    manager_home,
+    open_board,
+    pick,
+    scan,
+    screen_text,
+    settle,
+)
 
 
 async def test_a_maker_books_a_slot_from_the_board(

@@ -20,8 +20,7 @@ from kiosk.screens.handover import HandOverScreen
 from kiosk.screens.machines import MachinesScreen
 from scheduling.bookings import bookings_of, walk_in
 from tests.kiosk.conftest import NOW, SIZE, Lab
-from tests.kiosk.pilot import scan, screen_text, settle
-from tests.kiosk.test_flows import MakeApp, kinds, manager_home, open_board
+from tests.kiosk.pilot import MakeApp, kinds, manager_home, open_board, scan, screen_text, settle
 
 LASER = "CF1-00001-R"
 LATER = NOW + timedelta(minutes=30)

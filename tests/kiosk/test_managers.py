@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -13,14 +12,11 @@ from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.models import ManagerCredential
 from inventory.makers import get_maker, set_language
 from inventory.managers import MAX_ATTEMPTS, is_manager, log_in, revoke_manager, set_pin
-from kiosk.app import KioskApp
 from kiosk.screens.manager_home import ManagerHomeScreen
 from kiosk.screens.manager_login import ManagerLoginScreen
 from kiosk.screens.welcome import WelcomeScreen
 from tests.kiosk.conftest import MANAGER_PIN, NOW, SIZE, Lab
-from tests.kiosk.pilot import scan, screen_text, settle
-
-MakeApp = Callable[..., KioskApp]
+from tests.kiosk.pilot import MakeApp, scan, screen_text, settle
 
 
 def _login(engine: Engine, badge: str, pin: str, minutes: int = 0) -> None:

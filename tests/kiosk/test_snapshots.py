@@ -13,11 +13,9 @@ from fabdesk.accounting.disputes import open_dispute
 from fabdesk.accounting.statements import recent_charges
 from fabdesk.db import Engine, session_scope
 from fabdesk.models import id_of
-from kiosk.app import KioskApp
 from tests.kiosk.conftest import MANAGER_PIN, NOW, SIZE, Lab, charged_job, plan_training
-from tests.kiosk.pilot import scan, settle
+from tests.kiosk.pilot import MakeApp, scan, settle
 
-MakeApp = Callable[..., KioskApp]
 SnapCompare = Callable[..., bool]
 
 

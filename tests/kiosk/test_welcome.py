@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from textual.widgets import DataTable
 
 from fabdesk.db import Engine, session_scope
 from inventory.makers import get_maker
-from kiosk.app import KioskApp
 from kiosk.screens.board import BoardScreen
 from kiosk.screens.welcome import WelcomeScreen
 from tests.kiosk.conftest import SIZE, Lab, Ticker
-from tests.kiosk.pilot import scan, screen_text, settle
-
-MakeApp = Callable[..., KioskApp]
+from tests.kiosk.pilot import MakeApp, scan, screen_text, settle
 
 
 async def test_welcome_greets_in_the_kiosk_language_and_shows_the_lab(
