@@ -66,6 +66,7 @@ __all__ = [
     "post_pending_charges",
     "post_usage_charge",
     "record_payment",
+    "revenue_postings",
     "reverse_charge",
 ]
 
@@ -263,22 +264,43 @@ def _charge_postings(
     shares: Sequence[Any],
 ) -> list[tuple[int, int]]:
     cheque_total = sum(spend.amount for spend in cheque_spends)
-    material_at_cost = min(price.material_cost, price.net)
-    split = split_revenue(
-        price.net - material_at_cost,
-        [(share.investor_id, share.basis_points) for share in shares],
-    )
     postings: list[tuple[AccountRef, int]] = [
         ((AccountKind.MAKER, usage.maker_id), price.total - cheque_total)
     ]
     postings += [((AccountKind.CHEQUE, spend.cheque_id), spend.amount) for spend in cheque_spends]
-    postings.append(((AccountKind.VAT, None), -price.vat))
-    postings.append(((AccountKind.MATERIALS, None), -material_at_cost))
-    postings += [((AccountKind.INVESTOR, investor), -part) for investor, part in split.investors]
-    postings.append(((AccountKind.REVENUE, usage.equipment_id), -split.lab))
+    postings += revenue_postings(
+        price.total,
+        price.vat,
+        price.material_cost,
+        [(share.investor_id, share.basis_points) for share in shares],
+        usage.equipment_id,
+    )
     postings = [(ref, amount) for ref, amount in postings if amount != 0]
     ids = account_ids(session, [ref for ref, _amount in postings])
     return [(account, amount) for account, (_ref, amount) in zip(ids, postings, strict=True)]
+
+
+def revenue_postings(
+    total: int,
+    vat: int,
+    material_cost: int,
+    shares: Sequence[tuple[int, int]],
+    equipment_id: int | None,
+) -> list[tuple[AccountRef, int]]:
+    """The credit side of a sale of `total` cents (VAT included): the VAT, the material at cost
+    (never more than the net), and the rest split across the machine's `(investor id, basis
+    points)` shares, exact to the cent; the lab keeps what is left in `revenue:<machine>` (in
+    `revenue` when no machine is named)."""
+    net = total - vat
+    material_at_cost = min(material_cost, net)
+    split = split_revenue(net - material_at_cost, shares)
+    postings: list[tuple[AccountRef, int]] = [
+        ((AccountKind.VAT, None), -vat),
+        ((AccountKind.MATERIALS, None), -material_at_cost),
+    ]
+    postings += [((AccountKind.INVESTOR, investor), -part) for investor, part in split.investors]
+    postings.append(((AccountKind.REVENUE, equipment_id), -split.lab))
+    return postings
 
 
 def _usage_rights(

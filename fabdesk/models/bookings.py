@@ -72,6 +72,8 @@ class Booking(SQLModel, table=True):
     walk_in: bool = False
     reason: str = Field(default="", max_length=240)
     """Why it was cancelled by the lab (machine out of order…), empty otherwise."""
+    organisation_id: int | None = Field(default=None, foreign_key="organisations.id")
+    """The organisation the maker booked on behalf of: it is billed for the usage."""
 
 
 class BookingPolicy(SQLModel, table=True):
