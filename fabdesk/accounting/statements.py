@@ -217,6 +217,13 @@ def _document(statement: Statement) -> Document:
         sum(line.maker_cents for line in statement.lines),
     ]
     rows.append(["", "total", "", "", "", *(euros(t) for t in totals)])
+    number = (
+        format_enterprise_number(statement.enterprise_number)
+        if statement.enterprise_number
+        else None
+    )
+    if number:
+        rows.append(["", "enterprise number", number, "", "", "", "", "", ""])
     by_day: dict[str, int] = {}
     for line in statement.lines:
         by_day[line.day.isoformat()[5:]] = (
@@ -237,11 +244,7 @@ def _document(statement: Statement) -> Document:
         ],
         rows=rows,
         notes=[
-            *(
-                [f"Enterprise number: {format_enterprise_number(statement.enterprise_number)}."]
-                if statement.enterprise_number
-                else []
-            ),
+            *([f"Enterprise number: {number}."] if number else []),
             f"Owed at the start of the month: EUR {euros(statement.opening_cents)}. "
             f"Owed at its end: EUR {euros(statement.closing_cents)}.",
             f"Prices include VAT at {rate}; each line is rounded once to the cent.",

@@ -583,3 +583,100 @@ def members_list(ctx: typer.Context, investor: InvestorArgument) -> None:
         for maker in investor_members(session, investor):
             table.add_row(maker.member_number, maker.name)
     out.print(table)
+
+
+organisations_app = typer.Typer(
+    help="Paying organisations (partner schools, companies): their linked makers book on their "
+    "behalf (fabdesk book ... --on-behalf-of CODE) and the organisation is billed, with its "
+    "enterprise number on its statement.",
+    no_args_is_help=True,
+)
+app.add_typer(organisations_app, name="organisations")
+OrganisationArgument = Annotated[str, typer.Argument(help="Organisation code, e.g. ERASMUS.")]
+
+
+@organisations_app.command("add")
+def organisations_add(
+    ctx: typer.Context,
+    code: OrganisationArgument,
+    name: Annotated[str, typer.Option(help="Full name, printed on its statements.")],
+    enterprise_number: Annotated[
+        str, typer.Option(help="Belgian enterprise number, e.g. 0123.456.749.")
+    ],
+    email: Annotated[str, typer.Option(help="Where its statements go.")] = "",
+) -> None:
+    """Register a paying organisation."""
+    from inventory.organisations import add_organisation
+
+    with session_scope(ctx.obj.engine()) as session:
+        added = add_organisation(
+            session, code=code, name=name, enterprise_number=enterprise_number, email=email
+        ).code
+    out.print(f"Added organisation {added}.")
+
+
+@organisations_app.command("list")
+def organisations_list(ctx: typer.Context) -> None:
+    """List the paying organisations and how many makers may book for each."""
+    from fabdesk.identifiers import format_enterprise_number
+    from inventory.organisations import list_organisations, organisation_makers
+
+    table = Table("code", "name", "enterprise number", "makers", title="Paying organisations")
+    with session_scope(ctx.obj.engine()) as session:
+        for organisation in list_organisations(session):
+            table.add_row(
+                organisation.code,
+                organisation.name,
+                format_enterprise_number(organisation.enterprise_number),
+                ", ".join(m.member_number for m in organisation_makers(session, organisation.code)),
+            )
+    out.print(table)
+
+
+@organisations_app.command("link")
+def organisations_link(
+    ctx: typer.Context, organisation: OrganisationArgument, maker: MakerArgument
+) -> None:
+    """Let a maker book on behalf of an organisation (again: changes nothing)."""
+    from fabdesk.models import id_of
+    from inventory.makers import find_by_badge
+    from inventory.organisations import link_maker
+
+    with session_scope(ctx.obj.engine()) as session:
+        found = find_by_badge(session, maker)
+        link_maker(session, organisation, id_of(found))
+        number = found.member_number
+    out.print(f"{number} may book on behalf of {organisation.upper()}.")
+
+
+@organisations_app.command("unlink")
+def organisations_unlink(
+    ctx: typer.Context, organisation: OrganisationArgument, maker: MakerArgument
+) -> None:
+    """The maker may no longer book on the organisation's behalf (past bookings stay billed)."""
+    from fabdesk.models import id_of
+    from inventory.makers import find_by_badge
+    from inventory.organisations import unlink_maker
+
+    with session_scope(ctx.obj.engine()) as session:
+        removed = unlink_maker(session, organisation, id_of(find_by_badge(session, maker)))
+    out.print("Unlinked." if removed else "Was not linked: nothing changed.")
+
+
+@organisations_app.command("statement")
+def organisations_statement(
+    ctx: typer.Context,
+    organisation: OrganisationArgument,
+    month: MonthOption,
+    csv: CsvOption = None,
+    pdf: PdfOption = None,
+) -> None:
+    """An organisation's monthly statement: the usage its makers booked on its behalf, with its
+    enterprise number."""
+    from fabdesk.accounting.statements import _document, organisation_statement
+
+    with session_scope(ctx.obj.engine()) as session:
+        found = organisation_statement(
+            session, organisation, month, vat_rate=ctx.obj.settings().accounting.vat_rate
+        )
+    _save(_document(found), csv, pdf)
