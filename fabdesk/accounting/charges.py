@@ -166,7 +166,7 @@ _FACTS = (
 
 def _facts(session: Session, usage_session_id: int) -> _Facts:
     """The session, its machine, maker and the machine's co-investor shares (one row each)."""
-    rows = session.execute(_FACTS, {"usage_id": usage_session_id}).all()
+    rows = session.connection().execute(_FACTS, {"usage_id": usage_session_id}).all()
     if not rows:
         raise NotFound("No usage session has the id {id}.", id=usage_session_id)
     shares = [
@@ -470,9 +470,16 @@ def maker_balance(session: Session, maker_id: int, today: date | None = None) ->
 
 
 def record_payment(
-    session: Session, *, maker_id: int, cents: int, reference: str, now: datetime
+    session: Session,
+    *,
+    maker_id: int | None = None,
+    cents: int,
+    reference: str,
+    now: datetime,
+    organisation_id: int | None = None,
 ) -> PostedTransaction | None:
-    """Record money a maker paid (bank transfer, card at the desk): bank +, maker -.
+    """Record money a maker (or a paying organisation) paid (bank transfer, card at the desk):
+    bank +, maker (organisation) -.
 
     Idempotent by `reference` (the bank's or the till's): recording it again posts nothing.
     """
@@ -482,14 +489,29 @@ def record_payment(
             cents=cents,
             error_code="payment_amount",
         )
-    if session.get(Maker, maker_id) is None:
-        raise NotFound("No maker has the id {maker_id}.", maker_id=maker_id)
-    bank, maker = account_ids(session, [(AccountKind.BANK, None), (AccountKind.MAKER, maker_id)])
+    if (maker_id is None) == (organisation_id is None):
+        raise InvalidValue(
+            "A payment comes from one maker or one organisation.", error_code="payer"
+        )
+    payer: AccountRef
+    if organisation_id is not None:
+        if session.get(Organisation, organisation_id) is None:
+            raise NotFound(
+                "There is no organisation {id}.",
+                id=organisation_id,
+                error_code="organisation_not_found",
+            )
+        payer = (AccountKind.ORGANISATION, organisation_id)
+    else:
+        if session.get(Maker, maker_id) is None:
+            raise NotFound("No maker has the id {maker_id}.", maker_id=maker_id)
+        payer = (AccountKind.MAKER, maker_id)
+    bank, account = account_ids(session, [(AccountKind.BANK, None), payer])
     return post_transaction(
         session,
         key=f"payment:{reference}",
         kind=TransactionKind.PAYMENT,
-        postings=[(bank, cents), (maker, -cents)],
+        postings=[(bank, cents), (account, -cents)],
         occurred_on=local_day(now),
         now=now,
         memo=f"payment {reference}",

@@ -324,15 +324,19 @@ def post_transaction(
     moves = [(account, amount) for account, amount in postings if amount != 0]
     detail_row = {**detail[1], "month": month} if detail is not None else {}
     if dialect == "postgresql":
-        new_id = session.execute(
-            _posting_statement(detail[0] if detail else None, tuple(detail_row)),
-            {
-                **values,
-                "accounts": [account for account, _amount in moves],
-                "amounts": [amount for _account, amount in moves],
-                **{f"detail_{name}": value for name, value in detail_row.items()},
-            },
-        ).scalar()
+        new_id = (
+            session.connection()
+            .execute(
+                _posting_statement(detail[0] if detail else None, tuple(detail_row)),
+                {
+                    **values,
+                    "accounts": [account for account, _amount in moves],
+                    "amounts": [amount for _account, amount in moves],
+                    **{f"detail_{name}": value for name, value in detail_row.items()},
+                },
+            )
+            .scalar()
+        )
         if new_id is None:
             return None
     else:

@@ -680,3 +680,30 @@ def organisations_statement(
             session, organisation, month, vat_rate=ctx.obj.settings().accounting.vat_rate
         )
     _save(_document(found), csv, pdf)
+
+
+@organisations_app.command("pay")
+def organisations_pay(
+    ctx: typer.Context,
+    organisation: OrganisationArgument,
+    amount: Annotated[str, typer.Argument(help="Amount paid in euros, e.g. 118.50.")],
+    reference: Annotated[
+        str, typer.Option(help="The payment's own reference (bank): recorded once.")
+    ],
+) -> None:
+    """Record an organisation's payment (bank transfer). Safe to run again."""
+    from fabdesk.accounting.charges import record_payment
+    from fabdesk.accounting.ledger import balance, find_account
+    from fabdesk.models import AccountKind, id_of
+    from fabdesk.money import format_cents
+    from inventory.organisations import get_organisation
+
+    with write_session(ctx.obj.engine()) as session:
+        found = id_of(get_organisation(session, organisation))
+        posted = record_payment(
+            session, organisation_id=found, cents=_cents(amount), reference=reference, now=_now()
+        )
+        account = find_account(session, AccountKind.ORGANISATION, found)
+        owed = balance(session, account) if account is not None else 0
+    done = "Recorded" if posted else "Already recorded"
+    out.print(f"{done}: payment {reference}. {organisation.upper()} now owes {format_cents(owed)}.")

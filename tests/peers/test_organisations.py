@@ -9,7 +9,13 @@ import pytest
 from sqlmodel import select
 
 from fabdesk import exit_codes
-from fabdesk.accounting import add_programme, check_ledger, issue_cheque, reverse_charge
+from fabdesk.accounting import (
+    add_programme,
+    check_ledger,
+    issue_cheque,
+    record_payment,
+    reverse_charge,
+)
 from fabdesk.accounting.ledger import balance, find_account
 from fabdesk.accounting.statements import (
     maker_statement,
@@ -110,11 +116,23 @@ def test_the_organisation_is_billed_instead_of_the_maker_and_no_cheque_is_spent(
         assert member is not None
         assert maker_statement(session, member.member_number, "2026-11").lines == []
 
+        record_payment(
+            session, organisation_id=school, cents=1000, reference="BANK-1", now=local(TOMORROW, 19)
+        )
+        assert balance(session, school_account) == 500
+        assert organisation_statement(session, "erasmus", "2026-11").closing_cents == 500
+        record_payment(
+            session, organisation_id=school, cents=500, reference="BANK-2", now=local(TOMORROW, 19)
+        )
         reverse_charge(session, id_of(usage), now=local(TOMORROW, 20))
-        assert balance(session, school_account) == 0
+        assert balance(session, school_account) == -1500  # in credit after the correction
+        record_payment(
+            session, organisation_id=school, cents=1, reference="BANK-3", now=local(TOMORROW, 19)
+        )
+        assert balance(session, school_account) == -1501
         assert [line.maker_cents for line in organisation_statement(
             session, "erasmus", "2026-11"
-        ).lines] == [1500, -1500]  # fmt: skip
+        ).lines] == [1500, -1000, -500, -1500, -1]  # fmt: skip
         assert check_ledger(session).ok
 
 
@@ -171,3 +189,8 @@ def test_organisations_from_the_command_line(sqlite_url: str) -> None:
     shown = ok("organisations", "statement", "acme", "--month", "2026-11")
     assert "15.00" in shown
     assert "0123.456.749" in shown
+    paid = ok("organisations", "pay", "acme", "15.00", "--reference", "BANK-7")
+    assert "ACME now owes €0.00" in paid
+    assert "Already recorded" in ok(
+        "organisations", "pay", "acme", "15.00", "--reference", "BANK-7"
+    )
