@@ -167,6 +167,8 @@ class Sell:
     """Index into the machines; one past the end: no machine."""
     key: int
     """Few keys: the same key again is a retry, which posts nothing."""
+    days_back: int = 0
+    """A paper slip entered late: its day may lie in a closed month."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,14 @@ steps = st.lists(
             charge_now=st.booleans(),
             for_organisation=st.booleans(),
         ),
-        st.builds(Sell, st.integers(0, 4), st.integers(1, 7), st.integers(0, 3), st.integers(0, 5)),
+        st.builds(
+            Sell,
+            st.integers(0, 4),
+            st.integers(1, 7),
+            st.integers(0, 3),
+            st.integers(0, 5),
+            st.integers(0, 40),
+        ),
         st.builds(Replay, st.integers(0, 50)),
         st.just(Pending()),
         st.builds(Issue, st.integers(0, 3), st.sampled_from(["short", "long"])),
@@ -376,6 +385,7 @@ def _run(session: Session, world: World, plan: list[Step]) -> None:
                     maker_id=world.makers[step.maker] if step.maker < len(world.makers) else None,
                     key=f"sale-{step.key}",
                     now=model.now,
+                    sold_on=max(today - timedelta(days=step.days_back), date(2026, 9, 1)),
                     equipment_id=world.machines[step.machine]
                     if step.machine < len(world.machines)
                     else None,
