@@ -8,9 +8,10 @@ import re
 
 from sqlmodel import Session, col, select
 
+from fabdesk.accounting.ledger import account_id
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.identifiers import parse_enterprise_number
-from fabdesk.models import Maker, Organisation, OrganisationMember, id_of
+from fabdesk.models import AccountKind, Maker, Organisation, OrganisationMember, id_of
 
 __all__ = [
     "add_organisation",
@@ -55,6 +56,8 @@ def add_organisation(
     )
     session.add(organisation)
     session.flush()
+    # Its ledger account, named, so the accountant's export says whom it is.
+    account_id(session, AccountKind.ORGANISATION, id_of(organisation), organisation.code)
     return organisation
 
 

@@ -25,7 +25,7 @@ from fabdesk.accounting.statements import (
 )
 from fabdesk.db import make_engine, session_scope, write_session
 from fabdesk.errors import InvalidValue, NotFound, RuleViolation
-from fabdesk.models import AccountKind, Booking, Equipment, Maker, id_of
+from fabdesk.models import AccountKind, Booking, Equipment, LedgerAccount, Maker, id_of
 from fabdesk.settings import DatabaseSettings
 from inventory.investors import add_investor
 from inventory.organisations import (
@@ -97,6 +97,9 @@ def test_the_organisation_is_billed_instead_of_the_maker_and_no_cheque_is_spent(
         assert maker_account is None or balance(session, maker_account) == 0
         school_account = find_account(session, AccountKind.ORGANISATION, school)
         assert school_account is not None
+        named = session.get(LedgerAccount, school_account)
+        assert named is not None
+        assert named.name == "ERASMUS"
         assert balance(session, school_account) == 1500
         statement = organisation_statement(session, "erasmus", "2026-11")
         [line] = statement.lines
