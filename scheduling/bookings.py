@@ -31,6 +31,8 @@ from fabdesk.models import (
     Equipment,
     EquipmentStatus,
     MakerSuspension,
+    Organisation,
+    OrganisationMember,
 )
 from fabdesk.settings import BookingDefaults, SchedulerSettings
 from inventory.checks import mark_used
@@ -371,9 +373,12 @@ def book(
     now: datetime,
     settings: SchedulerSettings | None = None,
     walk_in: bool = False,
+    on_behalf_of: int | None = None,
 ) -> Booking:
     """Book a machine for [starts_at, ends_at), or raise RuleViolation listing every broken rule.
 
+    `on_behalf_of`: the id of a paying organisation the maker is linked to; its usage is then
+    billed to the organisation (refused with `not_linked_to_organisation` otherwise).
     Call inside `write_session` (see the module docstring).
     """
     _check_aware(starts_at, ends_at, now)
@@ -383,6 +388,8 @@ def book(
     policy = machine.policy
     proposal = Proposal(maker_id, equipment_id, starts_at, ends_at, now)
     violations = rules.check(proposal, _facts(session, machine, proposal))
+    if on_behalf_of is not None:
+        violations += _organisation_rules(session, maker_id, on_behalf_of)
     if violations:
         raise RuleViolation(violations)
     booking = Booking(
@@ -395,6 +402,7 @@ def book(
         state=BookingState.CHECKED_IN if walk_in else BookingState.BOOKED,
         checked_in_at=now if walk_in else None,
         walk_in=walk_in,
+        organisation_id=on_behalf_of,
     )
     _insert(session, booking, machine)
     log.info(
@@ -407,6 +415,7 @@ def book(
 _INSERTED = (
     "maker_id", "equipment_id", "starts_at", "ends_at", "blocked_until", "state", "created_at",
     "checked_in_at", "closed_at", "late_cancel", "walk_in", "reason", "handover_of",
+    "organisation_id",
 )  # fmt: skip
 
 
@@ -421,6 +430,25 @@ def _insert_statement(dialect: str) -> Any:
     if dialect == "postgresql":
         statement = statement.on_conflict_do_nothing()
     return statement.returning(table.c.id)
+
+
+def _organisation_rules(session: Session, maker_id: int, organisation_id: int) -> list[Violation]:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound(
+            "There is no organisation {id}.",
+            id=organisation_id,
+            error_code="organisation_not_found",
+        )
+    if session.get(OrganisationMember, (organisation_id, maker_id)) is not None:
+        return []
+    return [
+        Violation(
+            "not_linked_to_organisation",
+            "You may not book on behalf of {organisation}.",
+            {"organisation": organisation.name},
+        )
+    ]
 
 
 def _insert(session: Session, booking: Booking, machine: Machine) -> None:

@@ -8,6 +8,9 @@ The services other areas call are re-exported here:
 - `maker_balance(session, maker_id, today)` and `cheques_of(session, maker_id, today)` (kiosk)
 - `expire_cheques(session, today)` (scheduler, daily)
 - `record_payment(session, *, maker_id, cents, reference, now)` (the desk, bank imports)
+- `materials.sell_material(session, *, site_id, code, quantity, maker_id, key, now, ...)` (the desk)
+- `costs.set_equipment_cost(session, *, equipment_id, year, ...)` (the cost-price report)
+- `statements.organisation_statement(session, code, month)` (paying organisations)
 """
 
 from fabdesk.accounting.charges import (

@@ -1,7 +1,9 @@
 """Usage becomes money: price a finished session, post its charge once, reverse it when wrong.
 
 A charge transaction (cents; debit +, credit -):
-- maker            + what the maker pays (co-payment and whatever no cheque covers)
+- maker            + what the maker pays (co-payment and whatever no cheque covers); when the
+                     session ran in a booking made on behalf of an organisation, the
+                     organisation's account is billed instead, and no cheque pays
 - cheque k         + what cheque k pays (soonest expiry first, within the programme's rules)
 - vat              - the VAT included in the total
 - materials        - the material sold, at cost
@@ -45,6 +47,7 @@ from fabdesk.accounting.pricing import (
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.models import (
     AccountKind,
+    Booking,
     Cheque,
     ChequeProgramme,
     Equipment,
@@ -55,6 +58,7 @@ from fabdesk.models import (
     LedgerPeriod,
     LedgerTransaction,
     Maker,
+    Organisation,
     TransactionKind,
     UsageCharge,
     UsageSession,
@@ -66,6 +70,7 @@ __all__ = [
     "post_pending_charges",
     "post_usage_charge",
     "record_payment",
+    "revenue_postings",
     "reverse_charge",
 ]
 
@@ -116,6 +121,8 @@ _CHARGE = UsageCharge.__table__  # type: ignore[attr-defined]
 _CHEQUE = Cheque.__table__  # type: ignore[attr-defined]
 _SHARE = EquipmentShare.__table__  # type: ignore[attr-defined]
 _PERIOD = LedgerPeriod.__table__  # type: ignore[attr-defined]
+_BOOKING = Booking.__table__  # type: ignore[attr-defined]
+_ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
 # Statements built once: posting a charge runs them thousands of times.
 _FACTS = (
     sa.select(
@@ -142,21 +149,24 @@ _FACTS = (
         _SHARE.c.investor_id.label("share_investor"),
         _SHARE.c.basis_points.label("share_points"),
         _SHARE.c.usage_hours_per_year.label("share_hours"),
+        _ORGANISATION.c.id.label("organisation_id"),
+        _ORGANISATION.c.code.label("organisation_code"),
     )
     .select_from(
         _USAGE.join(_EQUIPMENT, _EQUIPMENT.c.id == _USAGE.c.equipment_id)
         .join(_CATEGORY, _CATEGORY.c.id == _EQUIPMENT.c.category_id)
         .outerjoin(_MAKER, _MAKER.c.id == _USAGE.c.maker_id)
         .outerjoin(_SHARE, _SHARE.c.equipment_id == _USAGE.c.equipment_id)
+        .outerjoin(_BOOKING, _BOOKING.c.id == _USAGE.c.booking_id)
+        .outerjoin(_ORGANISATION, _ORGANISATION.c.id == _BOOKING.c.organisation_id)
     )
     .where(_USAGE.c.id == sa.bindparam("usage_id"))
 )
-_INSERT_CHARGE = sa.insert(_CHARGE)
 
 
 def _facts(session: Session, usage_session_id: int) -> _Facts:
     """The session, its machine, maker and the machine's co-investor shares (one row each)."""
-    rows = session.execute(_FACTS, {"usage_id": usage_session_id}).all()
+    rows = session.connection().execute(_FACTS, {"usage_id": usage_session_id}).all()
     if not rows:
         raise NotFound("No usage session has the id {id}.", id=usage_session_id)
     shares = [
@@ -205,7 +215,10 @@ def _post_charge(
                 day=day,
             ),
         )
-        if usage.has_cheques and not usage.enterprise_number and price.total > 0
+        if usage.has_cheques
+        and not usage.enterprise_number
+        and usage.organisation_id is None  # an organisation pays: no maker's cheque
+        and price.total > 0
         else []
     )
     cheque_total = sum(spend.amount for spend in spends)
@@ -218,39 +231,39 @@ def _post_charge(
         postings=postings,
         occurred_on=day,
         now=now,
-        memo=f"{usage.asset_tag} {price.billed_minutes} min",
+        memo=f"{usage.asset_tag} {price.billed_minutes} min"
+        + (f" for {usage.organisation_code}" if usage.organisation_code else ""),
         maker_id=usage.maker_id,
         equipment_id=usage.equipment_id,
         key_checked=revision == 1,
         last_closed=usage.last_closed,
+        detail=(
+            _CHARGE,
+            {
+                "usage_session_id": usage.id,
+                "revision": revision,
+                "maker_id": usage.maker_id,
+                "equipment_id": usage.equipment_id,
+                "occurred_on": day,
+                "billed_minutes": price.billed_minutes,
+                "active_seconds": float(usage.active_seconds),
+                "sector": usage.sector.value if usage.sector is not None else None,
+                "rights_seconds": rights_seconds,
+                "rights_investor_id": rights_investor,
+                "time_cents": price.time,
+                "material_cents": price.material,
+                "material_grams": float(price.material_grams),
+                "material_cost_cents": price.material_cost,
+                "total_cents": price.total,
+                "vat_cents": price.vat,
+                "cheque_cents": cheque_total,
+                "maker_cents": price.total - cheque_total,
+                "organisation_id": usage.organisation_id,
+            },
+        ),
     )
     if transaction is None:
         return None
-    session.execute(
-        _INSERT_CHARGE,
-        {
-            "usage_session_id": usage.id,
-            "revision": revision,
-            "transaction_id": transaction.id,
-            "maker_id": usage.maker_id,
-            "equipment_id": usage.equipment_id,
-            "month": transaction.month,
-            "occurred_on": day,
-            "billed_minutes": price.billed_minutes,
-            "active_seconds": float(usage.active_seconds),
-            "sector": usage.sector.value if usage.sector is not None else None,
-            "rights_seconds": rights_seconds,
-            "rights_investor_id": rights_investor,
-            "time_cents": price.time,
-            "material_cents": price.material,
-            "material_grams": float(price.material_grams),
-            "material_cost_cents": price.material_cost,
-            "total_cents": price.total,
-            "vat_cents": price.vat,
-            "cheque_cents": cheque_total,
-            "maker_cents": price.total - cheque_total,
-        },
-    )
     log.debug("usage_charged", extra={"session_id": str(usage.uuid), "cents": price.total})
     return transaction
 
@@ -263,22 +276,46 @@ def _charge_postings(
     shares: Sequence[Any],
 ) -> list[tuple[int, int]]:
     cheque_total = sum(spend.amount for spend in cheque_spends)
-    material_at_cost = min(price.material_cost, price.net)
-    split = split_revenue(
-        price.net - material_at_cost,
-        [(share.investor_id, share.basis_points) for share in shares],
+    payer: AccountRef = (
+        (AccountKind.MAKER, usage.maker_id)
+        if usage.organisation_id is None
+        else (AccountKind.ORGANISATION, usage.organisation_id)
     )
-    postings: list[tuple[AccountRef, int]] = [
-        ((AccountKind.MAKER, usage.maker_id), price.total - cheque_total)
-    ]
+    postings: list[tuple[AccountRef, int]] = [(payer, price.total - cheque_total)]
     postings += [((AccountKind.CHEQUE, spend.cheque_id), spend.amount) for spend in cheque_spends]
-    postings.append(((AccountKind.VAT, None), -price.vat))
-    postings.append(((AccountKind.MATERIALS, None), -material_at_cost))
-    postings += [((AccountKind.INVESTOR, investor), -part) for investor, part in split.investors]
-    postings.append(((AccountKind.REVENUE, usage.equipment_id), -split.lab))
+    postings += revenue_postings(
+        price.total,
+        price.vat,
+        price.material_cost,
+        [(share.investor_id, share.basis_points) for share in shares],
+        usage.equipment_id,
+    )
     postings = [(ref, amount) for ref, amount in postings if amount != 0]
     ids = account_ids(session, [ref for ref, _amount in postings])
     return [(account, amount) for account, (_ref, amount) in zip(ids, postings, strict=True)]
+
+
+def revenue_postings(
+    total: int,
+    vat: int,
+    material_cost: int,
+    shares: Sequence[tuple[int, int]],
+    equipment_id: int | None,
+) -> list[tuple[AccountRef, int]]:
+    """The credit side of a sale of `total` cents (VAT included): the VAT, the material at cost
+    (never more than the net), and the rest split across the machine's `(investor id, basis
+    points)` shares, exact to the cent; the lab keeps what is left in `revenue:<machine>` (in
+    `revenue` when no machine is named)."""
+    net = total - vat
+    material_at_cost = min(material_cost, net)
+    split = split_revenue(net - material_at_cost, shares)
+    postings: list[tuple[AccountRef, int]] = [
+        ((AccountKind.VAT, None), -vat),
+        ((AccountKind.MATERIALS, None), -material_at_cost),
+    ]
+    postings += [((AccountKind.INVESTOR, investor), -part) for investor, part in split.investors]
+    postings.append(((AccountKind.REVENUE, equipment_id), -split.lab))
+    return postings
 
 
 def _usage_rights(
@@ -433,9 +470,16 @@ def maker_balance(session: Session, maker_id: int, today: date | None = None) ->
 
 
 def record_payment(
-    session: Session, *, maker_id: int, cents: int, reference: str, now: datetime
+    session: Session,
+    *,
+    maker_id: int | None = None,
+    cents: int,
+    reference: str,
+    now: datetime,
+    organisation_id: int | None = None,
 ) -> PostedTransaction | None:
-    """Record money a maker paid (bank transfer, card at the desk): bank +, maker -.
+    """Record money a maker (or a paying organisation) paid (bank transfer, card at the desk):
+    bank +, maker (organisation) -.
 
     Idempotent by `reference` (the bank's or the till's): recording it again posts nothing.
     """
@@ -445,14 +489,29 @@ def record_payment(
             cents=cents,
             error_code="payment_amount",
         )
-    if session.get(Maker, maker_id) is None:
-        raise NotFound("No maker has the id {maker_id}.", maker_id=maker_id)
-    bank, maker = account_ids(session, [(AccountKind.BANK, None), (AccountKind.MAKER, maker_id)])
+    if (maker_id is None) == (organisation_id is None):
+        raise InvalidValue(
+            "A payment comes from one maker or one organisation.", error_code="payer"
+        )
+    payer: AccountRef
+    if organisation_id is not None:
+        if session.get(Organisation, organisation_id) is None:
+            raise NotFound(
+                "There is no organisation {id}.",
+                id=organisation_id,
+                error_code="organisation_not_found",
+            )
+        payer = (AccountKind.ORGANISATION, organisation_id)
+    else:
+        if session.get(Maker, maker_id) is None:
+            raise NotFound("No maker has the id {maker_id}.", maker_id=maker_id)
+        payer = (AccountKind.MAKER, maker_id)
+    bank, account = account_ids(session, [(AccountKind.BANK, None), payer])
     return post_transaction(
         session,
         key=f"payment:{reference}",
         kind=TransactionKind.PAYMENT,
-        postings=[(bank, cents), (maker, -cents)],
+        postings=[(bank, cents), (account, -cents)],
         occurred_on=local_day(now),
         now=now,
         memo=f"payment {reference}",

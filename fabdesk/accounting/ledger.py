@@ -9,6 +9,7 @@ the month of `now` (the open one), keeping its real date in `occurred_on`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -137,11 +139,6 @@ _POSTINGS = LedgerPosting.__table__  # type: ignore[attr-defined]
 # Statements built once: posting a charge runs them thousands of times.
 _LAST_CLOSED = sa.select(sa.func.max(_PERIODS.c.month))
 _INSERT_POSTINGS = sa.insert(_POSTINGS)
-_INSERT_POSTINGS_UNNEST = sa.text(
-    "INSERT INTO ledger_postings (transaction_id, account_id, month, amount_cents) "
-    "SELECT * FROM unnest(CAST(:transactions AS integer[]), CAST(:accounts AS integer[]), "
-    "CAST(:months AS varchar[]), CAST(:amounts AS bigint[]))"
-)
 _INSERT_TRANSACTION = {
     "sqlite": sqlite_insert(_TRANSACTIONS)
     .on_conflict_do_nothing(index_elements=["key"])
@@ -285,12 +282,16 @@ def post_transaction(
     reverses_id: int | None = None,
     key_checked: bool = False,
     last_closed: str | None = _UNREAD,
+    detail: tuple[sa.Table, dict[str, Any]] | None = None,
 ) -> PostedTransaction | None:
     """Append one balanced transaction of `(account id, cents)` postings; None if `key` exists.
 
     Zero postings are dropped. The postings must sum to zero, or `LedgerImbalance` is raised and
     nothing is written. `key_checked` skips the look-up when the caller has just done it; the
     unique key still refuses a concurrent twin (the first one wins, the other gets None).
+    `detail`: a row of a table that details the transaction (a usage charge), inserted with it,
+    its `transaction_id` and `month` filled in. On PostgreSQL the transaction, its postings and
+    the detail go in one statement (one round trip).
     """
     total = sum(amount for _account, amount in postings)
     if total != 0:
@@ -309,41 +310,124 @@ def post_transaction(
         hold_period_lock(session)
         last_closed = _UNREAD  # read again under the lock
     month = booking_month(session, occurred_on, now, last_closed=last_closed)
-    # ON CONFLICT DO NOTHING: a concurrent twin of the key inserts nothing and we return None.
-    new_id = session.execute(
-        _INSERT_TRANSACTION[dialect],
-        {
-            "key": key,
-            "kind": kind,
-            "month": month,
-            "booked_at": now,
-            "occurred_on": occurred_on,
-            "memo": memo[:200],
-            "maker_id": maker_id,
-            "equipment_id": equipment_id,
-            "reverses_id": reverses_id,
-        },
-    ).scalar()
-    if new_id is None:
-        return None
-    rows = [
-        {"transaction_id": new_id, "account_id": account, "month": month, "amount_cents": amount}
-        for account, amount in postings
-        if amount != 0
-    ]
-    if rows and dialect == "sqlite":
-        session.execute(_INSERT_POSTINGS, rows)  # executemany: sqlite3 loops in C
-    elif rows:  # one prepared statement and one round trip, whatever the number of rows
-        session.execute(
-            _INSERT_POSTINGS_UNNEST,
-            {
-                "transactions": [row["transaction_id"] for row in rows],
-                "accounts": [row["account_id"] for row in rows],
-                "months": [row["month"] for row in rows],
-                "amounts": [row["amount_cents"] for row in rows],
-            },
+    values = {
+        "key": key,
+        "kind": kind,
+        "month": month,
+        "booked_at": now,
+        "occurred_on": occurred_on,
+        "memo": memo[:200],
+        "maker_id": maker_id,
+        "equipment_id": equipment_id,
+        "reverses_id": reverses_id,
+    }
+    moves = [(account, amount) for account, amount in postings if amount != 0]
+    detail_row = {**detail[1], "month": month} if detail is not None else {}
+    if dialect == "postgresql":
+        new_id = (
+            session.connection()
+            .execute(
+                _posting_statement(detail[0] if detail else None, tuple(detail_row)),
+                {
+                    **values,
+                    "accounts": [account for account, _amount in moves],
+                    "amounts": [amount for _account, amount in moves],
+                    **{f"detail_{name}": value for name, value in detail_row.items()},
+                },
+            )
+            .scalar()
         )
+        if new_id is None:
+            return None
+    else:
+        # ON CONFLICT DO NOTHING: a concurrent twin of the key inserts nothing: we return None.
+        new_id = session.execute(_INSERT_TRANSACTION[dialect], values).scalar()
+        if new_id is None:
+            return None
+        if moves:  # executemany: sqlite3 loops in C
+            session.execute(
+                _INSERT_POSTINGS,
+                [
+                    {
+                        "transaction_id": new_id,
+                        "account_id": account,
+                        "month": month,
+                        "amount_cents": amount,
+                    }
+                    for account, amount in moves
+                ],
+            )
+        if detail is not None:
+            session.execute(_insert_into(detail[0]), {**detail_row, "transaction_id": new_id})
     return PostedTransaction(int(new_id), key, kind, month, occurred_on)
+
+
+@functools.cache
+def _insert_into(table: sa.Table) -> sa.Insert:
+    return sa.insert(table)
+
+
+@functools.cache
+def _posting_statement(detail: sa.Table | None, detail_columns: tuple[str, ...]) -> sa.Executable:
+    """PostgreSQL: insert a transaction, its postings (unnest of two arrays) and its detail row
+    in one statement, returning the new id (no row when the key exists: ON CONFLICT DO NOTHING
+    inserts nothing, so the postings and the detail, read from it, are empty too)."""
+    names = [
+        "key",
+        "kind",
+        "month",
+        "booked_at",
+        "occurred_on",
+        "memo",
+        "maker_id",
+        "equipment_id",
+        "reverses_id",
+    ]
+    transaction = (
+        postgresql_insert(_TRANSACTIONS)
+        .values({name: sa.bindparam(name, type_=_TRANSACTIONS.c[name].type) for name in names})
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(_TRANSACTIONS.c.id)
+        .cte("new_transaction")
+    )
+    moves = (
+        sa.func.unnest(
+            sa.bindparam("accounts", type_=postgresql.ARRAY(sa.Integer)),
+            sa.bindparam("amounts", type_=postgresql.ARRAY(sa.BigInteger)),
+        )
+        .table_valued("account_id", "amount_cents")
+        .render_derived()
+    )
+    new_postings = (
+        sa.insert(_POSTINGS)
+        .from_select(
+            ["transaction_id", "account_id", "month", "amount_cents"],
+            sa.select(
+                transaction.c.id,
+                moves.c.account_id,
+                sa.bindparam("month", type_=_POSTINGS.c.month.type),
+                moves.c.amount_cents,
+            ).select_from(transaction.join(moves, sa.true())),
+        )
+        .cte("new_postings")
+    )
+    if detail is None:
+        return sa.select(transaction.c.id).add_cte(new_postings)
+    return (
+        sa.insert(detail)
+        .from_select(
+            ["transaction_id", *detail_columns],
+            sa.select(
+                transaction.c.id,
+                *(
+                    sa.bindparam(f"detail_{name}", type_=detail.c[name].type)
+                    for name in detail_columns
+                ),
+            ),
+        )
+        .returning(detail.c.transaction_id)
+        .add_cte(transaction, new_postings)
+    )
 
 
 def postings_of(session: Session, transaction_id: int) -> list[tuple[int, int]]:

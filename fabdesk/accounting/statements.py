@@ -1,5 +1,6 @@
-"""A maker's monthly statement: each session's cost, what cheques paid, what is owed; and a
-maker's recent charges, newest first (the kiosk's Me screen)."""
+"""Monthly statements of a maker or of a paying organisation: each session's cost, material
+bought, what cheques paid, what is owed; and a maker's recent charges, newest first (the kiosk's
+Me screen)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ from fabdesk.accounting._documents import Chart, Document, euros, to_csv, to_pdf
 from fabdesk.accounting.disputes import charge_corrected, charge_disputed, charge_reversed
 from fabdesk.accounting.ledger import find_account, parse_month
 from fabdesk.errors import NotFound
+from fabdesk.identifiers import format_enterprise_number
 from fabdesk.models import (
     AccountKind,
     Equipment,
     LedgerPosting,
     LedgerTransaction,
     Maker,
+    MaterialSale,
+    Organisation,
     TransactionKind,
     UsageCharge,
 )
@@ -33,6 +37,7 @@ __all__ = [
     "StatementLine",
     "charge_lines",
     "maker_statement",
+    "organisation_statement",
     "recent_charges",
     "statement_csv",
     "statement_pdf",
@@ -61,6 +66,8 @@ class Statement:
     vat_rate: Decimal
     opening_cents: int
     lines: list[StatementLine]
+    enterprise_number: str | None = None
+    """An organisation's company number (printed on its statement); None for a maker."""
 
     @property
     def closing_cents(self) -> int:
@@ -70,62 +77,105 @@ class Statement:
 def maker_statement(
     session: Session, member_number: str, month: str, *, vat_rate: Decimal = Decimal("0.21")
 ) -> Statement:
-    """The statement of a maker (by member number) for a month of the ledger."""
+    """The statement of a maker (by member number) for a month of the ledger: usage charged to
+    the maker (not what an organisation paid), sheet material bought, reversals, payments."""
     month = parse_month(month)
     maker = session.exec(select(Maker).where(Maker.member_number == member_number)).first()
     if maker is None or maker.id is None:
         raise NotFound("No maker has the member number {number}.", number=member_number)
     account = find_account(session, AccountKind.MAKER, maker.id)
-    transactions = LedgerTransaction.__table__  # type: ignore[attr-defined]
-    postings = LedgerPosting.__table__  # type: ignore[attr-defined]
-    charges = UsageCharge.__table__  # type: ignore[attr-defined]
-    reversed_charges = charges.alias("reversed_charges")
-    maker_postings = (
-        sa.select(postings.c.transaction_id, sa.func.sum(postings.c.amount_cents).label("amount"))
-        .where(postings.c.account_id == (account or -1))
-        .group_by(postings.c.transaction_id)
-        .subquery()
+    lines = _lines(
+        session,
+        account,
+        month,
+        sa.and_(
+            _TRANSACTIONS.c.maker_id == maker.id,
+            _TRANSACTIONS.c.kind.in_(
+                [
+                    TransactionKind.CHARGE,
+                    TransactionKind.REVERSAL,
+                    TransactionKind.PAYMENT,
+                    TransactionKind.MATERIAL_SALE,
+                ]
+            ),
+            sa.func.coalesce(_CHARGES.c.organisation_id, _REVERSED.c.organisation_id).is_(None),
+        ),
     )
+    opening = _opening(session, account, month)
+    return Statement(maker.member_number, maker.name, month, vat_rate, opening, lines)
+
+
+def organisation_statement(
+    session: Session, code: str, month: str, *, vat_rate: Decimal = Decimal("0.21")
+) -> Statement:
+    """The statement of a paying organisation (by code) for a month: the usage its makers booked
+    on its behalf, with its enterprise number."""
+    month = parse_month(month)
+    organisation = session.exec(
+        select(Organisation).where(Organisation.code == code.strip().upper())
+    ).first()
+    if organisation is None or organisation.id is None:
+        raise NotFound(
+            "There is no organisation {code!r}.", code=code, error_code="organisation_not_found"
+        )
+    account = find_account(session, AccountKind.ORGANISATION, organisation.id)
+    lines = _lines(session, account, month, _MOVED.c.transaction_id.is_not(None))
+    opening = _opening(session, account, month)
+    return Statement(
+        organisation.code,
+        organisation.name,
+        month,
+        vat_rate,
+        opening,
+        lines,
+        enterprise_number=organisation.enterprise_number,
+    )
+
+
+_TRANSACTIONS = LedgerTransaction.__table__  # type: ignore[attr-defined]
+_POSTINGS = LedgerPosting.__table__  # type: ignore[attr-defined]
+_CHARGES = UsageCharge.__table__  # type: ignore[attr-defined]
+_REVERSED = _CHARGES.alias("reversed_charges")
+_SALES = MaterialSale.__table__  # type: ignore[attr-defined]
+_MOVED = (
+    sa.select(_POSTINGS.c.transaction_id, sa.func.sum(_POSTINGS.c.amount_cents).label("amount"))
+    .where(_POSTINGS.c.account_id == sa.bindparam("account"))
+    .group_by(_POSTINGS.c.transaction_id)
+    .subquery("moved")
+)
+"""What each transaction moved on one account (`account` bound at execution)."""
+
+
+def _lines(
+    session: Session, account: int | None, month: str, where: sa.ColumnElement[bool]
+) -> list[StatementLine]:
+    """A statement's lines: the month's transactions matching `where`, with what they moved on
+    `account` and the detail of their charge (or of the charge they reverse) or sale."""
     rows = session.execute(
         sa.select(
-            transactions.c.occurred_on,
-            transactions.c.kind,
-            transactions.c.memo,
-            sa.func.coalesce(maker_postings.c.amount, 0).label("maker"),
-            sa.func.coalesce(charges.c.billed_minutes, -reversed_charges.c.billed_minutes, 0),
-            sa.func.coalesce(charges.c.material_grams, -reversed_charges.c.material_grams, 0),
-            sa.func.coalesce(charges.c.total_cents, -reversed_charges.c.total_cents, 0),
-            sa.func.coalesce(charges.c.vat_cents, -reversed_charges.c.vat_cents, 0),
-            sa.func.coalesce(charges.c.cheque_cents, -reversed_charges.c.cheque_cents, 0),
+            _TRANSACTIONS.c.occurred_on,
+            _TRANSACTIONS.c.kind,
+            _TRANSACTIONS.c.memo,
+            sa.func.coalesce(_MOVED.c.amount, 0).label("moved"),
+            sa.func.coalesce(_CHARGES.c.billed_minutes, -_REVERSED.c.billed_minutes, 0),
+            sa.func.coalesce(_CHARGES.c.material_grams, -_REVERSED.c.material_grams, 0),
+            sa.func.coalesce(
+                _CHARGES.c.total_cents, -_REVERSED.c.total_cents, _SALES.c.total_cents, 0
+            ),
+            sa.func.coalesce(_CHARGES.c.vat_cents, -_REVERSED.c.vat_cents, _SALES.c.vat_cents, 0),
+            sa.func.coalesce(_CHARGES.c.cheque_cents, -_REVERSED.c.cheque_cents, 0),
         )
         .select_from(
-            transactions.outerjoin(
-                maker_postings, maker_postings.c.transaction_id == transactions.c.id
-            )
-            .outerjoin(charges, charges.c.transaction_id == transactions.c.id)
-            .outerjoin(
-                reversed_charges, reversed_charges.c.transaction_id == transactions.c.reverses_id
-            )
+            _TRANSACTIONS.outerjoin(_MOVED, _MOVED.c.transaction_id == _TRANSACTIONS.c.id)
+            .outerjoin(_CHARGES, _CHARGES.c.transaction_id == _TRANSACTIONS.c.id)
+            .outerjoin(_REVERSED, _REVERSED.c.transaction_id == _TRANSACTIONS.c.reverses_id)
+            .outerjoin(_SALES, _SALES.c.transaction_id == _TRANSACTIONS.c.id)
         )
-        .where(
-            transactions.c.maker_id == maker.id,
-            transactions.c.month == month,
-            transactions.c.kind.in_(
-                [TransactionKind.CHARGE, TransactionKind.REVERSAL, TransactionKind.PAYMENT]
-            ),
-        )
-        .order_by(transactions.c.occurred_on, transactions.c.id)
+        .where(_TRANSACTIONS.c.month == month, where)
+        .order_by(_TRANSACTIONS.c.occurred_on, _TRANSACTIONS.c.id),
+        {"account": account if account is not None else -1},
     ).all()
-    opening = 0
-    if account is not None:
-        opening = int(
-            session.execute(
-                sa.select(sa.func.coalesce(sa.func.sum(postings.c.amount_cents), 0)).where(
-                    postings.c.account_id == account, postings.c.month < month
-                )
-            ).scalar_one()
-        )
-    lines = [
+    return [
         StatementLine(
             day=row[0],
             kind=str(row[1].value if hasattr(row[1], "value") else row[1]),
@@ -139,7 +189,18 @@ def maker_statement(
         )
         for row in rows
     ]
-    return Statement(maker.member_number, maker.name, month, vat_rate, opening, lines)
+
+
+def _opening(session: Session, account: int | None, month: str) -> int:
+    if account is None:
+        return 0
+    return int(
+        session.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(_POSTINGS.c.amount_cents), 0)).where(
+                _POSTINGS.c.account_id == account, _POSTINGS.c.month < month
+            )
+        ).scalar_one()
+    )
 
 
 def _document(statement: Statement) -> Document:
@@ -165,6 +226,13 @@ def _document(statement: Statement) -> Document:
         sum(line.maker_cents for line in statement.lines),
     ]
     rows.append(["", "total", "", "", "", *(euros(t) for t in totals)])
+    number = (
+        format_enterprise_number(statement.enterprise_number)
+        if statement.enterprise_number
+        else None
+    )
+    if number:
+        rows.append(["", "enterprise number", number, "", "", "", "", "", ""])
     by_day: dict[str, int] = {}
     for line in statement.lines:
         by_day[line.day.isoformat()[5:]] = (
@@ -185,6 +253,7 @@ def _document(statement: Statement) -> Document:
         ],
         rows=rows,
         notes=[
+            *([f"Enterprise number: {number}."] if number else []),
             f"Owed at the start of the month: EUR {euros(statement.opening_cents)}. "
             f"Owed at its end: EUR {euros(statement.closing_cents)}.",
             f"Prices include VAT at {rate}; each line is rounded once to the cent.",

@@ -66,9 +66,17 @@ def book(
     asset_tag: Annotated[str, typer.Argument(help="Asset tag of the machine, e.g. CF1-0001.")],
     starts: Annotated[datetime, _WHEN],
     length: Annotated[str, typer.Option(help="How long: 90m, 2h, 1h30.")] = "1h",
+    on_behalf_of: Annotated[
+        str | None,
+        typer.Option(
+            "--on-behalf-of",
+            help="Code of a paying organisation the maker is linked to: it is billed instead.",
+        ),
+    ] = None,
 ) -> None:
     """Book a machine for a maker. Every booking rule applies; a refusal says which and why."""
     from inventory.makers import get_maker
+    from inventory.organisations import get_organisation
     from scheduling.bookings import book as book_machine
     from scheduling.bookings import find_machine, load_machine
 
@@ -85,9 +93,12 @@ def book(
             ends_at=starts_at + parse_length(length),
             now=_now(),
             settings=settings.scheduler,
+            on_behalf_of=get_organisation(session, on_behalf_of).id if on_behalf_of else None,
         )
     out.print(
-        f"Booked {machine.name} ({asset_tag}) for {member_number}: "
+        f"Booked {machine.name} ({asset_tag}) for {member_number}"
+        + (f" on behalf of {on_behalf_of.upper()}" if on_behalf_of else "")
+        + ": "
         f"{_show(booking.starts_at, machine.timezone)} to "
         f"{_show(booking.ends_at, machine.timezone)}, booking {booking.id}."
     )

@@ -49,8 +49,10 @@ from fabdesk.models.ledger import (  # noqa: E402
     LedgerPeriod,
     LedgerPosting,
     LedgerTransaction,
+    MaterialSale,
     PeriodBalance,
     PeriodUsage,
+    SheetMaterial,
     TransactionKind,
     UsageCharge,
 )
@@ -58,6 +60,8 @@ from fabdesk.models.makers import (  # noqa: E402
     Certification,
     Maker,
     ManagerCredential,
+    Organisation,
+    OrganisationMember,
     Sector,
     Tier,
 )
@@ -151,3 +155,6 @@ __all__ += [
     "TrainingSession",
     "TrainingState",
 ]
+
+# accounting 2: sheet materials, paying organisations
+__all__ += ["MaterialSale", "Organisation", "OrganisationMember", "SheetMaterial"]

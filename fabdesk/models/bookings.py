@@ -74,6 +74,8 @@ class Booking(SQLModel, table=True):
     """Why it was cancelled by the lab (machine out of order…), empty otherwise."""
     handover_of: int | None = Field(default=None, foreign_key="bookings.id")
     """The booking this one took over at the kiosk (its rest, from the hand-over on)."""
+    organisation_id: int | None = Field(default=None, foreign_key="organisations.id")
+    """The organisation the maker booked on behalf of: it is billed for the usage."""
 
 
 class BookingPolicy(SQLModel, table=True):

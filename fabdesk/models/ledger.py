@@ -33,6 +33,8 @@ class AccountKind(StrEnum):
     """Material sold, at cost (credit balance)."""
     BANK = "bank"
     """Money received (debit balance)."""
+    ORGANISATION = "organisation"
+    """What a paying organisation (a partner school or company) owes the lab (debit balance)."""
 
 
 class TransactionKind(StrEnum):
@@ -41,6 +43,7 @@ class TransactionKind(StrEnum):
     CHEQUE_ISSUE = "cheque_issue"
     CHEQUE_EXPIRY = "cheque_expiry"
     PAYMENT = "payment"
+    MATERIAL_SALE = "material_sale"
 
 
 class LedgerAccount(SQLModel, table=True):
@@ -171,6 +174,9 @@ class UsageCharge(SQLModel, table=True):
     vat_cents: int
     cheque_cents: int
     maker_cents: int
+    organisation_id: int | None = Field(default=None, foreign_key="organisations.id", index=True)
+    """The organisation billed instead of the maker (a booking on its behalf); then
+    `maker_cents` is what the organisation pays."""
 
 
 class ChequeProgramme(SQLModel, table=True):
@@ -236,3 +242,43 @@ class EquipmentCost(SQLModel, table=True):
     depreciation_cents: int = Field(default=0, ge=0)
     maintenance_cents: int = Field(default=0, ge=0)
     consumables_cents: int = Field(default=0, ge=0)
+
+
+class SheetMaterial(SQLModel, table=True):
+    """A sheet material a site sells at the desk by the unit (e.g. `MDF 3 mm 600x400`)."""
+
+    __tablename__ = "sheet_materials"
+    __table_args__ = (sa.UniqueConstraint("site_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="sites.id", index=True)
+    code: str = Field(max_length=32)
+    """Short code typed at the desk, unique per site, e.g. `MDF3-600`."""
+    name: str = Field(max_length=160)
+    unit_price_cents: int = Field(ge=0)
+    """What a maker pays for one unit, VAT included (as every rate)."""
+    unit_cost_cents: int = Field(ge=0)
+    """What one unit cost the lab (material at cost is kept out of co-investor revenue)."""
+    active: bool = True
+    """Still sold (a material is retired, never deleted: past sales name it)."""
+
+
+class MaterialSale(SQLModel, table=True):
+    """Units of a sheet material sold at the desk: the detail behind its ledger transaction."""
+
+    __tablename__ = "material_sales"
+
+    id: int | None = Field(default=None, primary_key=True)
+    transaction_id: int = Field(foreign_key="ledger_transactions.id", unique=True)
+    material_id: int = Field(foreign_key="sheet_materials.id", index=True)
+    maker_id: int | None = Field(default=None, foreign_key="makers.id", index=True)
+    """The maker billed; None: paid at the till (cash or card)."""
+    equipment_id: int | None = Field(default=None, foreign_key="equipment.id", index=True)
+    """The machine the material is for: its co-investors share the margin."""
+    quantity: int = Field(gt=0)
+    occurred_on: date
+    month: str = Field(max_length=7, index=True)
+    unit_price_cents: int
+    total_cents: int
+    vat_cents: int
+    cost_cents: int

@@ -79,3 +79,25 @@ class ManagerCredential(SQLModel, table=True):
     pin_hash: str = Field(max_length=255)
     failed_attempts: int = Field(default=0, ge=0)
     locked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class Organisation(SQLModel, table=True):
+    """A partner school or company that pays for what its makers book on its behalf."""
+
+    __tablename__ = "organisations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=160)
+    enterprise_number: str = Field(max_length=10, unique=True)
+    """Belgian company number, ten digits without dots; printed on its statements."""
+    email: str = Field(default="", max_length=254)
+
+
+class OrganisationMember(SQLModel, table=True):
+    """A maker who may book on behalf of an organisation (it is billed instead of the maker)."""
+
+    __tablename__ = "organisation_members"
+
+    organisation_id: int = Field(foreign_key="organisations.id", primary_key=True)
+    maker_id: int = Field(foreign_key="makers.id", primary_key=True, index=True)

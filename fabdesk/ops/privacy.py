@@ -55,6 +55,9 @@ ERASURE_POLICY: dict[str, Policy] = {
     "training_sessions": "keep",
     "trainer_rights": "delete",
     "training_enrolments": "delete",
+    # accounting 2: a desk sale is part of the books; the link to a paying organisation goes.
+    "material_sales": "keep",
+    "organisation_members": "delete",
 }
 """What erasure does to each table that points at a maker."""
 

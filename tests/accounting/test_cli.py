@@ -84,3 +84,40 @@ def test_a_month_from_charging_to_close_statement_and_reports(
     assert "YYYY-MM" in bad.stderr
     early = fabdesk(sqlite_url, "close", f"{date.today().year + 1}-01")
     assert early.returncode == exit_codes.RULE_VIOLATION
+
+
+def test_material_costs_and_members_from_the_command_line(sqlite_url: str) -> None:
+    engine = make_engine(DatabaseSettings(url=sqlite_url))
+    with Session(engine) as session:
+        lab = build_lab(session)
+        lab.school.code = "SCHOOL"
+        session.add(lab.school)
+        add_maker(session, "A2")
+        session.commit()
+    engine.dispose()
+
+    def ok(*args: str) -> str:
+        done = fabdesk(sqlite_url, *args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    site = ("--site", "cityfab1")
+    ok("material", "add", "mdf3", *site, "--name", "MDF 3 mm", "--price", "4.84", "--cost", "2.50")
+    assert "MDF 3 mm" in ok("material", "list")
+    sold = ok("material", "sell", *site, "--item", "mdf3", "--qty", "3", "--maker", "A2",
+              "--machine", "CF1-LAS-01", "--reference", "slip-1")  # fmt: skip
+    assert "€14.52" in sold
+    again = ok("material", "sell", *site, "--item", "mdf3", "--qty", "3", "--maker", "A2",
+               "--reference", "slip-1")  # fmt: skip
+    assert "Already recorded" in again
+    for bad, code in (("0", exit_codes.INVALID_VALUE), ("2", exit_codes.NOT_FOUND)):
+        refused = fabdesk(sqlite_url, "material", "sell", *site, "--item",
+                          "mdf3" if bad == "0" else "nothing", "--qty", bad, "--cash")  # fmt: skip
+        assert refused.returncode == code, refused.stderr
+    assert "14.52" in ok("statement", "A2", "--month", date.today().strftime("%Y-%m"))
+
+    ok("equipment", "costs", "set", "CF1-LAS-01", "--year", "2026", "--depreciation", "4000",
+       "--maintenance", "500.00")  # fmt: skip
+    assert "€4000.00" in ok("equipment", "costs", "list", "--year", "2026")
+    ok("investors", "members", "add", "school", "A2")
+    assert "A2" in ok("investors", "members", "list", "school")

@@ -35,16 +35,20 @@ from fabdesk.accounting.ledger import (
     month_of,
     next_month,
 )
+from fabdesk.accounting.materials import add_material, sell_material
 from fabdesk.db import Engine
 from fabdesk.errors import RuleViolation
 from fabdesk.models import (
     AccountKind,
+    Booking,
+    BookingState,
     Equipment,
     InvestorMember,
     LedgerAccount,
     LedgerPosting,
     LedgerTransaction,
     Maker,
+    MaterialSale,
     PeriodBalance,
     Sector,
     Tier,
@@ -52,6 +56,7 @@ from fabdesk.models import (
     UsageSession,
     id_of,
 )
+from inventory.organisations import add_organisation
 from tests.accounting.factories import Lab, add_maker, add_usage, at, build_lab
 
 
@@ -59,6 +64,8 @@ from tests.accounting.factories import Lab, add_maker, add_usage, at, build_lab
 class World:
     machines: list[int]
     makers: list[int]
+    site: int
+    organisation: int
 
 
 @pytest.fixture
@@ -72,6 +79,17 @@ def world(engine: Engine) -> Iterator[World]:
             add_maker(session, "C1", sector=Sector.CREATIVE, enterprise_number="0417497106"),
         ]
         session.add(InvestorMember(investor_id=id_of(lab.school), maker_id=id_of(makers[1])))
+        organisation = add_organisation(
+            session, code="ACME", name="Acme", enterprise_number="0417497106"
+        )
+        add_material(
+            session,
+            site_id=id_of(lab.site),
+            code="MDF",
+            name="MDF 3 mm",
+            unit_price_cents=487,  # odd cents: the VAT rounds
+            unit_cost_cents=260,
+        )
         for code, copay, days in (("short", 2000, 20), ("long", 0, 90)):
             add_programme(
                 session,
@@ -90,6 +108,8 @@ def world(engine: Engine) -> Iterator[World]:
         yield World(
             machines=[id_of(lab.laser), id_of(lab.printer), id_of(lab.vinyl)],
             makers=[id_of(maker) for maker in makers],
+            site=id_of(lab.site),
+            organisation=id_of(organisation),
         )
 
 
@@ -102,6 +122,8 @@ class NewSession:
     hours_late: int
     grams: int | None
     charge_now: bool
+    for_organisation: bool = False
+    """Used in a booking made on behalf of the paying organisation: it is billed."""
 
 
 @dataclass(frozen=True)
@@ -137,11 +159,24 @@ class Close:
 
 
 @dataclass(frozen=True)
+class Sell:
+    maker: int
+    """Index into the makers; one past the end: paid at the till."""
+    quantity: int
+    machine: int
+    """Index into the machines; one past the end: no machine."""
+    key: int
+    """Few keys: the same key again is a retry, which posts nothing."""
+    days_back: int = 0
+    """A paper slip entered late: its day may lie in a closed month."""
+
+
+@dataclass(frozen=True)
 class Wait:
     hours: int
 
 
-Step = NewSession | Replay | Pending | Issue | Expire | Reverse | Close | Wait
+Step = NewSession | Replay | Pending | Issue | Expire | Reverse | Close | Wait | Sell
 
 steps = st.lists(
     st.one_of(
@@ -153,6 +188,15 @@ steps = st.lists(
             hours_late=st.integers(0, 40 * 24),
             grams=st.one_of(st.none(), st.integers(0, 500)),
             charge_now=st.booleans(),
+            for_organisation=st.booleans(),
+        ),
+        st.builds(
+            Sell,
+            st.integers(0, 4),
+            st.integers(1, 7),
+            st.integers(0, 3),
+            st.integers(0, 5),
+            st.integers(0, 40),
         ),
         st.builds(Replay, st.integers(0, 50)),
         st.just(Pending()),
@@ -231,10 +275,30 @@ def _assert_invariants(session: Session, model: Model) -> None:
         paid = sum(
             amount
             for account, amount in postings
-            if kinds[account] in {AccountKind.MAKER, AccountKind.CHEQUE}
+            if kinds[account] in {AccountKind.MAKER, AccountKind.CHEQUE, AccountKind.ORGANISATION}
         )
         assert paid == charge.total_cents
         assert charge.cheque_cents + charge.maker_cents == charge.total_cents
+        if charge.organisation_id is not None:  # the organisation pays, never a maker's cheque
+            assert charge.cheque_cents == 0
+            assert all(kinds[account] != AccountKind.MAKER for account, _amount in postings)
+    # Every sale: the payer pays the total; the margin is shared exactly.
+    for sale in session.exec(select(MaterialSale)).all():
+        postings = session.exec(
+            select(LedgerPosting.account_id, LedgerPosting.amount_cents).where(
+                LedgerPosting.transaction_id == sale.transaction_id
+            )
+        ).all()
+        by_kind: dict[str, int] = {}
+        for account, amount in postings:
+            by_kind[kinds[account]] = by_kind.get(kinds[account], 0) + amount
+        net = sale.total_cents - sale.vat_cents
+        assert by_kind.get(AccountKind.MAKER, 0) + by_kind.get(AccountKind.BANK, 0) == (
+            sale.total_cents
+        )
+        assert -by_kind.get(AccountKind.INVESTOR, 0) - by_kind.get(AccountKind.REVENUE, 0) == (
+            net - min(sale.cost_cents, net)
+        )
     # Closed periods never change.
     for month, snapshot in model.frozen.items():
         assert _frozen_month(session, month) == snapshot, month
@@ -255,6 +319,8 @@ def _run(session: Session, world: World, plan: list[Step]) -> None:
                     active_seconds=step.minutes * 60 + 17,
                     material_g=float(step.grams) if step.grams is not None else None,
                 )
+                if step.for_organisation and usage.maker_id is not None:
+                    _in_organisation_booking(session, usage, world.organisation)
                 model.sessions.append(id_of(usage))
                 if step.charge_now:
                     assert post_usage_charge(session, id_of(usage), now=model.now) is not None
@@ -304,11 +370,56 @@ def _run(session: Session, world: World, plan: list[Step]) -> None:
                     model.frozen[month] = _frozen_month(session, month)
             case Wait():
                 model.now += timedelta(hours=step.hours)
+            case Sell():
+                before = _ledger_size(session)
+                retry = session.exec(
+                    select(LedgerTransaction.id).where(
+                        LedgerTransaction.key == f"material:sale-{step.key}"
+                    )
+                ).first()
+                sale = sell_material(
+                    session,
+                    site_id=world.site,
+                    code="MDF",
+                    quantity=step.quantity,
+                    maker_id=world.makers[step.maker] if step.maker < len(world.makers) else None,
+                    key=f"sale-{step.key}",
+                    now=model.now,
+                    sold_on=max(today - timedelta(days=step.days_back), date(2026, 9, 1)),
+                    equipment_id=world.machines[step.machine]
+                    if step.machine < len(world.machines)
+                    else None,
+                )
+                assert (sale is None) == (retry is not None)
+                if retry is not None:
+                    assert _ledger_size(session) == before
         model.now += timedelta(minutes=7)
         _assert_invariants(session, model)
     for transaction in session.exec(select(LedgerTransaction)).all():
         # Nothing is ever booked before the month it happened in.
         assert transaction.month >= month_of(transaction.occurred_on)
+
+
+def _in_organisation_booking(session: Session, usage: UsageSession, organisation: int) -> None:
+    """The session ran in a (completed) booking its maker made on behalf of the organisation."""
+    assert usage.started_at is not None
+    assert usage.ended_at is not None
+    assert usage.maker_id is not None
+    booking = Booking(
+        maker_id=usage.maker_id,
+        equipment_id=usage.equipment_id,
+        starts_at=usage.started_at,
+        ends_at=usage.ended_at + timedelta(seconds=1),
+        blocked_until=usage.ended_at + timedelta(seconds=1),
+        state=BookingState.COMPLETED,
+        created_at=usage.started_at,
+        organisation_id=organisation,
+    )
+    session.add(booking)
+    session.flush()
+    usage.booking_id = id_of(booking)
+    session.add(usage)
+    session.flush()
 
 
 def add_usage_by_id(
