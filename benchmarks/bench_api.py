@@ -37,7 +37,7 @@ CLIENTS = 4
 BATCH = 100
 DURATION = float(os.environ.get("BENCH_API_SECONDS", "12"))
 """Seconds each database is loaded over HTTP."""
-BATCHES_PER_CLIENT = 200
+BATCHES_PER_CLIENT = 400
 """Built in advance: more than a client can post in DURATION at the goal rate."""
 EVENTS_PER_SESSION = 40
 GOAL = 5_000

@@ -212,3 +212,12 @@ class TrainingLine:
     starts_at: str
     enrolled: int
     state: str
+
+
+class PayersLoaded(Message):
+    """The organisations the maker may book for were read (partner schools, companies)."""
+
+    def __init__(self, payers: list[tuple[int, str]]) -> None:
+        self.payers = payers
+        """(organisation id, name), by name."""
+        super().__init__()

@@ -699,6 +699,7 @@ def walk_in(
     length: timedelta,
     now: datetime,
     settings: SchedulerSettings | None = None,
+    on_behalf_of: int | None = None,
 ) -> Booking:
     """Book from now (to the minute) and check in at once, when the machine is free."""
     _check_aware(now)
@@ -712,6 +713,7 @@ def walk_in(
         now=now,
         settings=settings,
         walk_in=True,
+        on_behalf_of=on_behalf_of,
     )
 
 

@@ -1,5 +1,6 @@
 """Book a slot (or walk in now, or wait for a taken slot): pick a length, confirm; every refusal
-of the booking rules comes back as sentences in the maker's language."""
+of the booking rules comes back as sentences in the maker's language. A maker linked to partner
+organisations picks who pays: themself or one of them (it is then billed for the use)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from fabdesk.db import write_session
+from fabdesk.db import session_scope, write_session
+from inventory.organisations import organisations_of
 from kiosk.i18n import N_
-from kiosk.messages import ActionDone, BookingConfirmed, WaitlistJoined
+from kiosk.messages import ActionDone, BookingConfirmed, PayersLoaded, WaitlistJoined
 from kiosk.screens.base import KioskScreen
 from kiosk.views import BoardRow, Slot
 from kiosk.widgets.message_line import MessageLine
@@ -34,6 +36,7 @@ class BookScreen(KioskScreen):
     BINDINGS = [
         Binding("escape", "back", show=False),
         Binding("enter", "confirm", show=False),
+        Binding("o", "next_payer", show=False),
         *[Binding(str(n + 1), f"length({n})", show=False) for n in range(len(LENGTHS))],
     ]
 
@@ -44,6 +47,10 @@ class BookScreen(KioskScreen):
         self.mode = mode
         """book, walk_in or waitlist."""
         self.length = LENGTHS[1]
+        self.payers: list[tuple[int, str]] = []
+        """The organisations the maker may book for; none for most makers."""
+        self.payer: int | None = None
+        """The organisation that pays, or None: the maker."""
 
     def compose(self) -> ComposeResult:
         titles = {
@@ -60,8 +67,45 @@ class BookScreen(KioskScreen):
                                     "frees up."))  # fmt: skip
             else:
                 yield Static(self.lengths(), id="lengths")
+                payer = Static("", id="payer")
+                payer.display = False
+                yield payer
             yield MessageLine(id="message")
         yield self.key_hints()
+
+    def on_mount(self) -> None:
+        if self.mode != "waitlist":
+            self.load_payers()
+
+    @work(thread=True, exclusive=True, group="book-payers", exit_on_error=False)
+    def load_payers(self) -> None:
+        maker = self.kiosk.maker
+        if maker is None:
+            return
+        with session_scope(self.kiosk.engine) as session:
+            payers = [(o.id or 0, o.name) for o in organisations_of(session, maker.maker_id)]
+        self.post_message(PayersLoaded(payers))
+
+    def on_payers_loaded(self, message: PayersLoaded) -> None:
+        self.payers = message.payers
+        self.show_payer()
+
+    def show_payer(self) -> None:
+        if not self.payers:
+            return
+        names = dict(self.payers)
+        payer = self._("you") if self.payer is None else names[self.payer]
+        line = self.query_one("#payer", Static)
+        line.update(self._("Paid by: {payer}   [O] change").format(payer=payer))
+        line.display = True
+
+    def action_next_payer(self) -> None:
+        """You, then each organisation in turn, then you again."""
+        if not self.payers:
+            return
+        choices: list[int | None] = [None, *(id for id, _ in self.payers)]
+        self.payer = choices[(choices.index(self.payer) + 1) % len(choices)]
+        self.show_payer()
 
     def when(self) -> str:
         if self.mode == "walk_in" or self.slot is None:
@@ -104,7 +148,12 @@ class BookScreen(KioskScreen):
         with write_session(kiosk.engine) as session:
             if self.mode == "walk_in":
                 booking = walk_in(
-                    session, maker_id=maker_id, equipment_id=machine, length=self.length, now=now
+                    session,
+                    maker_id=maker_id,
+                    equipment_id=machine,
+                    length=self.length,
+                    now=now,
+                    on_behalf_of=self.payer,
                 )
                 start, end = booking.starts_at, booking.ends_at
             elif self.mode == "waitlist":
@@ -124,6 +173,7 @@ class BookScreen(KioskScreen):
                     starts_at=start,
                     ends_at=end,
                     now=now,
+                    on_behalf_of=self.payer,
                 )
         zone = kiosk.zone
         span = {

@@ -11,6 +11,7 @@ from textual.widgets import Input
 
 from fabdesk.db import Engine, session_scope
 from fabdesk.models import BookingState, EquipmentStatus, id_of
+from inventory.organisations import add_organisation, link_maker
 from inventory.register import get_item
 from kiosk.app import KioskApp
 from kiosk.screens.audit import AuditScreen
@@ -55,6 +56,40 @@ async def test_a_maker_books_a_slot_from_the_board(
     with session_scope(engine) as session:
         booked = bookings_of(session, lab.fr_maker.id or 0)
     assert [b.state for b in booked] == [BookingState.BOOKED]
+
+
+async def test_a_maker_books_on_behalf_of_a_partner_school(
+    lab: Lab, make_app: MakeApp, engine: Engine
+) -> None:
+    """A maker linked to an organisation picks it as the payer (O); the booking names it. A maker
+    linked to none sees no choice."""
+    with session_scope(engine) as session:
+        school = add_organisation(
+            session, code="erasmus", name="Erasmus Hogeschool", enterprise_number="0123.456.749"
+        )
+        link_maker(session, "erasmus", id_of(lab.nl_maker))
+        school_id = id_of(school)
+    app = make_app(language="nl")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, lab.en_maker.badge_id or "")
+        await pick(pilot, board, "Trotec Speedy 360 #1", 11)
+        assert "Paid by" not in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("escape")  # log out
+        board = await open_board(pilot, lab.nl_maker.badge_id or "")
+        await pick(pilot, board, "Trotec Speedy 360 #1", 11)
+        await settle(pilot)
+        assert "Betaald door: uzelf" in screen_text(app)
+        await pilot.press("o")
+        assert "Betaald door: Erasmus Hogeschool" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen), screen_text(app)
+        assert app.incidents == []
+    with session_scope(engine) as session:
+        booked = bookings_of(session, id_of(lab.nl_maker))
+    assert [b.organisation_id for b in booked] == [school_id]
 
 
 @pytest.mark.parametrize(
