@@ -249,7 +249,7 @@ def _document(statement: Statement) -> Document:
             "total EUR",
             f"VAT {rate} EUR",
             "cheques EUR",
-            "you pay EUR",
+            "to pay EUR",
         ],
         rows=rows,
         notes=[

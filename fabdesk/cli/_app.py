@@ -32,12 +32,21 @@ app = typer.Typer(
 @dataclass
 class Context:
     config: Path | None
+    _engine: Engine | None = None
 
     def settings(self) -> Settings:
         return load_settings(self.config)
 
     def engine(self) -> Engine:
-        return make_engine(self.settings().database)
+        """The command's engine, made once; its connections are closed when the command ends."""
+        if self._engine is None:
+            self._engine = make_engine(self.settings().database)
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
 
 def _version(value: bool) -> None:
@@ -64,3 +73,4 @@ def _root(
     ] = False,
 ) -> None:
     ctx.obj = Context(config=config)
+    ctx.call_on_close(ctx.obj.close)

@@ -47,14 +47,9 @@ Out = Annotated[
 
 @contextmanager
 def _session(ctx: typer.Context, *, write: bool = False) -> Iterator[Session]:
-    """One transaction on a fresh engine, disposed afterwards (so the commands also run
-    in-process, in tests, without leaking connections)."""
-    engine = ctx.obj.engine()
-    try:
-        with (write_session if write else session_scope)(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+    """One transaction on the command's engine."""
+    with (write_session if write else session_scope)(ctx.obj.engine()) as session:
+        yield session
 
 
 def _write(text: str, path: Path | None, what: str) -> None:
