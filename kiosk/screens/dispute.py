@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
@@ -15,7 +14,7 @@ from fabdesk.accounting.statements import ChargeLine, charge_lines
 from fabdesk.db import session_scope, write_session
 from kiosk.i18n import N_
 from kiosk.messages import ActionDone, ChargesListed
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.table_screen import TableScreen
 from kiosk.views import charge_cells
 from kiosk.widgets.message_line import MessageLine
 
@@ -23,18 +22,13 @@ LISTED_DAYS = 90
 """How far back the list of charges goes."""
 
 
-class DisputeScreen(KioskScreen):
+class DisputeScreen(TableScreen):
+    TABLE = "charges"
     KEYS = [("↑↓", N_("Charge")), ("⏎", N_("Dispute it")), ("Esc", N_("Back"))]
-    BINDINGS = [
-        Binding("escape", "back", show=False),
-        Binding("up", "move(-1)", show=False),
-        Binding("down", "move(1)", show=False),
-    ]
 
     def __init__(self) -> None:
         super().__init__()
         self.charges: list[ChargeLine] = []
-        self.loaded = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dispute"):
@@ -48,12 +42,6 @@ class DisputeScreen(KioskScreen):
             yield Input(placeholder=self._("Why? (a few words)"), max_length=500, id="reason")
             yield MessageLine(id="message")
         yield self.key_hints()
-
-    def on_mount(self) -> None:
-        self.load()
-
-    def after_recompose(self) -> None:
-        self.fill()
 
     @work(thread=True, exclusive=True, group="dispute", exit_on_error=False)
     def load(self) -> None:
@@ -88,10 +76,6 @@ class DisputeScreen(KioskScreen):
         )
         self.query_one("#reason", Input).focus()
 
-    def action_move(self, rows: int) -> None:
-        table: DataTable[str] = self.query_one("#charges", DataTable)
-        table.move_cursor(row=max(0, table.cursor_row + rows))
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if not self.charges:
@@ -119,6 +103,3 @@ class DisputeScreen(KioskScreen):
 
     def on_action_done(self, message: ActionDone) -> None:
         self.dismiss(message.text)
-
-    def action_back(self) -> None:
-        self.dismiss(None)

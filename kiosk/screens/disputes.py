@@ -14,12 +14,13 @@ from fabdesk.accounting.statements import charge_lines
 from fabdesk.db import session_scope, write_session
 from kiosk.i18n import N_
 from kiosk.messages import ActionDone, DisputeLine, DisputesListed
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.table_screen import TableScreen
 from kiosk.views import money
 from kiosk.widgets.message_line import MessageLine
 
 
-class DisputesScreen(KioskScreen):
+class DisputesScreen(TableScreen):
+    TABLE = "open-disputes"
     KEYS = [
         ("↑↓", N_("Dispute")),
         ("F6", N_("Accept")),
@@ -27,9 +28,6 @@ class DisputesScreen(KioskScreen):
         ("Esc", N_("Back")),
     ]
     BINDINGS = [
-        Binding("escape", "back", show=False),
-        Binding("up", "move(-1)", show=False),
-        Binding("down", "move(1)", show=False),
         Binding("f6", "decide(True)", show=False, priority=True),
         Binding("f7", "decide(False)", show=False, priority=True),
     ]
@@ -37,7 +35,6 @@ class DisputesScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.disputes: list[DisputeLine] = []
-        self.loaded = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="disputes"):
@@ -49,12 +46,6 @@ class DisputesScreen(KioskScreen):
             )
             yield MessageLine(id="message")
         yield self.key_hints()
-
-    def on_mount(self) -> None:
-        self.load()
-
-    def after_recompose(self) -> None:
-        self.fill()
 
     @work(thread=True, exclusive=True, group="disputes", exit_on_error=False)
     def load(self) -> None:
@@ -100,10 +91,6 @@ class DisputesScreen(KioskScreen):
         self.query_one("#empty", Static).update(self._("No open dispute.") if empty else "")
         self.query_one("#reason", Input).focus()
 
-    def action_move(self, rows: int) -> None:
-        table: DataTable[str] = self.query_one("#open-disputes", DataTable)
-        table.move_cursor(row=max(0, table.cursor_row + rows))
-
     def action_decide(self, accept: bool) -> None:
         if not self.disputes:
             return
@@ -135,6 +122,3 @@ class DisputesScreen(KioskScreen):
         self.show_message(message.text)
         self.query_one("#reason", Input).value = ""
         self.load()
-
-    def action_back(self) -> None:
-        self.dismiss(None)

@@ -6,20 +6,14 @@ from __future__ import annotations
 from textual import work
 
 from kiosk.messages import MachineLine, MachinesListed
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.table_screen import LoadedScreen
 from kiosk.views import read_machines
 
 
-class MachineListScreen(KioskScreen):
+class MachineListScreen(LoadedScreen):
     def __init__(self) -> None:
         super().__init__()
         self.machines: list[MachineLine] = []
-
-    def on_mount(self) -> None:
-        self.load()
-
-    def after_recompose(self) -> None:
-        self.fill()
 
     @work(thread=True, exclusive=True, group="machines", exit_on_error=False)
     def load(self) -> None:
@@ -29,6 +23,3 @@ class MachineListScreen(KioskScreen):
     def on_machines_listed(self, message: MachinesListed) -> None:
         self.machines = message.machines
         self.fill()
-
-    def fill(self) -> None:
-        raise NotImplementedError

@@ -19,7 +19,7 @@ from fabdesk.models import LIVE_STATES
 from fabdesk.usage.history import UsageLine, recent_sessions
 from kiosk.i18n import N_
 from kiosk.messages import BookingChanged, BookingLine, ChequeLine, MeLoaded
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.table_screen import LoadedScreen
 from kiosk.views import BOOKING_STATES, charge_cells, money, usage_cells
 from kiosk.widgets.message_line import MessageLine
 from scheduling.bookings import (
@@ -37,7 +37,7 @@ RECENT = 10
 """How many usage sessions and charges Me shows (the newest)."""
 
 
-class MeScreen(KioskScreen):
+class MeScreen(LoadedScreen):
     KEYS = [
         ("C", N_("Check in")),
         ("X", N_("Cancel")),
@@ -75,12 +75,6 @@ class MeScreen(KioskScreen):
             yield Static("", id="empty")
             yield MessageLine(id="message")
         yield self.key_hints()
-
-    def on_mount(self) -> None:
-        self.load()
-
-    def after_recompose(self) -> None:
-        self.fill()
 
     @work(thread=True, exclusive=True, group="me", exit_on_error=False)
     def load(self) -> None:

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
@@ -18,7 +17,7 @@ from inventory.register import site_equipment
 from inventory.trainings import list_trainings, record_passed
 from kiosk.i18n import N_
 from kiosk.messages import ActionDone, Scanned, TrainingLine, TrainingsListed
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.table_screen import TableScreen
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
 
@@ -26,22 +25,17 @@ LISTED_DAYS = 30
 """Trainings that ended up to this many days ago are still listed (passes are recorded after)."""
 
 
-class TrainingsScreen(KioskScreen):
+class TrainingsScreen(TableScreen):
+    TABLE = "training-list"
     KEYS = [
         ("↑↓", N_("Training")),
         ("⏎", N_("Record the training")),
         ("Esc", N_("Back")),
     ]
-    BINDINGS = [
-        Binding("escape", "back", show=False),
-        Binding("up", "move(-1)", show=False),
-        Binding("down", "move(1)", show=False),
-    ]
 
     def __init__(self) -> None:
         super().__init__()
         self.trainings: list[TrainingLine] = []
-        self.loaded = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="trainings"):
@@ -55,12 +49,6 @@ class TrainingsScreen(KioskScreen):
             yield ScanInput(self._("Badge or member number"), id="maker-badge")
             yield MessageLine(id="message")
         yield self.key_hints()
-
-    def on_mount(self) -> None:
-        self.load()
-
-    def after_recompose(self) -> None:
-        self.fill()
 
     @work(thread=True, exclusive=True, group="trainings", exit_on_error=False)
     def load(self) -> None:
@@ -109,10 +97,6 @@ class TrainingsScreen(KioskScreen):
         )
         self.query_one("#maker-badge", ScanInput).focus()
 
-    def action_move(self, rows: int) -> None:
-        table: DataTable[str] = self.query_one("#training-list", DataTable)
-        table.move_cursor(row=max(0, table.cursor_row + rows))
-
     def on_scanned(self, message: Scanned) -> None:
         if not self.trainings:
             self.show_message(self._("There is no training to record."), error=True)
@@ -148,6 +132,3 @@ class TrainingsScreen(KioskScreen):
     def on_action_done(self, message: ActionDone) -> None:
         self.show_message(message.text)
         self.load()
-
-    def action_back(self) -> None:
-        self.dismiss(None)
