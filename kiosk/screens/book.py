@@ -107,11 +107,18 @@ class BookScreen(KioskScreen):
         self.payer = choices[(choices.index(self.payer) + 1) % len(choices)]
         self.show_payer()
 
-    def when(self) -> str:
+    def start(self) -> datetime:
+        """When the booking starts: now for a walk-in; the slot's start, or the next minute when
+        its hour has begun (picking the current hour books the rest of it, not the past)."""
+        now = self.kiosk.clock()
         if self.mode == "walk_in" or self.slot is None:
-            start = self.kiosk.clock().astimezone(self.kiosk.zone)
-        else:
-            start = self.slot.starts_at
+            return now
+        if self.mode == "book" and self.slot.starts_at < now:
+            return (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        return self.slot.starts_at
+
+    def when(self) -> str:
+        start = self.start().astimezone(self.kiosk.zone)
         if self.mode == "waitlist" and self.slot is not None:
             end = self.slot.ends_at
         else:
@@ -136,7 +143,7 @@ class BookScreen(KioskScreen):
         if maker is None:
             return
         self.clear_message()
-        start = self.slot.starts_at if self.slot is not None else self.kiosk.clock()
+        start = self.start()
         end = self.slot.ends_at if self.mode == "waitlist" and self.slot else start + self.length
         self.submit(maker.maker_id, start, end)
 

@@ -5,6 +5,8 @@ Every flow runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from textual.coordinate import Coordinate
 from textual.widgets import Input
@@ -22,7 +24,7 @@ from kiosk.screens.me import MeScreen
 from kiosk.screens.trainings import TrainingsScreen
 from kiosk.widgets.board_grid import BoardGrid
 from scheduling.bookings import bookings_of
-from tests.kiosk.conftest import SIZE, Lab, plan_training
+from tests.kiosk.conftest import NOW, SIZE, Lab, plan_training
 from tests.kiosk.pilot import (
     MakeApp,
     kinds,
@@ -56,6 +58,25 @@ async def test_a_maker_books_a_slot_from_the_board(
     with session_scope(engine) as session:
         booked = bookings_of(session, lab.fr_maker.id or 0)
     assert [b.state for b in booked] == [BookingState.BOOKED]
+
+
+async def test_picking_the_hour_under_way_books_the_rest_of_it(
+    lab: Lab, make_app: MakeApp, engine: Engine
+) -> None:
+    """At 10:20 the 10 o'clock hour is still free on the board: picking it books from the next
+    minute, never from the past (the service would refuse that)."""
+    app = make_app(now=NOW + timedelta(minutes=20, seconds=30), language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, lab.en_maker.badge_id or "")
+        await pick(pilot, board, "Trotec Speedy 360 #1", 10)
+        assert "From 24/11 10:21 to 11:21" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Booked: Trotec Speedy 360 #1, 24/11 10:21 to 11:21." in screen_text(app)
+        assert app.incidents == []
+    with session_scope(engine) as session:
+        booked = bookings_of(session, id_of(lab.en_maker))
+    assert [b.starts_at for b in booked] == [NOW + timedelta(minutes=21)]
 
 
 async def test_a_maker_books_on_behalf_of_a_partner_school(

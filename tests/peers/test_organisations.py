@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -160,9 +161,13 @@ def test_a_maker_not_linked_is_refused_with_a_code_and_nothing_is_booked(world: 
 
 
 def test_organisations_from_the_command_line(sqlite_url: str) -> None:
-    """Real processes on a SQLite file, as the other accounting CLI tests."""
+    """Real processes on a SQLite file, as the other accounting CLI tests. `fabdesk book` books
+    by the real clock: the job runs on the next day the lab opens (Monday to Saturday)."""
     engine = make_engine(DatabaseSettings(url=sqlite_url))
     world = build_world(engine)
+    day = datetime.now(ZoneInfo("Europe/Brussels")).date() + timedelta(days=1)
+    if day.weekday() == 6:
+        day += timedelta(days=1)
 
     def ok(*args: str) -> str:
         done = fabdesk(*args, env={"FABDESK_DATABASE__URL": sqlite_url})
@@ -174,10 +179,10 @@ def test_organisations_from_the_command_line(sqlite_url: str) -> None:
     listed = ok("organisations", "list")
     assert "0123.456.749" in listed
     assert "M-1" in listed
-    booked = ok("book", "M-1", "A-00001-O", "2026-11-24 10:00", "--on-behalf-of", "acme")
+    booked = ok("book", "M-1", "A-00001-O", f"{day} 10:00", "--on-behalf-of", "acme")
     assert "on behalf of ACME" in booked
     refused = fabdesk(
-        "book", "M-2", "A-00001-O", "2026-11-24 14:00", "--on-behalf-of", "acme",
+        "book", "M-2", "A-00001-O", f"{day} 14:00", "--on-behalf-of", "acme",
         env={"FABDESK_DATABASE__URL": sqlite_url},
     )  # fmt: skip
     assert refused.returncode == exit_codes.RULE_VIOLATION
@@ -187,9 +192,9 @@ def test_organisations_from_the_command_line(sqlite_url: str) -> None:
         assert laser is not None
         laser.rate_cents_per_hour = LASER_RATE
         session.add(laser)
-    run_job(world, "A-00001-O", local(TOMORROW, 10, 5), minutes=30)
+    run_job(world, "A-00001-O", local(day, 10, 5), minutes=30)
     engine.dispose()
-    shown = ok("organisations", "statement", "acme", "--month", "2026-11")
+    shown = ok("organisations", "statement", "acme", "--month", f"{day:%Y-%m}")
     assert "15.00" in shown
     assert "0123.456.749" in shown
     paid = ok("organisations", "pay", "acme", "15.00", "--reference", "BANK-7")
