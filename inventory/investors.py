@@ -21,6 +21,7 @@ from fabdesk.models import (
     Site,
     id_of,
 )
+from inventory import memberships
 from inventory.register import get_item, record_event
 
 FULL = 10_000
@@ -209,35 +210,16 @@ def add_member(session: Session, investor_code: str, maker_id: int) -> InvestorM
     """Let a maker use an investor's usage rights (a school's student, a company's staff).
     Adding a member twice changes nothing."""
     investor = get_investor(session, investor_code)
-    if session.get(Maker, maker_id) is None:
-        raise NotFound("No maker has the id {id}.", id=maker_id, error_code="maker_not_found")
-    member = session.get(InvestorMember, (id_of(investor), maker_id))
-    if member is None:
-        member = InvestorMember(investor_id=id_of(investor), maker_id=maker_id)
-        session.add(member)
-        session.flush()
-    return member
+    return memberships.add_member(session, InvestorMember, id_of(investor), maker_id)
 
 
 def remove_member(session: Session, investor_code: str, maker_id: int) -> bool:
     """Stop a maker using an investor's usage rights; False when they were not a member."""
     investor = get_investor(session, investor_code)
-    member = session.get(InvestorMember, (id_of(investor), maker_id))
-    if member is None:
-        return False
-    session.delete(member)
-    session.flush()
-    return True
+    return memberships.remove_member(session, InvestorMember, id_of(investor), maker_id)
 
 
 def investor_members(session: Session, investor_code: str) -> list[Maker]:
     """The makers who use an investor's usage rights, by member number."""
     investor = get_investor(session, investor_code)
-    return list(
-        session.exec(
-            select(Maker)
-            .join(InvestorMember, col(InvestorMember.maker_id) == col(Maker.id))
-            .where(InvestorMember.investor_id == id_of(investor))
-            .order_by(col(Maker.member_number))
-        ).all()
-    )
+    return memberships.members(session, InvestorMember, id_of(investor))

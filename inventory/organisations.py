@@ -12,6 +12,7 @@ from fabdesk.accounting.ledger import account_id
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.identifiers import parse_enterprise_number
 from fabdesk.models import AccountKind, Maker, Organisation, OrganisationMember, id_of
+from inventory import memberships
 
 __all__ = [
     "add_organisation",
@@ -79,38 +80,19 @@ def list_organisations(session: Session) -> list[Organisation]:
 def link_maker(session: Session, organisation_code: str, maker_id: int) -> OrganisationMember:
     """Let a maker book on behalf of an organisation (linking twice changes nothing)."""
     organisation = get_organisation(session, organisation_code)
-    if session.get(Maker, maker_id) is None:
-        raise NotFound("No maker has the id {id}.", id=maker_id, error_code="maker_not_found")
-    member = session.get(OrganisationMember, (id_of(organisation), maker_id))
-    if member is None:
-        member = OrganisationMember(organisation_id=id_of(organisation), maker_id=maker_id)
-        session.add(member)
-        session.flush()
-    return member
+    return memberships.add_member(session, OrganisationMember, id_of(organisation), maker_id)
 
 
 def unlink_maker(session: Session, organisation_code: str, maker_id: int) -> bool:
     """The maker may no longer book on the organisation's behalf (bookings made stay billed to
     it); False when they were not linked."""
     organisation = get_organisation(session, organisation_code)
-    member = session.get(OrganisationMember, (id_of(organisation), maker_id))
-    if member is None:
-        return False
-    session.delete(member)
-    session.flush()
-    return True
+    return memberships.remove_member(session, OrganisationMember, id_of(organisation), maker_id)
 
 
 def organisation_makers(session: Session, organisation_code: str) -> list[Maker]:
     organisation = get_organisation(session, organisation_code)
-    return list(
-        session.exec(
-            select(Maker)
-            .join(OrganisationMember, col(OrganisationMember.maker_id) == col(Maker.id))
-            .where(OrganisationMember.organisation_id == id_of(organisation))
-            .order_by(col(Maker.member_number))
-        ).all()
-    )
+    return memberships.members(session, OrganisationMember, id_of(organisation))
 
 
 def organisations_of(session: Session, maker_id: int) -> list[Organisation]:

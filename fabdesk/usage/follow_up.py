@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from fabdesk.accounting.charges import post_usage_charge
 from fabdesk.accounting.pricing import PriceRules
-from fabdesk.models import UsageSession
+from fabdesk.models import Equipment, UsageSession
 from fabdesk.settings import Settings
 from inventory.checks import mark_used
 from scheduling.usage import attach_usage
@@ -46,9 +46,12 @@ def after_ingest(
         for usage_id in finished
         if post_usage_charge(session, usage_id, now=now, rules=rules) is not None
     ]
-    if finished:
-        used = session.exec(
-            select(UsageSession.equipment_id).where(col(UsageSession.id).in_(list(finished)))
+    if finished:  # most machines need no check: one query finds none, and that is all
+        to_check = session.exec(
+            select(UsageSession.equipment_id)
+            .join(Equipment, col(Equipment.id) == UsageSession.equipment_id)
+            .where(col(UsageSession.id).in_(list(finished)), col(Equipment.check_after_use))
         ).all()
-        mark_used(session, used, cause="usage session ended", now=now)
+        if to_check:
+            mark_used(session, to_check, cause="usage session ended", now=now)
     return FollowUp(attached=attached, charged=charged)

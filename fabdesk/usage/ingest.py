@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -297,19 +297,13 @@ def _session_upsert(dialect: str, count: int) -> Any:
     ).returning(c.id, c.uuid, c.equipment_id, c.ended_at, c.outcome)
 
 
+_TOTALS = tuple(field.name for field in fields(SessionTotals))
+"""The usage session's columns rebuilt from its events: SessionTotals' fields, by name."""
 _UPDATE_TOTALS = (
     _sessions.update()
     .where(_sessions.c.id == sa.bindparam("b_id"))
-    .values(
-        {
-            name: sa.bindparam(name, type_=_sessions.c[name].type)
-            for name in (
-                "started_at", "ended_at", "device_started_at", "device_ended_at",
-                "active_seconds", "job_name", "material_mm", "material_g", "outcome",
-            )
-        }
-    )
-)  # fmt: skip
+    .values({name: sa.bindparam(name, type_=_sessions.c[name].type) for name in _TOTALS})
+)
 
 
 def _rebuild_sessions(
@@ -392,14 +386,4 @@ def _session_facts(session: Session, session_uuids: Sequence[UUID]) -> dict[UUID
 
 
 def _totals_row(totals: SessionTotals) -> dict[str, Any]:
-    return {
-        "started_at": totals.started_at,
-        "ended_at": totals.ended_at,
-        "device_started_at": totals.device_started_at,
-        "device_ended_at": totals.device_ended_at,
-        "active_seconds": totals.active_seconds,
-        "job_name": totals.job_name,
-        "material_mm": totals.material_mm,
-        "material_g": totals.material_g,
-        "outcome": totals.outcome,
-    }
+    return {name: getattr(totals, name) for name in _TOTALS}

@@ -37,7 +37,7 @@ class DisputeScreen(TableScreen):
                 self._("Choose the charge, say why, press Enter: a manager will answer."),
                 id="prompt",
             )
-            yield DataTable(id="charges", cursor_type="row")
+            yield DataTable(id=self.TABLE, cursor_type="row")
             yield Static("", id="empty")
             yield Input(placeholder=self._("Why? (a few words)"), max_length=500, id="reason")
             yield MessageLine(id="message")
@@ -59,7 +59,7 @@ class DisputeScreen(TableScreen):
         self.fill()
 
     def fill(self) -> None:
-        table: DataTable[str] = self.query_one("#charges", DataTable)
+        table = self.table()
         table.clear(columns=True)
         table.add_columns(
             self._("Day"),
@@ -80,7 +80,7 @@ class DisputeScreen(TableScreen):
         event.stop()
         if not self.charges:
             return
-        row = self.query_one("#charges", DataTable).cursor_row
+        row = self.table().cursor_row
         charge = self.charges[min(row, len(self.charges) - 1)]
         self.clear_message()
         self.send(charge.charge_id, event.value)

@@ -39,7 +39,7 @@ class DisputesScreen(TableScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="disputes"):
             yield Static(self._("Charge disputes"), classes="title")
-            yield DataTable(id="open-disputes", cursor_type="row", zebra_stripes=True)
+            yield DataTable(id=self.TABLE, cursor_type="row", zebra_stripes=True)
             yield Static("", id="empty")
             yield Input(
                 placeholder=self._("Reason (needed to refuse)"), max_length=500, id="reason"
@@ -71,7 +71,7 @@ class DisputesScreen(TableScreen):
         self.fill()
 
     def fill(self) -> None:
-        table: DataTable[str] = self.query_one("#open-disputes", DataTable)
+        table = self.table()
         row = table.cursor_row
         table.clear(columns=True)
         table.add_columns(
@@ -94,7 +94,7 @@ class DisputesScreen(TableScreen):
     def action_decide(self, accept: bool) -> None:
         if not self.disputes:
             return
-        row = self.query_one("#open-disputes", DataTable).cursor_row
+        row = self.table().cursor_row
         line = self.disputes[min(row, len(self.disputes) - 1)]
         reason = self.query_one("#reason", Input).value
         self.clear_message()

@@ -44,7 +44,7 @@ class TrainingsScreen(TableScreen):
                 self._("Choose the training, then scan the badge of each maker who passed it."),
                 id="prompt",
             )
-            yield DataTable(id="training-list", cursor_type="row")
+            yield DataTable(id=self.TABLE, cursor_type="row")
             yield Static("", id="empty")
             yield ScanInput(self._("Badge or member number"), id="maker-badge")
             yield MessageLine(id="message")
@@ -83,7 +83,7 @@ class TrainingsScreen(TableScreen):
         return line.names[self.kiosk.language]
 
     def fill(self) -> None:
-        table: DataTable[str] = self.query_one("#training-list", DataTable)
+        table = self.table()
         row = table.cursor_row
         table.clear(columns=True)
         table.add_columns(self._("Training"), self._("Starts"), self._("Enrolled"))
@@ -101,7 +101,7 @@ class TrainingsScreen(TableScreen):
         if not self.trainings:
             self.show_message(self._("There is no training to record."), error=True)
             return
-        row = self.query_one("#training-list", DataTable).cursor_row
+        row = self.table().cursor_row
         line = self.trainings[min(row, len(self.trainings) - 1)]
         self.clear_message()
         self.record(message.value, line.training_id, self.name_of(line))
