@@ -78,6 +78,12 @@ class Event(Message):
     readings: Readings = Readings()
     outbox_backlog: Annotated[int, Field(ge=0)] | None = None
     """Events waiting in the driver's outbox (heartbeats)."""
+    badge: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """The badge read at the machine that started this session (session_started only): the
+    session belongs to that badge's maker. See docs/attribution.md."""
+    offline_decision: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """Set when the driver decided alone from its allow-list (server unreachable): "allow" or
+    the refusal code. The server checks the badge again on arrival and flags a use it refuses."""
 
 
 class EventBatch(Message):
