@@ -16,19 +16,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
-from fabdesk.db import Engine
-from fabdesk.errors import FabdeskError
+from fabdesk.db import Engine, check_connection
+from fabdesk.errors import DatabaseUnavailable, FabdeskError
 from fabdesk.settings import Settings
 from kiosk.i18n import LANGUAGES, translator
 from kiosk.messages import Person
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.oops import OopsScreen
+from kiosk.screens.oops import OopsScreen, UnavailableScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.views import render_error
 
@@ -132,7 +132,7 @@ class KioskApp(App[None]):
     def check_idle_timeout(self) -> None:
         """Idle for `kiosk.idle_seconds`: back to Welcome, maker forgotten (privacy)."""
         at_rest = len(self.screen_stack) <= 2 and self.maker is None and self.manager is None
-        if at_rest:
+        if at_rest or isinstance(self.screen, UnavailableScreen):
             return
         if self.monotonic() - self.last_activity >= self.settings.kiosk.idle_seconds:
             log.info("kiosk_idle_reset site=%s", self.site)
@@ -149,6 +149,9 @@ class KioskApp(App[None]):
             return
         error = event.worker.error
         screen = event.worker.node
+        if isinstance(error, DatabaseUnavailable):
+            self.database_lost(error)
+            return
         if isinstance(error, FabdeskError):
             log.info("kiosk_refused code=%s worker=%s", error.code, event.worker.name)
             text = render_error(error, self._, self.language)
@@ -156,7 +159,34 @@ class KioskApp(App[None]):
             if isinstance(target, KioskScreen):
                 target.show_message(text, error=True)
             return
-        self.incident(error if error is not None else RuntimeError("worker failed"))
+        self.check_database(error if error is not None else RuntimeError("worker failed"))
+
+    @work(thread=True, group="database-check", exit_on_error=False)
+    def check_database(self, error: BaseException) -> None:
+        """A worker failed unexpectedly: when the database does not answer, that is why (the
+        kiosk waits for it); otherwise it is an incident."""
+        try:
+            check_connection(self.engine)
+        except DatabaseUnavailable as lost:
+            self.call_from_thread(self.database_lost, lost)
+        else:
+            self.call_from_thread(self.incident, error)
+
+    def database_lost(self, error: DatabaseUnavailable) -> None:
+        """Forget whoever was here and wait for the database (logged once per outage)."""
+        if any(isinstance(screen, UnavailableScreen) for screen in self.screen_stack):
+            return
+        log.warning("kiosk_database_lost site=%s reason=%s", self.site, error)
+        self.maker = None
+        self.manager = None
+        self.push_screen(UnavailableScreen())
+
+    def database_back(self) -> None:
+        log.info("kiosk_database_back site=%s", self.site)
+        self.forget()
+        welcome = self.screen
+        if isinstance(welcome, WelcomeScreen):
+            welcome.load_machines()
 
     def incident(self, error: BaseException) -> None:
         """Log an unexpected error with its traceback and show the apology screen."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from textual.widgets import DataTable
 
@@ -144,11 +146,13 @@ async def test_a_broken_database_shows_an_apology_not_a_traceback(
 
     app = make_app()
     # A database without any table: every service fails with a raw SQL error.
+    sqlite3.connect(f"{tmp_path}/empty.db").close()
     app.engine = make_engine(DatabaseSettings(url=f"sqlite:///{tmp_path}/empty.db"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, OopsScreen)
         assert "Quelque chose s'est mal passé." in screen_text(app)
+        assert "averti" not in screen_text(app)  # nobody was told: it does not claim so
         assert len(app.incidents) == 1
         await pilot.press("enter")
         await settle(pilot)
