@@ -11,7 +11,6 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from kiosk.messages import KioskMessage
-
 from kiosk.widgets.keys import KeyHints
 from kiosk.widgets.message_line import MessageLine
 
