@@ -130,10 +130,13 @@ class KioskApp(App[None]):
         await super().on_event(event)
 
     def check_idle_timeout(self) -> None:
-        """Idle for `kiosk.idle_seconds`: back to Welcome, maker forgotten (privacy)."""
-        at_rest = len(self.screen_stack) <= 2 and self.maker is None and self.manager is None
-        if at_rest or isinstance(self.screen, UnavailableScreen):
+        """Idle for `kiosk.idle_seconds`: back to a clean Welcome in the kiosk's language, the
+        person forgotten (privacy), their last message and language too."""
+        screen = self.screen
+        if isinstance(screen, UnavailableScreen):
             return
+        if isinstance(screen, WelcomeScreen) and screen.is_clean():
+            return  # nobody here, and nothing left of the last person
         if self.monotonic() - self.last_activity >= self.settings.kiosk.idle_seconds:
             log.info("kiosk_idle_reset site=%s", self.site)
             self.forget()
