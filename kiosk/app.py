@@ -40,6 +40,11 @@ current_settings: ContextVar[Settings] = ContextVar("current_settings")
 IDLE_CHECK_SECONDS = 0.5
 
 
+def idle_warning(idle_seconds: int) -> float:
+    """How long before the idle time-out the person is warned: 10 s, or a third of short ones."""
+    return min(10.0, idle_seconds / 3)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -84,6 +89,8 @@ class KioskApp(App[None]):
         self.incidents: list[BaseException] = []
         """Unexpected errors met since start (logged, shown as "something went wrong")."""
         self.last_activity = monotonic()
+        self.warned = False
+        """The person was told the kiosk is about to forget them (cleared by any key)."""
         self.set_reactive(KioskApp.language, settings.kiosk.language)
         current_settings.set(settings)
 
@@ -127,6 +134,9 @@ class KioskApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown | events.Paste):
             self.last_activity = self.monotonic()
+            if self.warned:
+                self.warned = False
+                self.clear_notifications()
         await super().on_event(event)
 
     def check_idle_timeout(self) -> None:
@@ -137,9 +147,21 @@ class KioskApp(App[None]):
             return
         if isinstance(screen, WelcomeScreen) and screen.is_clean():
             return  # nobody here, and nothing left of the last person
-        if self.monotonic() - self.last_activity >= self.settings.kiosk.idle_seconds:
+        idle = self.settings.kiosk.idle_seconds
+        left = idle - (self.monotonic() - self.last_activity)
+        if left <= 0:
             log.info("kiosk_idle_reset site=%s", self.site)
+            self.warned = False
+            self.clear_notifications()
             self.forget()
+        elif left <= idle_warning(idle) and not self.warned and (self.maker or self.manager):
+            self.warned = True
+            self.notify(
+                self._(
+                    "Still there? In {seconds} seconds the kiosk forgets you: press a key to stay."
+                ).format(seconds=round(left)),
+                timeout=left,
+            )
 
     def action_nothing(self) -> None:
         """Ctrl+C does nothing at a kiosk (a manager quits with Ctrl+Q)."""

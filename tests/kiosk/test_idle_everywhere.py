@@ -77,3 +77,27 @@ async def test_a_manager_who_walks_away_leaves_a_clean_welcome(
             await pilot.press(key)
             await settle(pilot)
         await _wait_for_welcome(pilot, app, ticker)
+
+
+async def test_a_countdown_warns_before_the_kiosk_forgets(
+    lab: Lab, make_app: MakeApp, ticker: Ticker
+) -> None:
+    app = make_app(language="fr", idle_seconds=30)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await open_board(pilot, lab.nl_maker.badge_id or "")
+        ticker.advance(21)
+        await pilot.pause(0.6)
+        [warning] = list(app._notifications)
+        assert warning.message.startswith("Nog daar? Over 9 seconden vergeet de kiosk u")
+        await pilot.press("down")  # a key: the person stays, the warning goes
+        await pilot.pause(0.1)
+        assert list(app._notifications) == []
+        ticker.advance(25)
+        await pilot.pause(0.6)
+        assert app.maker is not None
+        assert len(list(app._notifications)) == 1
+        ticker.advance(6)
+        await pilot.pause(0.6)
+        await settle(pilot)
+        assert app.maker is None
+        assert list(app._notifications) == []
