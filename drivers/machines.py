@@ -148,9 +148,14 @@ _GRBL_STATES = {
 
 
 def status_observation(time: datetime, status: grbl.Status) -> Observation:
-    """A GRBL status report as an observation: laser on = Run or Jog with power > 0."""
+    """A GRBL status report as an observation: the laser works = Run or Jog with power.
+
+    Power is the `FS` spindle value above 0 with the spindle on (`A:S` for M3, `A:C` for M4).
+    Moving with the beam off (framing, a rapid, a jog) is not usage: in Run it continues an
+    open job (the rapids between two cuts) but never starts one; a jog is idle.
+    """
     working = status.state in ("Run", "Jog")
-    active = working and status.spindle > 0
+    active = working and status.spindle > 0 and any(c in status.accessories for c in "SC")
     if status.state == "Jog":
         state = MachineState.RUNNING if active else MachineState.IDLE
     else:
@@ -158,7 +163,7 @@ def status_observation(time: datetime, status: grbl.Status) -> Observation:
     detail = None
     if state in (MachineState.PAUSED, MachineState.ALARM):
         detail = status.state if status.substate is None else f"{status.state}:{status.substate}"
-    return Observation(time=time, state=state, active=active, detail=detail)
+    return Observation(time=time, state=state, active=active, detail=detail, can_start=active)
 
 
 class MarlinMachine(SerialMachine):
