@@ -209,10 +209,13 @@ class SessionTracker:
         if obs.outcome is not None:
             if obs.ended_at is not None:
                 end = max(session.last_time, min(obs.ended_at, obs.time))
-                return self._end(obs.outcome, end, obs.detail)
-            if obs.state in WORKING or obs.outcome is not Outcome.DONE:
-                session.last_time = max(session.last_time, obs.time)
-            return self._end(obs.outcome, max(session.last_time, obs.time), obs.detail)
+            else:
+                if obs.state in WORKING or obs.outcome is not Outcome.DONE:
+                    session.last_time = max(session.last_time, obs.time)
+                end = max(session.last_time, obs.time)
+            if obs.active_seconds is not None:  # the machine's own count: the job lasted that long
+                end = max(end, session.started_at + timedelta(seconds=obs.active_seconds))
+            return self._end(obs.outcome, end, obs.detail)
         if obs.state is MachineState.ALARM:
             return self._end(Outcome.FAILED, obs.time, obs.detail or "alarm")
         if obs.state in WORKING:
