@@ -2,9 +2,10 @@
 
 Answers `M20` (file list), `M23` (select), `M24` (start/resume), `M25` (pause), `M524` (abort),
 `M27` (`SD printing byte a/b` / `Not SD printing`), `M27 C` (current file), `M105` (temperatures),
-`M31` (print time), `M115` (with `Cap:AUTOREPORT_SD_STATUS` / `Cap:AUTOREPORT_TEMP` when
-`autoreport`), and the auto-reports `M27 S<n>` / `M155 S<n>`; line numbers and checksums are
-accepted. A print advances `bytes_per_second` and ends with `Done printing file`.
+`M31` (print time), `M115` (with `Cap:AUTOREPORT_SD_STATUS` / `Cap:AUTOREPORT_TEMP`, as
+Marlin's defaults build it: temperatures yes, SD status no), and the auto-reports it announces
+(`M27 S<n>`, `M155 S<n>`); line numbers and checksums are accepted. A print advances
+`bytes_per_second` and ends with `Done printing file`.
 
 Blocking commands (`M109`, `M190`, `G29` from the host, or `block()`, as a print's own heating
 does) hold the command loop as Marlin does: `echo:busy: processing` every `busy_seconds`, the
@@ -32,7 +33,8 @@ class MarlinPrinter(Simulator):
         *,
         files: dict[str, int] | None = None,
         bytes_per_second: float = 1000.0,
-        autoreport: bool = True,
+        autoreport_sd: bool = False,
+        autoreport_temp: bool = True,
         busy_seconds: float = 2.0,
         blocking_seconds: float = 3.0,
         tcp: bool = False,
@@ -49,7 +51,7 @@ class MarlinPrinter(Simulator):
         self.hotend = 21.3
         self.bed = 21.3
         self.completed = 0
-        self.autoreport = autoreport
+        self.autoreport = {"sd": autoreport_sd, "temp": autoreport_temp}
         self.busy_seconds = busy_seconds
         self.blocking_seconds = blocking_seconds
         self.blocked_until = 0.0
@@ -147,8 +149,8 @@ class MarlinPrinter(Simulator):
             self.block(self.blocking_seconds, answer=True)
             return
         interval = argument[1:] if argument[:1].upper() == "S" else ""
-        if code in ("M155", "M27") and interval.isdigit() and self.autoreport:
-            kind = "temp" if code == "M155" else "sd"
+        kind = "temp" if code == "M155" else "sd"
+        if code in ("M155", "M27") and interval.isdigit() and self.autoreport[kind]:
             self._every[kind] = float(interval)
             self._due[kind] = time.monotonic() + float(interval)
             self.send("ok")
@@ -161,9 +163,8 @@ class MarlinPrinter(Simulator):
                 "FIRMWARE_NAME:Marlin 2.1.2.1 (fabdesk simulator) PROTOCOL_VERSION:1.0 "
                 "MACHINE_TYPE:3D Printer EXTRUDER_COUNT:1"
             )
-            flag = int(self.autoreport)
-            self.send(f"Cap:AUTOREPORT_SD_STATUS:{flag}")
-            self.send(f"Cap:AUTOREPORT_TEMP:{flag}")
+            self.send(f"Cap:AUTOREPORT_SD_STATUS:{int(self.autoreport['sd'])}")
+            self.send(f"Cap:AUTOREPORT_TEMP:{int(self.autoreport['temp'])}")
             self.send("Cap:BUSY_PROTOCOL:1")
         elif code == "M20":
             self.send("Begin file list")
