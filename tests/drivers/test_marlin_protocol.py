@@ -30,18 +30,17 @@ def outbox(tmp_path: Path) -> Outbox:
 @pytest.fixture
 def reporting(tmp_path: Path) -> Iterator[MarlinPrinter]:
     """A Marlin built with both auto-reports."""
-    with MarlinPrinter(
-        tmp_path / "ttyMARLIN", files={"benchy.gcode": 2000}, autoreport_sd=True
-    ) as sim:
-        yield sim
+    yield from simulated(tmp_path, 2000, autoreport_sd=True)
 
 
 @pytest.fixture
 def plain(tmp_path: Path) -> Iterator[MarlinPrinter]:
     """A Marlin without auto-reports: the host polls M27 and M105."""
-    with MarlinPrinter(
-        tmp_path / "ttyMARLIN", files={"benchy.gcode": 1500}, autoreport_temp=False
-    ) as sim:
+    yield from simulated(tmp_path, 1500, autoreport_temp=False)
+
+
+def simulated(tmp_path: Path, size: int, **capabilities: bool) -> Iterator[MarlinPrinter]:
+    with MarlinPrinter(tmp_path / "ttyMARLIN", files={"benchy.gcode": size}, **capabilities) as sim:
         yield sim
 
 
