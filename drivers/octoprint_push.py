@@ -59,10 +59,13 @@ class PushListener:
         self._failing = False
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
             return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="octoprint-push", daemon=True)
+        # A fresh stop flag per thread: one still leaving (stuck in a connect) stays stopped.
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(self._stop,), name="octoprint-push", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -79,10 +82,10 @@ class PushListener:
             taken.append(self._events.popleft())
         return taken
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             try:
-                self._listen()
+                self._listen(stop)
             except Exception as error:  # any failure: log once, poll meanwhile, retry
                 if not self._failing:
                     log.warning(
@@ -91,7 +94,7 @@ class PushListener:
                     )
                     self._failing = True
             self.connected.clear()
-            self._stop.wait(self.retry_seconds)
+            stop.wait(self.retry_seconds)
 
     def _login(self) -> str:
         response = self.client.post("/api/login", json={"passive": True})
@@ -99,7 +102,7 @@ class PushListener:
         data = response.json()
         return f"{data['name']}:{data['session']}"
 
-    def _listen(self) -> None:
+    def _listen(self, stop: threading.Event) -> None:
         from websockets.sync.client import connect  # lazily: only OctoPrint drivers need it
 
         auth = self._login()
@@ -114,7 +117,7 @@ class PushListener:
             if self._failing:
                 log.warning("octoprint_push_back")
                 self._failing = False
-            while not self._stop.is_set():
+            while not stop.is_set():
                 try:
                     message = socket.recv(timeout=0.5)
                 except TimeoutError:
@@ -126,7 +129,12 @@ class PushListener:
             data = json.loads(message)
         except ValueError:
             return
-        event = data.get("event") if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            return
+        reauth = data.get("reauthRequired")
+        if isinstance(reauth, dict) and reauth.get("reason") in ("stale", "logout", "removed"):
+            raise ConnectionError(f"OctoPrint asks to log in again ({reauth['reason']})")
+        event = data.get("event")
         if not isinstance(event, dict) or event.get("type") not in EVENTS:
             return
         payload = event.get("payload")
