@@ -128,9 +128,9 @@ class _Ending:
     fraction: float | None
     deadline: datetime
     ended_at: datetime | None = None
+    """OctoPrint's time of the end, for a print that ended while the driver was away."""
     fallback_time: float | None = None
     """`job.lastPrintTime` when a poll saw the end: used if OctoPrint never records the print."""
-    """OctoPrint's time of the end, for a print that ended while the driver was away."""
 
 
 class OctoPrintMachine:
