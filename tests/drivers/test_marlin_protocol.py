@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import serial
 
 from drivers.link import SerialLink
 from drivers.machines import MarlinMachine
@@ -105,3 +106,22 @@ def test_a_command_without_ok_is_given_up_after_the_timeout(
         asked = len(printer.commands)
         wait_until(lambda: len(printer.commands) > asked + 5)  # polling goes on
         assert loop.health.machine_connected
+
+
+def test_the_simulator_blocks_on_m109_as_marlin_does(tmp_path: Path) -> None:
+    with MarlinPrinter(tmp_path / "ttyM", busy_seconds=0.3, blocking_seconds=1.0) as printer:
+        port = serial.serial_for_url(printer.port, 115200, timeout=0.1)
+        try:
+            port.write(b"M109 S200\nM105\n")
+            heard = b""
+            deadline = time.monotonic() + 5
+            while b"ok T:" not in heard and time.monotonic() < deadline:
+                heard += port.read(256)
+        finally:
+            port.close()
+    lines = [line for line in heard.decode().splitlines() if line.strip()]
+    answers = [line for line in lines if line.startswith(("ok", "echo:busy"))]
+    assert answers[:3] == ["echo:busy: processing"] * 3  # the M105 waits meanwhile
+    assert answers[-2:] == ["ok", answers[-1]]
+    assert answers[-1].startswith("ok T:")
+    assert printer.max_waiting == 1
