@@ -224,7 +224,7 @@ def test_a_print_shorter_than_a_poll_is_recorded(
 ) -> None:
     machine = machine_for(octoprint)
     assert machine.push is not None
-    with running(machine, outbox, poll_seconds=5.0, tracker=tracker()) as loop:
+    with running(machine, outbox, poll_seconds=10.0, tracker=tracker()) as loop:
         wait_until(lambda: loop.health.polls >= 1 and machine.push and machine.push.connected)
         polls = loop.health.polls
         octoprint.upload_and_print("quick.gcode", gcode(20, feed=60000))  # well under a second
