@@ -23,6 +23,7 @@ from tests.drivers.test_end_to_end import (  # noqa: F401 (the server fixture)
     exactly,
     finished,
     ingested,
+    octoprint_config,
     server,
     sessions,
 )
@@ -38,28 +39,8 @@ def test_a_print_that_ends_while_the_driver_is_killed_is_charged_octoprints_reco
     device: DeviceToken,
     octoprint: OctoPrint,
 ) -> None:
-    config = tmp_path / "octo.toml"
-    config.write_text(
-        f"""
-[server]
-url = "{server.url}"
-token = "{device.token}"
-heartbeat_seconds = 1
-backoff_max_seconds = 1
-
-[machine]
-kind = "octoprint"
-url = "{octoprint.url}"
-api_key = "{octoprint.api_key}"
-poll_seconds = 0.1
-progress_seconds = 0.5
-filament_diameter_mm = 1.75
-filament_density_g_cm3 = 1.24
-
-[outbox]
-path = "{tmp_path / "outbox.db"}"
-"""
-    )
+    extra = "progress_seconds = 0.5\nfilament_diameter_mm = 1.75\nfilament_density_g_cm3 = 1.24\n"
+    config = octoprint_config(tmp_path, server, device, octoprint, extra)
     driver = DriverProcess(config)
     try:
         driver.start()

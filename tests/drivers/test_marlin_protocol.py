@@ -110,16 +110,11 @@ def test_a_command_without_ok_is_given_up_after_the_timeout(
 
 def test_the_simulator_blocks_on_m109_as_marlin_does(tmp_path: Path) -> None:
     with MarlinPrinter(tmp_path / "ttyM", busy_seconds=0.3, blocking_seconds=1.0) as printer:
-        port = serial.serial_for_url(printer.port, 115200, timeout=0.1)
-        try:
-            port.write(b"M109 S200\nM105\n")
-            heard = b""
-            deadline = time.monotonic() + 5
-            while b"ok T:" not in heard and time.monotonic() < deadline:
-                heard += port.read(256)
-        finally:
-            port.close()
-    lines = [line for line in heard.decode().splitlines() if line.strip()]
+        printer.record = True
+        with serial.serial_for_url(printer.port, 115200, timeout=0.1) as host:
+            host.write(b"M109 S200\nM105\n")
+            wait_until(lambda: b"ok T:" in printer.written, timeout=5)
+    lines = printer.written.decode().splitlines()
     answers = [line for line in lines if line.startswith(("ok", "echo:busy"))]
     assert answers[:3] == ["echo:busy: processing"] * 3  # the M105 waits meanwhile
     assert answers[-2:] == ["ok", answers[-1]]
