@@ -59,7 +59,7 @@ class PushListener:
         self._failing = False
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
+        if self.running:
             return
         # A fresh stop flag per thread: one still leaving (stuck in a connect) stays stopped.
         self._stop = threading.Event()
@@ -74,6 +74,10 @@ class PushListener:
             self._thread.join(timeout=3)
         self._thread = None
         self.connected.clear()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
 
     def drain(self) -> list[PushEvent]:
         """The events received since the last call, oldest first."""
@@ -122,9 +126,11 @@ class PushListener:
                     message = socket.recv(timeout=0.5)
                 except TimeoutError:
                     continue
-                self._take(message)
+                self.take(message)
 
-    def _take(self, message: str | bytes) -> None:
+    def take(self, message: str | bytes) -> None:
+        """One websocket message: a print event is kept; OctoPrint asking for a new login ends
+        this connection (the listener logs in again)."""
         try:
             data = json.loads(message)
         except ValueError:
