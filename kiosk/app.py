@@ -23,9 +23,9 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from fabdesk.db import Engine, check_connection
-from fabdesk.errors import DatabaseUnavailable, FabdeskError
+from fabdesk.errors import DatabaseUnavailable, FabdeskError, RuleViolation
 from fabdesk.settings import Settings
-from kiosk.i18n import LANGUAGES, translator
+from kiosk.i18n import LANGUAGES, Translator, translator
 from kiosk.messages import Person
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.oops import OopsScreen, UnavailableScreen
@@ -99,6 +99,11 @@ class KioskApp(App[None]):
     def _(self, msgid: str) -> str:
         """`msgid` in the current language."""
         return translator(self.language).gettext(msgid)
+
+    @property
+    def words(self) -> Translator:
+        """The current language's translator: plural forms, money, days and times."""
+        return translator(self.language)
 
     def watch_language(self) -> None:
         screen = self.screen
@@ -183,8 +188,20 @@ class KioskApp(App[None]):
             target = screen if isinstance(screen, KioskScreen) else self.screen
             if isinstance(target, KioskScreen):
                 target.show_message(text, error=True)
+                self.guide(target, error, text)
             return
         self.check_database(error if error is not None else RuntimeError("worker failed"))
+
+    def guide(self, screen: KioskScreen, error: FabdeskError, text: str) -> None:
+        """After a refusal a maker can cure, show them the way: the next trainings for a machine
+        they are not (or no longer) trained on."""
+        from kiosk.screens.training_offer import TRAINING_REFUSALS, TrainingOfferScreen
+
+        machine = screen.machine_in_question()
+        if machine is None or not isinstance(error, RuleViolation):
+            return
+        if any(violation.code in TRAINING_REFUSALS for violation in error.violations):
+            self.push_screen(TrainingOfferScreen(machine, text), callback=screen.done)
 
     @work(thread=True, group="database-check", exit_on_error=False)
     def check_database(self, error: BaseException) -> None:

@@ -10,6 +10,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from fabdesk.accounting.statements import ChargeLine
     from fabdesk.usage.history import UsageLine
+    from inventory.trainings import TrainingOffer
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,14 @@ class MachineLine:
 
 class KioskMessage(Message):
     """What the kiosk's own workers and widgets post (a screen that is leaving drops them)."""
+
+
+class TrainingsOffered(KioskMessage):
+    """The next trainings a maker may enrol in, to be allowed on a machine."""
+
+    def __init__(self, offers: list[TrainingOffer]) -> None:
+        self.offers = offers
+        super().__init__()
 
 
 class DatabaseBack(KioskMessage):

@@ -58,6 +58,15 @@ class KioskScreen(Screen[str | None]):
         time-out, its widgets going or gone)."""
         return self.is_attached and self in self.app.screen_stack
 
+    def machine_in_question(self) -> int | None:
+        """The machine (equipment id) this screen is about, for guidance after a refusal."""
+        return None
+
+    def done(self, text: str | None) -> None:
+        """A screen pushed from this one came back with a sentence to show."""
+        if text:
+            self.show_message(text)
+
     def follow_language(self) -> None:
         """Recompose (on this screen's own message loop) if the language changed."""
         if self.is_showing:

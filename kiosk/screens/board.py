@@ -194,9 +194,5 @@ class BoardScreen(KioskScreen):
         tag = chosen[0].asset_tag if chosen is not None else None
         self.app.push_screen(ProblemScreen(tag), callback=self.done)
 
-    def done(self, text: str | None) -> None:
-        if text:
-            self.show_message(text)
-
     def action_log_out(self) -> None:
         self.kiosk.forget()
