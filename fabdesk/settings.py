@@ -162,6 +162,8 @@ class KioskSettings(Section):
     """Language of the welcome screen before a maker is known."""
     idle_seconds: int = Field(default=60, ge=5)
     """Seconds without a key before the kiosk forgets the maker and goes back to Welcome."""
+    undo_seconds: int = Field(default=10, ge=1, le=60)
+    """Seconds a maker has to take back a cancellation (U) before it is made."""
 
 
 class InventorySettings(Section):

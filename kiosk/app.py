@@ -20,9 +20,10 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from fabdesk.db import Engine, check_connection
+from fabdesk.db import Engine, check_connection, write_session
 from fabdesk.errors import DatabaseUnavailable, FabdeskError, RuleViolation
 from fabdesk.settings import Settings
 from kiosk.i18n import LANGUAGES, Translator, translator
@@ -91,6 +92,8 @@ class KioskApp(App[None]):
         self.last_activity = monotonic()
         self.warned = False
         """The person was told the kiosk is about to forget them (cleared by any key)."""
+        self.pending_cancels: dict[int, Timer] = {}
+        """Bookings the maker cancelled, waiting out the undo time (booking id -> its timer)."""
         self.set_reactive(KioskApp.language, settings.kiosk.language)
         current_settings.set(settings)
 
@@ -125,8 +128,50 @@ class KioskApp(App[None]):
         self.push_screen(WelcomeScreen())
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_timeout)
 
+    # -- cancellations that wait for an undo ---------------------------------------------------
+
+    def cancel_later(self, booking_id: int) -> None:
+        """Cancel the maker's booking in `kiosk.undo_seconds`, unless they undo it before."""
+        assert self.maker is not None
+        maker_id = self.maker.maker_id
+        self.pending_cancels[booking_id] = self.set_timer(
+            self.settings.kiosk.undo_seconds, lambda: self.cancel_now(booking_id, maker_id)
+        )
+
+    def undo_cancels(self) -> bool:
+        """Take back the cancellations still waiting; True if there were any."""
+        timers = list(self.pending_cancels.values())
+        self.pending_cancels.clear()
+        for timer in timers:
+            timer.stop()
+        return bool(timers)
+
+    def cancel_now(self, booking_id: int, maker_id: int) -> None:
+        if self.pending_cancels.pop(booking_id, None) is not None:
+            self.make_cancel(booking_id, maker_id)
+
+    @work(thread=True, group="cancel", exit_on_error=False)
+    def make_cancel(self, booking_id: int, maker_id: int) -> None:
+        from scheduling.bookings import cancel
+
+        with write_session(self.engine) as session:
+            cancel(session, booking_id=booking_id, now=self.clock(), maker_id=maker_id)
+        self.call_from_thread(self.cancelled, booking_id)
+
+    def cancelled(self, booking_id: int) -> None:
+        log.info("kiosk_booking_cancelled booking_id=%s", booking_id)
+        screen = self.screen
+        if isinstance(screen, KioskScreen) and self.maker is not None:
+            screen.show_message(self._("Booking cancelled."))
+            screen.refresh_bookings()
+
     def forget(self) -> None:
-        """Forget the maker or manager and go back to Welcome in the kiosk's own language."""
+        """Forget the maker or manager and go back to Welcome in the kiosk's own language. A
+        cancellation still waiting for an undo is made now: the person has gone."""
+        for booking_id, timer in list(self.pending_cancels.items()):
+            timer.stop()
+            if self.maker is not None:
+                self.cancel_now(booking_id, self.maker.maker_id)
         self.maker = None
         self.manager = None
         while len(self.screen_stack) > 2:
@@ -172,6 +217,9 @@ class KioskApp(App[None]):
         """Ctrl+C does nothing at a kiosk (a manager quits with Ctrl+Q)."""
 
     # -- failures ------------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.worker_changed(event)  # the app's own workers (a cancellation made later)
 
     def worker_changed(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker lands (screens forward their workers' state here)."""

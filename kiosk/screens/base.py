@@ -62,6 +62,9 @@ class KioskScreen(Screen[str | None]):
         """The machine (equipment id) this screen is about, for guidance after a refusal."""
         return None
 
+    def refresh_bookings(self) -> None:
+        """The maker's bookings changed behind this screen (a cancellation made later)."""
+
     def done(self, text: str | None) -> None:
         """A screen pushed from this one came back with a sentence to show."""
         if text:

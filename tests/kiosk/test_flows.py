@@ -20,6 +20,7 @@ from kiosk.app import KioskApp
 from kiosk.screens.audit import AuditScreen
 from kiosk.screens.board import BoardScreen
 from kiosk.screens.book import BookScreen
+from kiosk.screens.confirm import ConfirmScreen
 from kiosk.screens.machines import MachinesScreen
 from kiosk.screens.me import MeScreen
 from kiosk.screens.training_offer import TrainingOfferScreen
@@ -212,7 +213,7 @@ async def test_a_taken_slot_offers_the_waitlist(lab: Lab, make_app: MakeApp) -> 
 async def test_walk_in_then_me_extends_and_a_later_booking_is_cancelled(
     lab: Lab, make_app: MakeApp
 ) -> None:
-    app = make_app(language="en")
+    app = make_app(language="en", undo_seconds=1)
     async with app.run_test(size=SIZE) as pilot:
         board = await open_board(pilot, lab.en_maker.badge_id or "")
         row = next(i for i, r in enumerate(board.view.rows if board.view else ()) if
@@ -239,6 +240,22 @@ async def test_walk_in_then_me_extends_and_a_later_booking_is_cancelled(
         await settle(pilot)
         assert "it cannot be checked in" in screen_text(app)
         await pilot.press("down", "x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Cancel your booking of Bambu Lab X1 Carbon #2, 24/11 16:00?" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Cancelled in 1 second: press U to undo." in screen_text(app)
+        await pilot.press("u")  # taken back in time: nothing happens to the booking
+        await pilot.pause(1.5)
+        await settle(pilot)
+        assert "Kept: your booking is not cancelled." in screen_text(app)
+        assert [b.state for b in me.bookings] == ["checked_in", "booked"]
+        await pilot.press("x", "escape")  # asked, and answered no
+        await settle(pilot)
+        assert app.pending_cancels == {}
+        await pilot.press("x", "enter")
+        await pilot.pause(1.5)
         await settle(pilot)
         assert "Booking cancelled." in screen_text(app)
         assert [b.state for b in me.bookings] == ["checked_in"]

@@ -80,7 +80,11 @@ def test_every_plural_msgid_is_translated(language: str) -> None:
 
     catalogue = read_catalogue(catalogue_path(language).read_text(encoding="utf-8"), language)
     assert isinstance(catalogue, Catalog)
-    for singular, plural in COUNTS.values():
+    plurals = [
+        *COUNTS.values(),
+        ("Cancelled in {n} second: press U to undo.", "Cancelled in {n} seconds: press U to undo."),
+    ]
+    for singular, plural in plurals:
         message = catalogue.get((singular, plural)) or catalogue.get(singular)
         assert message is not None, singular
         assert message.pluralizable, singular
