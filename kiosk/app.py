@@ -26,11 +26,11 @@ from fabdesk.db import Engine
 from fabdesk.errors import FabdeskError
 from fabdesk.settings import Settings
 from kiosk.i18n import LANGUAGES, translator
+from kiosk.i18n.sentences import render_error
 from kiosk.messages import Person
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.oops import OopsScreen
 from kiosk.screens.welcome import WelcomeScreen
-from kiosk.views import render_error
 
 log = logging.getLogger(__name__)
 

@@ -7,19 +7,17 @@ booked, mine, in use, out of order, under maintenance, past or closed.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from fabdesk.db import Engine, session_scope
-from fabdesk.errors import FabdeskError, Localized, RuleViolation
 from inventory.register import site_equipment
 from kiosk.i18n import N_
+from kiosk.i18n.sentences import render_error as render_error  # re-exported (tests)
 from kiosk.messages import MachineLine
 
 if TYPE_CHECKING:
@@ -221,39 +219,7 @@ def read_board(
     return draw_board(board, running, now=now, maker_id=maker_id)
 
 
-# -- sentences ---------------------------------------------------------------------------------
-
-_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def humanise(params: Mapping[str, Any], language: str = "en") -> dict[str, Any]:
-    """Parameters as a person reads them: ISO instants as "24/11 10:00", days as "24/11/2026",
-    names given in every language in the reader's."""
-    shown: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, Localized):
-            value = value.in_language(language)
-        elif isinstance(value, str) and _ISO_INSTANT.match(value):
-            with contextlib.suppress(ValueError):
-                value = datetime.fromisoformat(value).strftime("%d/%m %H:%M")
-        elif isinstance(value, str) and _ISO_DAY.match(value):
-            value = date.fromisoformat(value).strftime("%d/%m/%Y")
-        elif isinstance(value, datetime):
-            value = value.strftime("%d/%m %H:%M")
-        elif isinstance(value, date):
-            value = value.strftime("%d/%m/%Y")
-        shown[key] = value
-    return shown
-
-
-def render_error(error: FabdeskError, gettext: Callable[[str], str], language: str = "en") -> str:
-    """A refusal as one or more translated sentences with readable parameters."""
-    if isinstance(error, RuleViolation):
-        return " ".join(
-            gettext(v.template).format(**humanise(v.params, language)) for v in error.violations
-        )
-    return gettext(error.template).format(**humanise(error.params, language))
+# -- sentences: in kiosk.i18n.sentences (the maker API answers with the same) ----------------
 
 
 def money(cents: int) -> str:
