@@ -1,7 +1,7 @@
 """Issue 16 at the kiosk: book days ahead with the day picker (PgUp/PgDn, Home) over the booking
 horizon, see a closed day as closed with the next open day's hours, find the first free slot of a
 category (N), and make a phone token (Me → T) shown once as a QR code. On SQLite and PostgreSQL,
-at the tests' terminal size and at 80×24."""
+at the tests' terminal size and at 80x24."""
 
 from __future__ import annotations
 
@@ -76,7 +76,8 @@ async def test_a_closed_day_says_when_the_lab_opens_next(lab: Lab, make_app: Mak
         assert text_of(app, "#day-note") == (
             "The lab is closed on this day. Next open: Tuesday 01/12, 10:00-18:00."
         )
-        assert board.view.rows and not board.view.hours
+        assert board.view.rows
+        assert not board.view.hours
         assert {d.day for d in board.view.open_days} >= {24, 25, 26, 27, 28}
         assert all(d.weekday() not in (6, 0) for d in board.view.open_days)
         await pilot.press("enter")  # nothing to book on a closed day: no crash, no screen
