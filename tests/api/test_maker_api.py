@@ -119,12 +119,19 @@ def test_refusals_keep_their_codes_in_the_makers_language(
     assert english.json()["message"].startswith("You need a valid")
     too_long = alice.client.post("/api/v1/me/bookings", json={**wanted, "minutes": 600})
     assert too_long.json()["code"] == "too_long"
-    assert "réserv" in too_long.json()["message"] or "max" in too_long.json()["message"]
+    assert too_long.json()["message"].startswith("Une réservation de Trotec Speedy 360 #1 dure")
     closed = alice.client.post(
         "/api/v1/me/bookings",
         json={"asset_tag": LASER, "starts_at": "2026-11-09T12:00:00+01:00", "minutes": 60},
     )
     assert closed.json()["code"] in ("site_closed", "outside_opening_hours")
+    vague = alice.client.get("/api/v1/me/free", params={"day": "2026-11-05"})
+    assert (vague.status_code, vague.json()["code"]) == (422, "machine_or_category")
+    assert vague.json()["message"].startswith("Dites quelle machine")
+    naive = alice.client.post(
+        "/api/v1/me/bookings", json={**wanted, "starts_at": "2026-11-05T16:00:00"}
+    )
+    assert (naive.status_code, naive.json()["code"]) == (422, "malformed_request")
     unknown = alice.client.post("/api/v1/me/bookings", json={**wanted, "asset_tag": "NOPE"})
     assert (unknown.status_code, unknown.json()["code"]) == (404, "machine_not_found")
     untrained.client.close()

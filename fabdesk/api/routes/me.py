@@ -14,6 +14,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 from fabdesk.api.deps import MakerDep, NowDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
 from fabdesk.db import write_session
+from fabdesk.errors import InvalidValue
 from scheduling import mine
 from scheduling.availability import free_slots, free_slots_of_category, next_free_slot
 from scheduling.bookings import book, cancel, extend, find_machine
@@ -202,6 +203,12 @@ def free(
 ) -> list[FreeSlotMine]:
     """Give `machine`, or `category` (with `site`, or across every site): stretches in which a
     booking of `minutes` fits."""
+    if not (machine or category):
+        raise InvalidValue(
+            "Say which machine or which category: {hint}.",
+            hint="machine=CF1-00001-R or category=laser",
+            error_code="machine_or_category",
+        )
     length = timedelta(minutes=minutes)
     rules = state.settings.scheduler
     if machine:
@@ -209,8 +216,9 @@ def free(
             session, find_machine(session, machine), day, length=length, now=now, settings=rules
         )
     else:
+        assert category
         slots = free_slots_of_category(
-            session, category or "", day, site_code=site, length=length, now=now, settings=rules
+            session, category, day, site_code=site, length=length, now=now, settings=rules
         )
     names = mine.machine_names(session, (s.equipment_id for s in slots))
     return [
