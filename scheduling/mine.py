@@ -37,24 +37,21 @@ class MachineName:
 
 @dataclass(frozen=True)
 class BookingView:
+    """One of the maker's bookings; `state`: booked, checked_in, completed, cancelled, no_show."""
+
     id: int
     asset_tag: str
     machine: str
     starts_at: datetime
     ends_at: datetime
     state: str
-    """booked, checked_in, completed, cancelled, no_show."""
 
 
 @dataclass(frozen=True)
-class WaitView:
-    id: int
-    asset_tag: str
-    machine: str
-    starts_at: datetime
-    ends_at: datetime
-    state: str
-    """waiting, offered, accepted, expired, withdrawn."""
+class WaitView(BookingView):
+    """One of the maker's places in line; `state`: waiting, offered, accepted, expired,
+    withdrawn; an offer holds until `offer_expires_at`; `booking_id` once accepted."""
+
     offer_expires_at: datetime | None
     booking_id: int | None
 

@@ -10,13 +10,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from sqlmodel import Session
 
 from fabdesk.api.deps import MakerDep, NowDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
 from fabdesk.db import write_session
 from fabdesk.errors import InvalidValue
 from scheduling import mine
-from scheduling.availability import free_slots, free_slots_of_category, next_free_slot
+from scheduling.availability import FreeSlot, free_slots, free_slots_of_category, next_free_slot
 from scheduling.bookings import book, cancel, extend, find_machine
 from scheduling.ical import calendar_token, rotate_calendar_token
 from scheduling.waitlist import accept_offer, join, withdraw
@@ -49,16 +50,6 @@ class Me(BaseModel):
     language: str
 
 
-class BookingMine(BaseModel):
-    id: int
-    asset_tag: str
-    machine: str
-    starts_at: datetime
-    ends_at: datetime
-    state: str
-    """booked, checked_in, completed, cancelled, no_show."""
-
-
 class NewBooking(BaseModel):
     asset_tag: Tag
     starts_at: Instant
@@ -75,18 +66,6 @@ class WaitRequest(BaseModel):
     ends_at: Instant
 
 
-class WaitMine(BaseModel):
-    id: int
-    asset_tag: str
-    machine: str
-    starts_at: datetime
-    ends_at: datetime
-    state: str
-    """waiting, offered, accepted, expired, withdrawn."""
-    offer_expires_at: datetime | None
-    booking_id: int | None
-
-
 class FreeSlotMine(BaseModel):
     asset_tag: str
     machine: str
@@ -100,8 +79,19 @@ class CalendarAddress(BaseModel):
     """The maker's own iCal feed: subscribe to it in a calendar application."""
 
 
-def _booking(view: mine.BookingView) -> BookingMine:
-    return BookingMine(**vars(view))
+def _with_tags(session: Session, slots: list[FreeSlot]) -> list[FreeSlotMine]:
+    """Free slots with their machine's asset tag (what a booking names)."""
+    names = mine.machine_names(session, (s.equipment_id for s in slots))
+    return [
+        FreeSlotMine(
+            asset_tag=names[s.equipment_id].asset_tag,
+            machine=s.name,
+            site=s.site_code,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+        )
+        for s in slots
+    ]
 
 
 @router.get("", response_model=Me, responses=refusals(401, 429), summary="Who this token is")
@@ -111,22 +101,24 @@ def whoami(maker: MakerDep) -> Me:
 
 @router.get(
     "/bookings",
-    response_model=list[BookingMine],
+    response_model=list[mine.BookingView],
     responses=refusals(401, 429),
     summary="My bookings to come (and those that ended in the last 12 hours)",
 )
-def my_bookings(maker: MakerDep, session: SessionDep, now: NowDep) -> list[BookingMine]:
-    return [_booking(v) for v in mine.my_bookings(session, maker.maker_id, now=now)]
+def my_bookings(maker: MakerDep, session: SessionDep, now: NowDep) -> list[mine.BookingView]:
+    return mine.my_bookings(session, maker.maker_id, now=now)
 
 
 @router.post(
     "/bookings",
-    response_model=BookingMine,
+    response_model=mine.BookingView,
     status_code=201,
     responses=refusals(401, 404, 409, 422, 429),
     summary="Book a machine",
 )
-def book_machine(wanted: NewBooking, maker: MakerDep, state: StateDep, now: NowDep) -> BookingMine:
+def book_machine(
+    wanted: NewBooking, maker: MakerDep, state: StateDep, now: NowDep
+) -> mine.BookingView:
     """Every booking rule applies (training, opening hours, length, horizon, quotas, overlaps);
     a refusal lists each broken rule's sentence, and its `code` is the first rule's."""
     with write_session(state.engine) as session:
@@ -139,16 +131,18 @@ def book_machine(wanted: NewBooking, maker: MakerDep, state: StateDep, now: NowD
             now=now,
             settings=state.settings.scheduler,
         )
-        return _booking(mine.my_booking(session, maker.maker_id, booking.id or 0))
+        return mine.my_booking(session, maker.maker_id, booking.id or 0)
 
 
 @router.post(
     "/bookings/{booking_id}/cancel",
-    response_model=BookingMine,
+    response_model=mine.BookingView,
     responses=refusals(401, 404, 422, 429),
     summary="Cancel one of my bookings",
 )
-def cancel_booking(booking_id: int, maker: MakerDep, state: StateDep, now: NowDep) -> BookingMine:
+def cancel_booking(
+    booking_id: int, maker: MakerDep, state: StateDep, now: NowDep
+) -> mine.BookingView:
     """Later than the cancellation cut-off it counts as a late cancellation."""
     with write_session(state.engine) as session:
         mine.my_booking(session, maker.maker_id, booking_id)
@@ -159,18 +153,18 @@ def cancel_booking(booking_id: int, maker: MakerDep, state: StateDep, now: NowDe
             maker_id=maker.maker_id,
             settings=state.settings.scheduler,
         )
-        return _booking(mine.my_booking(session, maker.maker_id, booking_id))
+        return mine.my_booking(session, maker.maker_id, booking_id)
 
 
 @router.post(
     "/bookings/{booking_id}/extend",
-    response_model=BookingMine,
+    response_model=mine.BookingView,
     responses=refusals(401, 404, 422, 429),
     summary="Move the end of one of my bookings later",
 )
 def extend_booking(
     booking_id: int, wanted: NewEnd, maker: MakerDep, state: StateDep, now: NowDep
-) -> BookingMine:
+) -> mine.BookingView:
     with write_session(state.engine) as session:
         mine.my_booking(session, maker.maker_id, booking_id)
         extend(
@@ -181,7 +175,7 @@ def extend_booking(
             maker_id=maker.maker_id,
             settings=state.settings.scheduler,
         )
-        return _booking(mine.my_booking(session, maker.maker_id, booking_id))
+        return mine.my_booking(session, maker.maker_id, booking_id)
 
 
 @router.get(
@@ -220,17 +214,7 @@ def free(
         slots = free_slots_of_category(
             session, category, day, site_code=site, length=length, now=now, settings=rules
         )
-    names = mine.machine_names(session, (s.equipment_id for s in slots))
-    return [
-        FreeSlotMine(
-            asset_tag=names[s.equipment_id].asset_tag,
-            machine=s.name,
-            site=s.site_code,
-            starts_at=s.starts_at,
-            ends_at=s.ends_at,
-        )
-        for s in slots
-    ]
+    return _with_tags(session, slots)
 
 
 @router.get(
@@ -259,40 +243,29 @@ def first_free(
         days=rules.booking.max_days_ahead,
         settings=rules,
     )
-    if slot is None:
-        return None
-    tag = mine.machine_names(session, [slot.equipment_id])[slot.equipment_id].asset_tag
-    return FreeSlotMine(
-        asset_tag=tag,
-        machine=slot.name,
-        site=slot.site_code,
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
-    )
-
-
-def _wait(view: mine.WaitView) -> WaitMine:
-    return WaitMine(**vars(view))
+    return _with_tags(session, [slot])[0] if slot else None
 
 
 @router.get(
     "/waitlist",
-    response_model=list[WaitMine],
+    response_model=list[mine.WaitView],
     responses=refusals(401, 429),
     summary="My places on waitlists (waiting or offered)",
 )
-def my_waitlist(maker: MakerDep, session: SessionDep, now: NowDep) -> list[WaitMine]:
-    return [_wait(v) for v in mine.my_waitlist(session, maker.maker_id, now=now)]
+def my_waitlist(maker: MakerDep, session: SessionDep, now: NowDep) -> list[mine.WaitView]:
+    return mine.my_waitlist(session, maker.maker_id, now=now)
 
 
 @router.post(
     "/waitlist",
-    response_model=WaitMine,
+    response_model=mine.WaitView,
     status_code=201,
     responses=refusals(401, 404, 422, 429),
     summary="Wait for a taken slot",
 )
-def join_waitlist(wanted: WaitRequest, maker: MakerDep, state: StateDep, now: NowDep) -> WaitMine:
+def join_waitlist(
+    wanted: WaitRequest, maker: MakerDep, state: StateDep, now: NowDep
+) -> mine.WaitView:
     """When the slot frees, the first in line gets an offer to accept within
     `scheduler.waitlist_offer_minutes`."""
     with write_session(state.engine) as session:
@@ -305,18 +278,16 @@ def join_waitlist(wanted: WaitRequest, maker: MakerDep, state: StateDep, now: No
             ends_at=wanted.ends_at,
             now=now,
         )
-        return _wait(
-            mine.view_entry(entry, mine.machine_names(session, [equipment_id])[equipment_id])
-        )
+        return mine.view_entry(entry, mine.machine_names(session, [equipment_id])[equipment_id])
 
 
 @router.post(
     "/waitlist/{entry_id}/accept",
-    response_model=BookingMine,
+    response_model=mine.BookingView,
     responses=refusals(401, 404, 422, 429),
     summary="Accept an offer: the slot becomes my booking",
 )
-def accept(entry_id: int, maker: MakerDep, state: StateDep, now: NowDep) -> BookingMine:
+def accept(entry_id: int, maker: MakerDep, state: StateDep, now: NowDep) -> mine.BookingView:
     with write_session(state.engine) as session:
         booking = accept_offer(
             session,
@@ -325,7 +296,7 @@ def accept(entry_id: int, maker: MakerDep, state: StateDep, now: NowDep) -> Book
             now=now,
             settings=state.settings.scheduler,
         )
-        return _booking(mine.my_booking(session, maker.maker_id, booking.id or 0))
+        return mine.my_booking(session, maker.maker_id, booking.id or 0)
 
 
 @router.delete(
