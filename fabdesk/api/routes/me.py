@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 from sqlmodel import Session
 
@@ -42,6 +42,7 @@ Instant = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
 """An instant with its offset (`2026-11-05T14:00:00+01:00`), in a plausible year."""
 Day = Annotated[date, AfterValidator(_plausible_day)]
 Minutes = Annotated[int, Field(ge=1, le=24 * 60, description="A length in minutes.")]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A booking's or entry's number.")]
 Tag = Annotated[str, Field(min_length=1, max_length=32, description="A machine's asset tag.")]
 
 
@@ -141,7 +142,7 @@ def book_machine(
     summary="Cancel one of my bookings",
 )
 def cancel_booking(
-    booking_id: int, maker: MakerDep, state: StateDep, now: NowDep
+    booking_id: RowId, maker: MakerDep, state: StateDep, now: NowDep
 ) -> mine.BookingView:
     """Later than the cancellation cut-off it counts as a late cancellation."""
     with write_session(state.engine) as session:
@@ -163,7 +164,7 @@ def cancel_booking(
     summary="Move the end of one of my bookings later",
 )
 def extend_booking(
-    booking_id: int, wanted: NewEnd, maker: MakerDep, state: StateDep, now: NowDep
+    booking_id: RowId, wanted: NewEnd, maker: MakerDep, state: StateDep, now: NowDep
 ) -> mine.BookingView:
     with write_session(state.engine) as session:
         mine.my_booking(session, maker.maker_id, booking_id)
@@ -287,7 +288,7 @@ def join_waitlist(
     responses=refusals(401, 404, 422, 429),
     summary="Accept an offer: the slot becomes my booking",
 )
-def accept(entry_id: int, maker: MakerDep, state: StateDep, now: NowDep) -> mine.BookingView:
+def accept(entry_id: RowId, maker: MakerDep, state: StateDep, now: NowDep) -> mine.BookingView:
     with write_session(state.engine) as session:
         booking = accept_offer(
             session,
@@ -306,7 +307,7 @@ def accept(entry_id: int, maker: MakerDep, state: StateDep, now: NowDep) -> mine
     responses=refusals(401, 404, 429),
     summary="Leave a waitlist",
 )
-def leave_waitlist(entry_id: int, maker: MakerDep, state: StateDep, now: NowDep) -> Response:
+def leave_waitlist(entry_id: RowId, maker: MakerDep, state: StateDep, now: NowDep) -> Response:
     with write_session(state.engine) as session:
         withdraw(session, entry_id=entry_id, maker_id=maker.maker_id, now=now)
     return Response(status_code=204)
