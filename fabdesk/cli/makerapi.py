@@ -83,13 +83,18 @@ def tokens_revoke(
 def waitlist_list(ctx: typer.Context, member_number: Annotated[str, _MEMBER]) -> None:
     """A maker's places in line (waiting, or offered until when)."""
     from inventory.makers import get_maker
+    from scheduling.bookings import find_machine, load_machine
     from scheduling.mine import my_waitlist
 
     with session_scope(ctx.obj.engine()) as session:
         entries = my_waitlist(session, get_maker(session, member_number).id or 0, now=_now())
+        zones = {
+            e.asset_tag: load_machine(session, find_machine(session, e.asset_tag)).timezone
+            for e in entries
+        }
     table = Table("id", "machine", "from", "to", "state", "offer until", title="Waitlist")
-    zone = "Europe/Brussels"
     for entry in entries:
+        zone = zones[entry.asset_tag]
         table.add_row(
             str(entry.id),
             entry.asset_tag,
