@@ -39,8 +39,6 @@ class BoardScreen(KioskScreen):
     KEYS = [
         ("↑↓←→", N_("Move")),
         ("⏎", N_("Book")),
-        ("PgUp PgDn", N_("Day")),
-        ("N", N_("First free")),
         ("W", N_("Walk in now")),
         ("M", N_("My bookings")),
         ("H", N_("Hand over")),
@@ -112,25 +110,31 @@ class BoardScreen(KioskScreen):
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
     def strip(self) -> Text:
-        """The week strip: the day shown in reverse, closed days dim."""
+        """The week strip between its keys: the day shown in reverse, closed days dim."""
         text = Text()
         view = self.view
         if view is None or view.today is None:
             return text
+        text.append("PgUp ◀ ", style="bold")
         for day in self.window(view.today, view.day):
-            label = f" {self._(WEEKDAYS[day.weekday()][0])} {day:%d/%m} "
+            label = f" {self._(WEEKDAYS[day.weekday()][0])} {day:%d} "
             style = "bold reverse" if day == view.day else ""
             if day not in view.open_days:
                 style += " dim strike"
             text.append(label, style=style.strip())
             text.append(" ")
+        text.append("▶ PgDn", style="bold")
         return text
 
-    def day_note(self) -> str:
-        """On a closed day: when the site opens next, with its hours."""
+    def day_note(self) -> Text:
+        """On a closed day: when the site opens next, with its hours; else the key N."""
         view = self.view
-        if view is None or not (view.closed or not view.hours):
-            return ""
+        if view is None:
+            return Text()
+        if not (view.closed or not view.hours):
+            return Text.assemble(
+                (" N ", "bold reverse"), " " + self._("First free slot of this kind, at any site")
+            )
         note = self._("The lab is closed on this day.")
         if view.next_open is not None:
             opening = view.next_open.opening
@@ -143,7 +147,7 @@ class BoardScreen(KioskScreen):
             note += " " + self._("Next open: {day}, {hours}.").format(
                 day=f"{self._(WEEKDAYS[day.weekday()][1])} {day:%d/%m}", hours=hours
             )
-        return note
+        return Text(note, style="bold")
 
     def legend(self) -> Text:
         text = Text()

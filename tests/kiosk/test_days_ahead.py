@@ -50,7 +50,7 @@ async def test_the_day_picker_books_a_later_day(
         assert board.view is not None
         assert "Thursday 26/11/2026" in text_of(app, "#site-name")
         assert len(board.view.hours) == 11  # 10h to 20h on a Thursday
-        assert "Thu 26/11" in text_of(app, "#days")
+        assert " Thu 26 " in text_of(app, "#days")
         await pick(pilot, board, "Trotec Speedy 360 #1", 14)
         assert isinstance(app.screen, BookScreen)
         await pilot.press("2", "enter")
@@ -69,10 +69,13 @@ async def test_a_closed_day_says_when_the_lab_opens_next(lab: Lab, make_app: Mak
     app = make_app(language="en")
     async with app.run_test(size=SIZE) as pilot:
         board = await open_board(pilot, lab.en_maker.badge_id or "")
-        assert text_of(app, "#day-note") == ""
+        assert text_of(app, "#day-note") == " N  First free slot of this kind, at any site"
         await days_on(pilot, board, "pagedown", 5)  # Sunday 29/11: Cityfab1 opens Tue-Sat
         assert board.view is not None
         assert "Sunday 29/11/2026" in text_of(app, "#site-name")
+        strip = text_of(app, "#days")
+        assert strip.split()[2:4] == ["Thu", "26"], "the week around the day shown"
+        assert len(strip) <= SMALL[0] - 4, "a week fits 80 columns (less the padding)"
         assert text_of(app, "#day-note") == (
             "The lab is closed on this day. Next open: Tuesday 01/12, 10:00-18:00."
         )
@@ -108,7 +111,7 @@ async def test_the_horizon_bounds_the_day_picker(
         assert board.view.day.day == 26
         assert "You can book up to 2 days ahead." in screen_text(app)
         strip = text_of(app, "#days")
-        assert strip.split() == ["Tue", "24/11", "Wed", "25/11", "Thu", "26/11"]
+        assert strip.split() == ["PgUp", "◀", "Tue", "24", "Wed", "25", "Thu", "26", "▶", "PgDn"]
         for selector in ("#site-name", "#days", "#grid"):
             region = app.screen.query_one(selector).region
             assert region.height >= 1
