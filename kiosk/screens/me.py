@@ -43,7 +43,7 @@ class MeScreen(LoadedScreen):
         ("X", N_("Cancel")),
         ("E", N_("Extend by 30 min")),
         ("D", N_("Dispute a charge")),
-        ("T", N_("Phone access")),
+        ("T", N_("Phone")),
         ("Esc", N_("Back")),
     ]
     BINDINGS = [
