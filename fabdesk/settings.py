@@ -75,6 +75,13 @@ class ApiSettings(Section):
     request."""
     workers: int = Field(default=1, ge=1)
     """uvicorn worker processes of `fabdesk serve` (rate limits are per process)."""
+    maker_requests_per_second: float = Field(default=2.0, gt=0)
+    """Requests one maker token may make per second, on average, to `/api/v1/me/` (429 above)."""
+    maker_burst: int = Field(default=30, ge=1)
+    """Requests one maker token may make at once after a quiet spell."""
+    failed_logins_per_minute: float = Field(default=10.0, gt=0)
+    """Failed token checks one client address may make per minute (429 above): guessing tokens
+    is slowed to a crawl."""
 
 
 class BookingDefaults(Section):

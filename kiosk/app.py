@@ -25,13 +25,13 @@ from textual.worker import Worker, WorkerState
 
 from fabdesk.db import Engine, check_connection, write_session
 from fabdesk.errors import DatabaseUnavailable, FabdeskError, RuleViolation
+from fabdesk.i18n.sentences import render_error
 from fabdesk.settings import Settings
 from kiosk.i18n import LANGUAGES, Translator, translator
 from kiosk.messages import Person
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.oops import OopsScreen, UnavailableScreen
 from kiosk.screens.welcome import WelcomeScreen
-from kiosk.views import render_error
 
 log = logging.getLogger(__name__)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -237,4 +238,33 @@ class PayersLoaded(KioskMessage):
     def __init__(self, payers: list[tuple[int, str]]) -> None:
         self.payers = payers
         """(organisation id, name), by name."""
+        super().__init__()
+
+
+class FirstFreeFound(Message):
+    """The first free slot of a category was looked for (issue 16); `slot` is a
+    scheduling.availability.FreeSlot, or None when nothing is free within the horizon."""
+
+    def __init__(self, slot: object) -> None:
+        self.slot = slot
+        super().__init__()
+
+
+@dataclass(frozen=True)
+class TokenLine:
+    """One of the maker's live access tokens, as Phone access lists it."""
+
+    token_id: int
+    hint: str
+    made: datetime
+    last_used: datetime | None
+
+
+class TokensLoaded(Message):
+    """The maker's live access tokens were read, and `issued` is the one just made (an
+    inventory.maker_tokens.IssuedToken), shown once."""
+
+    def __init__(self, tokens: list[TokenLine], issued: object = None) -> None:
+        self.tokens = tokens
+        self.issued = issued
         super().__init__()

@@ -67,6 +67,7 @@ from fabdesk.models.makers import (  # noqa: E402
 )
 from fabdesk.models.problems import ProblemReport  # noqa: E402
 from fabdesk.models.sites import OpeningHours, Site  # noqa: E402
+from fabdesk.models.tokens import MakerToken  # noqa: E402
 from fabdesk.models.trainings import (  # noqa: E402
     TrainerRight,
     TrainerRole,
@@ -109,6 +110,7 @@ __all__ = [
     "MaintenanceWindow",
     "Maker",
     "MakerSuspension",
+    "MakerToken",
     "ManagerCredential",
     "Notification",
     "OpeningHours",

@@ -43,6 +43,7 @@ class MeScreen(LoadedScreen):
         ("U", N_("Undo")),
         ("E", N_("Extend by 30 min")),
         ("D", N_("Dispute a charge")),
+        ("T", N_("Phone")),
         ("Esc", N_("Back")),
     ]
     BINDINGS = [
@@ -52,6 +53,7 @@ class MeScreen(LoadedScreen):
         Binding("u", "undo", show=False),
         Binding("e", "extend", show=False),
         Binding("d", "dispute", show=False),
+        Binding("t", "tokens", show=False),
     ]
 
     def __init__(self) -> None:
@@ -247,6 +249,11 @@ class MeScreen(LoadedScreen):
         from kiosk.screens.dispute import DisputeScreen
 
         self.app.push_screen(DisputeScreen(), callback=self.disputed)
+
+    def action_tokens(self) -> None:
+        from kiosk.screens.tokens import TokensScreen
+
+        self.app.push_screen(TokensScreen(), callback=self.disputed)
 
     def disputed(self, text: str | None) -> None:
         if text:
