@@ -8,7 +8,8 @@ server keeps its own receive time beside it. See docs/wire.md.
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
@@ -118,3 +119,78 @@ class Refusal(Message):
 
     code: str
     message: str
+
+
+# --- Badges at the machine (issue 15): may this badge use this machine now? -------------------
+# `POST /api/v1/badge` (BadgeQuestion -> BadgeAnswer) and `GET /api/v1/allow-list` (AllowList),
+# device token as for ingest. See docs/badges.md and docs/refusals.md.
+
+ALLOW = "allow"
+"""`BadgeAnswer.result` and `Event.offline_decision` when the badge may use the machine."""
+
+
+def badge_digest(salt: str, badge: str) -> str:
+    """How an allow-list names a badge: hex SHA-256 of `salt:badge` (the badge stripped and
+    upper-cased, as readers type it), so a copied SD card does not give the badges away."""
+    return hashlib.sha256(f"{salt}:{badge.strip().upper()}".encode()).hexdigest()
+
+
+class BadgeQuestion(Message):
+    badge: Annotated[str, Field(min_length=1, max_length=64)]
+    device_time: AwareDatetime | None = None
+
+
+class BadgeAnswer(Message):
+    result: str
+    """"allow", or the refusal code (docs/refusals.md)."""
+    maker_id: int | None = None
+    booking_id: int | None = None
+    """The running booking (or the walk-in booking just made) the use belongs to."""
+    ends_at: datetime | None = None
+    """When that booking ends: an interlock switches the machine off then (plus its grace)."""
+    bypass: bool = False
+    """A manager of the machine's site: the interlock powers the machine whatever the bookings."""
+    message: str = ""
+    """The decision in the maker's language, for the driver's log and display."""
+    language: str = "en"
+
+    @property
+    def allowed(self) -> bool:
+        return self.result == ALLOW
+
+
+class AllowedBadge(Message):
+    badge_hash: str
+    """`badge_digest(AllowList.salt, badge)`."""
+    maker_id: int
+    language: str = "fr"
+    expires_on: date | None = None
+    """The last day of the certification (None: it does not expire)."""
+    lapses_on: date | None = None
+    """The first day the training counts as lapsed without a new use (None: never)."""
+    suspended_until: datetime | None = None
+    manager: bool = False
+    """A manager of the machine's site: may bypass the interlock."""
+
+
+class BookedSlot(Message):
+    maker_id: int
+    booking_id: int
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+class AllowList(Message):
+    """Who may use the device's machine, for the driver to decide alone when the server is gone."""
+
+    equipment_tag: str
+    generated_at: AwareDatetime
+    salt: str
+    machine_status: str
+    """The machine's cadastre status: only `in_service` allows a use."""
+    walk_ins: bool
+    """A certified maker may walk in on the free machine (the server makes the booking)."""
+    timezone: str = "Europe/Brussels"
+    badges: list[AllowedBadge] = []
+    bookings: list[BookedSlot] = []
+    """The machine's live bookings of the next hours."""
