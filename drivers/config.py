@@ -16,6 +16,14 @@ tcp = "127.0.0.1:8760"
 
 [outbox]
 path = "/var/lib/fabdesk-driver/outbox.db"
+
+[badge]                          # optional: a badge reader at the machine (docs/badges.md)
+reader = "keyboard"              # keyboard (USB, read through evdev) | rdm6300 (serial)
+device = "/dev/input/by-id/usb-reader-event-kbd"
+
+[badge.interlock]                # optional: power the machine only for an allowed maker
+kind = "gpio"                    # gpio | shelly
+pin = 17
 ```
 """
 
@@ -23,9 +31,17 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
 from drivers.errors import DriverConfigError
 
@@ -105,6 +121,70 @@ MachineConfig = Annotated[
 ]
 
 
+class KeyboardReaderConfig(Section):
+    reader: Literal["keyboard"] = "keyboard"
+    device: str
+    """The reader's input device; use its stable name under `/dev/input/by-id/`."""
+
+
+class Rdm6300ReaderConfig(Section):
+    reader: Literal["rdm6300"] = "rdm6300"
+    port: str
+    """A device path (`/dev/serial0`, a udev name) or a pyserial URL."""
+    baudrate: int = 9600
+    format: Literal["hex", "decimal"] = "hex"
+    """How a card reads: 10 hex digits, or the 10-digit decimal number keyboard readers type."""
+
+
+class GpioInterlockConfig(Section):
+    kind: Literal["gpio"] = "gpio"
+    pin: int = Field(ge=0, le=53)
+    """BCM pin number of the relay's input."""
+    active_high: bool = True
+    grace_minutes: float = Field(10.0, ge=0)
+    """After the booking's end the machine stays powered this long (never cut mid-job)."""
+
+
+class ShellyInterlockConfig(Section):
+    kind: Literal["shelly"] = "shelly"
+    url: HttpUrl
+    """The plug's local address, e.g. `http://192.168.1.50`."""
+    generation: Literal[1, 2] = 1
+    """1: `/relay/0?turn=on`; 2 and later (Plus, Pro): `/rpc/Switch.Set`."""
+    channel: int = Field(0, ge=0)
+    grace_minutes: float = Field(10.0, ge=0)
+
+
+InterlockConfig = Annotated[
+    GpioInterlockConfig | ShellyInterlockConfig, Field(discriminator="kind")
+]
+
+
+class BadgeConfig(Section):
+    reader: Annotated[KeyboardReaderConfig | Rdm6300ReaderConfig, Field(discriminator="reader")]
+    validity_seconds: float = Field(300.0, gt=0)
+    """A session that starts this long after an allowed badge is that maker's."""
+    repeat_seconds: float = Field(2.0, ge=0)
+    """The same badge again within this time is one presentation (a card left on the reader)."""
+    allow_list_refresh_seconds: float = Field(300.0, ge=10)
+    offline_walk_in_minutes: float = Field(60.0, gt=0)
+    """Decided alone, a walk-in's right lasts this long (or until the next booking)."""
+    on_decision: list[str] = []
+    """A command run at each decision with two more arguments, the result and the sentence:
+    a small display or a buzzer (e.g. `["/usr/local/bin/fabdesk-show"]`)."""
+    interlock: InterlockConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reader_fields(cls, data: Any) -> Any:
+        """The reader's fields sit in `[badge]` itself: move them into `reader`."""
+        if isinstance(data, dict) and not isinstance(data.get("reader"), dict):
+            own = set(cls.model_fields) - {"reader"}
+            reader = {k: v for k, v in data.items() if k not in own}
+            data = {k: v for k, v in data.items() if k in own} | {"reader": reader}
+        return data
+
+
 class OutboxConfig(Section):
     path: Path = Path("/var/lib/fabdesk-driver/outbox.db")
     max_events: int = Field(100_000, ge=100)
@@ -121,6 +201,7 @@ class DriverConfig(Section):
     machine: MachineConfig
     outbox: OutboxConfig = OutboxConfig()
     log: LogConfig = LogConfig()
+    badge: BadgeConfig | None = None
 
 
 def load_config(path: Path) -> DriverConfig:
