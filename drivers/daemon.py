@@ -47,7 +47,7 @@ from drivers.gate import Gate
 from drivers.interlock import GpioRelay, Interlock, Relay, ShellyRelay, make_shelly_client
 from drivers.link import SerialLink
 from drivers.machines import GrblMachine, Machine, MarlinMachine, MeterMachine
-from drivers.outbox import Outbox
+from drivers.outbox import Clocks, Outbox, boot_id
 from drivers.sessions import OpenSession, SessionTracker
 from drivers.uplink import Uplink, fetch_context, make_client
 
@@ -157,7 +157,11 @@ def build_driver(
     clock: Callable[[], datetime] = utc_now,
     new_id: Callable[[], UUID] = uuid.uuid4,
 ) -> Driver:
-    outbox = Outbox(config.outbox.path, max_events=config.outbox.max_events)
+    outbox = Outbox(
+        config.outbox.path,
+        max_events=config.outbox.max_events,
+        clocks=Clocks(wall=clock, boot=boot_id()),
+    )
     machine, bridge = build_machine(config, clock)
     machine_config = config.machine
     grace = getattr(machine_config, "idle_grace_seconds", 0.0)

@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from uuid import UUID
@@ -37,6 +38,8 @@ class IngestPeer:
         self.events: dict[UUID, Event] = after.events if after else {}
         self.order: list[UUID] = after.order if after else []
         self.duplicates = 0
+        self.sent_at: list[datetime | None] = []
+        """Each received batch's `sent_at` (the device's clock when it sent)."""
         self.requests: list[tuple[int, int]] = []
         """(status, number of events) per ingest request."""
         self.script: list[Scripted] = []
@@ -86,6 +89,7 @@ class IngestPeer:
                     scripted = peer.script.pop(0) if peer.script else None
                 try:
                     batch = EventBatch.model_validate_json(body)
+                    peer.sent_at.append(batch.sent_at)
                 except ValueError as error:
                     refusal = Refusal(code="malformed", message=str(error)[:200])
                     self._answer(422, refusal.model_dump_json().encode())
