@@ -94,6 +94,9 @@ class MachineLoop:
         if held is None:
             return event
         badge, offline_decision = held
+        log.info(
+            "session_badged session_id=%s offline=%s", event.session_id, bool(offline_decision)
+        )
         return event.model_copy(update={"badge": badge, "offline_decision": offline_decision})
 
     def store(self, events: list[Event]) -> None:
