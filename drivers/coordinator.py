@@ -23,7 +23,7 @@ from drivers.outbox import Outbox
 from drivers.sessions import OpenSession, SessionTracker
 from drivers.uplink import Outcome as SendOutcome
 from drivers.uplink import Uplink
-from fabdesk.wire import Event, EventKind, MachineState, Readings
+from drivers.wire import Event, EventKind, MachineState, Readings
 
 log = logging.getLogger(__name__)
 

@@ -39,6 +39,7 @@ from drivers.config import (
     MarlinConfig,
     MeterConfig,
     OctoPrintConfig,
+    config_json,
     load_config,
 )
 from drivers.coordinator import MachineLoop, restore_tracker, run_uplink
@@ -317,7 +318,7 @@ def configure_logging(config: DriverConfig, config_path: Path) -> None:
     # httpx logs every request at INFO: one line per batch and heartbeat would bury the story.
     for chatty in ("httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    digest = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12]
+    digest = hashlib.sha256(config_json(config)).hexdigest()[:12]
     log.info(
         "driver_start version=%s config=%s config_hash=%s python=%s platform=%s",
         VERSION,

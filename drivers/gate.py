@@ -20,11 +20,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import ValidationError
 
 from drivers.interlock import Interlock
 from drivers.outbox import Outbox
-from fabdesk.wire import ALLOW, AllowList, BadgeAnswer, BadgeQuestion, badge_digest
+from drivers.wire import ALLOW, AllowList, BadgeAnswer, BadgeQuestion, WireError, badge_digest
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +142,7 @@ class Gate:
         saved = self.outbox.get_state(ALLOW_LIST_KEY)
         try:
             return AllowList.model_validate(saved) if saved else None
-        except ValidationError:
+        except WireError:
             return None
 
     # --- the server ------------------------------------------------------------------------
@@ -164,7 +163,7 @@ class Gate:
             return None
         try:
             answer = BadgeAnswer.model_validate_json(response.content)
-        except ValidationError:
+        except WireError:
             self._down("bad answer")
             return None
         self._up()
@@ -195,7 +194,7 @@ class Gate:
             if response.status_code != 200:
                 return False
             fresh = AllowList.model_validate_json(response.content)
-        except (httpx.HTTPError, ValidationError) as error:
+        except (httpx.HTTPError, WireError) as error:
             log.debug("allow_list_refresh_failed reason=%s", type(error).__name__)
             return False
         with self._lock:

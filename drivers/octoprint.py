@@ -21,7 +21,7 @@ import httpx
 from drivers.errors import MachineUnavailable
 from drivers.sessions import Observation
 from drivers.uplink import tls_for
-from fabdesk.wire import MachineState, Outcome
+from drivers.wire import MachineState, Outcome
 
 log = logging.getLogger(__name__)
 

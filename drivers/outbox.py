@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
-from fabdesk.wire import Event, EventKind
+from drivers.wire import Event, EventKind
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,17 @@ def boot_id() -> str:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class Writable(Protocol):
+    """An event that encodes itself as the wire's JSON (the driver's structs; in tests, the
+    server's pydantic models too)."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def kind(self) -> EventKind: ...
+    def model_dump_json(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +154,7 @@ class Outbox:
 
     def append(
         self,
-        events: Sequence[Event],
+        events: Sequence[Writable],
         *,
         state: dict[str, Any | None] | None = None,
     ) -> None:

@@ -25,11 +25,10 @@ from enum import Enum
 from pathlib import Path
 
 import httpx
-from pydantic import ValidationError
 
 from drivers.errors import TokenRejected, UplinkError
 from drivers.outbox import Outbox, redate
-from fabdesk.wire import MAX_BODY_BYTES, WIRE_VERSION, BatchAck, MachineContext, Refusal
+from drivers.wire import MAX_BODY_BYTES, WIRE_VERSION, BatchAck, MachineContext, Refusal, WireError
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +126,7 @@ class Uplink:
         if status == 200:
             try:
                 ack = BatchAck.model_validate_json(response.content)
-            except ValidationError:
+            except WireError:
                 return self._failed("bad acknowledgement", self.backoff.next_delay())
             done = self.outbox.acknowledge([*ack.accepted, *ack.duplicates])
             self._recovered()
@@ -171,7 +170,7 @@ def fetch_context(client: httpx.Client) -> MachineContext:
 def _refusal(response: httpx.Response) -> str:
     try:
         refusal = Refusal.model_validate_json(response.content)
-    except ValidationError:
+    except WireError:
         return f"http {response.status_code}"
     return f"{refusal.code}: {refusal.message}"
 

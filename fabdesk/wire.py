@@ -8,49 +8,41 @@ server keeps its own receive time beside it. See docs/wire.md.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-WIRE_VERSION = 1
-MAX_EVENTS_PER_BATCH = 500
-MAX_BODY_BYTES = 1_000_000
+from fabdesk.wire_base import (  # the plain parts, shared with the driver's codec
+    ALLOW,
+    MAX_BODY_BYTES,
+    MAX_EVENTS_PER_BATCH,
+    MAX_READING,
+    WIRE_VERSION,
+    EventKind,
+    MachineState,
+    Outcome,
+    badge_digest,
+)
+
+__all__ = [
+    "ALLOW",
+    "MAX_BODY_BYTES",
+    "MAX_EVENTS_PER_BATCH",
+    "WIRE_VERSION",
+    "EventKind",
+    "MachineState",
+    "Outcome",
+    "badge_digest",
+]
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class EventKind(StrEnum):
-    SESSION_STARTED = "session_started"
-    SESSION_PROGRESS = "session_progress"
-    SESSION_ENDED = "session_ended"
-    HEARTBEAT = "heartbeat"
-    FAULT = "fault"
-
-
-class Outcome(StrEnum):
-    DONE = "done"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-    """The driver lost track (restart, power cut) and closed the session at its last known time."""
-
-
-class MachineState(StrEnum):
-    IDLE = "idle"
-    RUNNING = "running"
-    PAUSED = "paused"
-    ALARM = "alarm"
-    OFFLINE = "offline"
-    UNKNOWN = "unknown"
-
-
-NonNegative = Annotated[float, Field(ge=0, le=10_000_000)]
+NonNegative = Annotated[float, Field(ge=0, le=MAX_READING)]
 
 
 class Readings(Message):
@@ -124,15 +116,6 @@ class Refusal(Message):
 # --- Badges at the machine (issue 15): may this badge use this machine now? -------------------
 # `POST /api/v1/badge` (BadgeQuestion -> BadgeAnswer) and `GET /api/v1/allow-list` (AllowList),
 # device token as for ingest. See docs/badges.md and docs/refusals.md.
-
-ALLOW = "allow"
-"""`BadgeAnswer.result` and `Event.offline_decision` when the badge may use the machine."""
-
-
-def badge_digest(salt: str, badge: str) -> str:
-    """How an allow-list names a badge: hex SHA-256 of `salt:badge` (the badge stripped and
-    upper-cased, as readers type it), so a copied SD card does not give the badges away."""
-    return hashlib.sha256(f"{salt}:{badge.strip().upper()}".encode()).hexdigest()
 
 
 class BadgeQuestion(Message):

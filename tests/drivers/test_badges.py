@@ -20,7 +20,7 @@ from gpiozero.pins.mock import MockFactory
 from drivers.badges import Debounce, KeyboardDecoder, Rdm6300Decoder, Rdm6300Reader, rdm6300_frame
 from drivers.gate import decide_offline
 from drivers.interlock import GpioRelay, Interlock, ShellyRelay
-from fabdesk.wire import ALLOW, AllowedBadge, AllowList, BookedSlot, badge_digest
+from drivers.wire import ALLOW, AllowedBadge, AllowList, BookedSlot, badge_digest
 from hardware.simulators.badge_reader import BadgeReader
 from tests.drivers.conftest import wait_until
 
