@@ -70,7 +70,10 @@ Url = Annotated[str, Meta(pattern=r"^https?://[^/\s]+")]
 
 
 class Section(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    pass
+    @property
+    def kind(self) -> str:
+        """The tag the TOML names this section's variant by (`grbl`, `gpio`, `rdm6300`, …)."""
+        return str(type(self).__struct_config__.tag)
 
 
 class ServerConfig(Section):

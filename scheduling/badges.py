@@ -36,6 +36,7 @@ from fabdesk.models import (
     Maker,
     MakerSuspension,
     ManagerCredential,
+    Site,
     UsageSession,
 )
 from fabdesk.settings import SchedulerSettings
@@ -49,6 +50,7 @@ from scheduling.rules import Proposal
 __all__ = [
     "ACCESS_CODES",
     "Decision",
+    "FlaggedUse",
     "Offline",
     "allow_list",
     "decide",
@@ -278,14 +280,54 @@ def recheck_offline(
     return rows
 
 
-def flagged_uses(session: Session, *, site_id: int | None = None) -> list[BadgeDecision]:
-    """Uses a driver allowed offline that the server refuses, newest first (managers' list)."""
-    query = select(BadgeDecision).where(col(BadgeDecision.flagged))
-    if site_id is not None:
-        query = query.join(Equipment, col(Equipment.id) == BadgeDecision.equipment_id).where(
-            Equipment.site_id == site_id
+@dataclass(frozen=True)
+class FlaggedUse:
+    """A use a driver allowed offline that the server refuses: for the managers to look at."""
+
+    decision_id: int
+    equipment_tag: str
+    site_code: str
+    timezone: str
+    maker_id: int | None
+    member_number: str | None
+    decided_at: datetime
+    result: str
+    """The server's refusal code."""
+    offline_result: str | None
+
+
+def flagged_uses(session: Session, *, site_code: str | None = None) -> list[FlaggedUse]:
+    """Flagged uses, newest first, of one site or all (managers' list: ids, no names)."""
+    query = (
+        sa.select(
+            BadgeDecision,
+            col(Equipment.asset_tag),
+            col(Site.code),
+            col(Site.timezone),
+            col(Maker.member_number),
         )
-    return list(session.exec(query.order_by(col(BadgeDecision.decided_at).desc())).all())
+        .join(Equipment, col(Equipment.id) == BadgeDecision.equipment_id)
+        .join(Site, col(Site.id) == Equipment.site_id)
+        .outerjoin(Maker, col(Maker.id) == BadgeDecision.maker_id)
+        .where(col(BadgeDecision.flagged))
+    )
+    if site_code is not None:
+        query = query.where(col(Site.code) == site_code)
+    rows = session.execute(query.order_by(col(BadgeDecision.decided_at).desc())).all()
+    return [
+        FlaggedUse(
+            decision_id=decision.id or 0,
+            equipment_tag=tag,
+            site_code=code,
+            timezone=timezone,
+            maker_id=decision.maker_id,
+            member_number=member,
+            decided_at=decision.decided_at,
+            result=decision.result,
+            offline_result=decision.offline_result,
+        )
+        for decision, tag, code, timezone, member in rows
+    ]
 
 
 def allow_list(

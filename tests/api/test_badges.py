@@ -37,6 +37,7 @@ from fabdesk.wire import (
 )
 from scheduling.bookings import load_machine
 from tests.api.conftest import MANAGER_TOKEN, DeviceToken, serving
+from tests.support.cli import fabdesk
 
 NOW = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 """A Tuesday, 14:00 in Brussels: the labs are open."""
@@ -174,7 +175,11 @@ def test_the_allow_list_names_certified_badges_by_hash_only(
 
 
 def test_an_offline_allow_the_server_refuses_is_flagged_never_dropped(
-    at_noon: httpx.Client, device: DeviceToken, people: People, api_engine: Engine
+    at_noon: httpx.Client,
+    device: DeviceToken,
+    people: People,
+    api_engine: Engine,
+    seeded_url: str,
 ) -> None:
     assert people.stranger.badge_id is not None
     started = Event(
@@ -205,3 +210,13 @@ def test_an_offline_allow_the_server_refuses_is_flagged_never_dropped(
         (decision,) = session.exec(select(BadgeDecision)).all()
         assert decision.event_uuid == started.id
         assert decision.flagged
+
+    shown = fabdesk("badges", "flagged", env={"FABDESK_DATABASE__URL": seeded_url})
+    assert shown.returncode == 0, shown.stderr
+    assert device.equipment_tag in shown.stdout
+    assert "not_certified" in shown.stdout
+    assert people.stranger.name not in shown.stdout
+    elsewhere = fabdesk(
+        "badges", "flagged", "--site", "nowhere", env={"FABDESK_DATABASE__URL": seeded_url}
+    )
+    assert "No flagged use." in elsewhere.stdout

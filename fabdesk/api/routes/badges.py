@@ -86,10 +86,12 @@ def badges_allowed(device: DeviceDep, session: SessionDep, state: StateDep) -> A
     )
 
 
-class FlaggedUse(BaseModel):
+class FlaggedUsePublic(BaseModel):
     id: int
-    equipment_id: int
+    equipment_tag: str
+    site_code: str
     maker_id: int | None
+    member_number: str | None
     decided_at: datetime
     result: str
     """What the server decides (the refusal code)."""
@@ -98,19 +100,21 @@ class FlaggedUse(BaseModel):
 
 @manager_router.get(
     "/badge-decisions/flagged",
-    response_model=list[FlaggedUse],
+    response_model=list[FlaggedUsePublic],
     responses=refusals(401, 403),
     summary="Uses a driver allowed offline that the server refuses",
 )
-def flagged(session: SessionDep, site_id: int | None = Query(default=None)) -> list[FlaggedUse]:
+def flagged(session: SessionDep, site: str | None = Query(default=None)) -> list[FlaggedUsePublic]:
     return [
-        FlaggedUse(
-            id=row.id or 0,
-            equipment_id=row.equipment_id,
-            maker_id=row.maker_id,
-            decided_at=row.decided_at,
-            result=row.result,
-            offline_result=row.offline_result,
+        FlaggedUsePublic(
+            id=use.decision_id,
+            equipment_tag=use.equipment_tag,
+            site_code=use.site_code,
+            maker_id=use.maker_id,
+            member_number=use.member_number,
+            decided_at=use.decided_at,
+            result=use.result,
+            offline_result=use.offline_result,
         )
-        for row in flagged_uses(session, site_id=site_id)
+        for use in flagged_uses(session, site_code=site)
     ]
