@@ -240,12 +240,10 @@ class Gate:
         return verdict
 
     def _show(self, result: str, message: str) -> None:
-        if not self.hook:
-            return
-        try:
-            subprocess.Popen([*self.hook, result, message], stdin=subprocess.DEVNULL)
-        except OSError as error:
-            log.warning("badge_hook_failed reason=%s", error)
+        """Run the display/buzzer hook in the background: a slow display never holds a badge."""
+        if self.hook:
+            command = [*self.hook, result, message]
+            threading.Thread(target=_run_hook, args=(command,), daemon=True).start()
 
     def session_badge(self, now: datetime) -> tuple[str, str | None] | None:
         """The badge (and offline decision) a session starting at `now` belongs to, if any:
@@ -262,3 +260,10 @@ class Gate:
     def tick(self, now: datetime, *, busy: bool) -> None:
         if self.interlock is not None:
             self.interlock.tick(now, busy=busy)
+
+
+def _run_hook(command: list[str]) -> None:
+    try:
+        subprocess.run(command, stdin=subprocess.DEVNULL, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        log.warning("badge_hook_failed reason=%s", type(error).__name__)

@@ -17,12 +17,16 @@ import pytest
 from evdev import InputEvent, ecodes
 from gpiozero.pins.mock import MockFactory
 
+import fabdesk.wire as server
 from drivers.badges import Debounce, KeyboardDecoder, Rdm6300Decoder, Rdm6300Reader, rdm6300_frame
-from drivers.gate import decide_offline
+from drivers.gate import Gate, decide_offline
 from drivers.interlock import GpioRelay, Interlock, ShellyRelay
+from drivers.outbox import Outbox
+from drivers.uplink import make_client
 from drivers.wire import ALLOW, AllowedBadge, AllowList, BookedSlot, badge_digest
 from hardware.simulators.badge_reader import BadgeReader
 from tests.drivers.conftest import wait_until
+from tests.drivers.ingest_peer import IngestPeer
 
 NOW = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 
@@ -272,3 +276,41 @@ def test_offline_the_allow_list_applies_the_servers_rules() -> None:
     assert result("AAA", allowed=allow_list(machine_status="out_of_order")) == "machine_unavailable"
     assert result("AAA", allowed=allow_list(walk_ins=False)) == "walk_in_not_allowed"
     assert result("AAA", allowed=None) == "allow_list_missing"
+
+
+def test_the_gate_keeps_its_allow_list_and_decides_alone_when_the_server_is_gone(
+    ingest: IngestPeer, tmp_path: Path
+) -> None:
+    badges = [AllowedBadge(badge_hash=badge_digest("salt", "AAA"), maker_id=1)]
+    listed = allow_list(salt="salt", badges=badges, bookings=[])
+    ingest.allow_list = server.AllowList.model_validate_json(listed.model_dump_json())
+    clock = [NOW]
+    shown = tmp_path / "shown.txt"
+    hook = ["sh", "-c", f'echo "$0 $1" > {shown}']
+
+    def gate(url: str, outbox: Outbox) -> Gate:
+        return Gate(
+            make_client(url, "device-token", 2),
+            outbox,
+            clock=lambda: clock[0],
+            validity=timedelta(minutes=5),
+            walk_in=timedelta(hours=1),
+            refresh_seconds=300,
+            hook=hook,
+        )
+
+    with Outbox(tmp_path / "o.db") as outbox:
+        assert gate(ingest.url, outbox).refresh()
+    ingest.stop()
+    with Outbox(tmp_path / "o.db") as outbox:  # the driver restarts, the server is gone
+        alone = gate(ingest.url, outbox)
+        assert not alone.refresh()
+        verdict = alone.present("AAA")
+        assert verdict is not None
+        assert (verdict.result, verdict.maker_id, verdict.offline) == (ALLOW, 1, True)
+        assert alone.session_badge(NOW + timedelta(minutes=4)) == ("AAA", ALLOW)
+        assert alone.session_badge(NOW + timedelta(minutes=6)) is None
+        refused = alone.present("ZZZ")
+        assert refused is not None
+        assert refused.result == "badge_unknown"
+    wait_until(lambda: shown.exists() and "badge_unknown" in shown.read_text(), timeout=5)
