@@ -41,6 +41,7 @@ from tests.support.cli import fabdesk
 
 NOW = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 """A Tuesday, 14:00 in Brussels: the labs are open."""
+PI_BOOT = datetime(1970, 1, 1, 0, 5, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -186,11 +187,12 @@ def test_an_offline_allow_the_server_refuses_is_flagged_never_dropped(
         id=uuid.uuid4(),
         kind=EventKind.SESSION_STARTED,
         session_id=uuid.uuid4(),
-        device_time=NOW - timedelta(minutes=20),
+        device_time=PI_BOOT,  # the Pi's clock says 1970: NTP has not answered yet
         badge=people.stranger.badge_id,
         offline_decision=ALLOW,
     )
-    body = EventBatch(events=[started], sent_at=NOW).model_dump_json()
+    sent_at = PI_BOOT + timedelta(minutes=20)
+    body = EventBatch(events=[started], sent_at=sent_at).model_dump_json()
     for _ in range(2):  # a retry is checked once
         response = at_noon.post(
             "/api/v1/ingest",
@@ -210,6 +212,7 @@ def test_an_offline_allow_the_server_refuses_is_flagged_never_dropped(
         (decision,) = session.exec(select(BadgeDecision)).all()
         assert decision.event_uuid == started.id
         assert decision.flagged
+        assert decision.decided_at == NOW - timedelta(minutes=20), "on the server's clock"
 
     shown = fabdesk("badges", "flagged", env={"FABDESK_DATABASE__URL": seeded_url})
     assert shown.returncode == 0, shown.stderr
