@@ -1,4 +1,6 @@
-"""The messages between a machine-side driver and the server (pydantic, stdlib: light on a Pi).
+"""The messages between a machine-side driver and the server, as the server validates them
+(pydantic). The driver speaks the same messages through msgspec (drivers/wire.py: pydantic is
+too heavy for a Pi); the plain parts both share live in fabdesk/wire_base.py.
 
 A driver sends `EventBatch`es to `POST /api/v1/ingest`; the server answers `BatchAck`. Every
 event carries a UUID made by the driver when the reading happened, so the server stores it once:
