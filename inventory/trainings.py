@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation, Violation
+from fabdesk.errors import Conflict, InvalidValue, Localized, NotFound, RuleViolation, Violation
 from fabdesk.models import (
     Certification,
     EquipmentCategory,
@@ -284,24 +284,23 @@ def cancel_underfilled_sessions(
         session.add(training)
         cancelled.append(training)
         category = session.get(EquipmentCategory, training.category_id)
-        name = category.name_en if category is not None else "training"
-        for maker_id, email in session.exec(
-            select(Maker.id, Maker.email)
-            .join(TrainingEnrolment, col(TrainingEnrolment.maker_id) == Maker.id)
-            .where(TrainingEnrolment.training_id == training_id)
+        names = (
+            Localized(en=category.name_en, fr=category.name_fr, nl=category.name_nl)
+            if category is not None
+            else Localized(en="training")
+        )
+        site = session.get(Site, training.site_id)
+        for maker_id in session.exec(
+            select(TrainingEnrolment.maker_id).where(TrainingEnrolment.training_id == training_id)
         ).all():
-            notifier.enqueue(
+            notifier.enqueue_letter(
                 session,
                 key=f"training_cancelled:{training_id}:{maker_id}",
                 kind="training_cancelled",
-                subject=f"Cancelled: {name} training",
-                body=(
-                    f"The {name} training {training_id} of "
-                    f"{training.starts_at.isoformat()} is cancelled: too few participants."
-                ),
-                now=now,
                 maker_id=maker_id,
-                recipient=email,
+                params={"category": names, "starts": training.starts_at},
+                timezone=site.timezone if site is not None else "Europe/Brussels",
+                now=now,
             )
         log.info("training_cancelled", extra={"training_id": training_id})
     session.flush()

@@ -16,19 +16,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
-from fabdesk.db import Engine
-from fabdesk.errors import FabdeskError
+from fabdesk.db import Engine, check_connection
+from fabdesk.errors import DatabaseUnavailable, FabdeskError
 from fabdesk.settings import Settings
 from kiosk.i18n import LANGUAGES, translator
 from kiosk.messages import Person
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.oops import OopsScreen
+from kiosk.screens.oops import OopsScreen, UnavailableScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.views import render_error
 
@@ -38,6 +38,11 @@ current_settings: ContextVar[Settings] = ContextVar("current_settings")
 """The settings of the running kiosk, for code on the app's event loop."""
 
 IDLE_CHECK_SECONDS = 0.5
+
+
+def idle_warning(idle_seconds: int) -> float:
+    """How long before the idle time-out the person is warned: 10 s, or a third of short ones."""
+    return min(10.0, idle_seconds / 3)
 
 
 def utc_now() -> datetime:
@@ -84,6 +89,8 @@ class KioskApp(App[None]):
         self.incidents: list[BaseException] = []
         """Unexpected errors met since start (logged, shown as "something went wrong")."""
         self.last_activity = monotonic()
+        self.warned = False
+        """The person was told the kiosk is about to forget them (cleared by any key)."""
         self.set_reactive(KioskApp.language, settings.kiosk.language)
         current_settings.set(settings)
 
@@ -127,16 +134,34 @@ class KioskApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown | events.Paste):
             self.last_activity = self.monotonic()
+            if self.warned:
+                self.warned = False
+                self.clear_notifications()
         await super().on_event(event)
 
     def check_idle_timeout(self) -> None:
-        """Idle for `kiosk.idle_seconds`: back to Welcome, maker forgotten (privacy)."""
-        at_rest = len(self.screen_stack) <= 2 and self.maker is None and self.manager is None
-        if at_rest:
+        """Idle for `kiosk.idle_seconds`: back to a clean Welcome in the kiosk's language, the
+        person forgotten (privacy), their last message and language too."""
+        screen = self.screen
+        if isinstance(screen, UnavailableScreen):
             return
-        if self.monotonic() - self.last_activity >= self.settings.kiosk.idle_seconds:
+        if isinstance(screen, WelcomeScreen) and screen.is_clean():
+            return  # nobody here, and nothing left of the last person
+        idle = self.settings.kiosk.idle_seconds
+        left = idle - (self.monotonic() - self.last_activity)
+        if left <= 0:
             log.info("kiosk_idle_reset site=%s", self.site)
+            self.warned = False
+            self.clear_notifications()
             self.forget()
+        elif left <= idle_warning(idle) and not self.warned and (self.maker or self.manager):
+            self.warned = True
+            self.notify(
+                self._(
+                    "Still there? In {seconds} seconds the kiosk forgets you: press a key to stay."
+                ).format(seconds=round(left)),
+                timeout=left,
+            )
 
     def action_nothing(self) -> None:
         """Ctrl+C does nothing at a kiosk (a manager quits with Ctrl+Q)."""
@@ -149,6 +174,9 @@ class KioskApp(App[None]):
             return
         error = event.worker.error
         screen = event.worker.node
+        if isinstance(error, DatabaseUnavailable):
+            self.database_lost(error)
+            return
         if isinstance(error, FabdeskError):
             log.info("kiosk_refused code=%s worker=%s", error.code, event.worker.name)
             text = render_error(error, self._, self.language)
@@ -156,7 +184,34 @@ class KioskApp(App[None]):
             if isinstance(target, KioskScreen):
                 target.show_message(text, error=True)
             return
-        self.incident(error if error is not None else RuntimeError("worker failed"))
+        self.check_database(error if error is not None else RuntimeError("worker failed"))
+
+    @work(thread=True, group="database-check", exit_on_error=False)
+    def check_database(self, error: BaseException) -> None:
+        """A worker failed unexpectedly: when the database does not answer, that is why (the
+        kiosk waits for it); otherwise it is an incident."""
+        try:
+            check_connection(self.engine)
+        except DatabaseUnavailable as lost:
+            self.call_from_thread(self.database_lost, lost)
+        else:
+            self.call_from_thread(self.incident, error)
+
+    def database_lost(self, error: DatabaseUnavailable) -> None:
+        """Forget whoever was here and wait for the database (logged once per outage)."""
+        if any(isinstance(screen, UnavailableScreen) for screen in self.screen_stack):
+            return
+        log.warning("kiosk_database_lost site=%s reason=%s", self.site, error)
+        self.maker = None
+        self.manager = None
+        self.push_screen(UnavailableScreen())
+
+    def database_back(self) -> None:
+        log.info("kiosk_database_back site=%s", self.site)
+        self.forget()
+        welcome = self.screen
+        if isinstance(welcome, WelcomeScreen):
+            welcome.load_machines()
 
     def incident(self, error: BaseException) -> None:
         """Log an unexpected error with its traceback and show the apology screen."""

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from fabdesk.db import Engine, session_scope
 from fabdesk.errors import FabdeskError, Localized, RuleViolation
 from inventory.register import site_equipment
-from kiosk.i18n import N_
+from kiosk.i18n import N_, translator
 from kiosk.messages import MachineLine
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ CELL_LABELS: dict[str, str] = {
 """The msgid of each kind of board cell (the legend and the cells say the same)."""
 
 BOOKING_STATES: dict[str, str] = {
-    "booked": N_("booked"),
+    "booked": N_("reserved"),
     "checked_in": N_("checked in"),
     "completed": N_("completed"),
     "cancelled": N_("cancelled"),
@@ -80,15 +80,16 @@ def usage_cells(line: UsageLine, zone: ZoneInfo) -> tuple[str, str, str]:
     )
 
 
-def charge_cells(line: ChargeLine, gettext: Callable[[str], str]) -> tuple[str, ...]:
+def charge_cells(line: ChargeLine, language: str) -> tuple[str, ...]:
     """A charge as (day, machine, amount, paid by cheques, billed to the maker, state)."""
+    words = translator(language)
     return (
         line.occurred_on.strftime("%d/%m/%Y"),
         line.machine,
-        money(line.total_cents),
-        money(line.cheque_cents),
-        money(line.maker_cents),
-        gettext(CHARGE_STATES[line.state.value]),
+        words.money(line.total_cents),
+        words.money(line.cheque_cents),
+        words.money(line.maker_cents),
+        words.gettext(CHARGE_STATES[line.state.value]),
     )
 
 
@@ -256,10 +257,9 @@ def render_error(error: FabdeskError, gettext: Callable[[str], str], language: s
     return gettext(error.template).format(**humanise(error.params, language))
 
 
-def money(cents: int) -> str:
-    """Cents as euros, e.g. 1234 -> "12.34 €"."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d} €"
+def money(cents: int, language: str) -> str:
+    """Cents as euros in the reader's form: 1234 -> "12,34 €" (fr), "€ 12,34" (nl), "€12.34"."""
+    return translator(language).money(cents)
 
 
 def warm_up() -> None:

@@ -138,12 +138,12 @@ class MeScreen(LoadedScreen):
             expires = cheque.expires_on + (f" ({self._('expired')})" if cheque.expired else "")
             cheques.add_row(
                 cheque.programme,
-                money(cheque.remaining_cents),
-                money(cheque.face_value_cents),
+                money(cheque.remaining_cents, self.kiosk.language),
+                money(cheque.face_value_cents, self.kiosk.language),
                 expires,
             )
         balance = (
-            self._("You owe the lab {amount}.").format(amount=money(self.owed))
+            self._("You owe the lab {amount}.").format(amount=money(self.owed, self.kiosk.language))
             if self.owed > 0
             else self._("You owe nothing.")
         )
@@ -162,7 +162,7 @@ class MeScreen(LoadedScreen):
             self._("You"),
             self._("Status"),
         )
-        charges.add_rows([charge_cells(line, self._) for line in self.charges])
+        charges.add_rows([charge_cells(line, self.kiosk.language) for line in self.charges])
         self.query_one("#empty", Static).update(
             "" if self.bookings else self._("You have no booking to come.")
         )

@@ -146,7 +146,7 @@ def test_managers_see_who_lapses_and_makers_are_warned_once(
         ).one()
     assert message.maker_id == world.alice
     assert message.recipient == "alice@example.org"
-    assert "2026-11-29" in message.subject
+    assert "dim. 29 nov. 2026" in message.subject  # Alice reads French, in words
 
 
 def test_the_commands(world: World, database_url: str) -> None:

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from fabdesk.api.deps import DeviceDep, ManagerDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
 from fabdesk.db import write_session
+from fabdesk.i18n import translator
 from fabdesk.wire import AllowList, BadgeAnswer, BadgeQuestion
-from kiosk.i18n import translator
 from scheduling.badges import Decision, allow_list, decide, flagged_uses, record
 
 router = APIRouter(prefix="/api/v1", tags=["drivers"])
