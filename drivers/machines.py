@@ -18,7 +18,7 @@ from drivers.errors import MachineUnavailable
 from drivers.link import SerialLink
 from drivers.protocols import grbl, marlin, meter
 from drivers.sessions import Observation
-from fabdesk.wire import MachineState, Outcome
+from drivers.wire import MachineState, Outcome
 
 log = logging.getLogger(__name__)
 

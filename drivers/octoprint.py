@@ -33,7 +33,7 @@ from drivers.errors import MachineUnavailable
 from drivers.octoprint_push import PushEvent, PushListener
 from drivers.sessions import WORKING, Observation
 from drivers.uplink import tls_for
-from fabdesk.wire import MachineState, Outcome
+from drivers.wire import MachineState, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from fabdesk.wire import Event, EventKind, MachineState, Outcome, Readings
+from drivers.wire import Event, EventKind, MachineState, Outcome, Readings
 
 WORKING = (MachineState.RUNNING, MachineState.PAUSED)
 

@@ -150,6 +150,9 @@ class SchedulerSettings(Section):
     """Makers are warned this many days before a certification expires."""
     lapse_warning_days: int = Field(default=7, ge=1)
     """Makers are warned this many days before an unused certification lapses."""
+    machine_walk_in_minutes: int = Field(default=60, ge=0)
+    """A certified maker who badges at a free machine gets a walk-in booking this long (0: no
+    walk-ins at the machine, only a running booking lets a badge use it). See docs/badges.md."""
     offline_minutes: int = Field(default=15, ge=1)
     """A machine whose driver is silent this long is reported offline to the managers."""
     leader_lock_key: int = 4_716_001

@@ -13,6 +13,7 @@ SQLModel.metadata.naming_convention = {
 
 from fabdesk.models._types import id_of  # noqa: E402
 from fabdesk.models.audits import Audit, AuditScan, ScanOutcome  # noqa: E402
+from fabdesk.models.badges import BadgeDecision  # noqa: E402
 from fabdesk.models.bookings import (  # noqa: E402
     LIVE_STATES,
     Booking,
@@ -82,6 +83,7 @@ __all__ = [
     "AccountKind",
     "Audit",
     "AuditScan",
+    "BadgeDecision",
     "Booking",
     "BookingPolicy",
     "BookingState",

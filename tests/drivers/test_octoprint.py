@@ -23,7 +23,7 @@ from drivers.coordinator import restore_tracker
 from drivers.octoprint_push import websocket_url
 from drivers.outbox import Outbox
 from drivers.sessions import OpenSession, SessionTracker
-from fabdesk.wire import Event, EventKind, Outcome
+from drivers.wire import Event, EventKind, Outcome
 from tests.drivers.conftest import wait_until
 from tests.drivers.octoprint_peer import OctoPrint, gcode
 from tests.drivers.support import of_kind, running, utc_now

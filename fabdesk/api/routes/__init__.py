@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fabdesk.api.routes import devices, health, ingest, machines, me, public, reports
+from fabdesk.api.routes import badges, devices, health, ingest, machines, me, public, reports
 
 ROUTERS: list[APIRouter] = [
     health.router,
     ingest.router,
+    badges.router,
+    badges.manager_router,
     machines.router,
     devices.router,
     public.router,
