@@ -83,7 +83,7 @@ def book(
     settings = ctx.obj.settings()
     with write_session(ctx.obj.engine()) as session:
         maker = get_maker(session, member_number)
-        machine = load_machine(session, find_machine(session, asset_tag))
+        machine = load_machine(session, find_machine(session, asset_tag), settings.scheduler)
         starts_at = _local(starts, machine.timezone)
         booking = book_machine(
             session,

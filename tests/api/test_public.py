@@ -15,7 +15,7 @@ from sqlmodel import select
 from fabdesk.api.app import create_app
 from fabdesk.db import Engine, write_session
 from fabdesk.models import Equipment, Maker, id_of
-from fabdesk.settings import Settings
+from fabdesk.settings import SchedulerSettings, Settings
 from inventory.makers import certify
 from scheduling.bookings import book
 from tests.api.conftest import MANAGER_TOKEN, DeviceToken, add_device, serving
@@ -58,6 +58,7 @@ def test_board_free_slots_and_calendar_of_a_machine(
             starts_at=NOW + timedelta(hours=1),
             ends_at=NOW + timedelta(hours=2),
             now=NOW,
+            settings=SchedulerSettings(),
         )
     board = at_two.get("/api/v1/sites/cityfab1/board", params={"day": "2026-11-05"})
     assert board.status_code == 200
@@ -95,6 +96,7 @@ def test_the_device_learns_who_is_booked_now(at_two: httpx.Client, api_engine: E
             starts_at=NOW - timedelta(minutes=30),
             ends_at=NOW + timedelta(minutes=30),
             now=NOW - timedelta(hours=1),
+            settings=SchedulerSettings(),
         )
     context = at_two.get("/api/v1/context", headers=device.headers).json()
     assert context["booking_id"] == booking.id
