@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
+from fabdesk.booking_rules import BookingRules
 from fabdesk.errors import InvalidValue, Localized, NotFound, RuleViolation, Violation
 from fabdesk.models import (
     LIVE_STATES,
@@ -34,7 +35,7 @@ from fabdesk.models import (
     Organisation,
     OrganisationMember,
 )
-from fabdesk.settings import BookingDefaults, SchedulerSettings
+from fabdesk.settings import SchedulerSettings
 from inventory.checks import mark_used
 from scheduling import rules
 from scheduling._sql import fetch, instant, param
@@ -101,22 +102,16 @@ def find_machine(session: Session, asset_tag: str) -> int:
     return found
 
 
-_MACHINE_SQL = """
+_POLICY_FIELDS = tuple(BookingRules.model_fields)
+_POLICY_COLUMNS = ",\n    ".join(f"COALESCE(pm.{name}, pc.{name})" for name in _POLICY_FIELDS)
+_MACHINE_SQL = f"""
 SELECT e.id, e.name, e.bookable, e.status, e.category_id, c.name_en,
     COALESCE(tc.needs_training, c.needs_training), COALESCE(tc.id, c.id),
     COALESCE(tc.name_en, c.name_en),
     e.site_id, s.name, s.timezone,
     c.name_fr, c.name_nl, COALESCE(tc.name_fr, c.name_fr), COALESCE(tc.name_nl, c.name_nl),
     CASE WHEN tc.id IS NULL THEN c.lapse_after_days ELSE tc.lapse_after_days END,
-    COALESCE(pm.buffer_minutes, pc.buffer_minutes),
-    COALESCE(pm.min_minutes, pc.min_minutes),
-    COALESCE(pm.max_minutes, pc.max_minutes),
-    COALESCE(pm.max_days_ahead, pc.max_days_ahead),
-    COALESCE(pm.check_in_before_minutes, pc.check_in_before_minutes),
-    COALESCE(pm.check_in_after_minutes, pc.check_in_after_minutes),
-    COALESCE(pm.cancel_cutoff_minutes, pc.cancel_cutoff_minutes),
-    COALESCE(pm.max_hours_per_week, pc.max_hours_per_week),
-    COALESCE(pm.max_future_bookings, pc.max_future_bookings)
+    {_POLICY_COLUMNS}
 FROM equipment e
 JOIN equipment_categories c ON c.id = e.category_id
 LEFT JOIN equipment_categories tc ON tc.code = e.training_category_code
@@ -133,22 +128,13 @@ def load_machine(session: Session, equipment_id: int, settings: SchedulerSetting
     if not rows:
         raise NotFound("No machine with id {equipment_id}.", equipment_id=equipment_id)
     row = rows[0]
-    policy_values = row[17:]
-    policy = (
-        _policy(settings.booking)
-        if policy_values[0] is None
-        else Policy(
-            buffer=timedelta(minutes=policy_values[0]),
-            min_length=timedelta(minutes=policy_values[1]),
-            max_length=timedelta(minutes=policy_values[2]),
-            max_days_ahead=policy_values[3],
-            check_in_before=timedelta(minutes=policy_values[4]),
-            check_in_after=timedelta(minutes=policy_values[5]),
-            cancel_cutoff=timedelta(minutes=policy_values[6]),
-            max_hours_per_week=policy_values[7],
-            max_future_bookings=policy_values[8],
-        )
+    values = row[17:]
+    source = (
+        settings.booking
+        if values[0] is None
+        else BookingRules.model_construct(**dict(zip(_POLICY_FIELDS, values, strict=True)))
     )
+    policy = _policy(source)
     return Machine(
         id=row[0],
         name=row[1],
@@ -172,7 +158,7 @@ def policy_for(session: Session, equipment_id: int, settings: SchedulerSettings)
     return load_machine(session, equipment_id, settings).policy
 
 
-def _policy(source: BookingDefaults) -> Policy:
+def _policy(source: BookingRules) -> Policy:
     return Policy(
         buffer=timedelta(minutes=source.buffer_minutes),
         min_length=timedelta(minutes=source.min_minutes),
@@ -222,7 +208,7 @@ UNION ALL
 SELECT 's', {_T}, {_T}, 0, max(ends_at), {_S}, {_S} FROM maker_suspensions
     WHERE maker_id = :maker AND starts_at <= :now AND ends_at > :now
 UNION ALL
-SELECT 'x', {_T}, {_T}, 0, {_T},
+SELECT 'x', {_T}, {_T}, CASE WHEN holiday THEN 1 ELSE 0 END, {_T},
     CASE WHEN reason <> '' THEN reason WHEN holiday THEN 'public holiday' ELSE 'closed' END, {_S}
     FROM site_closures WHERE site_id = :site AND first_day <= :day AND last_day >= :day
 UNION ALL
@@ -267,6 +253,7 @@ def _facts(
     last_use: date | None = None
     suspended_until: datetime | None = None
     closure: str | None = None
+    holiday = False
     for kind, starts, ends, number, other, text, text2 in fetch(
         session,
         _FACTS_SQL,
@@ -309,6 +296,7 @@ def _facts(
             suspended_until = instant(other)
         elif kind == "x":
             closure = text
+            holiday = bool(number)
         elif kind == "f":
             future = number
     lapse = machine.lapse_after_days if machine.needs_training else None
@@ -333,6 +321,7 @@ def _facts(
         lapse_days=lapse or 0,
         opening=opening,
         closure=closure,
+        holiday=holiday,
         maintenance=maintenance,
         taken=taken,
         offers=offers,

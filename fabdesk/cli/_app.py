@@ -33,9 +33,13 @@ app = typer.Typer(
 class Context:
     config: Path | None
     _engine: Engine | None = None
+    _settings: Settings | None = None
 
     def settings(self) -> Settings:
-        return load_settings(self.config)
+        """The command's settings, loaded once: every service of the command gets these rules."""
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
 
     def engine(self) -> Engine:
         """The command's engine, made once; its connections are closed when the command ends."""
