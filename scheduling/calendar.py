@@ -47,13 +47,14 @@ class Closed:
 
 
 def parse_windows(text: str) -> list[tuple[time, time]]:
-    """`10:00-18:00` or `9:00-12:30,13:30-18:00` (empty or `closed`: no window)."""
+    """`10:00-18:00` or `9:00-12:30,13:30-18:00` (empty or `closed`: no window; `24:00` is the
+    end of the day)."""
     if text.strip().lower() in ("", "closed"):
         return []
     windows = []
     for part in text.split(","):
         try:
-            opens, closes = (time.fromisoformat(t.strip().zfill(5)) for t in part.split("-"))
+            opens, closes = (_clock(t) for t in part.split("-"))
         except ValueError:
             raise InvalidValue(
                 "Opening hours {value!r} are not understood: write 10:00-18:00 or "
@@ -67,6 +68,11 @@ def parse_windows(text: str) -> list[tuple[time, time]]:
             )
         windows.append((opens, closes))
     return sorted(windows)
+
+
+def _clock(text: str) -> time:
+    text = text.strip().zfill(5)
+    return time.max if text == "24:00" else time.fromisoformat(text)
 
 
 def weekday_number(name: str) -> int:

@@ -32,6 +32,10 @@ def _row(session: Session, *, asset_tag: str | None, category: str | None) -> Bo
     return session.exec(select(BookingPolicy).where(where)).first()
 
 
+def _rules_of(row: BookingPolicy) -> BookingRules:
+    return BookingRules.model_validate(row.model_dump(include=set(BookingRules.model_fields)))
+
+
 def rules_in_force(
     session: Session,
     settings: SchedulerSettings,
@@ -42,14 +46,14 @@ def rules_in_force(
     """The rules of a machine or category and where they come from (machine, category, settings)."""
     row = _row(session, asset_tag=asset_tag, category=category)
     if row is not None:
-        return BookingRules.model_validate(row.model_dump()), "machine" if asset_tag else "category"
+        return _rules_of(row), "machine" if asset_tag else "category"
     if asset_tag is not None:
         item = get_item(session, asset_tag)
         by_category = session.exec(
             select(BookingPolicy).where(BookingPolicy.category_id == item.category_id)
         ).first()
         if by_category is not None:
-            return BookingRules.model_validate(by_category.model_dump()), "category"
+            return _rules_of(by_category), "category"
     return settings.booking, "settings"
 
 

@@ -3,7 +3,7 @@ booking policies and maintenance windows (see README, "Setting up a new lab").""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Annotated
 
 import typer
@@ -216,7 +216,11 @@ def hours_show(ctx: typer.Context, site: Site) -> None:
     with session_scope(ctx.obj.engine()) as session:
         rows = hours_of(session, site)
     for number, day in enumerate(WEEKDAYS):
-        spans = [f"{o:%H:%M}-{c:%H:%M}" for d, o, c in rows if d == number]
+        spans = [
+            f"{o:%H:%M}-{'24:00' if c == time.max else f'{c:%H:%M}'}"
+            for d, o, c in rows
+            if d == number
+        ]
         out.print(f"{day:<10} {', '.join(spans) or 'closed'}")
 
 
