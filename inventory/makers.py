@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+from typing import TypeVar
 
 from sqlmodel import Session, select
 
@@ -28,30 +30,26 @@ class NewMaker:
     sector: str | None = None
 
 
-def parse_tier(value: str) -> Tier:
-    """A price tier by its code (standard, student, nonprofit)."""
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _choice(kind: type[_E], value: str, template: str, code: str) -> _E:
     try:
-        return Tier(value.strip().lower())
+        return kind(value.strip().lower())
     except ValueError:
         raise InvalidValue(
-            "Tier {value!r} is not one of {choices}.",
-            value=value,
-            choices=", ".join(Tier),
-            error_code="tier",
+            template, value=value, choices=", ".join(kind), error_code=code
         ) from None
+
+
+def parse_tier(value: str) -> Tier:
+    """A price tier by its code (standard, student, nonprofit)."""
+    return _choice(Tier, value, "Tier {value!r} is not one of {choices}.", "tier")
 
 
 def parse_sector(value: str) -> Sector:
     """One of the Industrial Plan's five sectors by its code."""
-    try:
-        return Sector(value.strip().lower())
-    except ValueError:
-        raise InvalidValue(
-            "Sector {value!r} is not one of {choices}.",
-            value=value,
-            choices=", ".join(Sector),
-            error_code="sector",
-        ) from None
+    return _choice(Sector, value, "Sector {value!r} is not one of {choices}.", "sector")
 
 
 def set_profile(
