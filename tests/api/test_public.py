@@ -115,3 +115,18 @@ def test_reports_need_the_manager_token(at_two: httpx.Client) -> None:
     assert report.status_code == 200
     bad = at_two.get("/api/v1/reports/ledger.csv", params={"month": "November"}, headers=manager)
     assert bad.status_code == 422
+
+
+def test_public_days_default_to_today_at_the_site(
+    api_settings: Settings, api_engine: Engine
+) -> None:
+    """At 00:30 in Brussels (23:30 UTC the day before) the board and the free slots with no day
+    are those of the Brussels day, not of the UTC date."""
+    half_past_midnight = datetime(2026, 11, 4, 23, 30, tzinfo=UTC)
+    app = create_app(api_settings, api_engine, clock=lambda: half_past_midnight)
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        board = client.get("/api/v1/sites/cityfab1/board")
+        assert board.json()["day"] == "2026-11-05"
+        free = client.get(f"/api/v1/machines/{LASER}/free", params={"minutes": 60})
+        assert free.status_code == 200
+        assert {slot["starts_at"][:10] for slot in free.json()} == {"2026-11-05"}
