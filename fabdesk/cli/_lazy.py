@@ -83,12 +83,11 @@ def registry() -> dict[str, tuple[tuple[str, ...], str]]:
 
 
 def _modules(command: Any) -> set[str]:
-    callbacks = [command.callback]
+    """The areas whose code a command (and, for a group, each of its subcommands) runs."""
+    own = {m for m in (_area(command.callback),) if m}
     if isinstance(command, TyperGroup):
-        return {m for sub in command.commands.values() for m in _modules(sub)} | {
-            m for m in (_area(command.callback),) if m
-        }
-    return {m for m in map(_area, callbacks) if m}
+        return own.union(*(_modules(sub) for sub in command.commands.values()))
+    return own
 
 
 def _area(callback: Any) -> str | None:
