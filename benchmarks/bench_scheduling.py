@@ -38,7 +38,7 @@ from fabdesk.models import (
     OpeningHours,
     Site,
 )
-from fabdesk.settings import DatabaseSettings
+from fabdesk.settings import DatabaseSettings, SchedulerSettings
 from scheduling import availability, bookings
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -256,7 +256,9 @@ def scenario_reads(engine: Engine, results: dict[str, float]) -> None:
 
     def next_laser() -> None:
         with session_scope(engine) as session:
-            availability.next_free_slot(session, "laser", timedelta(hours=2), NOW)
+            availability.next_free_slot(
+                session, "laser", timedelta(hours=2), NOW, settings=SchedulerSettings()
+            )
 
     results["day board"], results["day board (CPU)"] = _median_ms(board, 200)
     label = "next free 2 h laser slot, all sites"
@@ -276,6 +278,7 @@ def scenario_book(engine: Engine, results: dict[str, float], rng: random.Random)
                 starts_at=starts,
                 ends_at=ends,
                 now=NOW,
+                settings=SchedulerSettings(),
             )
 
     results["create a booking"], results["create a booking (CPU)"] = _median_ms(one, 300)
@@ -306,6 +309,7 @@ def _client(args: tuple[str, list[tuple[int, datetime, datetime]], int, float]) 
                     starts_at=starts,
                     ends_at=ends,
                     now=NOW,
+                    settings=SchedulerSettings(),
                 )
         except RuleViolation:
             refused += 1

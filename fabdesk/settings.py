@@ -19,6 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from fabdesk.booking_rules import BookingRules
 from fabdesk.errors import ConfigError
 
 CONFIG_ENV = "FABDESK_CONFIG"
@@ -84,29 +85,6 @@ class ApiSettings(Section):
     is slowed to a crawl."""
 
 
-class BookingDefaults(Section):
-    """Booking rules of machines that have no policy row of their own or of their category."""
-
-    buffer_minutes: int = Field(default=0, ge=0)
-    """Time held after each booking (cooling, cleaning)."""
-    min_minutes: int = Field(default=15, ge=1)
-    """Shortest booking."""
-    max_minutes: int = Field(default=240, ge=1)
-    """Longest booking."""
-    max_days_ahead: int = Field(default=28, ge=0)
-    """How far ahead one may book, in days."""
-    check_in_before_minutes: int = Field(default=15, ge=0)
-    """Check-in opens this long before the start."""
-    check_in_after_minutes: int = Field(default=15, ge=0)
-    """Grace period after the start: without a check-in by then, the booking is a no-show."""
-    cancel_cutoff_minutes: int = Field(default=120, ge=0)
-    """Cancelling later than this before the start is a late cancellation."""
-    max_hours_per_week: int = Field(default=12, ge=0)
-    """Booked hours per maker, ISO week and category (0 = no limit)."""
-    max_future_bookings: int = Field(default=5, ge=0)
-    """Live bookings still to come per maker and category (0 = no limit)."""
-
-
 class SuspensionPolicy(Section):
     """When repeated no-shows or late cancellations suspend a maker's bookings."""
 
@@ -138,8 +116,8 @@ class SchedulerSettings(Section):
     """Run the background jobs inside `fabdesk serve`."""
     timezone: str = "Europe/Brussels"
     """Timezone bookings are shown in and daily jobs run in."""
-    booking: BookingDefaults = BookingDefaults()
-    """Default booking rules."""
+    booking: BookingRules = BookingRules()
+    """Booking rules of machines with no policy of their own or of their category."""
     suspension: SuspensionPolicy = SuspensionPolicy()
     """Repeated no-shows and late cancellations."""
     waitlist_offer_minutes: int = Field(default=30, ge=1)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+from typing import TypeVar
 
 from sqlmodel import Session, select
 
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.identifiers import parse_enterprise_number
-from fabdesk.models import Certification, Maker, id_of
+from fabdesk.models import Certification, Maker, Sector, Tier, id_of
 from fabdesk.settings import Language
 from inventory.register import get_category
 
@@ -24,6 +26,43 @@ class NewMaker:
     language: str = "fr"
     badge_id: str | None = None
     enterprise_number: str | None = None
+    tier: str = "standard"
+    sector: str | None = None
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _choice(kind: type[_E], value: str, template: str, code: str) -> _E:
+    try:
+        return kind(value.strip().lower())
+    except ValueError:
+        raise InvalidValue(
+            template, value=value, choices=", ".join(kind), error_code=code
+        ) from None
+
+
+def parse_tier(value: str) -> Tier:
+    """A price tier by its code (standard, student, nonprofit)."""
+    return _choice(Tier, value, "Tier {value!r} is not one of {choices}.", "tier")
+
+
+def parse_sector(value: str) -> Sector:
+    """One of the Industrial Plan's five sectors by its code."""
+    return _choice(Sector, value, "Sector {value!r} is not one of {choices}.", "sector")
+
+
+def set_profile(
+    session: Session, maker: Maker, *, tier: str | None = None, sector: str | None = None
+) -> Maker:
+    """Change a maker's price tier or sector (what is not given stays; sector `none` clears)."""
+    if tier is not None:
+        maker.tier = parse_tier(tier)
+    if sector is not None:
+        maker.sector = None if sector.strip().lower() == "none" else parse_sector(sector)
+    session.add(maker)
+    session.flush()
+    return maker
 
 
 def register_maker(session: Session, new: NewMaker) -> Maker:
@@ -53,6 +92,8 @@ def register_maker(session: Session, new: NewMaker) -> Maker:
         language=new.language,
         badge_id=new.badge_id,
         enterprise_number=company,
+        tier=parse_tier(new.tier),
+        sector=parse_sector(new.sector) if new.sector else None,
     )
     session.add(maker)
     session.flush()

@@ -193,7 +193,7 @@ def put_out_of_order(
     reason: str,
     actor: str,
     now: datetime,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> int:
     """A manager's "out of order": the item's status changes (with the reason in its history),
     and every booking of it that has not ended is cancelled, its maker told through the

@@ -155,7 +155,13 @@ class KioskApp(App[None]):
         from scheduling.bookings import cancel
 
         with write_session(self.engine) as session:
-            cancel(session, booking_id=booking_id, now=self.clock(), maker_id=maker_id)
+            cancel(
+                session,
+                booking_id=booking_id,
+                now=self.clock(),
+                maker_id=maker_id,
+                settings=self.settings.scheduler,
+            )
         self.call_from_thread(self.cancelled, booking_id)
 
     def cancelled(self, booking_id: int) -> None:

@@ -33,9 +33,29 @@ __all__ = [
     "free_slots_of_category",
     "next_free_slot",
     "site_board",
+    "today_at",
 ]
 
-_DEFAULTS = SchedulerSettings()
+
+def today_at(
+    session: Session,
+    now: datetime,
+    *,
+    site_code: str | None = None,
+    equipment_id: int | None = None,
+) -> date:
+    """Today in the timezone of a site (by code) or of a machine's site: a board asked for with
+    no day at 00:30 in Brussels shows that Brussels day, not the UTC one."""
+    rows = fetch(
+        session,
+        "SELECT s.timezone FROM sites s LEFT JOIN equipment e ON e.site_id = s.id "
+        "WHERE s.code = :code OR e.id = :equipment",
+        code=site_code or "",
+        equipment=-1 if equipment_id is None else equipment_id,
+    )
+    if not rows:
+        raise NotFound("No site with code {code}.", code=site_code, error_code="site_not_found")
+    return now.astimezone(ZoneInfo(rows[0][0])).date()
 
 
 _LONGEST = timedelta(days=1)
@@ -244,9 +264,9 @@ def _candidates(
     equipment_id: int | None = None,
     category_code: str | None = None,
     site_code: str | None = None,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> list[_Candidate]:
-    default_buffer = (settings or _DEFAULTS).booking.buffer_minutes
+    default_buffer = settings.booking.buffer_minutes
     return [
         _Candidate(
             eid,
@@ -371,7 +391,7 @@ def free_slots(
     *,
     length: timedelta = timedelta(minutes=15),
     now: datetime | None = None,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> list[FreeSlot]:
     """The free stretches of one machine on a local day, each long enough for `length`."""
     candidates = _candidates(session, equipment_id=equipment_id, settings=settings)
@@ -395,7 +415,7 @@ def free_slots_of_category(
     site_code: str | None = None,
     length: timedelta = timedelta(minutes=15),
     now: datetime | None = None,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> list[FreeSlot]:
     """The free stretches of every machine of a category, at one site or across all sites."""
     candidates = _candidates(
@@ -422,7 +442,7 @@ def next_free_slot(
     site: str | None = None,
     *,
     days: int = 28,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> FreeSlot | None:
     """The earliest free slot of `length` on any machine of a category (one site or all), from
     `now` (rounded up to the quarter hour) and within `days`; None if there is none."""

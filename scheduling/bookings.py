@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
+from fabdesk.booking_rules import BookingRules
 from fabdesk.errors import InvalidValue, Localized, NotFound, RuleViolation, Violation
 from fabdesk.models import (
     LIVE_STATES,
@@ -34,7 +35,7 @@ from fabdesk.models import (
     Organisation,
     OrganisationMember,
 )
-from fabdesk.settings import BookingDefaults, SchedulerSettings
+from fabdesk.settings import SchedulerSettings
 from inventory.checks import mark_used
 from scheduling import rules
 from scheduling._sql import fetch, instant, param
@@ -62,7 +63,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_DEFAULTS = SchedulerSettings()
 _LONGEST = timedelta(days=2)
 """No booking lasts longer: bounds range scans so the (equipment_id, starts_at) index serves."""
 
@@ -102,22 +102,16 @@ def find_machine(session: Session, asset_tag: str) -> int:
     return found
 
 
-_MACHINE_SQL = """
+_POLICY_FIELDS = tuple(BookingRules.model_fields)
+_POLICY_COLUMNS = ",\n    ".join(f"COALESCE(pm.{name}, pc.{name})" for name in _POLICY_FIELDS)
+_MACHINE_SQL = f"""
 SELECT e.id, e.name, e.bookable, e.status, e.category_id, c.name_en,
     COALESCE(tc.needs_training, c.needs_training), COALESCE(tc.id, c.id),
     COALESCE(tc.name_en, c.name_en),
     e.site_id, s.name, s.timezone,
     c.name_fr, c.name_nl, COALESCE(tc.name_fr, c.name_fr), COALESCE(tc.name_nl, c.name_nl),
     CASE WHEN tc.id IS NULL THEN c.lapse_after_days ELSE tc.lapse_after_days END,
-    COALESCE(pm.buffer_minutes, pc.buffer_minutes),
-    COALESCE(pm.min_minutes, pc.min_minutes),
-    COALESCE(pm.max_minutes, pc.max_minutes),
-    COALESCE(pm.max_days_ahead, pc.max_days_ahead),
-    COALESCE(pm.check_in_before_minutes, pc.check_in_before_minutes),
-    COALESCE(pm.check_in_after_minutes, pc.check_in_after_minutes),
-    COALESCE(pm.cancel_cutoff_minutes, pc.cancel_cutoff_minutes),
-    COALESCE(pm.max_hours_per_week, pc.max_hours_per_week),
-    COALESCE(pm.max_future_bookings, pc.max_future_bookings)
+    {_POLICY_COLUMNS}
 FROM equipment e
 JOIN equipment_categories c ON c.id = e.category_id
 LEFT JOIN equipment_categories tc ON tc.code = e.training_category_code
@@ -128,30 +122,19 @@ WHERE e.id = :equipment_id
 """
 
 
-def load_machine(
-    session: Session, equipment_id: int, settings: SchedulerSettings | None = None
-) -> Machine:
+def load_machine(session: Session, equipment_id: int, settings: SchedulerSettings) -> Machine:
     """The machine and its policy: its own row, else its category's, else the settings'."""
     rows = fetch(session, _MACHINE_SQL, equipment_id=equipment_id)
     if not rows:
         raise NotFound("No machine with id {equipment_id}.", equipment_id=equipment_id)
     row = rows[0]
-    policy_values = row[17:]
-    policy = (
-        _policy((settings or _DEFAULTS).booking)
-        if policy_values[0] is None
-        else Policy(
-            buffer=timedelta(minutes=policy_values[0]),
-            min_length=timedelta(minutes=policy_values[1]),
-            max_length=timedelta(minutes=policy_values[2]),
-            max_days_ahead=policy_values[3],
-            check_in_before=timedelta(minutes=policy_values[4]),
-            check_in_after=timedelta(minutes=policy_values[5]),
-            cancel_cutoff=timedelta(minutes=policy_values[6]),
-            max_hours_per_week=policy_values[7],
-            max_future_bookings=policy_values[8],
-        )
+    values = row[17:]
+    source = (
+        settings.booking
+        if values[0] is None
+        else BookingRules.model_construct(**dict(zip(_POLICY_FIELDS, values, strict=True)))
     )
+    policy = _policy(source)
     return Machine(
         id=row[0],
         name=row[1],
@@ -170,14 +153,12 @@ def load_machine(
     )
 
 
-def policy_for(
-    session: Session, equipment_id: int, settings: SchedulerSettings | None = None
-) -> Policy:
+def policy_for(session: Session, equipment_id: int, settings: SchedulerSettings) -> Policy:
     """The booking policy in force for a machine."""
     return load_machine(session, equipment_id, settings).policy
 
 
-def _policy(source: BookingDefaults) -> Policy:
+def _policy(source: BookingRules) -> Policy:
     return Policy(
         buffer=timedelta(minutes=source.buffer_minutes),
         min_length=timedelta(minutes=source.min_minutes),
@@ -227,7 +208,7 @@ UNION ALL
 SELECT 's', {_T}, {_T}, 0, max(ends_at), {_S}, {_S} FROM maker_suspensions
     WHERE maker_id = :maker AND starts_at <= :now AND ends_at > :now
 UNION ALL
-SELECT 'x', {_T}, {_T}, 0, {_T},
+SELECT 'x', {_T}, {_T}, CASE WHEN holiday THEN 1 ELSE 0 END, {_T},
     CASE WHEN reason <> '' THEN reason WHEN holiday THEN 'public holiday' ELSE 'closed' END, {_S}
     FROM site_closures WHERE site_id = :site AND first_day <= :day AND last_day >= :day
 UNION ALL
@@ -272,6 +253,7 @@ def _facts(
     last_use: date | None = None
     suspended_until: datetime | None = None
     closure: str | None = None
+    holiday = False
     for kind, starts, ends, number, other, text, text2 in fetch(
         session,
         _FACTS_SQL,
@@ -314,6 +296,7 @@ def _facts(
             suspended_until = instant(other)
         elif kind == "x":
             closure = text
+            holiday = bool(number)
         elif kind == "f":
             future = number
     lapse = machine.lapse_after_days if machine.needs_training else None
@@ -338,6 +321,7 @@ def _facts(
         lapse_days=lapse or 0,
         opening=opening,
         closure=closure,
+        holiday=holiday,
         maintenance=maintenance,
         taken=taken,
         offers=offers,
@@ -371,7 +355,7 @@ def book(
     starts_at: datetime,
     ends_at: datetime,
     now: datetime,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
     walk_in: bool = False,
     on_behalf_of: int | None = None,
 ) -> Booking:
@@ -467,34 +451,56 @@ def _insert(session: Session, booking: Booking, machine: Machine) -> None:
     session.add(booking)
 
 
-def _refuse_taken(session: Session, booking: Booking, machine: Machine) -> NoReturn:
-    taken = session.exec(
-        select(Booking.starts_at, Booking.blocked_until).where(
-            Booking.equipment_id == booking.equipment_id,
-            col(Booking.state).in_(LIVE_STATES),
-            col(Booking.starts_at) < booking.blocked_until,
-            col(Booking.blocked_until) > booking.starts_at,
-        )
-    ).first()
-    interval = Interval(*taken) if taken else Interval(booking.starts_at, booking.ends_at)
+def _refuse_taken(
+    session: Session,
+    booking: Booking,
+    machine: Machine,
+    wanted: tuple[datetime, datetime] | None = None,
+) -> NoReturn:
+    """slot_taken naming the live booking in the way of `booking` (or of `wanted`, the interval
+    it was to hold: its start and the end of its buffer)."""
+    starts_at, blocked_until = wanted or (booking.starts_at, booking.blocked_until)
+    query = select(Booking.starts_at, Booking.blocked_until).where(
+        Booking.equipment_id == booking.equipment_id,
+        col(Booking.state).in_(LIVE_STATES),
+        col(Booking.starts_at) < blocked_until,
+        col(Booking.blocked_until) > starts_at,
+    )
+    if booking.id is not None:
+        query = query.where(Booking.id != booking.id)
+    taken = session.exec(query).first()
+    interval = Interval(*taken) if taken else Interval(starts_at, blocked_until)
     raise RuleViolation([rules.slot_taken(machine.name, interval, machine.timezone)])
 
 
-def _update_live(session: Session, booking: Booking, machine: Machine) -> None:
-    """Flush a change to a live booking's times; the database's refusal becomes slot_taken."""
+def _update_live(
+    session: Session,
+    booking: Booking,
+    machine: Machine,
+    *,
+    ends_at: datetime,
+    blocked_until: datetime,
+) -> None:
+    """Move a live booking's end; the database's refusal becomes slot_taken.
+
+    On PostgreSQL the change is made inside the savepoint: made before it, the autoflush that
+    opens the savepoint would meet the exclusion constraint outside it and leave the whole
+    transaction to roll back (PendingRollbackError instead of slot_taken)."""
     if session.connection().dialect.name != "postgresql":
+        booking.ends_at, booking.blocked_until = ends_at, blocked_until
         session.add(booking)
         session.flush()
         return
     try:
         with session.begin_nested():
+            booking.ends_at, booking.blocked_until = ends_at, blocked_until
             session.add(booking)
             session.flush()
     except IntegrityError as error:
         if getattr(error.orig, "sqlstate", None) != "23P01":  # exclusion_violation
             raise
         session.refresh(booking)
-        _refuse_taken(session, booking, machine)
+        _refuse_taken(session, booking, machine, (booking.starts_at, blocked_until))
 
 
 def get_booking(session: Session, booking_id: int, *, for_update: bool = False) -> Booking:
@@ -538,7 +544,7 @@ def check_in(
     booking_id: int,
     now: datetime,
     maker_id: int | None = None,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> Booking:
     """Check in a booking, from `check_in_before` before its start to `check_in_after` after."""
     booking = get_booking(session, booking_id, for_update=True)
@@ -586,7 +592,7 @@ def cancel(
     now: datetime,
     maker_id: int | None = None,
     reason: str = "",
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> Booking:
     """Cancel a booking that has not started; after the cut-off it counts as a late cancel.
 
@@ -661,7 +667,7 @@ def extend(
     ends_at: datetime,
     now: datetime,
     maker_id: int | None = None,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> Booking:
     """Move the end of a live booking later, when the machine is free until then."""
     _check_aware(ends_at, now)
@@ -685,9 +691,7 @@ def extend(
     violations = rules.check(proposal, facts)
     if violations:
         raise RuleViolation(violations)
-    booking.ends_at = ends_at
-    booking.blocked_until = ends_at + policy.buffer
-    _update_live(session, booking, machine)
+    _update_live(session, booking, machine, ends_at=ends_at, blocked_until=ends_at + policy.buffer)
     return booking
 
 
@@ -698,7 +702,7 @@ def walk_in(
     equipment_id: int,
     length: timedelta,
     now: datetime,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
     on_behalf_of: int | None = None,
 ) -> Booking:
     """Book from now (to the minute) and check in at once, when the machine is free."""
@@ -728,7 +732,7 @@ def hand_over(
     from_maker_id: int,
     to_maker_id: int,
     now: datetime,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> Booking:
     """Give the rest of a running, checked-in booking to another maker certified for the machine;
     returns the receiver's booking.
@@ -798,9 +802,7 @@ def hand_over(
     return taken
 
 
-def release_no_shows(
-    session: Session, now: datetime, settings: SchedulerSettings | None = None
-) -> list[Booking]:
+def release_no_shows(session: Session, now: datetime, settings: SchedulerSettings) -> list[Booking]:
     """Release every booking nobody checked in by the end of its grace period (idempotent)."""
     from scheduling import waitlist
 
@@ -830,10 +832,10 @@ def release_no_shows(
 
 
 def _strike(
-    session: Session, maker_id: int, now: datetime, settings: SchedulerSettings | None
+    session: Session, maker_id: int, now: datetime, settings: SchedulerSettings
 ) -> MakerSuspension | None:
     """After a no-show or a late cancel: suspend the maker when the strikes reach the limit."""
-    policy = (settings or _DEFAULTS).suspension
+    policy = settings.suspension
     since = now - timedelta(days=policy.window_days)
     active = session.exec(
         select(MakerSuspension.id).where(
@@ -875,7 +877,7 @@ def cancel_bookings_for_outage(
     equipment_id: int,
     reason: str,
     now: datetime,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> list[Booking]:
     """Cancel every booking of a machine put out of order that has not ended (no strike for the
     makers), and tell them through the outbox."""
@@ -890,7 +892,7 @@ def cancel_bookings_for_outage(
         )
         .with_for_update()
     ).all()
-    machine = load_machine(session, equipment_id)
+    machine = load_machine(session, equipment_id, settings)
     for booking in affected:
         booking.state = BookingState.CANCELLED
         booking.closed_at = now

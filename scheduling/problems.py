@@ -41,7 +41,7 @@ def report_problem(
     serious: bool,
     now: datetime,
     managers_email: str,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> ProblemReported:
     """Record a maker's problem report (the kiosk calls this)."""
     cleaned = text.strip()

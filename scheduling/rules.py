@@ -95,6 +95,8 @@ class Facts:
     """Weekly opening windows of the site: (weekday 0 = Monday, opens, closes), local time."""
     closure: str | None = None
     """Why the site is closed that day (holiday name, reason), if it is."""
+    holiday: bool = False
+    """The closure is a public holiday (refused as `site_holiday`)."""
     maintenance: Sequence[Interval] = ()
     taken: Sequence[Interval] = ()
     """Live bookings of the machine overlapping the proposal: from their start to the end of
@@ -268,6 +270,14 @@ def _opening_rules(p: Proposal, f: Facts, tz: ZoneInfo) -> list[Violation]:
     local_start = p.starts_at.astimezone(tz)
     local_end = p.ends_at.astimezone(tz)
     day = local_start.date()
+    if f.closure is not None and f.holiday:
+        return [
+            Violation(
+                "site_holiday",
+                "{site} is closed on {day}, a public holiday: {holiday}.",
+                {"site": f.site_name, "day": day.isoformat(), "holiday": f.closure},
+            )
+        ]
     if f.closure is not None:
         return [
             Violation(

@@ -31,7 +31,7 @@ def bookings_for_usage(
     session: Session,
     equipment_id: int,
     started: Sequence[datetime],
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> list[Booking | None]:
     """For each start instant, the booking a session that started then ran in: from check-in
     opening (before the start) to the booking's end; the latest such booking. Cancelled bookings
@@ -69,7 +69,7 @@ def attach_usage(
     usage_session_ids: Sequence[int],
     *,
     now: datetime,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> list[int]:
     """Give each session without a maker the booking it ran in, and check that booking in.
 

@@ -19,8 +19,6 @@ __all__ = ["accept_offer", "expire_offers", "join", "offer_freed", "withdraw"]
 
 log = logging.getLogger(__name__)
 
-_DEFAULTS = SchedulerSettings()
-
 
 def join(
     session: Session,
@@ -91,12 +89,12 @@ def offer_freed(
     starts_at: datetime,
     ends_at: datetime,
     now: datetime,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> list[WaitlistEntry]:
     """Offer a freed range to the first waiting makers whose wish now fits (oldest first)."""
     from scheduling import notifier
 
-    minutes = (settings or _DEFAULTS).waitlist_offer_minutes
+    minutes = settings.waitlist_offer_minutes
     waiting = session.exec(
         select(WaitlistEntry)
         .where(
@@ -156,7 +154,7 @@ def accept_offer(
     entry_id: int,
     maker_id: int,
     now: datetime,
-    settings: SchedulerSettings | None = None,
+    settings: SchedulerSettings,
 ) -> Booking:
     """Turn a live offer into a booking (every booking rule still applies)."""
     from scheduling.bookings import book
@@ -194,7 +192,9 @@ def accept_offer(
     return booking
 
 
-def withdraw(session: Session, *, entry_id: int, maker_id: int, now: datetime) -> WaitlistEntry:
+def withdraw(
+    session: Session, *, entry_id: int, maker_id: int, now: datetime, settings: SchedulerSettings
+) -> WaitlistEntry:
     """Leave the waitlist; a live offer goes to the next in line."""
     entry = session.get(WaitlistEntry, entry_id)
     if entry is None or entry.maker_id != maker_id:
@@ -204,12 +204,12 @@ def withdraw(session: Session, *, entry_id: int, maker_id: int, now: datetime) -
     session.add(entry)
     session.flush()
     if was_offered:
-        offer_freed(session, entry.equipment_id, entry.starts_at, entry.ends_at, now)
+        offer_freed(session, entry.equipment_id, entry.starts_at, entry.ends_at, now, settings)
     return entry
 
 
 def expire_offers(
-    session: Session, now: datetime, settings: SchedulerSettings | None = None
+    session: Session, now: datetime, settings: SchedulerSettings
 ) -> list[WaitlistEntry]:
     """Expire offers nobody confirmed in time and pass each slot to the next in line."""
     lapsed = session.exec(

@@ -2,7 +2,8 @@
 
 Errors that fabdesk raises on purpose are printed as one line on stderr, with an exit code from
 fabdesk.exit_codes; anything else is a bug and shows its traceback. Each area keeps its commands in
-its own module here; importing them registers them on `app`.
+its own module here; importing one registers its commands on `app`, and `fabdesk.cli._lazy`
+imports only the module a command needs (`fabdesk --help` imports none).
 """
 
 from __future__ import annotations
@@ -10,19 +11,6 @@ from __future__ import annotations
 import sys
 
 from fabdesk import exit_codes
-from fabdesk.cli import (  # noqa: F401  (registers the commands)
-    accounting,
-    api,
-    badges,
-    core,
-    driver,
-    inventory,
-    kiosk,
-    makerapi,
-    ops,
-    peers,
-    scheduling,
-)
 from fabdesk.cli._app import app, err
 from fabdesk.errors import FabdeskError
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import Engine
 
 from fabdesk import __version__
-from fabdesk.db import make_engine
-from fabdesk.settings import Settings, load_settings
+from fabdesk.cli._lazy import LazyGroup
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from fabdesk.settings import Settings
 
 out = Console()
 err = Console(stderr=True)
@@ -24,6 +27,7 @@ app = typer.Typer(
     "`fabdesk init` creates the database, `fabdesk serve` starts the server, "
     "`fabdesk kiosk --site CODE` opens the terminal.",
     no_args_is_help=True,
+    cls=LazyGroup,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
@@ -33,13 +37,21 @@ app = typer.Typer(
 class Context:
     config: Path | None
     _engine: Engine | None = None
+    _settings: Settings | None = None
 
     def settings(self) -> Settings:
-        return load_settings(self.config)
+        """The command's settings, loaded once: every service of the command gets these rules."""
+        if self._settings is None:
+            from fabdesk.settings import load_settings
+
+            self._settings = load_settings(self.config)
+        return self._settings
 
     def engine(self) -> Engine:
         """The command's engine, made once; its connections are closed when the command ends."""
         if self._engine is None:
+            from fabdesk.db import make_engine
+
             self._engine = make_engine(self.settings().database)
         return self._engine
 

@@ -1,4 +1,4 @@
-"""Core commands: init, seed, sites, demo, config, db, makers."""
+"""Core commands: init, seed, demo, config, db, makers."""
 
 from __future__ import annotations
 
@@ -57,20 +57,6 @@ def _seed(engine: Engine) -> None:
     for kind, count in report.added.items():
         table.add_row(kind, str(count))
     out.print(table)
-
-
-@app.command()
-def sites(ctx: typer.Context) -> None:
-    """List the sites and their machines."""
-    from inventory.register import list_sites, site_equipment
-
-    with session_scope(ctx.obj.engine()) as session:
-        for site in list_sites(session):
-            listing = site_equipment(session, site.code)
-            table = Table("asset tag", "machine", "category", "status", title=site.name)
-            for item, category in listing.items:
-                table.add_row(item.asset_tag, item.name, category.name_en, item.status.value)
-            out.print(table)
 
 
 @app.command()
@@ -135,14 +121,48 @@ def makers_add(
         str | None,
         typer.Option(help="Belgian enterprise number (0123.456.749) if the maker has a company."),
     ] = None,
+    tier: Annotated[
+        str, typer.Option(help="Price tier: standard, student or nonprofit.")
+    ] = "standard",
+    sector: Annotated[
+        str | None,
+        typer.Option(
+            help="Industrial Plan sector: construction, manufacturing, agrifood, health, creative."
+        ),
+    ] = None,
 ) -> None:
-    """Register a maker."""
+    """Register a maker, with their price tier and sector."""
     from inventory.makers import NewMaker, register_maker
 
-    new = NewMaker(member_number, name, email, language, badge, enterprise_number)
+    new = NewMaker(
+        member_number, name, email, language, badge, enterprise_number, tier=tier, sector=sector
+    )
     with session_scope(ctx.obj.engine()) as session:
         maker = register_maker(session, new)
     out.print(f"Registered maker {maker.member_number}.")
+
+
+@makers_app.command("edit")
+def makers_edit(
+    ctx: typer.Context,
+    member_number: Annotated[str, typer.Argument(help="Member number of the maker.")],
+    tier: Annotated[
+        str | None, typer.Option(help="Price tier: standard, student or nonprofit.")
+    ] = None,
+    sector: Annotated[
+        str | None,
+        typer.Option(
+            help="construction, manufacturing, agrifood, health, creative, or none to clear."
+        ),
+    ] = None,
+) -> None:
+    """Change a maker's price tier or sector."""
+    from inventory.makers import get_maker, set_profile
+
+    with session_scope(ctx.obj.engine()) as session:
+        maker = set_profile(session, get_maker(session, member_number), tier=tier, sector=sector)
+        shown = f"tier {maker.tier.value}, sector {maker.sector.value if maker.sector else 'none'}"
+    out.print(f"Maker {member_number}: {shown}.")
 
 
 @makers_app.command("certify")

@@ -10,8 +10,9 @@ import typer
 from rich.table import Table
 
 from fabdesk.cli._app import app, out
-from fabdesk.cli.scheduling import _WHEN, _local, _now, _show, parse_length
+from fabdesk.cli.scheduling import _WHEN, _now, _show, parse_length
 from fabdesk.db import session_scope, write_session
+from scheduling.times import local_instant
 
 tokens_app = typer.Typer(
     help="Makers' personal access tokens for the maker API (their phone).\n\n"
@@ -86,10 +87,11 @@ def waitlist_list(ctx: typer.Context, member_number: Annotated[str, _MEMBER]) ->
     from scheduling.bookings import find_machine, load_machine
     from scheduling.mine import my_waitlist
 
+    rules = ctx.obj.settings().scheduler
     with session_scope(ctx.obj.engine()) as session:
         entries = my_waitlist(session, get_maker(session, member_number).id or 0, now=_now())
         zones = {
-            e.asset_tag: load_machine(session, find_machine(session, e.asset_tag)).timezone
+            e.asset_tag: load_machine(session, find_machine(session, e.asset_tag), rules).timezone
             for e in entries
         }
     table = Table("id", "machine", "from", "to", "state", "offer until", title="Waitlist")
@@ -119,10 +121,11 @@ def waitlist_join(
     from scheduling.bookings import find_machine, load_machine
     from scheduling.waitlist import join
 
+    rules = ctx.obj.settings().scheduler
     with write_session(ctx.obj.engine()) as session:
         maker = get_maker(session, member_number)
-        machine = load_machine(session, find_machine(session, asset_tag))
-        starts_at = _local(starts, machine.timezone)
+        machine = load_machine(session, find_machine(session, asset_tag), rules)
+        starts_at = local_instant(starts, machine.timezone, None)
         entry = join(
             session,
             maker_id=maker.id or 0,
@@ -175,5 +178,6 @@ def waitlist_leave(
             entry_id=entry_id,
             maker_id=get_maker(session, member_number).id or 0,
             now=_now(),
+            settings=ctx.obj.settings().scheduler,
         )
     out.print(f"Entry {entry_id} withdrawn.")

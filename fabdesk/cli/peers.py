@@ -464,6 +464,7 @@ def bookings_hand_over(
             from_maker_id=id_of(get_maker(session, giver)),
             to_maker_id=id_of(get_maker(session, receiver)),
             now=datetime.now(UTC),
+            settings=ctx.obj.settings().scheduler,
         )
         number = id_of(taken)
     out.print(f"Booking {booking} handed over to {receiver}: booking {number}.", highlight=False)

@@ -18,6 +18,7 @@ from rich.table import Table
 from fabdesk.cli._app import app, out
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
+from scheduling.times import Fold, local_instant
 
 bookings_app = typer.Typer(
     help="Look at and change bookings: list, cancel, check in, complete, release no-shows.",
@@ -45,10 +46,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _local(value: datetime, timezone: str) -> datetime:
-    return value.replace(tzinfo=ZoneInfo(timezone)) if value.tzinfo is None else value
-
-
 def _show(value: datetime, timezone: str) -> str:
     return value.astimezone(ZoneInfo(timezone)).strftime("%a %d %b %Y %H:%M")
 
@@ -73,8 +70,19 @@ def book(
             help="Code of a paying organisation the maker is linked to: it is billed instead.",
         ),
     ] = None,
+    fold: Annotated[
+        Fold | None,
+        typer.Option(
+            help="When the start happens twice (the night the clocks go back): the earlier "
+            "or the later one. Without it such a time is refused."
+        ),
+    ] = None,
 ) -> None:
-    """Book a machine for a maker. Every booking rule applies; a refusal says which and why."""
+    """Book a machine for a maker. Every booking rule applies; a refusal says which and why.
+
+    The start is read in the site's timezone and the length is real time: 2h from 01:30 on the
+    night the clocks go forward ends at 04:30 local. A time that does not exist that night
+    (02:30) is refused."""
     from inventory.makers import get_maker
     from inventory.organisations import get_organisation
     from scheduling.bookings import book as book_machine
@@ -83,8 +91,8 @@ def book(
     settings = ctx.obj.settings()
     with write_session(ctx.obj.engine()) as session:
         maker = get_maker(session, member_number)
-        machine = load_machine(session, find_machine(session, asset_tag))
-        starts_at = _local(starts, machine.timezone)
+        machine = load_machine(session, find_machine(session, asset_tag), settings.scheduler)
+        starts_at = local_instant(starts, machine.timezone, fold)
         booking = book_machine(
             session,
             maker_id=maker.id or 0,
@@ -173,6 +181,50 @@ def bookings_cancel(
     out.print(f"Cancelled booking {booking.id}.")
 
 
+@bookings_app.command("extend")
+def bookings_extend(
+    ctx: typer.Context,
+    booking_id: Annotated[int, typer.Argument(help="Booking number.")],
+    by: Annotated[str, typer.Option(help="How much longer: 30m, 1h.")] = "30m",
+) -> None:
+    """Make a live booking longer, when the machine is free (the rules of a booking apply)."""
+    from scheduling.bookings import extend, get_booking
+
+    with write_session(ctx.obj.engine()) as session:
+        current = get_booking(session, booking_id)
+        booking = extend(
+            session,
+            booking_id=booking_id,
+            ends_at=current.ends_at + parse_length(by),
+            now=_now(),
+            settings=ctx.obj.settings().scheduler,
+        )
+    out.print(f"Extended booking {booking.id} until {booking.ends_at.isoformat()}.")
+
+
+@app.command("walk-in")
+def walk_in_command(
+    ctx: typer.Context,
+    member_number: Annotated[str, typer.Argument(help="Member number of the maker.")],
+    asset_tag: Annotated[str, typer.Argument(help="Asset tag of the machine.")],
+    length: Annotated[str, typer.Option(help="How long: 30m, 1h, 2h.")] = "1h",
+) -> None:
+    """Book a machine from now and check in at once (as at the kiosk's W)."""
+    from inventory.makers import get_maker
+    from scheduling.bookings import find_machine, walk_in
+
+    with write_session(ctx.obj.engine()) as session:
+        booking = walk_in(
+            session,
+            maker_id=get_maker(session, member_number).id or 0,
+            equipment_id=find_machine(session, asset_tag),
+            length=parse_length(length),
+            now=_now(),
+            settings=ctx.obj.settings().scheduler,
+        )
+    out.print(f"Checked in: booking {booking.id} until {booking.ends_at.isoformat()}.")
+
+
 @bookings_app.command("check-in")
 def bookings_check_in(
     ctx: typer.Context,
@@ -225,7 +277,7 @@ def availability(
     length: Annotated[str, typer.Option(help="Length of the slot sought: 2h, 90m.")] = "1h",
 ) -> None:
     """Show a site's day board, or with --category the next free slot (one site or all)."""
-    from scheduling.availability import next_free_slot, site_board
+    from scheduling.availability import next_free_slot, site_board, today_at
 
     settings = ctx.obj.settings()
     timezone = settings.scheduler.timezone
@@ -250,11 +302,11 @@ def availability(
             return
         if not site:
             raise InvalidValue("Name a site, or give --category.", error_code="usage")
-        wanted: date = day.date() if day else now.astimezone(ZoneInfo(timezone)).date()
+        wanted: date = day.date() if day else today_at(session, now, site_code=site)
         board = site_board(session, site, wanted)
     title = f"{board.site_name}, {board.day.isoformat()}"
-    if board.closed:
-        out.print(f"{title}: closed ({board.closed}).")
+    if board.closed or not board.opening:
+        out.print(f"{title}: closed ({board.closed or 'no opening hours that day'}).")
         return
     table = Table("machine", "name", "status", "taken", title=title)
     for machine in board.machines:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from fabdesk.booking_rules import BookingRules
 from fabdesk.models._types import UTCDateTime, str_enum, utc_column
 
 
@@ -78,10 +79,10 @@ class Booking(SQLModel, table=True):
     """The organisation the maker booked on behalf of: it is billed for the usage."""
 
 
-class BookingPolicy(SQLModel, table=True):
+class BookingPolicy(BookingRules, table=True):
     """Booking rules of one machine, or of a whole category (the machine's row wins).
 
-    Without a row, the defaults of `SchedulerSettings.policy` apply.
+    Without a row, `scheduler.booking` of the settings applies (the same `BookingRules`).
     """
 
     __tablename__ = "booking_policies"
@@ -98,21 +99,6 @@ class BookingPolicy(SQLModel, table=True):
     category_id: int | None = Field(
         default=None, foreign_key="equipment_categories.id", unique=True, ondelete="CASCADE"
     )
-    buffer_minutes: int = Field(default=0, ge=0)
-    """Time held after each booking (cooling, cleaning)."""
-    min_minutes: int = Field(default=15, ge=1)
-    max_minutes: int = Field(default=240, ge=1)
-    max_days_ahead: int = Field(default=28, ge=0)
-    check_in_before_minutes: int = Field(default=15, ge=0)
-    """Check-in opens this long before the start."""
-    check_in_after_minutes: int = Field(default=15, ge=0)
-    """Grace period: without a check-in this long after the start, the booking is a no-show."""
-    cancel_cutoff_minutes: int = Field(default=120, ge=0)
-    """Cancelling later than this before the start counts as a late cancellation."""
-    max_hours_per_week: int = Field(default=12, ge=0)
-    """A maker's booked hours per ISO week in the machine's category (0 = no limit)."""
-    max_future_bookings: int = Field(default=5, ge=0)
-    """A maker's live bookings still to come in the category (0 = no limit)."""
 
 
 class SiteClosure(SQLModel, table=True):

@@ -163,6 +163,7 @@ class BookScreen(KioskScreen):
                     equipment_id=machine,
                     length=self.length,
                     now=now,
+                    settings=kiosk.settings.scheduler,
                     on_behalf_of=self.payer,
                 )
                 start, end = booking.starts_at, booking.ends_at
@@ -183,6 +184,7 @@ class BookScreen(KioskScreen):
                     starts_at=start,
                     ends_at=end,
                     now=now,
+                    settings=kiosk.settings.scheduler,
                     on_behalf_of=self.payer,
                 )
         zone = kiosk.zone

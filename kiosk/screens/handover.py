@@ -81,7 +81,7 @@ class HandOverScreen(KioskScreen):
                 booking = running[0]
                 line = BookingLine(
                     booking.id or 0,
-                    load_machine(session, booking.equipment_id).name,
+                    load_machine(session, booking.equipment_id, kiosk.settings.scheduler).name,
                     booking.starts_at.astimezone(kiosk.zone).strftime("%H:%M"),
                     booking.ends_at.astimezone(kiosk.zone).strftime("%H:%M"),
                     booking.state.value,
@@ -110,6 +110,7 @@ class HandOverScreen(KioskScreen):
                 from_maker_id=kiosk.maker.maker_id,
                 to_maker_id=id_of(receiver),
                 now=kiosk.clock(),
+                settings=kiosk.settings.scheduler,
             )
             name = receiver.name
         self.post_message(ActionDone(self._("Handed over to {name}.").format(name=name)))

@@ -74,7 +74,12 @@ class MachinesScreen(MachineListScreen):
         with write_session(kiosk.engine) as session:
             if action == "out_of_order":
                 cancelled = put_out_of_order(
-                    session, asset_tag, reason=reason, actor=actor, now=now
+                    session,
+                    asset_tag,
+                    reason=reason,
+                    actor=actor,
+                    now=now,
+                    settings=kiosk.settings.scheduler,
                 )
                 text = self._(
                     "{machine} is out of order; {count} booking(s) cancelled, makers told."

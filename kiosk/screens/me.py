@@ -93,7 +93,9 @@ class MeScreen(LoadedScreen):
                 session, maker_id, since=now - timedelta(hours=12), states=list(LIVE_STATES)
             ):
                 if booking.equipment_id not in names:
-                    names[booking.equipment_id] = load_machine(session, booking.equipment_id).name
+                    names[booking.equipment_id] = load_machine(
+                        session, booking.equipment_id, kiosk.settings.scheduler
+                    ).name
                 bookings.append(
                     BookingLine(
                         booking.id or 0,
@@ -223,9 +225,10 @@ class MeScreen(LoadedScreen):
         assert kiosk.maker is not None
         maker_id = kiosk.maker.maker_id
         now = kiosk.clock()
+        rules = kiosk.settings.scheduler
         with write_session(kiosk.engine) as session:
             if action == "check_in":
-                check_in(session, booking_id=booking_id, now=now, maker_id=maker_id)
+                check_in(session, booking_id=booking_id, now=now, maker_id=maker_id, settings=rules)
                 text = self._("Checked in. The machine is yours.")
             else:
                 booking = get_booking(session, booking_id)
@@ -235,6 +238,7 @@ class MeScreen(LoadedScreen):
                     ends_at=booking.ends_at + EXTEND_BY,
                     now=now,
                     maker_id=maker_id,
+                    settings=rules,
                 )
                 text = self._("Extended until {end}.").format(
                     end=extended.ends_at.astimezone(kiosk.zone).strftime("%H:%M")

@@ -25,7 +25,7 @@ from fabdesk.models import (
     ManagerCredential,
     id_of,
 )
-from fabdesk.settings import Settings
+from fabdesk.settings import SchedulerSettings, Settings
 from fabdesk.wire import (
     ALLOW,
     AllowList,
@@ -57,7 +57,7 @@ def _person(engine: Engine, equipment_tag: str) -> People:
         equipment = session.exec(
             select(Equipment).where(Equipment.asset_tag == equipment_tag)
         ).one()
-        machine = load_machine(session, id_of(equipment))
+        machine = load_machine(session, id_of(equipment), SchedulerSettings())
         managers = set(session.exec(select(ManagerCredential.maker_id)).all())
         valid = session.exec(
             select(Certification.maker_id).where(
@@ -125,7 +125,7 @@ def test_a_certified_badge_on_a_free_machine_walks_in_and_is_recorded(
 
 def _another_certified(engine: Engine, people: People) -> str | None:
     with session_scope(engine) as session:
-        machine = load_machine(session, people.equipment_id)
+        machine = load_machine(session, people.equipment_id, SchedulerSettings())
         rows = session.exec(
             select(Maker.badge_id)
             .join(Certification, col(Certification.maker_id) == Maker.id)

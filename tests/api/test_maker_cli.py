@@ -14,6 +14,7 @@ from fabdesk import exit_codes
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.errors import Unauthenticated
 from fabdesk.models import Maker, id_of
+from fabdesk.settings import SchedulerSettings
 from inventory.maker_tokens import authenticate_maker, issue_token
 from inventory.makers import certify
 from scheduling.bookings import book, cancel, find_machine
@@ -74,6 +75,7 @@ def test_a_manager_puts_a_maker_in_line_and_accepts_the_offer(
             starts_at=starts,
             ends_at=starts + timedelta(hours=1),
             now=datetime.now(UTC),
+            settings=SchedulerSettings(),
         )
     when = f"{starts:%Y-%m-%d %H:%M}"
     free = fabdesk(seeded_url, "waitlist", "join", "M00002", LASER, when.replace("15:", "18:"))
@@ -88,7 +90,13 @@ def test_a_manager_puts_a_maker_in_line_and_accepts_the_offer(
     assert early.returncode != 0
     assert "no open offer" in early.stderr
     with write_session(api_engine) as session:
-        cancel(session, booking_id=taken.id or 0, now=datetime.now(UTC), maker_id=alice)
+        cancel(
+            session,
+            booking_id=taken.id or 0,
+            now=datetime.now(UTC),
+            maker_id=alice,
+            settings=SchedulerSettings(),
+        )
     assert "offered" in fabdesk(seeded_url, "waitlist", "list", "M00002").stdout
     other = fabdesk(seeded_url, "waitlist", "accept", entry_id, "--maker", "M00001")
     assert other.returncode != 0, "only the maker in line accepts"

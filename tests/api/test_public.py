@@ -15,7 +15,7 @@ from sqlmodel import select
 from fabdesk.api.app import create_app
 from fabdesk.db import Engine, write_session
 from fabdesk.models import Equipment, Maker, id_of
-from fabdesk.settings import Settings
+from fabdesk.settings import SchedulerSettings, Settings
 from inventory.makers import certify
 from scheduling.bookings import book
 from tests.api.conftest import MANAGER_TOKEN, DeviceToken, add_device, serving
@@ -58,6 +58,7 @@ def test_board_free_slots_and_calendar_of_a_machine(
             starts_at=NOW + timedelta(hours=1),
             ends_at=NOW + timedelta(hours=2),
             now=NOW,
+            settings=SchedulerSettings(),
         )
     board = at_two.get("/api/v1/sites/cityfab1/board", params={"day": "2026-11-05"})
     assert board.status_code == 200
@@ -95,6 +96,7 @@ def test_the_device_learns_who_is_booked_now(at_two: httpx.Client, api_engine: E
             starts_at=NOW - timedelta(minutes=30),
             ends_at=NOW + timedelta(minutes=30),
             now=NOW - timedelta(hours=1),
+            settings=SchedulerSettings(),
         )
     context = at_two.get("/api/v1/context", headers=device.headers).json()
     assert context["booking_id"] == booking.id
@@ -113,3 +115,18 @@ def test_reports_need_the_manager_token(at_two: httpx.Client) -> None:
     assert report.status_code == 200
     bad = at_two.get("/api/v1/reports/ledger.csv", params={"month": "November"}, headers=manager)
     assert bad.status_code == 422
+
+
+def test_public_days_default_to_today_at_the_site(
+    api_settings: Settings, api_engine: Engine
+) -> None:
+    """At 00:30 in Brussels (23:30 UTC the day before) the board and the free slots with no day
+    are those of the Brussels day, not of the UTC date."""
+    half_past_midnight = datetime(2026, 11, 4, 23, 30, tzinfo=UTC)
+    app = create_app(api_settings, api_engine, clock=lambda: half_past_midnight)
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        board = client.get("/api/v1/sites/cityfab1/board")
+        assert board.json()["day"] == "2026-11-05"
+        free = client.get(f"/api/v1/machines/{LASER}/free", params={"minutes": 60})
+        assert free.status_code == 200
+        assert {slot["starts_at"][:10] for slot in free.json()} == {"2026-11-05"}

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from fabdesk import exit_codes
 from fabdesk.cli import app
+from fabdesk.cli._lazy import load_all
 from tests.support.cli import fabdesk
 
 
 def _command_paths() -> list[list[str]]:
-    import typer.main
-
-    root = typer.main.get_command(app)
+    root = load_all()  # every area: the command line imports only what a command needs
     paths: list[list[str]] = []
 
     def walk(command: object, prefix: list[str]) -> None:
@@ -31,6 +32,26 @@ def test_the_real_command_explains_itself() -> None:
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout
     assert "demo" in result.stdout
+
+
+def test_the_help_lists_every_command_without_importing_them() -> None:
+    """`fabdesk --help` lists the commands from the registry, which matches the real tree
+    (regenerate it with `python -m fabdesk.cli._lazy`), and loads no database library."""
+    from fabdesk.cli._commands import COMMANDS
+    from fabdesk.cli._lazy import registry
+
+    assert registry() == COMMANDS
+    code = (
+        "import sys\nfrom fabdesk.cli import main\nsys.argv = ['fabdesk', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'sqlmodel', "
+        "'pydantic_settings', 'textual', 'fastapi', 'reportlab'}), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stderr.strip() == "[]"
+    assert all(name in result.stdout for name in ("book", "holidays", "policy", "walk-in"))
 
 
 @pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "fabdesk")

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from fabdesk.accounting.charges import post_usage_charge
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import Maker, id_of
-from fabdesk.settings import KioskSettings, Settings
+from fabdesk.settings import KioskSettings, SchedulerSettings, Settings
 from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.ingest import ingest_batch
 from fabdesk.wire import EventBatch, EventKind, Outcome
@@ -136,11 +136,12 @@ def charged_job(engine: Engine, maker: Maker, tag: str, hour: int, *, minutes: i
             starts_at=start,
             ends_at=start + timedelta(hours=1),
             now=start - timedelta(hours=2),
+            settings=SchedulerSettings(),
         )
         token = register_device(session, equipment_tag=tag, name=f"{tag} {run}", now=start).token
         device = authenticate(session, token)
         result = ingest_batch(session, device, EventBatch(events=events), now=end)
-        attach_usage(session, result.touched_session_ids, now=end)
+        attach_usage(session, result.touched_session_ids, now=end, settings=SchedulerSettings())
         usage_id = result.touched_session_ids[0]
         post_usage_charge(session, usage_id, now=end)
         return usage_id

@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import BookingState, EquipmentStatus, Maker, id_of
+from fabdesk.settings import SchedulerSettings
 from inventory.checks import mark_used, set_check_after_use
 from inventory.register import get_item
 from kiosk.screens.board import BoardScreen
@@ -35,6 +36,7 @@ def _walk_in(engine: Engine, maker: Maker) -> int:
             equipment_id=id_of(get_item(session, LASER)),
             length=timedelta(hours=2),
             now=NOW,
+            settings=SchedulerSettings(),
         )
         return id_of(booking)
 

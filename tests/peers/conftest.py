@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 from fabdesk.accounting.charges import post_usage_charge
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import Equipment, UsageCharge, UsageSession
-from fabdesk.settings import Settings
+from fabdesk.settings import SchedulerSettings, Settings
 from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.follow_up import after_ingest
 from fabdesk.usage.ingest import ingest_batch
@@ -77,7 +77,7 @@ def run_job(
         if settings is not None:
             after_ingest(session, touched, finished, now=end, settings=settings)
         else:
-            attach_usage(session, touched, now=end)
+            attach_usage(session, touched, now=end, settings=SchedulerSettings())
         usage = session.exec(select(UsageSession).where(UsageSession.id == touched[0])).one()
         if charge and settings is None:
             post_usage_charge(session, usage.id or 0, now=end)

@@ -12,7 +12,7 @@ from sqlmodel import select
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import RuleViolation
 from fabdesk.models import Equipment, EquipmentStatus, Maker, UsageCharge
-from fabdesk.settings import Settings
+from fabdesk.settings import SchedulerSettings, Settings
 from inventory.checks import release_check, set_check_after_use
 from inventory.managers import set_pin
 from inventory.register import history
@@ -61,10 +61,17 @@ def test_a_finished_session_sends_the_machine_to_check_and_is_still_charged(
             equipment_id=world.laser1,
             length=timedelta(hours=1),
             now=local(TOMORROW, 11, 10),
+            settings=SchedulerSettings(),
         )
     assert refused.value.code == "machine_to_check"
     with session_scope(world.engine) as session, pytest.raises(RuleViolation) as refused:
-        check_in(session, booking_id=later.id or 0, now=local(TOMORROW, 12), maker_id=world.bob)
+        check_in(
+            session,
+            booking_id=later.id or 0,
+            now=local(TOMORROW, 12),
+            maker_id=world.bob,
+            settings=SchedulerSettings(),
+        )
     assert refused.value.code == "machine_to_check"
     assert "Laser 1" in str(refused.value)
     # Other machines are not touched.
@@ -77,7 +84,12 @@ def test_a_completed_booking_sends_the_machine_to_check(world: World) -> None:
     late = world.book(world.bob, world.laser2, local(TOMORROW, 10), local(TOMORROW, 11))
     with session_scope(world.engine) as session:
         for booking in (early, late):
-            check_in(session, booking_id=booking.id or 0, now=local(TOMORROW, 10))
+            check_in(
+                session,
+                booking_id=booking.id or 0,
+                now=local(TOMORROW, 10),
+                settings=SchedulerSettings(),
+            )
         complete(session, booking_id=early.id or 0, now=local(TOMORROW, 10, 30))
     assert _status(world, world.laser1) is EquipmentStatus.TO_CHECK
     assert _status(world, world.laser2) is EquipmentStatus.IN_SERVICE  # no check asked
@@ -91,7 +103,12 @@ def test_only_a_manager_or_a_trainer_releases_it_and_the_history_says_so(world: 
     _check_after_use(world)
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 11))
     with session_scope(world.engine) as session:
-        check_in(session, booking_id=booking.id or 0, now=local(TOMORROW, 10))
+        check_in(
+            session,
+            booking_id=booking.id or 0,
+            now=local(TOMORROW, 10),
+            settings=SchedulerSettings(),
+        )
         complete(session, booking_id=booking.id or 0, now=local(TOMORROW, 10, 30))
     after = local(TOMORROW, 10, 40)
     with session_scope(world.engine) as session, pytest.raises(RuleViolation) as refused:
@@ -122,7 +139,12 @@ def test_a_manager_of_the_site_releases_it_one_of_another_site_may_not(world: Wo
         set_pin(session, bob, "4321", site_code="lab-b")
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 11))
     with session_scope(world.engine) as session:
-        check_in(session, booking_id=booking.id or 0, now=local(TOMORROW, 10))
+        check_in(
+            session,
+            booking_id=booking.id or 0,
+            now=local(TOMORROW, 10),
+            settings=SchedulerSettings(),
+        )
         complete(session, booking_id=booking.id or 0, now=local(TOMORROW, 10, 30))
     with session_scope(world.engine) as session, pytest.raises(RuleViolation) as refused:
         release_check(session, LASER, by_maker_id=world.bob, now=local(TOMORROW, 11))
@@ -140,7 +162,12 @@ def test_the_commands(world: World, database_url: str) -> None:
     assert result.exit_code == 0, result.output
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 11))
     with session_scope(world.engine) as session:
-        check_in(session, booking_id=booking.id or 0, now=local(TOMORROW, 10))
+        check_in(
+            session,
+            booking_id=booking.id or 0,
+            now=local(TOMORROW, 10),
+            settings=SchedulerSettings(),
+        )
         complete(session, booking_id=booking.id or 0, now=local(TOMORROW, 10, 30))
     refused = cli(database_url, "equipment", "release", LASER, "--by", "M-3")
     assert isinstance(refused.exception, RuleViolation)

@@ -10,6 +10,7 @@ import pytest
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import RuleViolation
 from fabdesk.models import Booking, BookingState, MakerSuspension
+from fabdesk.settings import SchedulerSettings
 from scheduling.bookings import check_in, hand_over
 from tests.peers.conftest import charge_of, cli, run_job
 from tests.scheduling.conftest import TOMORROW, World, local
@@ -19,7 +20,12 @@ HAND_OVER = local(TOMORROW, 10, 30)
 
 def _check_in(world: World, booking: Booking) -> Booking:
     with session_scope(world.engine) as session:
-        return check_in(session, booking_id=booking.id or 0, now=local(TOMORROW, 10))
+        return check_in(
+            session,
+            booking_id=booking.id or 0,
+            now=local(TOMORROW, 10),
+            settings=SchedulerSettings(),
+        )
 
 
 def _running(world: World) -> Booking:
@@ -37,6 +43,7 @@ def _hand_over(world: World, booking: Booking, to: int, now: datetime = HAND_OVE
             from_maker_id=booking.maker_id,
             to_maker_id=to,
             now=now,
+            settings=SchedulerSettings(),
         )
 
 
@@ -119,6 +126,7 @@ def test_only_a_running_booking_of_the_giver_is_handed_over(world: World) -> Non
             from_maker_id=world.bob,
             to_maker_id=world.carol,
             now=HAND_OVER,
+            settings=SchedulerSettings(),
         )
     assert refused.value.code == "not_your_booking"
 

@@ -9,6 +9,7 @@ from sqlmodel import select
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue, NotFound, RuleViolation
 from fabdesk.models import Booking, BookingState, Equipment, EquipmentStatus, Notification, id_of
+from fabdesk.settings import SchedulerSettings
 from scheduling.problems import list_problems, report_problem, resolve_problem
 from tests.peers.conftest import cli
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
@@ -26,6 +27,7 @@ def _report(world: World, machine: int, text: str, *, serious: bool) -> int:
             serious=serious,
             now=NOW,
             managers_email=MANAGERS,
+            settings=SchedulerSettings(),
         )
         return id_of(reported.report)
 

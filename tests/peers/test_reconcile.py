@@ -16,6 +16,7 @@ from fabdesk.accounting.reconcile import Gap, reconcile, reconciliation_csv
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import Booking, BookingState, LedgerTransaction, UsageCharge
+from fabdesk.settings import SchedulerSettings
 from scheduling.bookings import cancel, complete_finished, release_no_shows
 from tests.peers.conftest import charge_of, run_job
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
@@ -44,7 +45,13 @@ def test_the_gaps_are_listed(world: World) -> None:
     beyond = world.book(world.bob, world.laser2, local(TOMORROW, 10), local(TOMORROW, 11))
     cancelled = world.book(world.bob, world.laser1, local(TOMORROW, 17), local(TOMORROW, 18))
     with session_scope(world.engine) as session:
-        cancel(session, booking_id=cancelled.id or 0, now=NOW, maker_id=world.bob)
+        cancel(
+            session,
+            booking_id=cancelled.id or 0,
+            now=NOW,
+            maker_id=world.bob,
+            settings=SchedulerSettings(),
+        )
     run_job(world, "A-00002-M", local(TOMORROW, 10, 30), minutes=45)
     loose = run_job(world, "B-00001-N", local(TOMORROW, 16), minutes=20)
     assert loose.booking_id is None
@@ -107,7 +114,9 @@ def test_a_run_on_a_booked_slot_without_kiosk_ends_checked_in_completed_and_char
     # the charge job runs again: nothing more is posted
     run_again = charge_of(world, usage)
     with session_scope(world.engine) as session:
-        assert release_no_shows(session, local(TOMORROW, 10, 30)) == []
+        assert (
+            release_no_shows(session, local(TOMORROW, 10, 30), settings=SchedulerSettings()) == []
+        )
         complete_finished(session, local(TOMORROW, 11, 1))
     with session_scope(world.engine) as session:
         assert post_usage_charge(session, usage.id or 0, now=AFTER) is None

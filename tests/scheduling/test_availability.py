@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from fabdesk.db import session_scope
 from fabdesk.models import BookingPolicy, MaintenanceWindow, SiteClosure
+from fabdesk.settings import SchedulerSettings
 from scheduling import availability
 from tests.scheduling.conftest import HOUR, NOW, TOMORROW, World, local
 
@@ -51,7 +52,9 @@ def test_free_slots_leave_room_for_the_buffer(world: World) -> None:
         session.add(BookingPolicy(equipment_id=world.laser1, buffer_minutes=30))
     world.book(world.alice, world.laser1, local(TOMORROW, 12), local(TOMORROW, 14))
     with session_scope(world.engine) as session:
-        slots = availability.free_slots(session, world.laser1, TOMORROW, length=HOUR)
+        slots = availability.free_slots(
+            session, world.laser1, TOMORROW, length=HOUR, settings=SchedulerSettings()
+        )
     assert [(s.starts_at, s.ends_at) for s in slots] == [
         (local(TOMORROW, 9), local(TOMORROW, 11, 30)),
         (local(TOMORROW, 14, 30), local(TOMORROW, 21)),
@@ -64,10 +67,18 @@ def test_next_free_slot_across_sites(world: World) -> None:
         world.book(maker, machine, local(TOMORROW, 9), local(TOMORROW, 13))
     now = local(TOMORROW, 8, 50)
     with session_scope(world.engine) as session:
-        anywhere = availability.next_free_slot(session, "laser", 2 * HOUR, now)
-        at_a = availability.next_free_slot(session, "laser", 2 * HOUR, now, site="lab-a")
-        none = availability.next_free_slot(session, "laser", 20 * HOUR, NOW)
-        category = availability.free_slots_of_category(session, "laser", TOMORROW, length=HOUR)
+        anywhere = availability.next_free_slot(
+            session, "laser", 2 * HOUR, now, settings=SchedulerSettings()
+        )
+        at_a = availability.next_free_slot(
+            session, "laser", 2 * HOUR, now, site="lab-a", settings=SchedulerSettings()
+        )
+        none = availability.next_free_slot(
+            session, "laser", 20 * HOUR, NOW, settings=SchedulerSettings()
+        )
+        category = availability.free_slots_of_category(
+            session, "laser", TOMORROW, length=HOUR, settings=SchedulerSettings()
+        )
     assert anywhere is not None
     assert anywhere.site_code == "lab-b"
     assert anywhere.starts_at == local(TOMORROW, 10)
@@ -80,7 +91,7 @@ def test_next_free_slot_across_sites(world: World) -> None:
 def test_next_free_slot_rounds_now_up_to_the_quarter(world: World) -> None:
     now = local(TOMORROW, 9, 7)
     with session_scope(world.engine) as session:
-        slot = availability.next_free_slot(session, "fdm", HOUR, now)
+        slot = availability.next_free_slot(session, "fdm", HOUR, now, settings=SchedulerSettings())
     assert slot is not None
     assert slot.starts_at == local(TOMORROW, 9, 15)
 
@@ -93,8 +104,12 @@ def test_next_free_slot_skips_closed_days_and_closed_weekdays(world: World) -> N
     # Saturday 28 November, 22:00: lab A is closed on Sunday, lab B closed until Saturday.
     now = local(date(2026, 11, 28), 22)
     with session_scope(world.engine) as session:
-        slot = availability.next_free_slot(session, "laser", 2 * HOUR, now)
-        at_b = availability.next_free_slot(session, "laser", 2 * HOUR, NOW, site="lab-b")
+        slot = availability.next_free_slot(
+            session, "laser", 2 * HOUR, now, settings=SchedulerSettings()
+        )
+        at_b = availability.next_free_slot(
+            session, "laser", 2 * HOUR, NOW, site="lab-b", settings=SchedulerSettings()
+        )
     assert slot is not None
     assert slot.site_code == "lab-a"
     assert slot.starts_at == local(date(2026, 11, 30), 9)

@@ -20,6 +20,7 @@ from fabdesk.models import (
     Notification,
     SiteClosure,
 )
+from fabdesk.settings import SchedulerSettings
 from scheduling import bookings
 from tests.scheduling.conftest import HOUR, NOW, TOMORROW, World, local
 
@@ -108,7 +109,7 @@ def test_closures_and_maintenance_windows(world: World) -> None:
         )
     with pytest.raises(RuleViolation) as caught:
         world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 11))
-    assert codes(caught) == ["site_closed"]
+    assert codes(caught) == ["site_holiday"]  # a holiday has its own code (issue 16)
     day = date(2026, 11, 25)
     with pytest.raises(RuleViolation) as caught:
         world.book(world.alice, world.laser1, local(day, 13), local(day, 15))
@@ -136,15 +137,28 @@ def test_check_in_window_and_completion(world: World) -> None:
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
     with write_session(world.engine) as session:
         with pytest.raises(RuleViolation) as caught:
-            bookings.check_in(session, booking_id=booking.id or 0, now=local(TOMORROW, 9, 40))
+            bookings.check_in(
+                session,
+                booking_id=booking.id or 0,
+                now=local(TOMORROW, 9, 40),
+                settings=SchedulerSettings(),
+            )
         assert codes(caught) == ["check_in_too_early"]
         with pytest.raises(RuleViolation) as caught:
             bookings.check_in(
-                session, booking_id=booking.id or 0, now=local(TOMORROW, 10), maker_id=world.bob
+                session,
+                booking_id=booking.id or 0,
+                now=local(TOMORROW, 10),
+                maker_id=world.bob,
+                settings=SchedulerSettings(),
             )
         assert codes(caught) == ["not_your_booking"]
         checked = bookings.check_in(
-            session, booking_id=booking.id or 0, now=local(TOMORROW, 9, 50), maker_id=world.alice
+            session,
+            booking_id=booking.id or 0,
+            now=local(TOMORROW, 9, 50),
+            maker_id=world.alice,
+            settings=SchedulerSettings(),
         )
         assert checked.state is BookingState.CHECKED_IN
         done = bookings.complete(session, booking_id=booking.id or 0, now=local(TOMORROW, 11))
@@ -158,12 +172,29 @@ def test_late_check_in_is_refused_and_the_booking_released(world: World) -> None
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
     with write_session(world.engine) as session:
         with pytest.raises(RuleViolation) as caught:
-            bookings.check_in(session, booking_id=booking.id or 0, now=local(TOMORROW, 10, 20))
+            bookings.check_in(
+                session,
+                booking_id=booking.id or 0,
+                now=local(TOMORROW, 10, 20),
+                settings=SchedulerSettings(),
+            )
         assert codes(caught) == ["check_in_too_late"]
-        assert bookings.release_no_shows(session, local(TOMORROW, 10, 10)) == []
-        released = bookings.release_no_shows(session, local(TOMORROW, 10, 16))
+        assert (
+            bookings.release_no_shows(
+                session, local(TOMORROW, 10, 10), settings=SchedulerSettings()
+            )
+            == []
+        )
+        released = bookings.release_no_shows(
+            session, local(TOMORROW, 10, 16), settings=SchedulerSettings()
+        )
         assert [b.id for b in released] == [booking.id]
-        assert bookings.release_no_shows(session, local(TOMORROW, 10, 17)) == []
+        assert (
+            bookings.release_no_shows(
+                session, local(TOMORROW, 10, 17), settings=SchedulerSettings()
+            )
+            == []
+        )
     assert released[0].state is BookingState.NO_SHOW
     # The machine is free again for the rest of the slot.
     world.book(
@@ -180,7 +211,11 @@ def test_cancel_free_then_late_and_suspension(world: World) -> None:
     early = world.book(world.alice, world.laser1, local(day, 10), local(day, 11))
     with write_session(world.engine) as session:
         cancelled = bookings.cancel(
-            session, booking_id=early.id or 0, now=NOW, maker_id=world.alice
+            session,
+            booking_id=early.id or 0,
+            now=NOW,
+            maker_id=world.alice,
+            settings=SchedulerSettings(),
         )
     assert cancelled.state is BookingState.CANCELLED
     assert not cancelled.late_cancel
@@ -193,6 +228,7 @@ def test_cancel_free_then_late_and_suspension(world: World) -> None:
                 booking_id=late.id or 0,
                 now=local(day, hour) - timedelta(minutes=30),
                 maker_id=world.alice,
+                settings=SchedulerSettings(),
             )
         assert result.late_cancel
     with session_scope(world.engine) as session:
@@ -211,9 +247,11 @@ def test_cancel_free_then_late_and_suspension(world: World) -> None:
 def test_cancel_twice_is_refused(world: World) -> None:
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 11))
     with write_session(world.engine) as session:
-        bookings.cancel(session, booking_id=booking.id or 0, now=NOW)
+        bookings.cancel(session, booking_id=booking.id or 0, now=NOW, settings=SchedulerSettings())
         with pytest.raises(RuleViolation) as caught:
-            bookings.cancel(session, booking_id=booking.id or 0, now=NOW)
+            bookings.cancel(
+                session, booking_id=booking.id or 0, now=NOW, settings=SchedulerSettings()
+            )
     assert codes(caught) == ["wrong_state"]
 
 
@@ -222,17 +260,30 @@ def test_walk_in_and_extend(world: World) -> None:
     world.book(world.bob, world.laser1, local(TOMORROW, 12), local(TOMORROW, 13))
     with write_session(world.engine) as session:
         walk = bookings.walk_in(
-            session, maker_id=world.alice, equipment_id=world.laser1, length=HOUR, now=now
+            session,
+            maker_id=world.alice,
+            equipment_id=world.laser1,
+            length=HOUR,
+            now=now,
+            settings=SchedulerSettings(),
         )
         assert walk.state is BookingState.CHECKED_IN
         assert walk.starts_at == local(TOMORROW, 10, 7)
         longer = bookings.extend(
-            session, booking_id=walk.id or 0, ends_at=local(TOMORROW, 12), now=now
+            session,
+            booking_id=walk.id or 0,
+            ends_at=local(TOMORROW, 12),
+            now=now,
+            settings=SchedulerSettings(),
         )
         assert longer.ends_at == local(TOMORROW, 12)
         with pytest.raises(RuleViolation) as caught:
             bookings.extend(
-                session, booking_id=walk.id or 0, ends_at=local(TOMORROW, 12, 30), now=now
+                session,
+                booking_id=walk.id or 0,
+                ends_at=local(TOMORROW, 12, 30),
+                now=now,
+                settings=SchedulerSettings(),
             )
         assert codes(caught) == ["slot_taken"]
         assert bookings.current_booking(session, world.laser1, local(TOMORROW, 11)) == walk
@@ -244,9 +295,16 @@ def test_outage_cancels_and_tells_the_makers(world: World) -> None:
     world.book(world.bob, world.laser1, local(TOMORROW, 11), local(TOMORROW, 12))
     world.book(world.bob, world.laser2, local(TOMORROW, 11), local(TOMORROW, 12))
     with write_session(world.engine) as session:
-        cancelled = bookings.cancel_bookings_for_outage(session, world.laser1, "Tube broken", NOW)
+        cancelled = bookings.cancel_bookings_for_outage(
+            session, world.laser1, "Tube broken", NOW, settings=SchedulerSettings()
+        )
         assert len(cancelled) == 2
-        assert bookings.cancel_bookings_for_outage(session, world.laser1, "again", NOW) == []
+        assert (
+            bookings.cancel_bookings_for_outage(
+                session, world.laser1, "again", NOW, settings=SchedulerSettings()
+            )
+            == []
+        )
     with session_scope(world.engine) as session:
         messages = session.exec(select(Notification)).all()
         mine = bookings.bookings_of(session, world.bob)
@@ -285,6 +343,7 @@ def test_booking_on_sqlite_needs_the_write_session(sqlite_world: World) -> None:
             starts_at=local(TOMORROW, 10),
             ends_at=local(TOMORROW, 11),
             now=NOW,
+            settings=SchedulerSettings(),
         )
     with session_scope(world.engine) as session:
         assert session.exec(select(Booking)).all() == []

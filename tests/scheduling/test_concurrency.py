@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from fabdesk.db import make_engine, session_scope, write_session
 from fabdesk.errors import RuleViolation
 from fabdesk.models import Booking, BookingPolicy, BookingState
-from fabdesk.settings import DatabaseSettings
+from fabdesk.settings import DatabaseSettings, SchedulerSettings
 from inventory.makers import NewMaker, certify, register_maker
 from scheduling import bookings
 from tests.scheduling.conftest import NOW, World, local
@@ -66,6 +66,7 @@ def test_sixteen_workers_race_for_the_same_slots(world: World, database_url: str
                         starts_at=starts_at,
                         ends_at=ends_at,
                         now=NOW,
+                        settings=SchedulerSettings(),
                     )
             except RuleViolation as error:
                 with lock:
@@ -144,3 +145,56 @@ def test_the_database_itself_refuses_overlaps_on_postgresql(postgres_world: Worl
                 created_at=NOW,
             )
         )
+
+
+@pytest.mark.pg
+def test_an_extension_racing_a_booking_of_the_next_slot_gets_slot_taken(
+    postgres_world: World,
+) -> None:
+    """Bob books 11:00-12:00 and holds his transaction open; Alice's extension to 11:30 passes
+    the check (Bob's row is not committed yet), waits on the exclusion constraint, and loses
+    when Bob commits: slot_taken, never PendingRollbackError."""
+    world = postgres_world
+    day = date(2026, 11, 25)
+    rules = SchedulerSettings()
+    with write_session(world.engine) as session:
+        first = bookings.book(
+            session,
+            maker_id=world.alice,
+            equipment_id=world.laser1,
+            starts_at=local(day, 10),
+            ends_at=local(day, 11),
+            now=NOW,
+            settings=rules,
+        )
+    inserted, release = threading.Event(), threading.Event()
+
+    def bob() -> None:
+        with write_session(world.engine) as session:
+            bookings.book(
+                session,
+                maker_id=world.bob,
+                equipment_id=world.laser1,
+                starts_at=local(day, 11),
+                ends_at=local(day, 12),
+                now=NOW,
+                settings=rules,
+            )
+            inserted.set()
+            release.wait(timeout=30)
+
+    racer = threading.Thread(target=bob)
+    racer.start()
+    assert inserted.wait(timeout=30)
+    threading.Timer(0.5, release.set).start()
+    with pytest.raises(RuleViolation) as refused, write_session(world.engine) as session:
+        bookings.extend(
+            session, booking_id=first.id or 0, ends_at=local(day, 11, 30), now=NOW, settings=rules
+        )
+    racer.join(timeout=30)
+    assert [v.code for v in refused.value.violations] == ["slot_taken"]
+    assert "11:00" in str(refused.value)
+    with session_scope(world.engine) as session:
+        stored = session.get(Booking, first.id)
+        assert stored is not None
+        assert stored.ends_at == local(day, 11)

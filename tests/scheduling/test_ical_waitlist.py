@@ -11,6 +11,7 @@ from sqlmodel import select
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import NotFound, RuleViolation
 from fabdesk.models import Notification, WaitlistState
+from fabdesk.settings import SchedulerSettings
 from scheduling import bookings, ical, waitlist
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
 
@@ -20,7 +21,7 @@ def test_maker_feed_behind_a_token(world: World) -> None:
     gone = world.book(world.alice, world.laser2, local(TOMORROW, 14), local(TOMORROW, 15))
     world.book(world.bob, world.laser2, local(TOMORROW, 16), local(TOMORROW, 17))
     with write_session(world.engine) as session:
-        bookings.cancel(session, booking_id=gone.id or 0, now=NOW)
+        bookings.cancel(session, booking_id=gone.id or 0, now=NOW, settings=SchedulerSettings())
         token = ical.calendar_token(session, world.alice, new_token=lambda: "secret-alice")
         assert ical.calendar_token(session, world.alice) == "secret-alice"
         feed = ical.maker_feed(session, token, NOW)
@@ -78,7 +79,13 @@ def test_waitlist_offer_goes_to_the_first_then_the_next(world: World) -> None:
             ends_at=ends,
             now=NOW + timedelta(minutes=1),
         )
-        bookings.cancel(session, booking_id=taken.id or 0, now=NOW, maker_id=world.alice)
+        bookings.cancel(
+            session,
+            booking_id=taken.id or 0,
+            now=NOW,
+            maker_id=world.alice,
+            settings=SchedulerSettings(),
+        )
         assert first.state is WaitlistState.OFFERED
         assert second.state is WaitlistState.WAITING
         # The slot is held for Bob: Alice cannot take it back meanwhile.
@@ -90,17 +97,30 @@ def test_waitlist_offer_goes_to_the_first_then_the_next(world: World) -> None:
                 starts_at=starts,
                 ends_at=ends,
                 now=NOW + timedelta(minutes=2),
+                settings=SchedulerSettings(),
             )
         assert [v.code for v in caught.value.violations] == ["slot_offered"]
         # Bob lets it lapse; Carol gets it, but she is not certified, so accepting is refused.
         later = NOW + timedelta(minutes=31)
-        assert waitlist.expire_offers(session, later) == [first]
+        assert waitlist.expire_offers(session, later, settings=SchedulerSettings()) == [first]
         assert str(second.state) == "offered"  # mypy narrowed it to WAITING above
         with pytest.raises(RuleViolation) as caught:
-            waitlist.accept_offer(session, entry_id=second.id or 0, maker_id=world.carol, now=later)
+            waitlist.accept_offer(
+                session,
+                entry_id=second.id or 0,
+                maker_id=world.carol,
+                now=later,
+                settings=SchedulerSettings(),
+            )
         assert [v.code for v in caught.value.violations] == ["not_certified"]
         with pytest.raises(RuleViolation):
-            waitlist.accept_offer(session, entry_id=first.id or 0, maker_id=world.bob, now=later)
+            waitlist.accept_offer(
+                session,
+                entry_id=first.id or 0,
+                maker_id=world.bob,
+                now=later,
+                settings=SchedulerSettings(),
+            )
         messages = session.exec(select(Notification.kind, Notification.maker_id)).all()
     assert sorted(messages) == [("waitlist_offer", world.bob), ("waitlist_offer", world.carol)]
 
@@ -116,9 +136,13 @@ def test_accepting_an_offer_books_the_slot(world: World) -> None:
             ends_at=local(TOMORROW, 11),
             now=NOW,
         )
-        bookings.cancel(session, booking_id=taken.id or 0, now=NOW)
+        bookings.cancel(session, booking_id=taken.id or 0, now=NOW, settings=SchedulerSettings())
         booking = waitlist.accept_offer(
-            session, entry_id=entry.id or 0, maker_id=world.bob, now=NOW
+            session,
+            entry_id=entry.id or 0,
+            maker_id=world.bob,
+            now=NOW,
+            settings=SchedulerSettings(),
         )
     assert booking.maker_id == world.bob
     assert entry.state is WaitlistState.ACCEPTED

@@ -24,6 +24,7 @@ from fabdesk.models import (
     WaitlistEntry,
     WaitlistState,
 )
+from fabdesk.settings import SchedulerSettings
 from scheduling import bookings, waitlist
 from scheduling.rules import iso_week_bounds
 from tests.scheduling.conftest import NOW, World, local
@@ -92,7 +93,13 @@ def test_invariants_hold_under_random_steps(world: World) -> None:
             with write_session(world.engine) as session:
                 maker = bookings.get_booking(session, booking_id).maker_id if by_maker else None
                 with contextlib.suppress(RuleViolation):
-                    bookings.cancel(session, booking_id=booking_id, now=self.now, maker_id=maker)
+                    bookings.cancel(
+                        session,
+                        booking_id=booking_id,
+                        now=self.now,
+                        maker_id=maker,
+                        settings=SchedulerSettings(),
+                    )
 
         @rule(index=st.integers(0, 50))
         def check_in(self, index: int) -> None:
@@ -102,7 +109,12 @@ def test_invariants_hold_under_random_steps(world: World) -> None:
                 write_session(world.engine) as session,
                 contextlib.suppress(RuleViolation),
             ):
-                bookings.check_in(session, booking_id=self.ids[index % len(self.ids)], now=self.now)
+                bookings.check_in(
+                    session,
+                    booking_id=self.ids[index % len(self.ids)],
+                    now=self.now,
+                    settings=SchedulerSettings(),
+                )
 
         @rule(index=st.integers(0, 50), maker=st.sampled_from(makers))
         def wait_for(self, index: int, maker: int) -> None:
@@ -134,6 +146,7 @@ def test_invariants_hold_under_random_steps(world: World) -> None:
                                 entry_id=offer.id or 0,
                                 maker_id=offer.maker_id,
                                 now=self.now,
+                                settings=SchedulerSettings(),
                             )
                     except RuleViolation:
                         continue
@@ -147,8 +160,8 @@ def test_invariants_hold_under_random_steps(world: World) -> None:
         def scheduler_runs(self) -> None:
             with write_session(world.engine) as session:
                 bookings.complete_finished(session, self.now)
-                bookings.release_no_shows(session, self.now)
-                waitlist.expire_offers(session, self.now)
+                bookings.release_no_shows(session, self.now, settings=SchedulerSettings())
+                waitlist.expire_offers(session, self.now, settings=SchedulerSettings())
 
         @invariant()
         def no_overlap(self) -> None:

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from fabdesk.db import session_scope, write_session
 from fabdesk.models import Booking, BookingState, UsageSession
+from fabdesk.settings import SchedulerSettings
 from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.ingest import ingest_batch
 from fabdesk.wire import EventBatch
@@ -27,7 +28,7 @@ def _run_job(world: World, tag: str, start_local_hour: int, minute: int = 0) -> 
         device = authenticate(session, token)
         sent = start + timedelta(minutes=10)  # the batch leaves when the job ends
         result = ingest_batch(session, device, EventBatch(events=events), now=sent)
-        attach_usage(session, result.touched_session_ids, now=sent)
+        attach_usage(session, result.touched_session_ids, now=sent, settings=SchedulerSettings())
         return session.exec(
             select(UsageSession).where(UsageSession.id == result.touched_session_ids[0])
         ).one()
@@ -39,7 +40,7 @@ def test_a_job_on_a_booked_machine_checks_the_booking_in(world: World) -> None:
     assert usage.booking_id == booking.id
     assert usage.maker_id == world.alice
     with session_scope(world.engine) as session:
-        released = release_no_shows(session, local(TOMORROW, 11))
+        released = release_no_shows(session, local(TOMORROW, 11), settings=SchedulerSettings())
         assert released == []
         stored = session.get(Booking, booking.id)
         assert stored is not None
@@ -56,7 +57,13 @@ def test_a_job_started_early_in_the_check_in_window_counts(world: World) -> None
 def test_use_without_a_booking_or_on_a_cancelled_one_stays_unattributed(world: World) -> None:
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
     with session_scope(world.engine) as session:
-        cancel(session, booking_id=booking.id or 0, now=NOW, maker_id=world.alice)
+        cancel(
+            session,
+            booking_id=booking.id or 0,
+            now=NOW,
+            maker_id=world.alice,
+            settings=SchedulerSettings(),
+        )
     usage = _run_job(world, "A-00001-O", 10, 30)
     assert usage.booking_id is None
     assert usage.maker_id is None
@@ -68,7 +75,12 @@ def test_attaching_twice_changes_nothing(world: World) -> None:
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
     usage = _run_job(world, "A-00001-O", 10, 5)
     with write_session(world.engine) as session:
-        assert attach_usage(session, [usage.id or 0], now=NOW + timedelta(days=1)) == []
+        assert (
+            attach_usage(
+                session, [usage.id or 0], now=NOW + timedelta(days=1), settings=SchedulerSettings()
+            )
+            == []
+        )
         stored = session.get(Booking, booking.id)
         assert stored is not None
         assert stored.checked_in_at == local(TOMORROW, 10, 5)

@@ -309,7 +309,13 @@ def accept(entry_id: RowId, maker: MakerDep, state: StateDep, now: NowDep) -> mi
 )
 def leave_waitlist(entry_id: RowId, maker: MakerDep, state: StateDep, now: NowDep) -> Response:
     with write_session(state.engine) as session:
-        withdraw(session, entry_id=entry_id, maker_id=maker.maker_id, now=now)
+        withdraw(
+            session,
+            entry_id=entry_id,
+            maker_id=maker.maker_id,
+            now=now,
+            settings=state.settings.scheduler,
+        )
     return Response(status_code=204)
 
 

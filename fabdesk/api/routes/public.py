@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from fabdesk.api.deps import NowDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
 from inventory.opendata import open_items, opendata_csv, opendata_jsonld
-from scheduling.availability import free_slots, site_board
+from scheduling.availability import free_slots, site_board, today_at
 from scheduling.bookings import find_machine
 from scheduling.ical import machine_feed
 
@@ -80,7 +80,7 @@ class BoardPublic(BaseModel):
     summary="A site's day: every machine and when it is taken",
 )
 def board(site: str, session: SessionDep, now: NowDep, day: date | None = None) -> BoardPublic:
-    found = site_board(session, site, day or now.date())
+    found = site_board(session, site, day or today_at(session, now, site_code=site))
     return BoardPublic(
         site=found.site_code,
         day=found.day,
@@ -117,17 +117,20 @@ class FreeSlotPublic(BaseModel):
 def machine_free(
     tag: str,
     session: SessionDep,
+    state: StateDep,
     now: NowDep,
     day: date | None = None,
     minutes: Annotated[int, Query(ge=5, le=24 * 60)] = 60,
 ) -> list[FreeSlotPublic]:
     """Stretches of at least `minutes` in which a booking fits."""
+    machine = find_machine(session, tag)
     slots = free_slots(
         session,
-        find_machine(session, tag),
-        day or now.date(),
+        machine,
+        day or today_at(session, now, equipment_id=machine),
         length=timedelta(minutes=minutes),
         now=now,
+        settings=state.settings.scheduler,
     )
     return [FreeSlotPublic(starts_at=s.starts_at, ends_at=s.ends_at) for s in slots]
 
