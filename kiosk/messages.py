@@ -48,6 +48,15 @@ class TrainingsOffered(KioskMessage):
         super().__init__()
 
 
+class NextFreeFound(KioskMessage):
+    """The next free stretch of a taken slot's machine (a scheduling.availability.FreeSlot), or
+    None within the booking horizon."""
+
+    def __init__(self, slot: object) -> None:
+        self.slot = slot
+        super().__init__()
+
+
 class DatabaseBack(KioskMessage):
     """The database answers again after it was unavailable."""
 
@@ -241,7 +250,7 @@ class PayersLoaded(KioskMessage):
         super().__init__()
 
 
-class FirstFreeFound(Message):
+class FirstFreeFound(KioskMessage):
     """The first free slot of a category was looked for (issue 16); `slot` is a
     scheduling.availability.FreeSlot, or None when nothing is free within the horizon."""
 
@@ -260,7 +269,7 @@ class TokenLine:
     last_used: datetime | None
 
 
-class TokensLoaded(Message):
+class TokensLoaded(KioskMessage):
     """The maker's live access tokens were read, and `issued` is the one just made (an
     inventory.maker_tokens.IssuedToken), shown once."""
 

@@ -443,11 +443,17 @@ def next_free_slot(
     *,
     days: int = 28,
     settings: SchedulerSettings,
+    equipment_id: int | None = None,
 ) -> FreeSlot | None:
-    """The earliest free slot of `length` on any machine of a category (one site or all), from
-    `now` (rounded up to the quarter hour) and within `days`; None if there is none."""
+    """The earliest free slot of `length` on any machine of a category (one site or all; or
+    the one machine `equipment_id`), from `now` (rounded up to the quarter hour) and within
+    `days`; None if there is none."""
     candidates = _candidates(
-        session, category_code=category_code, site_code=site, settings=settings
+        session,
+        equipment_id=equipment_id,
+        category_code=category_code,
+        site_code=site,
+        settings=settings,
     )
     if not candidates:
         return None

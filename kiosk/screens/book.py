@@ -15,7 +15,13 @@ from textual.widgets import Static
 from fabdesk.db import session_scope, write_session
 from inventory.organisations import organisations_of
 from kiosk.i18n import N_
-from kiosk.messages import ActionDone, BookingConfirmed, PayersLoaded, WaitlistJoined
+from kiosk.messages import (
+    ActionDone,
+    BookingConfirmed,
+    NextFreeFound,
+    PayersLoaded,
+    WaitlistJoined,
+)
 from kiosk.screens.base import KioskScreen
 from kiosk.views import BoardRow, Slot
 from kiosk.widgets.message_line import MessageLine
@@ -37,6 +43,7 @@ class BookScreen(KioskScreen):
         Binding("escape", "back", show=False),
         Binding("enter", "confirm", show=False),
         Binding("o", "next_payer", show=False),
+        Binding("n", "book_next_free", show=False),
         *[Binding(str(n + 1), f"length({n})", show=False) for n in range(len(LENGTHS))],
     ]
 
@@ -51,6 +58,8 @@ class BookScreen(KioskScreen):
         """The organisations the maker may book for; none for most makers."""
         self.payer: int | None = None
         """The organisation that pays, or None: the maker."""
+        self.next_free: Slot | None = None
+        """For a taken slot: where its machine is free next, as long (N books it)."""
 
     def compose(self) -> ComposeResult:
         titles = {
@@ -65,6 +74,9 @@ class BookScreen(KioskScreen):
             if self.mode == "waitlist":
                 yield Static(self._("Press Enter to join the waitlist: you will be told if it "
                                     "frees up."))  # fmt: skip
+                next_free = Static("", id="next-free")
+                next_free.display = False
+                yield next_free
             else:
                 yield Static(self.lengths(), id="lengths")
                 payer = Static("", id="payer")
@@ -76,9 +88,52 @@ class BookScreen(KioskScreen):
     def on_mount(self) -> None:
         if self.mode != "waitlist":
             self.load_payers()
+        elif self.slot is not None:
+            self.find_next_free(self.slot)
 
-    def machine_in_question(self) -> int:
-        return self.row.equipment_id
+    @work(thread=True, exclusive=True, group="book-next-free", exit_on_error=False)
+    def find_next_free(self, taken: Slot) -> None:
+        """Where the taken slot's machine is free next, for as long, from that slot on."""
+        from scheduling.availability import next_free_slot
+
+        kiosk = self.kiosk
+        rules = kiosk.settings.scheduler
+        with session_scope(kiosk.engine) as session:
+            slot = next_free_slot(
+                session,
+                self.row.category_code,
+                taken.ends_at - taken.starts_at,
+                max(taken.starts_at, kiosk.clock()),
+                days=rules.booking.max_days_ahead,
+                settings=rules,
+                equipment_id=self.row.equipment_id,
+            )
+        self.post_message(NextFreeFound(slot))
+
+    def on_next_free_found(self, message: NextFreeFound) -> None:
+        from scheduling.availability import FreeSlot
+
+        if not isinstance(message.slot, FreeSlot):
+            return
+        self.next_free = Slot("free", message.slot.starts_at, message.slot.ends_at)
+        words = self.kiosk.words
+        line = self.query_one("#next-free", Static)
+        line.update(
+            self._("Free next: {start} to {end}. Press N to book it instead.").format(
+                start=words.when(message.slot.starts_at, self.kiosk.timezone),
+                end=words.time(message.slot.ends_at, self.kiosk.timezone),
+            )
+        )
+        line.display = True
+
+    def action_book_next_free(self) -> None:
+        """Book the next free stretch instead: this screen becomes the booking of it."""
+        if self.mode != "waitlist" or self.next_free is None:
+            return
+        self.mode, self.slot, self.next_free = "book", self.next_free, None
+        self.length = self.slot.ends_at - self.slot.starts_at
+        self.refresh(recompose=True)
+        self.load_payers()
 
     @work(thread=True, exclusive=True, group="book-payers", exit_on_error=False)
     def load_payers(self) -> None:

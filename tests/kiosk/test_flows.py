@@ -210,6 +210,36 @@ async def test_a_taken_slot_offers_the_waitlist(lab: Lab, make_app: MakeApp) -> 
         assert "U wacht al op dit tijdslot." in screen_text(app)
 
 
+async def test_a_taken_slot_offers_the_next_free_one(lab: Lab, make_app: MakeApp) -> None:
+    app = make_app(language="nl")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, lab.en_maker.badge_id or "")
+        await pick(pilot, board, "Prusa MK4 #1", 15)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        board = await open_board(pilot, lab.nl_maker.badge_id or "")
+        await pick(pilot, board, "Prusa MK4 #1", 15)
+        taken = app.screen
+        assert isinstance(taken, BookScreen)
+        assert taken.mode == "waitlist"
+        assert taken.next_free is not None
+        start = taken.next_free.starts_at.astimezone(app.zone)
+        assert start.hour == 16  # right after the booking (and its buffer)
+        assert f"Eerstvolgend vrij: di 24 nov {start:%H:%M} tot" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        offered = app.screen
+        assert isinstance(offered, BookScreen)
+        assert offered.mode == "book"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        assert f"Gereserveerd: Prusa MK4 #1, van 24/11 {start:%H:%M}" in screen_text(app)
+        assert app.incidents == []
+
+
 async def test_walk_in_then_me_extends_and_a_later_booking_is_cancelled(
     lab: Lab, make_app: MakeApp
 ) -> None:
