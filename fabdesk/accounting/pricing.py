@@ -1,11 +1,13 @@
 """The price of one usage session, and how cheques pay for it (pure: values in, values out).
 
 Machine time: the active time is billed per started unit (`billing_unit_minutes`, one minute by
-default) at the machine's hourly rate, VAT included; the maker's tier reduces it, a co-investor's
-usage rights reduce it further within their yearly hours, and the minimum charge applies after
-that. Material: grams (measured, or weighed from filament length, diameter and density) at the
-price per kilogram of the machine category's material. Each line is rounded once to the cent
-(`fabdesk.money`); VAT is the included part of the total, rounded once.
+default) at the machine's hourly rate, VAT included (rate x billed minutes / 60); the maker's
+tier reduces it, a co-investor's usage rights reduce it further within their yearly hours, and
+the minimum charge applies after that. Material: grams (measured, or weighed from filament
+length, diameter and density) at the price per kilogram of the machine category's material.
+Each line is computed as an exact fraction (`fractions.Fraction`: no float, no rounded
+division) and rounded once to the cent, half away from zero (`fabdesk.money`); VAT is the
+included part of the total, rounded once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from fabdesk.money import cents_of, split_included_vat
 from fabdesk.settings import AccountingSettings, MaterialSettings
@@ -114,10 +117,9 @@ def price_session(facts: SessionFacts, rules: PriceRules) -> Price:
     units = billed_units(facts.active_seconds, facts.billing_unit_minutes)
     minutes = units * facts.billing_unit_minutes
     rights_units = min(units, billed_units(facts.rights_seconds, facts.billing_unit_minutes))
-    tier_factor = 1 - rules.tier_discounts.get(facts.tier, Decimal(0))
-    rights_factor = tier_factor * (1 - rules.usage_rights_discount)
-    rate_per_minute = Decimal(facts.rate_cents_per_hour) / 60
-    unit_price = rate_per_minute * facts.billing_unit_minutes
+    tier_factor = 1 - Fraction(rules.tier_discounts.get(facts.tier, Decimal(0)))
+    rights_factor = tier_factor * (1 - Fraction(rules.usage_rights_discount))
+    unit_price = Fraction(facts.rate_cents_per_hour * facts.billing_unit_minutes, 60)
     time_exact = unit_price * (units - rights_units) * tier_factor
     time_exact += unit_price * rights_units * rights_factor
     time_cents = cents_of(time_exact)
@@ -131,8 +133,8 @@ def price_session(facts: SessionFacts, rules: PriceRules) -> Price:
             grams = Decimal(str(facts.material_g))
         elif facts.material_mm is not None:
             grams = filament_grams(facts.material_mm, material)
-        material_cents = cents_of(grams * material.price_cents_per_kg / 1000)
-        material_cost = cents_of(grams * material.cost_cents_per_kg / 1000)
+        material_cents = cents_of(Fraction(grams) * Fraction(material.price_cents_per_kg) / 1000)
+        material_cost = cents_of(Fraction(grams) * Fraction(material.cost_cents_per_kg) / 1000)
     total = time_cents + material_cents
     _net, vat = split_included_vat(total, rules.vat_rate)
     return Price(
@@ -174,7 +176,7 @@ def plan_cheque_spend(total: int, cheques: Sequence[ChequeFunds]) -> list[Cheque
     for cheque in sorted(cheques, key=lambda c: (c.expires_on, c.cheque_id)):
         if open_amount <= 0:
             break
-        share = Decimal(10000 - cheque.copay_basis_points) / 10000
+        share = Fraction(10000 - cheque.copay_basis_points, 10000)
         if cheque.remaining <= 0 or share <= 0:
             continue
         wanted = cents_of(open_amount * share)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -18,6 +18,9 @@ from rich.table import Table
 from fabdesk.cli._app import app, out
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue, LedgerImbalance
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 charge_app = typer.Typer(help="Price and post finished usage sessions.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
@@ -51,15 +54,38 @@ def _cents(text: str) -> int:
     return int(cents)
 
 
+DateOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--date",
+        formats=["%Y-%m-%d"],
+        help="Act as at the end of this day (YYYY-MM-DD), e.g. to catch up after a holiday; "
+        "default: now. A future day, or a day of a closed month, is refused.",
+    ),
+]
+
+
+def _as_of(session: Session, day: datetime | None) -> datetime:
+    """The instant a command acts at: now, or the end of the `--date` day (checked)."""
+    from fabdesk.accounting.dating import as_of
+
+    now = _now()
+    return now if day is None else as_of(session, day.date(), now=now)
+
+
 @charge_app.command("pending")
-def charge_pending(ctx: typer.Context) -> None:
-    """Price and post every finished usage session not charged yet (safe to run again)."""
+def charge_pending(ctx: typer.Context, date: DateOption = None) -> None:
+    """Price and post every finished usage session not charged yet (safe to run again).
+
+    With --date 2026-11-30, only sessions ended by the end of that day are charged, booked as
+    of that day.
+    """
     from fabdesk.accounting.charges import post_pending_charges
     from fabdesk.accounting.pricing import PriceRules
 
     rules = PriceRules.from_settings(ctx.obj.settings().accounting)
     with write_session(ctx.obj.engine()) as session:
-        count = post_pending_charges(session, now=_now(), rules=rules)
+        count = post_pending_charges(session, now=_as_of(session, date), rules=rules)
     out.print(f"Charged {count} usage session(s).")
 
 
@@ -67,18 +93,20 @@ def charge_pending(ctx: typer.Context) -> None:
 def close(
     ctx: typer.Context,
     month: Annotated[str, typer.Argument(help="The month to close, as YYYY-MM (e.g. 2026-11).")],
+    date: DateOption = None,
 ) -> None:
     """Close a month of the ledger: charge its last sessions, freeze its balances and usage.
 
     A closed month never changes: sessions that arrive late are booked in the open month with
     their real date. Closing a closed month changes nothing. Months close in order.
+    --date 2026-12-01 records the close as done at the end of that day (after the month).
     """
     from fabdesk.accounting.close import close_period
     from fabdesk.accounting.pricing import PriceRules
 
     rules = PriceRules.from_settings(ctx.obj.settings().accounting)
     with write_session(ctx.obj.engine()) as session:
-        period = close_period(session, month, now=_now(), rules=rules)
+        period = close_period(session, month, now=_as_of(session, date), rules=rules)
     out.print(
         f"Month {period.month} closed at {period.closed_at:%Y-%m-%d %H:%M} UTC: "
         f"{period.transaction_count} transactions, {period.posting_count} postings."
@@ -252,13 +280,16 @@ def cheques_issue(
 
 
 @cheques_app.command("expire")
-def cheques_expire(ctx: typer.Context) -> None:
-    """Return what is left on expired cheques to their programmes (the scheduler does it daily)."""
+def cheques_expire(ctx: typer.Context, date: DateOption = None) -> None:
+    """Return what is left on expired cheques to their programmes (the scheduler does it daily).
+
+    With --date, cheques that expired before that day are expired, as of that day.
+    """
     from fabdesk.accounting.cheques import expire_cheques
     from fabdesk.accounting.ledger import local_day
 
-    now = _now()
     with write_session(ctx.obj.engine()) as session:
+        now = _as_of(session, date)
         count = expire_cheques(session, local_day(now), now=now)
     out.print(f"{count} cheque(s) expired.")
 
@@ -312,6 +343,7 @@ class ReportKind(StrEnum):
     PROGRAMME = "programme"
     SECTORS = "sectors"
     COSTS = "costs"
+    INDICATORS = "indicators"
 
 
 @app.command("report")
@@ -322,20 +354,45 @@ def report(
         typer.Argument(
             help="coinvestors: revenue shares and usage rights; programme: cheque spending per "
             "funder; sectors: usage by the five sectors per site; costs: cost price per machine "
-            "(for the month's year)."
+            "(for the month's year); indicators: the Industrial Plan's indicators (hours and "
+            "revenue by sector, site, category and month; cheques by programme and sector; "
+            "co-investors' revenue and hours) for a month, quarter or year (--period)."
         ),
     ],
-    month: MonthOption,
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="The month, as YYYY-MM (every report but indicators)."),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="indicators only: a month (2026-11), a quarter (2026-Q4) or a year (2026); "
+            "--month works too."
+        ),
+    ] = None,
     programme: Annotated[
         str | None, typer.Option(help="Only this cheque programme (programme report).")
     ] = None,
     csv: CsvOption = None,
     pdf: PdfOption = None,
 ) -> None:
-    """Reports for co-investors, cheque funders and the Region, as a table, CSV or PDF."""
+    """Reports for co-investors, cheque funders and the Region, as a table, CSV or PDF.
+
+    Examples: `fabdesk report sectors --month 2026-11`,
+    `fabdesk report indicators --period 2026-Q4 --csv q4.csv --pdf q4.pdf`.
+    """
     from fabdesk.accounting import reports
+    from fabdesk.accounting.indicators import indicators_report
     from fabdesk.accounting.ledger import parse_month
 
+    if kind is ReportKind.INDICATORS:
+        if (period or month) is None:
+            raise InvalidValue("Give the --period (2026-11, 2026-Q4 or 2026).", error_code="period")
+        with session_scope(ctx.obj.engine()) as session:
+            _save(indicators_report(session, period or month or ""), csv, pdf)
+        return
+    if month is None:
+        raise InvalidValue("Give the --month, as YYYY-MM (e.g. 2026-11).", error_code="month")
     month = parse_month(month)
     with session_scope(ctx.obj.engine()) as session:
         if kind is ReportKind.COINVESTORS:

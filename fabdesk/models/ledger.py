@@ -164,6 +164,8 @@ class UsageCharge(SQLModel, table=True):
     """The session's active time, as measured."""
     sector: str | None = Field(default=None, max_length=16)
     """The maker's sector when the session was charged (for the Region's monitoring)."""
+    tier: str | None = Field(default=None, max_length=16)
+    """The maker's price tier when the session was charged."""
     rights_seconds: float = 0
     rights_investor_id: int | None = Field(default=None, foreign_key="investors.id")
     time_cents: int

@@ -1,0 +1,252 @@
+"""The Industrial Plan's indicators for a month, a quarter or a year (CSV and PDF with charts).
+
+One table, one row per indicator and group, so a funder's spreadsheet can pivot it:
+- `sector`, `site`, `category`: sessions, hours of machine use and revenue (net of VAT) of the
+  charges whose use happened in the period, by the maker's sector *at the time of use*
+  (`none`: unknown) and by site and machine category; reversed charges do not count.
+- `month`: the same per month of the period (the line chart).
+- `cheques`: value maker cheques paid in the period, per programme and sector (reversals
+  deducted).
+- `coinvestor`: each co-investor's revenue booked in the period (ledger), and the hours its
+  machines were used, weighted by its share.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from fabdesk.accounting._documents import Chart, Document, euros
+from fabdesk.accounting.reports import sector_names
+from fabdesk.errors import InvalidValue
+from fabdesk.models import (
+    AccountKind,
+    Cheque,
+    ChequeProgramme,
+    Equipment,
+    EquipmentCategory,
+    EquipmentShare,
+    Investor,
+    LedgerAccount,
+    LedgerPosting,
+    LedgerTransaction,
+    Site,
+    TransactionKind,
+    UsageCharge,
+)
+
+__all__ = ["Period", "indicators_report", "parse_period"]
+
+_T = LedgerTransaction.__table__  # type: ignore[attr-defined]
+_P = LedgerPosting.__table__  # type: ignore[attr-defined]
+_A = LedgerAccount.__table__  # type: ignore[attr-defined]
+_E = Equipment.__table__  # type: ignore[attr-defined]
+_C = EquipmentCategory.__table__  # type: ignore[attr-defined]
+_S = Site.__table__  # type: ignore[attr-defined]
+_I = Investor.__table__  # type: ignore[attr-defined]
+_SH = EquipmentShare.__table__  # type: ignore[attr-defined]
+_UC = UsageCharge.__table__  # type: ignore[attr-defined]
+_CH = Cheque.__table__  # type: ignore[attr-defined]
+_PR = ChequeProgramme.__table__  # type: ignore[attr-defined]
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A month (`2026-11`), a quarter (`2026-Q4`) or a year (`2026`) of the labs' calendar."""
+
+    name: str
+    months: list[str]
+
+    @property
+    def first_day(self) -> date:
+        return date.fromisoformat(self.months[0] + "-01")
+
+    @property
+    def end_day(self) -> date:
+        """The day after the period (excluded)."""
+        year, month = (int(part) for part in self.months[-1].split("-"))
+        return date(year + (month == 12), month % 12 + 1, 1)
+
+
+def parse_period(text: str) -> Period:
+    """`2026-11`, `2026-Q4` or `2026` checked; anything else is refused with what to type."""
+    found = _PERIOD.match(text.strip())
+    if found is None:
+        raise InvalidValue(
+            "{text!r} is not a period: write a month (2026-11), a quarter (2026-Q4) or a "
+            "year (2026).",
+            text=text,
+            error_code="period",
+        )
+    year, month, quarter = found.groups()
+    if month:
+        numbers = [int(month)]
+    elif quarter:
+        numbers = [3 * int(quarter) - 2 + step for step in range(3)]
+    else:
+        numbers = list(range(1, 13))
+    return Period(text.strip(), [f"{year}-{number:02d}" for number in numbers])
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.2f}"
+
+
+def indicators_report(session: Session, period_text: str) -> Document:
+    """The Industrial Plan's indicators of a period (see the module docstring)."""
+    period = parse_period(period_text)
+    reversed_ids = sa.select(_T.c.reverses_id).where(_T.c.reverses_id.is_not(None))
+    sector = sa.func.coalesce(_UC.c.sector, "none")
+    month = sa.func.substr(sa.cast(_UC.c.occurred_on, sa.String), 1, 7)
+    in_period = (
+        _UC.c.occurred_on >= period.first_day,
+        _UC.c.occurred_on < period.end_day,
+        _UC.c.transaction_id.not_in(reversed_ids),
+    )
+    joined = (
+        _UC.join(_E, _E.c.id == _UC.c.equipment_id)
+        .join(_S, _S.c.id == _E.c.site_id)
+        .join(_C, _C.c.id == _E.c.category_id)
+    )
+    usage: dict[str, dict[str, tuple[int, float, int]]] = {}
+    for name, group in (
+        ("sector", sector),
+        ("site", _S.c.code),
+        ("category", _C.c.code),
+        ("month", month),
+    ):
+        usage[name] = {
+            str(key): (int(count), float(seconds or 0), int(net or 0))
+            for key, count, seconds, net in session.execute(
+                sa.select(
+                    group,
+                    sa.func.count(),
+                    sa.func.sum(_UC.c.active_seconds),
+                    sa.func.sum(_UC.c.total_cents - _UC.c.vat_cents),
+                )
+                .select_from(joined)
+                .where(*in_period)
+                .group_by(group)
+            ).all()
+        }
+    rows: list[list[str]] = []
+    sectors = sector_names(set(usage["sector"]))
+    keys = {
+        "sector": sectors,
+        "site": sorted(usage["site"]),
+        "category": sorted(usage["category"]),
+        "month": period.months,
+    }
+    for name, names in keys.items():
+        for key in names:
+            count, seconds, net = usage[name].get(key, (0, 0.0, 0))
+            rows.append([name, key, str(count), _hours(seconds), euros(net)])
+    rows += _cheque_rows(session, period)
+    rows += _coinvestor_rows(session, period)
+    by_sector = [usage["sector"].get(key, (0, 0.0, 0)) for key in sectors]
+    by_month = [usage["month"].get(key, (0, 0.0, 0)) for key in period.months]
+    return Document(
+        title=f"Industrial Plan indicators {period.name}",
+        header=["indicator", "group", "sessions", "hours", "EUR"],
+        rows=rows,
+        notes=[
+            "sector, site, category, month: charged machine use in the period (by its date), "
+            "hours of active time and revenue net of VAT; the sector is the maker's at the time "
+            "of use, `none` when unknown; reversed charges are left out.",
+            "cheques: value maker cheques paid, per programme/sector (sessions: makers).",
+            "coinvestor: revenue booked to the co-investor in the period, and the hours its "
+            "machines were used weighted by its share.",
+        ],
+        chart=Chart(
+            "Hours of machine use by sector",
+            sectors,
+            {"hours": [seconds / 3600 for _n, seconds, _net in by_sector]},
+            unit="h",
+        ),
+        more_charts=[
+            Chart(
+                "Revenue and hours per month",
+                period.months,
+                {
+                    "revenue EUR": [net / 100 for _n, _s, net in by_month],
+                    "hours": [seconds / 3600 for _n, seconds, _net in by_month],
+                },
+                line=True,
+            )
+        ],
+    )
+
+
+def _cheque_rows(session: Session, period: Period) -> list[list[str]]:
+    sector = sa.func.coalesce(_UC.c.sector, "none")
+    found = session.execute(
+        sa.select(
+            _PR.c.code,
+            sector,
+            sa.func.count(sa.distinct(_CH.c.maker_id)),
+            sa.func.sum(_P.c.amount_cents),
+        )
+        .select_from(
+            _P.join(_A, _A.c.id == _P.c.account_id)
+            .join(_T, _T.c.id == _P.c.transaction_id)
+            .join(_CH, _CH.c.id == _A.c.owner_id)
+            .join(_PR, _PR.c.id == _CH.c.programme_id)
+            .outerjoin(_UC, _UC.c.transaction_id == sa.func.coalesce(_T.c.reverses_id, _T.c.id))
+        )
+        .where(
+            _A.c.kind == AccountKind.CHEQUE,
+            _P.c.month.in_(period.months),
+            _T.c.kind.in_([TransactionKind.CHARGE, TransactionKind.REVERSAL]),
+        )
+        .group_by(_PR.c.code, sector)
+        .order_by(_PR.c.code, sector)
+    ).all()
+    return [
+        ["cheques", f"{code}/{sec}", str(makers), "", euros(int(cents))]
+        for code, sec, makers, cents in found
+    ]
+
+
+def _coinvestor_rows(session: Session, period: Period) -> list[list[str]]:
+    revenue = dict(
+        session.execute(
+            sa.select(_A.c.owner_id, -sa.func.sum(_P.c.amount_cents))
+            .select_from(_P.join(_A, _A.c.id == _P.c.account_id))
+            .where(_A.c.kind == AccountKind.INVESTOR, _P.c.month.in_(period.months))
+            .group_by(_A.c.owner_id)
+        ).all()
+    )
+    reversed_ids = sa.select(_T.c.reverses_id).where(_T.c.reverses_id.is_not(None))
+    shared_seconds = dict(
+        session.execute(
+            sa.select(
+                _SH.c.investor_id,
+                sa.func.sum(_UC.c.active_seconds * _SH.c.basis_points / 10000.0),
+            )
+            .select_from(_SH.join(_UC, _UC.c.equipment_id == _SH.c.equipment_id))
+            .where(
+                _UC.c.occurred_on >= period.first_day,
+                _UC.c.occurred_on < period.end_day,
+                _UC.c.transaction_id.not_in(reversed_ids),
+            )
+            .group_by(_SH.c.investor_id)
+        ).all()
+    )
+    investors = session.execute(sa.select(_I.c.id, _I.c.name).order_by(_I.c.name)).all()
+    return [
+        [
+            "coinvestor",
+            str(name),
+            "",
+            _hours(float(shared_seconds.get(investor, 0) or 0)),
+            euros(int(revenue.get(investor, 0) or 0)),
+        ]
+        for investor, name in investors
+        if investor in revenue or investor in shared_seconds
+    ]
