@@ -329,13 +329,13 @@ def statement(
     pdf: PdfOption = None,
 ) -> None:
     """A maker's monthly statement: sessions, VAT, what cheques paid, what is owed."""
-    from fabdesk.accounting.statements import _document, maker_statement
+    from fabdesk.accounting.statements import maker_statement, statement_document
 
     with session_scope(ctx.obj.engine()) as session:
         found = maker_statement(
             session, member, month, vat_rate=ctx.obj.settings().accounting.vat_rate
         )
-    _save(_document(found), csv, pdf)
+    _save(statement_document(found), csv, pdf)
 
 
 class ReportKind(StrEnum):
@@ -730,13 +730,13 @@ def organisations_statement(
 ) -> None:
     """An organisation's monthly statement: the usage its makers booked on its behalf, with its
     enterprise number."""
-    from fabdesk.accounting.statements import _document, organisation_statement
+    from fabdesk.accounting.statements import organisation_statement, statement_document
 
     with session_scope(ctx.obj.engine()) as session:
         found = organisation_statement(
             session, organisation, month, vat_rate=ctx.obj.settings().accounting.vat_rate
         )
-    _save(_document(found), csv, pdf)
+    _save(statement_document(found), csv, pdf)
 
 
 @organisations_app.command("pay")
