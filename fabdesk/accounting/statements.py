@@ -150,6 +150,7 @@ _POSTINGS = LedgerPosting.__table__  # type: ignore[attr-defined]
 _CHARGES = UsageCharge.__table__  # type: ignore[attr-defined]
 _REVERSED = _CHARGES.alias("reversed_charges")
 _SALES = MaterialSale.__table__  # type: ignore[attr-defined]
+_REVERSED_SALE = _SALES.alias("reversed_sales")
 _USAGE = UsageSession.__table__  # type: ignore[attr-defined]
 _EQUIPMENT = Equipment.__table__  # type: ignore[attr-defined]
 _MAKERS = Maker.__table__  # type: ignore[attr-defined]
@@ -176,9 +177,19 @@ def _lines(
             sa.func.coalesce(_CHARGES.c.billed_minutes, -_REVERSED.c.billed_minutes, 0),
             sa.func.coalesce(_CHARGES.c.material_grams, -_REVERSED.c.material_grams, 0),
             sa.func.coalesce(
-                _CHARGES.c.total_cents, -_REVERSED.c.total_cents, _SALES.c.total_cents, 0
+                _CHARGES.c.total_cents,
+                -_REVERSED.c.total_cents,
+                _SALES.c.total_cents,
+                -_REVERSED_SALE.c.total_cents,
+                0,
             ),
-            sa.func.coalesce(_CHARGES.c.vat_cents, -_REVERSED.c.vat_cents, _SALES.c.vat_cents, 0),
+            sa.func.coalesce(
+                _CHARGES.c.vat_cents,
+                -_REVERSED.c.vat_cents,
+                _SALES.c.vat_cents,
+                -_REVERSED_SALE.c.vat_cents,
+                0,
+            ),
             sa.func.coalesce(_CHARGES.c.cheque_cents, -_REVERSED.c.cheque_cents, 0),
             _EQUIPMENT.c.name,
             _USAGE.c.started_at,
@@ -192,12 +203,21 @@ def _lines(
             .outerjoin(_REVERSED, _REVERSED.c.transaction_id == _TRANSACTIONS.c.reverses_id)
             .outerjoin(_SALES, _SALES.c.transaction_id == _TRANSACTIONS.c.id)
             .outerjoin(
+                _REVERSED_SALE, _REVERSED_SALE.c.transaction_id == _TRANSACTIONS.c.reverses_id
+            )
+            .outerjoin(
                 _USAGE,
                 _USAGE.c.id
                 == sa.func.coalesce(_CHARGES.c.usage_session_id, _REVERSED.c.usage_session_id),
             )
             .outerjoin(_EQUIPMENT, _EQUIPMENT.c.id == _TRANSACTIONS.c.equipment_id)
-            .outerjoin(_MAKERS, _MAKERS.c.id == _TRANSACTIONS.c.maker_id)
+            .outerjoin(
+                _MAKERS,
+                _MAKERS.c.id
+                == sa.func.coalesce(
+                    _TRANSACTIONS.c.maker_id, _SALES.c.maker_id, _REVERSED_SALE.c.maker_id
+                ),
+            )
         )
         .where(_TRANSACTIONS.c.month == month, where)
         # In time order: what happened first comes first (a reversal on its own day).

@@ -491,10 +491,20 @@ def material_sell(
         str | None,
         typer.Option(help="The sale's own reference (till slip): recorded once. Default: new."),
     ] = None,
+    organisation: Annotated[
+        str | None,
+        typer.Option(
+            "--organisation",
+            help="Code of the organisation billed (a partner school or company); --maker then "
+            "says who took the material.",
+        ),
+    ] = None,
 ) -> None:
-    """Sell units of a sheet material, billed to a maker (--maker) or paid at the till (--cash).
+    """Sell units of a sheet material, billed to a maker (--maker), to an organisation
+    (--organisation) or paid at the till (--cash).
 
     Posted once to the ledger: running it again with the same --reference records nothing.
+    A wrong sale is corrected with `fabdesk material reverse REFERENCE` and a new sale.
     """
     import uuid
 
@@ -502,14 +512,16 @@ def material_sell(
     from fabdesk.models import id_of
     from fabdesk.money import format_cents
     from inventory.makers import find_by_badge
+    from inventory.organisations import get_organisation
     from inventory.register import get_site
     from scheduling.bookings import find_machine
 
-    if (maker is None) == (not cash):
-        raise InvalidValue("Give either --maker or --cash.", error_code="sale_payer")
+    if cash == (maker is not None or organisation is not None):
+        raise InvalidValue("Give --maker, --organisation or --cash.", error_code="sale_payer")
     key = reference or uuid.uuid4().hex
     with write_session(ctx.obj.engine()) as session:
         buyer = find_by_badge(session, maker) if maker else None
+        billed = get_organisation(session, organisation) if organisation else None
         sale = sell_material(
             session,
             site_id=id_of(get_site(session, site)),
@@ -520,15 +532,30 @@ def material_sell(
             now=_now(),
             equipment_id=find_machine(session, machine) if machine else None,
             vat_rate=ctx.obj.settings().accounting.vat_rate,
+            organisation_id=billed.id if billed else None,
         )
     if sale is None:
         out.print(f"Already recorded: sale {key}.")
         return
-    who = buyer.member_number if buyer else "the till"
+    who = billed.code if billed else buyer.member_number if buyer else "the till"
     out.print(
         f"Sold {qty} x {item.upper()} for {format_cents(sale.total_cents)} "
         f"(VAT {format_cents(sale.vat_cents)}) to {who}; reference {key}."
     )
+
+
+@material_app.command("reverse")
+def material_reverse(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="The reference of the sale to reverse.")],
+) -> None:
+    """Reverse a wrong sale (booked today, in the open month); then sell again, correctly,
+    with a new reference. Safe to run again."""
+    from fabdesk.accounting.materials import reverse_sale
+
+    with write_session(ctx.obj.engine()) as session:
+        reversal = reverse_sale(session, key=reference, now=_now())
+    out.print(f"{'Reversed' if reversal else 'Already reversed'}: sale {reference}.")
 
 
 # Machine costs and co-investors' members live in the cadastre's groups.
