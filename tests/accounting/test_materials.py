@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from sqlmodel import Session, select
 
@@ -195,13 +197,15 @@ def test_material_billed_to_an_organisation_and_a_sale_corrected(
         session, code="erasmus", name="Erasmus", enterprise_number="0123456749"
     )
     site = id_of(lab.site)
-    common = {"site_id": site, "code": "MDF3-600", "maker_id": id_of(student)}
-    sell_material(session, **common, quantity=3, key="slip-9", now=at("2026-11-05 10:00"),
+    sell = functools.partial(
+        sell_material, session, site_id=site, code="MDF3-600", maker_id=id_of(student)
+    )
+    sell(quantity=3, key="slip-9", now=at("2026-11-05 10:00"),
                   organisation_id=id_of(school))  # fmt: skip
     assert _moved(session, AccountKind.ORGANISATION, id_of(school)) == 1452
     assert reverse_sale(session, key="slip-9", now=at("2026-11-06 10:00")) is not None
     assert reverse_sale(session, key="slip-9", now=at("2026-11-06 11:00")) is None
-    sell_material(session, **common, quantity=2, key="slip-10", now=at("2026-11-06 10:05"),
+    sell(quantity=2, key="slip-10", now=at("2026-11-06 10:05"),
                   organisation_id=id_of(school))  # fmt: skip
     assert _moved(session, AccountKind.ORGANISATION, id_of(school)) == 968
     assert _moved(session, AccountKind.MAKER, id_of(student)) == 0
@@ -217,6 +221,6 @@ def test_material_billed_to_an_organisation_and_a_sale_corrected(
     with pytest.raises(NotFound):
         reverse_sale(session, key="nothing", now=at("2026-11-06 10:00"))
     with pytest.raises(NotFound):
-        sell_material(session, **common, quantity=1, key="slip-11", now=at("2026-11-06 10:05"),
+        sell(quantity=1, key="slip-11", now=at("2026-11-06 10:05"),
                       organisation_id=999)  # fmt: skip
     assert check_ledger(session).ok
