@@ -208,6 +208,18 @@ def _default_materials() -> dict[str, MaterialSettings]:
     }
 
 
+class ChargePolicySettings(Section):
+    """How a machine category's use is charged (as core facilities do)."""
+
+    basis: Literal["measured", "booked", "greater"] = "measured"
+    """`measured`: the active time the driver measured; `booked`: the booking's time (measured
+    when there was no booking); `greater`: the greater of the two."""
+    missed_booking: Literal["free", "fee", "booked"] = "free"
+    """A booking released as a no-show: `free`; a fixed `fee`; or its `booked` time at the rate."""
+    missed_booking_fee_cents: int = Field(default=0, ge=0)
+    """The fee of a missed booking (with `missed_booking = "fee"`), VAT included."""
+
+
 class AccountingSettings(Section):
     vat_rate: Decimal = Field(default=Decimal("0.21"), ge=0, lt=1)
     """VAT rate included in every rate (Belgium: 0.21), shown on statements."""
@@ -223,6 +235,9 @@ class AccountingSettings(Section):
     """Reduction of machine time within a co-investor's usage rights (1 = free)."""
     materials: dict[str, MaterialSettings] = Field(default_factory=_default_materials)
     """Material charged per equipment category code (e.g. `fdm`), from grams or filament length."""
+    charge_policies: dict[str, ChargePolicySettings] = Field(default_factory=dict)
+    """Charge policy per equipment category code (e.g. `cnc`); a category not named is charged
+    by measured use, and its missed bookings are free."""
 
 
 class PrivacySettings(Section):

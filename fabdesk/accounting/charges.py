@@ -151,6 +151,8 @@ _FACTS = (
         _SHARE.c.usage_hours_per_year.label("share_hours"),
         _ORGANISATION.c.id.label("organisation_id"),
         _ORGANISATION.c.code.label("organisation_code"),
+        _BOOKING.c.starts_at.label("booked_from"),
+        _BOOKING.c.ends_at.label("booked_until"),
     )
     .select_from(
         _USAGE.join(_EQUIPMENT, _EQUIPMENT.c.id == _USAGE.c.equipment_id)
@@ -201,6 +203,9 @@ def _post_charge(
             material_g=usage.material_g,
             material_mm=usage.material_mm,
             rights_seconds=rights_seconds,
+            booked_seconds=(usage.booked_until - usage.booked_from).total_seconds()
+            if usage.booked_from is not None
+            else None,
         ),
         rules,
     )

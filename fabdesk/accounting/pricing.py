@@ -20,7 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from fabdesk.money import cents_of, split_included_vat
-from fabdesk.settings import AccountingSettings, MaterialSettings
+from fabdesk.settings import AccountingSettings, ChargePolicySettings, MaterialSettings
 
 __all__ = [
     "ChequeFunds",
@@ -31,6 +31,7 @@ __all__ = [
     "billed_units",
     "filament_grams",
     "plan_cheque_spend",
+    "price_missed_booking",
     "price_session",
 ]
 
@@ -45,6 +46,7 @@ class PriceRules:
     tier_discounts: dict[str, Decimal] = field(default_factory=dict)
     usage_rights_discount: Decimal = Decimal(1)
     materials: dict[str, MaterialSettings] = field(default_factory=dict)
+    policies: dict[str, ChargePolicySettings] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: AccountingSettings) -> PriceRules:
@@ -53,7 +55,12 @@ class PriceRules:
             tier_discounts=dict(settings.tier_discounts),
             usage_rights_discount=settings.usage_rights_discount,
             materials=dict(settings.materials),
+            policies=dict(settings.charge_policies),
         )
+
+    def policy(self, category_code: str) -> ChargePolicySettings:
+        """The charge policy of a category (measured use, missed bookings free, by default)."""
+        return self.policies.get(category_code) or ChargePolicySettings()
 
     @classmethod
     def default(cls) -> PriceRules:
@@ -74,6 +81,17 @@ class SessionFacts:
     material_mm: float | None = None
     rights_seconds: float = 0
     """Part of the active time inside a co-investor's usage rights."""
+    booked_seconds: float | None = None
+    """The length of the booking the session ran in (None: no booking)."""
+
+
+def charged_seconds(facts: SessionFacts, policy: ChargePolicySettings) -> float:
+    """The time a session is charged for under its category's policy."""
+    if facts.booked_seconds is None or policy.basis == "measured":
+        return facts.active_seconds
+    if policy.basis == "booked":
+        return facts.booked_seconds
+    return max(facts.active_seconds, facts.booked_seconds)
 
 
 @dataclass(frozen=True)
@@ -114,7 +132,9 @@ def filament_grams(length_mm: float, material: MaterialSettings) -> Decimal:
 
 def price_session(facts: SessionFacts, rules: PriceRules) -> Price:
     """The price of one finished session under `rules`."""
-    units = billed_units(facts.active_seconds, facts.billing_unit_minutes)
+    units = billed_units(
+        charged_seconds(facts, rules.policy(facts.category_code)), facts.billing_unit_minutes
+    )
     minutes = units * facts.billing_unit_minutes
     rights_units = min(units, billed_units(facts.rights_seconds, facts.billing_unit_minutes))
     tier_factor = 1 - Fraction(rules.tier_discounts.get(facts.tier, Decimal(0)))
@@ -146,6 +166,28 @@ def price_session(facts: SessionFacts, rules: PriceRules) -> Price:
         total=total,
         vat=vat,
     )
+
+
+def price_missed_booking(facts: SessionFacts, rules: PriceRules) -> Price | None:
+    """What a booking released as a no-show costs under its category's policy (`facts` with
+    `booked_seconds`; no material, no usage rights): None when missed bookings are free."""
+    policy = rules.policy(facts.category_code)
+    if policy.missed_booking == "free" or facts.booked_seconds is None:
+        return None
+    if policy.missed_booking == "booked":
+        return price_session(
+            SessionFacts(
+                active_seconds=facts.booked_seconds,
+                rate_cents_per_hour=facts.rate_cents_per_hour,
+                billing_unit_minutes=facts.billing_unit_minutes,
+                minimum_charge_cents=facts.minimum_charge_cents,
+                tier=facts.tier,
+            ),
+            rules,
+        )
+    fee = policy.missed_booking_fee_cents
+    _net, vat = split_included_vat(fee, rules.vat_rate)
+    return Price(0, fee, 0, Decimal(0), 0, fee, vat)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from fabdesk.identifiers import format_enterprise_number
 from fabdesk.models import (
     AccountKind,
     Equipment,
+    LedgerAccount,
     LedgerPosting,
     LedgerTransaction,
     Maker,
@@ -161,6 +162,18 @@ _MOVED = (
     .subquery("moved")
 )
 """What each transaction moved on one account (`account` bound at execution)."""
+_MISSED = _TRANSACTIONS.c.key.like("missed:%")
+"""A missed booking's charge (fabdesk.accounting.missed): no usage detail, its VAT posted."""
+_VAT_ACCOUNTS = LedgerAccount.__table__  # type: ignore[attr-defined]
+_MISSED_VAT = (
+    sa.select(-sa.func.sum(_POSTINGS.c.amount_cents))
+    .select_from(_POSTINGS.join(_VAT_ACCOUNTS, _VAT_ACCOUNTS.c.id == _POSTINGS.c.account_id))
+    .where(
+        _POSTINGS.c.transaction_id == _TRANSACTIONS.c.id,
+        _VAT_ACCOUNTS.c.kind == AccountKind.VAT,
+    )
+    .scalar_subquery()
+)
 
 
 def _lines(
@@ -181,6 +194,7 @@ def _lines(
                 -_REVERSED.c.total_cents,
                 _SALES.c.total_cents,
                 -_REVERSED_SALE.c.total_cents,
+                sa.case((_MISSED, _MOVED.c.amount)),
                 0,
             ),
             sa.func.coalesce(
@@ -188,6 +202,7 @@ def _lines(
                 -_REVERSED.c.vat_cents,
                 _SALES.c.vat_cents,
                 -_REVERSED_SALE.c.vat_cents,
+                sa.case((_MISSED, _MISSED_VAT)),
                 0,
             ),
             sa.func.coalesce(_CHARGES.c.cheque_cents, -_REVERSED.c.cheque_cents, 0),

@@ -78,15 +78,21 @@ def charge_pending(ctx: typer.Context, date: DateOption = None) -> None:
     """Price and post every finished usage session not charged yet (safe to run again).
 
     With --date 2026-11-30, only sessions ended by the end of that day are charged, booked as
-    of that day.
+    of that day. Missed bookings (no-shows) are charged too where the category's charge policy
+    says so (settings: accounting.charge_policies).
     """
     from fabdesk.accounting.charges import post_pending_charges
+    from fabdesk.accounting.missed import post_missed_bookings
     from fabdesk.accounting.pricing import PriceRules
 
     rules = PriceRules.from_settings(ctx.obj.settings().accounting)
     with write_session(ctx.obj.engine()) as session:
-        count = post_pending_charges(session, now=_as_of(session, date), rules=rules)
+        now = _as_of(session, date)
+        count = post_pending_charges(session, now=now, rules=rules)
+        missed = post_missed_bookings(session, now=now, rules=rules)
     out.print(f"Charged {count} usage session(s).")
+    if missed:
+        out.print(f"Charged {missed} missed booking(s).")
 
 
 @app.command("close")
