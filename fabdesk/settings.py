@@ -220,6 +220,27 @@ class ChargePolicySettings(Section):
     """The fee of a missed booking (with `missed_booking = "fee"`), VAT included."""
 
 
+class InvoicingSettings(Section):
+    """The lab as printed on its invoices and credit notes (the legal entity that sells)."""
+
+    legal_name: str = ""
+    """Legal name, e.g. `Cityfab asbl`. Invoices are refused until it is set."""
+    address: str = ""
+    """Street and number, postcode and town, e.g. `Rue de Laeken 1, 1000 Bruxelles`."""
+    vat_number: str = ""
+    """Enterprise / VAT number, e.g. `BE0123.456.749` (checked)."""
+    iban: str = ""
+    """The account customers pay to, e.g. `BE68 5390 0754 7034` (checked)."""
+    bic: str = ""
+    """The bank's BIC (optional in the EPC payment QR code within the SEPA area)."""
+    payment_days: int = Field(default=30, ge=0, le=120)
+    """Days from the invoice's date to its due date."""
+    invoice_series: str = Field(default="F", pattern=r"^[A-Z]{1,8}$")
+    """Letters before an invoice's number (`F2026-00001`)."""
+    credit_note_series: str = Field(default="C", pattern=r"^[A-Z]{1,8}$")
+    """Letters before a credit note's number (`C2026-00001`)."""
+
+
 class AccountingSettings(Section):
     vat_rate: Decimal = Field(default=Decimal("0.21"), ge=0, lt=1)
     """VAT rate included in every rate (Belgium: 0.21), shown on statements."""
@@ -235,6 +256,8 @@ class AccountingSettings(Section):
     """Reduction of machine time within a co-investor's usage rights (1 = free)."""
     materials: dict[str, MaterialSettings] = Field(default_factory=_default_materials)
     """Material charged per equipment category code (e.g. `fdm`), from grams or filament length."""
+    invoicing: InvoicingSettings = InvoicingSettings()
+    """The lab's legal data on invoices, payment terms and number series."""
     charge_policies: dict[str, ChargePolicySettings] = Field(default_factory=dict)
     """Charge policy per equipment category code (e.g. `cnc`); a category not named is charged
     by measured use, and its missed bookings are free."""

@@ -59,6 +59,9 @@ class StatementLine:
     end: str
     used_by: str
     """Who used the machine (member number and name): said on an organisation's statement."""
+    transaction_id: int
+    reverses_id: int | None
+    """The transaction a reversal reverses."""
     minutes: int
     material_grams: float
     total_cents: int
@@ -211,6 +214,8 @@ def _lines(
             _USAGE.c.ended_at,
             _MAKERS.c.member_number,
             _MAKERS.c.name,
+            _TRANSACTIONS.c.id,
+            _TRANSACTIONS.c.reverses_id,
         )
         .select_from(
             _TRANSACTIONS.outerjoin(_MOVED, _MOVED.c.transaction_id == _TRANSACTIONS.c.id)
@@ -255,6 +260,8 @@ def _lines(
             start=_local_time(row[10]),
             end=_local_time(row[11]),
             used_by=f"{row[12]} {row[13]}" if row[12] else "",
+            transaction_id=int(row[14]),
+            reverses_id=row[15],
             minutes=int(row[4]),
             material_grams=float(row[5]),
             total_cents=int(row[6]),

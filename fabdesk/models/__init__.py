@@ -39,6 +39,7 @@ from fabdesk.models.equipment import (  # noqa: E402
     Investor,
     MaintenanceRecord,
 )
+from fabdesk.models.invoices import Invoice, InvoiceCounter, InvoiceItem  # noqa: E402
 from fabdesk.models.ledger import (  # noqa: E402
     AccountKind,
     Cheque,
@@ -158,3 +159,6 @@ __all__ += [
 
 # accounting 2: sheet materials, paying organisations
 __all__ += ["MaterialSale", "Organisation", "OrganisationMember", "SheetMaterial"]
+
+# accounting 3: invoices and credit notes
+__all__ += ["Invoice", "InvoiceCounter", "InvoiceItem"]
