@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from stdnum.be import ogm_vcs
 
+from fabdesk.accounting.ledger import parse_month
 from fabdesk.accounting.statements import (
     Statement,
     StatementLine,
@@ -43,6 +44,7 @@ __all__ = [
     "format_communication",
     "invoice_view",
     "issue_invoices",
+    "issue_month",
     "next_number",
 ]
 
@@ -180,6 +182,54 @@ def issue_invoices(
         session.flush()
         log.info("invoice_issued", extra={"invoice_id": invoice.id, "cents": invoice.total_cents})
         issued.append(invoice)
+    return issued
+
+
+def issue_month(
+    session: Session, *, month: str, today: date, settings: InvoicingSettings
+) -> list[Invoice]:
+    """Invoice every maker and organisation with something not invoiced yet in `month`."""
+    from fabdesk.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
+
+    month = parse_month(month)
+    not_invoiced = ~sa.exists().where(col(InvoiceItem.transaction_id) == col(LedgerTransaction.id))
+    makers = session.exec(
+        select(Maker.member_number)
+        .join(LedgerTransaction, col(LedgerTransaction.maker_id) == col(Maker.id))
+        .where(
+            LedgerTransaction.month == month,
+            col(LedgerTransaction.kind).in_(_BILLED_KINDS),
+            not_invoiced,
+        )
+        .distinct()
+        .order_by(col(Maker.member_number))
+    ).all()
+    organisations = session.exec(
+        select(Organisation.code)
+        .join(
+            LedgerAccount,
+            (col(LedgerAccount.owner_id) == col(Organisation.id))
+            & (LedgerAccount.kind == AccountKind.ORGANISATION),
+        )
+        .join(LedgerPosting, col(LedgerPosting.account_id) == col(LedgerAccount.id))
+        .join(LedgerTransaction, col(LedgerTransaction.id) == col(LedgerPosting.transaction_id))
+        .where(
+            LedgerPosting.month == month,
+            col(LedgerTransaction.kind).in_(_BILLED_KINDS),
+            not_invoiced,
+        )
+        .distinct()
+        .order_by(col(Organisation.code))
+    ).all()
+    issued: list[Invoice] = []
+    for number in makers:
+        issued += issue_invoices(
+            session, month=month, today=today, settings=settings, maker_number=number
+        )
+    for code in organisations:
+        issued += issue_invoices(
+            session, month=month, today=today, settings=settings, organisation_code=code
+        )
     return issued
 
 
