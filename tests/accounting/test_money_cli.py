@@ -41,7 +41,8 @@ def test_invoices_from_the_command_line(sqlite_url: str, tmp_path: Path) -> None
     issued = fabdesk("invoices", "issue", "--month", "2026-10", env=LAB_ENV)
     assert issued.returncode == 0, issued.stderr
     number = issued.stdout.split(": ", 1)[1].strip(" .\n")
-    assert number.startswith("F20") and number.endswith("-00001")
+    assert number.startswith("F20")
+    assert number.endswith("-00001")
     again = fabdesk("invoices", "issue", "--month", "2026-10", env=LAB_ENV)
     assert "nothing to bill" in again.stdout
     pdf = tmp_path / "f1.pdf"
