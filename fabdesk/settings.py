@@ -241,6 +241,38 @@ class InvoicingSettings(Section):
     """Letters before a credit note's number (`C2026-00001`)."""
 
 
+def _default_chart() -> dict[str, str]:
+    return {
+        "maker": "400000",
+        "organisation": "400000",
+        "cheque": "416000",
+        "programme": "416000",
+        "investor": "489000",
+        "revenue": "700000",
+        "materials": "701000",
+        "vat": "451000",
+        "bank": "550000",
+    }
+
+
+def _default_journals() -> dict[str, str]:
+    return {"sales": "VEN", "credit_notes": "NCV", "bank": "FIN", "miscellaneous": "OD"}
+
+
+class JournalSettings(Section):
+    """How the ledger maps to the accountant's books (the Belgian minimum chart of accounts)."""
+
+    accounts: dict[str, str] = Field(default_factory=_default_chart)
+    """Account number per ledger account kind: maker and organisation (customers, 400000),
+    cheque and programme (funders' receivables, 416000), investor (co-investors' shares,
+    489000), revenue (machine time, 700000), materials (material sold, 701000), vat (VAT
+    payable, 451000), bank (550000)."""
+    journals: dict[str, str] = Field(default_factory=_default_journals)
+    """Journal code per journal: sales, credit_notes, bank, miscellaneous."""
+    vat_code: str = "21"
+    """The VAT code the accountant's software uses for the standard rate, on VAT lines."""
+
+
 class AccountingSettings(Section):
     vat_rate: Decimal = Field(default=Decimal("0.21"), ge=0, lt=1)
     """VAT rate included in every rate (Belgium: 0.21), shown on statements."""
@@ -256,6 +288,8 @@ class AccountingSettings(Section):
     """Reduction of machine time within a co-investor's usage rights (1 = free)."""
     materials: dict[str, MaterialSettings] = Field(default_factory=_default_materials)
     """Material charged per equipment category code (e.g. `fdm`), from grams or filament length."""
+    journal: JournalSettings = JournalSettings()
+    """The accountant's journal: chart of accounts, journal codes, VAT code."""
     invoicing: InvoicingSettings = InvoicingSettings()
     """The lab's legal data on invoices, payment terms and number series."""
     charge_policies: dict[str, ChargePolicySettings] = Field(default_factory=dict)

@@ -135,3 +135,28 @@ def invoices_show(
         f"total EUR {euros(invoice.total_cents)}, to pay EUR {euros(invoice.to_pay_cents)} by "
         f"{invoice.due_on.isoformat()}, {format_communication(invoice.communication)}."
     )
+
+
+@app.command("journal")
+def journal(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option("--month", help="The month, as YYYY-MM.")],
+    csv: Annotated[Path, typer.Option("--csv", help="Write the journal here.", dir_okay=False)],
+    belgian: Annotated[
+        bool,
+        typer.Option(
+            "--belgian", help="`;` between fields and a decimal comma (Belgian spreadsheets)."
+        ),
+    ] = False,
+) -> None:
+    """The accountant's journal of a month: journal code, document number, booking and document
+    dates, account of the Belgian minimum chart (settings: accounting.journal), third party,
+    debit, credit, VAT code and base on the VAT lines. Refused if it does not balance.
+    """
+    from fabdesk.accounting.journal import journal_csv
+
+    settings = ctx.obj.settings().accounting.journal
+    with session_scope(ctx.obj.engine()) as session:
+        text = journal_csv(session, month, settings, belgian=belgian)
+    csv.write_text(text, encoding="utf-8")
+    out.print(f"Journal of {month} written to {csv}: {text.count(chr(10)) - 1} line(s), balanced.")

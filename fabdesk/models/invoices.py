@@ -40,7 +40,12 @@ class Invoice(SQLModel, table=True):
     @property
     def document_number(self) -> str:
         """`F2026-00001`: series, year and number, as printed."""
-        return f"{self.series}{self.year}-{self.number:05d}"
+        return document_number(self.series, self.year, self.number)
+
+
+def document_number(series: str, year: int, number: int) -> str:
+    """`F2026-00001`: series, year and number, as printed."""
+    return f"{series}{year}-{number:05d}"
 
 
 class InvoiceItem(SQLModel, table=True):

@@ -52,3 +52,8 @@ def test_invoices_from_the_command_line(sqlite_url: str, tmp_path: Path) -> None
     assert "to pay EUR 18.50" in shown.stdout
     not_a_company = fabdesk("invoices", "show", number, "--ubl", str(tmp_path / "f1.xml"))
     assert not_a_company.returncode == exit_codes.INVALID_VALUE
+    journal = tmp_path / "journal.csv"
+    written = fabdesk("journal", "--month", "2026-10", "--csv", str(journal), "--belgian")
+    assert written.returncode == 0, written.stderr
+    assert "balanced" in written.stdout
+    assert ";451000;" in journal.read_text()
