@@ -5,6 +5,7 @@ Each command parses, calls one service of fabdesk.accounting in one transaction,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -160,3 +161,61 @@ def journal(
         text = journal_csv(session, month, settings, belgian=belgian)
     csv.write_text(text, encoding="utf-8")
     out.print(f"Journal of {month} written to {csv}: {text.count(chr(10)) - 1} line(s), balanced.")
+
+
+bank_app = typer.Typer(
+    help="Payments read from the bank's statements (CODA or camt.053): matched to invoices by "
+    "structured communication, then by amount and name.",
+    no_args_is_help=True,
+)
+app.add_typer(bank_app, name="bank")
+
+
+@bank_app.command("import")
+def bank_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(help="A CODA file (.cod) or a camt.053 XML statement.", exists=True),
+    ],
+) -> None:
+    """Import a bank statement: each transaction is recorded once (importing the file again
+    records nothing), each credit matched to its invoice posts the payment; what cannot be
+    matched is listed (see `fabdesk bank unmatched`)."""
+    from fabdesk.accounting.bank import import_statement
+
+    text = file.read_text(encoding="latin-1" if file.suffix.lower() == ".cod" else "utf-8")
+    with write_session(ctx.obj.engine()) as session:
+        result = import_statement(session, text, now=datetime.now(UTC), source=file.name)
+        left = [
+            (row.booked_on, row.amount_cents, row.counterparty_name) for row in result.unmatched
+        ]
+    out.print(
+        f"{result.new} new transaction(s), {result.already_imported} already imported; "
+        f"{result.matched} payment(s) matched, {len(left)} credit(s) not matched."
+    )
+    _print_unmatched(left)
+
+
+def _print_unmatched(rows: Sequence[tuple[object, int, str]]) -> None:
+    from fabdesk.accounting._documents import euros
+
+    if rows:
+        table = Table("booked", "EUR", "from", title="Credits not matched to an invoice")
+        for booked, cents, name in rows:
+            table.add_row(str(booked), euros(cents), name)
+        out.print(table)
+
+
+@bank_app.command("unmatched")
+def bank_unmatched(ctx: typer.Context) -> None:
+    """List the credits received that no invoice was matched to, oldest first."""
+    from fabdesk.accounting.bank import unmatched
+
+    with session_scope(ctx.obj.engine()) as session:
+        rows = [
+            (row.booked_on, row.amount_cents, row.counterparty_name) for row in unmatched(session)
+        ]
+    _print_unmatched(rows)
+    if not rows:
+        out.print("Every credit is matched.")

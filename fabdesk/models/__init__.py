@@ -39,7 +39,12 @@ from fabdesk.models.equipment import (  # noqa: E402
     Investor,
     MaintenanceRecord,
 )
-from fabdesk.models.invoices import Invoice, InvoiceCounter, InvoiceItem  # noqa: E402
+from fabdesk.models.invoices import (  # noqa: E402
+    BankTransaction,
+    Invoice,
+    InvoiceCounter,
+    InvoiceItem,
+)
 from fabdesk.models.ledger import (  # noqa: E402
     AccountKind,
     Cheque,
@@ -161,4 +166,4 @@ __all__ += [
 __all__ += ["MaterialSale", "Organisation", "OrganisationMember", "SheetMaterial"]
 
 # accounting 3: invoices and credit notes
-__all__ += ["Invoice", "InvoiceCounter", "InvoiceItem"]
+__all__ += ["BankTransaction", "Invoice", "InvoiceCounter", "InvoiceItem"]

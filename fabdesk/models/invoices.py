@@ -66,3 +66,24 @@ class InvoiceCounter(SQLModel, table=True):
     series: str = Field(primary_key=True, max_length=8)
     year: int = Field(primary_key=True)
     last_number: int = 0
+
+
+class BankTransaction(SQLModel, table=True):
+    """A line of a bank statement (CODA or camt.053), recorded once by the bank's reference, and
+    what it was matched to: an invoice (and the payment posted for it), or nothing yet."""
+
+    __tablename__ = "bank_transactions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=80, unique=True)
+    """The bank's own reference of the transaction (with the account it was booked on)."""
+    booked_on: date
+    amount_cents: int = Field(sa_type=sa.BigInteger)
+    """Positive: money received; negative: money sent."""
+    counterparty_name: str = Field(default="", max_length=140)
+    counterparty_account: str = Field(default="", max_length=40)
+    communication: str = Field(default="", max_length=140)
+    """The structured communication's twelve digits, or the free text."""
+    invoice_id: int | None = Field(default=None, foreign_key="invoices.id", index=True)
+    matched_by: str = Field(default="", max_length=16)
+    """`communication`, `amount+name`, or empty: not matched (managers look at these)."""

@@ -57,3 +57,12 @@ def test_invoices_from_the_command_line(sqlite_url: str, tmp_path: Path) -> None
     assert written.returncode == 0, written.stderr
     assert "balanced" in written.stdout
     assert ";451000;" in journal.read_text()
+    statement = Path(__file__).parents[1] / "data" / "bank" / "statement.camt053.xml"
+    imported = fabdesk("bank", "import", str(statement))
+    assert imported.returncode == 0, imported.stderr
+    assert "3 new transaction(s)" in imported.stdout
+    assert "Somebody Else" in fabdesk("bank", "unmatched").stdout
+    assert (
+        "0 new transaction(s), 3 already imported"
+        in fabdesk("bank", "import", str(statement)).stdout
+    )
