@@ -694,15 +694,23 @@ def organisations_add(
         str, typer.Option(help="Belgian enterprise number, e.g. 0123.456.749.")
     ],
     email: Annotated[str, typer.Option(help="Where its statements go.")] = "",
+    address: Annotated[
+        str, typer.Option(help="Postal address printed on its invoices: street, postcode town.")
+    ] = "",
 ) -> None:
     """Register a paying organisation."""
     from inventory.organisations import add_organisation
 
     with session_scope(ctx.obj.engine()) as session:
-        added = add_organisation(
-            session, code=code, name=name, enterprise_number=enterprise_number, email=email
+        added_code = add_organisation(
+            session,
+            code=code,
+            name=name,
+            enterprise_number=enterprise_number,
+            email=email,
+            address=address,
         ).code
-    out.print(f"Added organisation {added}.")
+    out.print(f"Added organisation {added_code}.")
 
 
 @organisations_app.command("list")

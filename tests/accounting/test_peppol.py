@@ -108,8 +108,8 @@ def _check_bis3(xml: bytes, line_tag: str) -> ET.Element:
 
 def test_an_organisations_invoice_and_credit_note_as_peppol_ubl(session: Session, lab: Lab) -> None:
     school = add_organisation(session, code="erasmus", name="Erasmus Hogeschool",
-                              enterprise_number="0123.456.749")  # fmt: skip
-    school.address = "Nijverheidskaai 170, 1070 Anderlecht"
+                              enterprise_number="0123.456.749",
+                              address="Nijverheidskaai 170, 1070 Anderlecht")  # fmt: skip
     student = add_maker(session, "S1")
     usages = []
     for day, seconds in ((5, 2220), (6, 1260), (7, 61)):
@@ -142,6 +142,8 @@ def test_an_organisations_invoice_and_credit_note_as_peppol_ubl(session: Session
         invoice.communication
     )
     assert _text(root, "cac:AccountingCustomerParty/cac:Party/cbc:EndpointID") == "0123456749"
+    customer = "cac:AccountingCustomerParty/cac:Party/cac:PostalAddress"
+    assert _text(root, f"{customer}/cbc:StreetName") == "Nijverheidskaai 170"
     # 18.50 + 10.50 + 1.00 = 30.00 incl. VAT (3.21 + 1.82 + 0.17 = 5.20 VAT: 24.80 net)
     assert _text(root, "cac:LegalMonetaryTotal/cbc:PayableAmount") == "30.00"
     assert _text(root, "cac:TaxTotal/cbc:TaxAmount") == "5.20"
