@@ -20,38 +20,17 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from fabdesk.accounting import _tables as tables
 from fabdesk.accounting._documents import Chart, Document, euros
 from fabdesk.accounting.reports import sector_names
 from fabdesk.errors import InvalidValue
 from fabdesk.models import (
     AccountKind,
-    Cheque,
-    ChequeProgramme,
-    Equipment,
-    EquipmentCategory,
-    EquipmentShare,
-    Investor,
-    LedgerAccount,
-    LedgerPosting,
-    LedgerTransaction,
-    Site,
     TransactionKind,
-    UsageCharge,
 )
 
 __all__ = ["Period", "indicators_report", "parse_period"]
 
-_T = LedgerTransaction.__table__  # type: ignore[attr-defined]
-_P = LedgerPosting.__table__  # type: ignore[attr-defined]
-_A = LedgerAccount.__table__  # type: ignore[attr-defined]
-_E = Equipment.__table__  # type: ignore[attr-defined]
-_C = EquipmentCategory.__table__  # type: ignore[attr-defined]
-_S = Site.__table__  # type: ignore[attr-defined]
-_I = Investor.__table__  # type: ignore[attr-defined]
-_SH = EquipmentShare.__table__  # type: ignore[attr-defined]
-_UC = UsageCharge.__table__  # type: ignore[attr-defined]
-_CH = Cheque.__table__  # type: ignore[attr-defined]
-_PR = ChequeProgramme.__table__  # type: ignore[attr-defined]
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
 
@@ -101,24 +80,28 @@ def _hours(seconds: float) -> str:
 def indicators_report(session: Session, period_text: str) -> Document:
     """The Industrial Plan's indicators of a period (see the module docstring)."""
     period = parse_period(period_text)
-    reversed_ids = sa.select(_T.c.reverses_id).where(_T.c.reverses_id.is_not(None))
-    sector = sa.func.coalesce(_UC.c.sector, "none")
-    month = sa.func.substr(sa.cast(_UC.c.occurred_on, sa.String), 1, 7)
+    reversed_ids = sa.select(tables.TRANSACTIONS.c.reverses_id).where(
+        tables.TRANSACTIONS.c.reverses_id.is_not(None)
+    )
+    sector = sa.func.coalesce(tables.CHARGES.c.sector, "none")
+    month = sa.func.substr(sa.cast(tables.CHARGES.c.occurred_on, sa.String), 1, 7)
     in_period = (
-        _UC.c.occurred_on >= period.first_day,
-        _UC.c.occurred_on < period.end_day,
-        _UC.c.transaction_id.not_in(reversed_ids),
+        tables.CHARGES.c.occurred_on >= period.first_day,
+        tables.CHARGES.c.occurred_on < period.end_day,
+        tables.CHARGES.c.transaction_id.not_in(reversed_ids),
     )
     joined = (
-        _UC.join(_E, _E.c.id == _UC.c.equipment_id)
-        .join(_S, _S.c.id == _E.c.site_id)
-        .join(_C, _C.c.id == _E.c.category_id)
+        tables.CHARGES.join(
+            tables.EQUIPMENT, tables.EQUIPMENT.c.id == tables.CHARGES.c.equipment_id
+        )
+        .join(tables.SITES, tables.SITES.c.id == tables.EQUIPMENT.c.site_id)
+        .join(tables.CATEGORIES, tables.CATEGORIES.c.id == tables.EQUIPMENT.c.category_id)
     )
     usage: dict[str, dict[str, tuple[int, float, int]]] = {}
     for name, group in (
         ("sector", sector),
-        ("site", _S.c.code),
-        ("category", _C.c.code),
+        ("site", tables.SITES.c.code),
+        ("category", tables.CATEGORIES.c.code),
         ("month", month),
     ):
         usage[name] = {
@@ -127,8 +110,8 @@ def indicators_report(session: Session, period_text: str) -> Document:
                 sa.select(
                     group,
                     sa.func.count(),
-                    sa.func.sum(_UC.c.active_seconds),
-                    sa.func.sum(_UC.c.total_cents - _UC.c.vat_cents),
+                    sa.func.sum(tables.CHARGES.c.active_seconds),
+                    sa.func.sum(tables.CHARGES.c.total_cents - tables.CHARGES.c.vat_cents),
                 )
                 .select_from(joined)
                 .where(*in_period)
@@ -184,28 +167,34 @@ def indicators_report(session: Session, period_text: str) -> Document:
 
 
 def _cheque_rows(session: Session, period: Period) -> list[list[str]]:
-    sector = sa.func.coalesce(_UC.c.sector, "none")
+    sector = sa.func.coalesce(tables.CHARGES.c.sector, "none")
     found = session.execute(
         sa.select(
-            _PR.c.code,
+            tables.PROGRAMMES.c.code,
             sector,
-            sa.func.count(sa.distinct(_CH.c.maker_id)),
-            sa.func.sum(_P.c.amount_cents),
+            sa.func.count(sa.distinct(tables.CHEQUES.c.maker_id)),
+            sa.func.sum(tables.POSTINGS.c.amount_cents),
         )
         .select_from(
-            _P.join(_A, _A.c.id == _P.c.account_id)
-            .join(_T, _T.c.id == _P.c.transaction_id)
-            .join(_CH, _CH.c.id == _A.c.owner_id)
-            .join(_PR, _PR.c.id == _CH.c.programme_id)
-            .outerjoin(_UC, _UC.c.transaction_id == sa.func.coalesce(_T.c.reverses_id, _T.c.id))
+            tables.POSTINGS.join(
+                tables.ACCOUNTS, tables.ACCOUNTS.c.id == tables.POSTINGS.c.account_id
+            )
+            .join(tables.TRANSACTIONS, tables.TRANSACTIONS.c.id == tables.POSTINGS.c.transaction_id)
+            .join(tables.CHEQUES, tables.CHEQUES.c.id == tables.ACCOUNTS.c.owner_id)
+            .join(tables.PROGRAMMES, tables.PROGRAMMES.c.id == tables.CHEQUES.c.programme_id)
+            .outerjoin(
+                tables.CHARGES,
+                tables.CHARGES.c.transaction_id
+                == sa.func.coalesce(tables.TRANSACTIONS.c.reverses_id, tables.TRANSACTIONS.c.id),
+            )
         )
         .where(
-            _A.c.kind == AccountKind.CHEQUE,
-            _P.c.month.in_(period.months),
-            _T.c.kind.in_([TransactionKind.CHARGE, TransactionKind.REVERSAL]),
+            tables.ACCOUNTS.c.kind == AccountKind.CHEQUE,
+            tables.POSTINGS.c.month.in_(period.months),
+            tables.TRANSACTIONS.c.kind.in_([TransactionKind.CHARGE, TransactionKind.REVERSAL]),
         )
-        .group_by(_PR.c.code, sector)
-        .order_by(_PR.c.code, sector)
+        .group_by(tables.PROGRAMMES.c.code, sector)
+        .order_by(tables.PROGRAMMES.c.code, sector)
     ).all()
     return [
         ["cheques", f"{code}/{sec}", str(makers), "", euros(int(cents))]
@@ -216,29 +205,46 @@ def _cheque_rows(session: Session, period: Period) -> list[list[str]]:
 def _coinvestor_rows(session: Session, period: Period) -> list[list[str]]:
     revenue = dict(
         session.execute(
-            sa.select(_A.c.owner_id, -sa.func.sum(_P.c.amount_cents))
-            .select_from(_P.join(_A, _A.c.id == _P.c.account_id))
-            .where(_A.c.kind == AccountKind.INVESTOR, _P.c.month.in_(period.months))
-            .group_by(_A.c.owner_id)
+            sa.select(tables.ACCOUNTS.c.owner_id, -sa.func.sum(tables.POSTINGS.c.amount_cents))
+            .select_from(
+                tables.POSTINGS.join(
+                    tables.ACCOUNTS, tables.ACCOUNTS.c.id == tables.POSTINGS.c.account_id
+                )
+            )
+            .where(
+                tables.ACCOUNTS.c.kind == AccountKind.INVESTOR,
+                tables.POSTINGS.c.month.in_(period.months),
+            )
+            .group_by(tables.ACCOUNTS.c.owner_id)
         ).all()
     )
-    reversed_ids = sa.select(_T.c.reverses_id).where(_T.c.reverses_id.is_not(None))
+    reversed_ids = sa.select(tables.TRANSACTIONS.c.reverses_id).where(
+        tables.TRANSACTIONS.c.reverses_id.is_not(None)
+    )
     shared_seconds = dict(
         session.execute(
             sa.select(
-                _SH.c.investor_id,
-                sa.func.sum(_UC.c.active_seconds * _SH.c.basis_points / 10000.0),
+                tables.SHARES.c.investor_id,
+                sa.func.sum(
+                    tables.CHARGES.c.active_seconds * tables.SHARES.c.basis_points / 10000.0
+                ),
             )
-            .select_from(_SH.join(_UC, _UC.c.equipment_id == _SH.c.equipment_id))
+            .select_from(
+                tables.SHARES.join(
+                    tables.CHARGES, tables.CHARGES.c.equipment_id == tables.SHARES.c.equipment_id
+                )
+            )
             .where(
-                _UC.c.occurred_on >= period.first_day,
-                _UC.c.occurred_on < period.end_day,
-                _UC.c.transaction_id.not_in(reversed_ids),
+                tables.CHARGES.c.occurred_on >= period.first_day,
+                tables.CHARGES.c.occurred_on < period.end_day,
+                tables.CHARGES.c.transaction_id.not_in(reversed_ids),
             )
-            .group_by(_SH.c.investor_id)
+            .group_by(tables.SHARES.c.investor_id)
         ).all()
     )
-    investors = session.execute(sa.select(_I.c.id, _I.c.name).order_by(_I.c.name)).all()
+    investors = session.execute(
+        sa.select(tables.INVESTORS.c.id, tables.INVESTORS.c.name).order_by(tables.INVESTORS.c.name)
+    ).all()
     return [
         [
             "coinvestor",

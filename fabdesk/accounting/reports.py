@@ -19,45 +19,33 @@ from fractions import Fraction
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from fabdesk.accounting import _tables as tables
 from fabdesk.accounting._documents import Chart, Document, euros, hours
 from fabdesk.accounting.ledger import month_bounds, parse_month
 from fabdesk.models import (
     AccountKind,
-    Cheque,
-    ChequeProgramme,
-    Equipment,
-    EquipmentCategory,
     EquipmentCost,
-    EquipmentShare,
-    Investor,
-    LedgerAccount,
-    LedgerPosting,
-    LedgerTransaction,
-    Maker,
     OpeningHours,
     Sector,
-    Site,
     TransactionKind,
-    UsageCharge,
-    UsageSession,
 )
 from fabdesk.money import cents_of
 
 __all__ = ["coinvestor_report", "cost_report", "programme_report", "sector_report"]
 
-_T = LedgerTransaction.__table__  # type: ignore[attr-defined]
-_P = LedgerPosting.__table__  # type: ignore[attr-defined]
-_A = LedgerAccount.__table__  # type: ignore[attr-defined]
-_E = Equipment.__table__  # type: ignore[attr-defined]
-_C = EquipmentCategory.__table__  # type: ignore[attr-defined]
-_S = Site.__table__  # type: ignore[attr-defined]
-_I = Investor.__table__  # type: ignore[attr-defined]
-_SH = EquipmentShare.__table__  # type: ignore[attr-defined]
-_UC = UsageCharge.__table__  # type: ignore[attr-defined]
-_U = UsageSession.__table__  # type: ignore[attr-defined]
-_M = Maker.__table__  # type: ignore[attr-defined]
-_CH = Cheque.__table__  # type: ignore[attr-defined]
-_PR = ChequeProgramme.__table__  # type: ignore[attr-defined]
+_A = tables.ACCOUNTS
+_C = tables.CATEGORIES
+_UC = tables.CHARGES
+_CH = tables.CHEQUES
+_E = tables.EQUIPMENT
+_I = tables.INVESTORS
+_M = tables.MAKERS
+_P = tables.POSTINGS
+_PR = tables.PROGRAMMES
+_SH = tables.SHARES
+_S = tables.SITES
+_T = tables.TRANSACTIONS
+_U = tables.USAGE
 
 
 def charge_sector(makers: sa.Table) -> sa.ColumnElement[str]:

@@ -1,17 +1,14 @@
-"""Exact prices: each worked example of docs/accounting.md, and a Hypothesis property against an
-independent computation in `fractions.Fraction` (rounded once, half away from zero)."""
+"""Exact prices: each worked example of docs/accounting.md, the cents the issue found short, the
+exact cost price (the Hypothesis property against `fractions.Fraction` is in test_money.py)."""
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from sqlmodel import Session
 
 from fabdesk.accounting.coinvest import split_revenue
@@ -97,46 +94,6 @@ def test_the_cents_the_issue_found_short() -> None:
     assert time_of(1250, 1260) == 438
     assert cents_of(Fraction(-1, 2)) == -1
     assert cents_of(Decimal("0.4999")) == 0
-
-
-def _half_away(exact: Fraction) -> int:
-    """Rounded the schoolbook way, written apart from fabdesk.money on purpose."""
-    sign = -1 if exact < 0 else 1
-    return sign * math.floor(abs(exact) + Fraction(1, 2))
-
-
-@given(
-    rate=st.integers(0, 20000),
-    seconds=st.integers(0, 12 * 3600),
-    unit=st.sampled_from([1, 5, 15, 30, 60]),
-    minimum=st.integers(0, 500),
-    tier=st.sampled_from(["standard", "student", "nonprofit"]),
-    grams=st.none() | st.decimals(0, 2000, places=1),
-)
-def test_every_price_is_the_exact_fraction_rounded_once(
-    rate: int, seconds: int, unit: int, minimum: int, tier: str, grams: Decimal | None
-) -> None:
-    price = price_session(
-        SessionFacts(
-            active_seconds=seconds,
-            rate_cents_per_hour=rate,
-            billing_unit_minutes=unit,
-            minimum_charge_cents=minimum,
-            category_code="fdm",
-            tier=tier,
-            material_g=float(grams) if grams is not None else None,
-        ),
-        _RULES,
-    )
-    units = -(-seconds // (unit * 60))
-    discount = {"standard": Fraction(0), "student": Fraction(1, 2), "nonprofit": Fraction(3, 10)}
-    time = _half_away(Fraction(rate) * units * unit / 60 * (1 - discount[tier]))
-    if units:
-        time = max(time, minimum)
-    material = _half_away(Fraction(str(grams)) * 4000 / 1000) if grams is not None else 0
-    vat = _half_away(Fraction(time + material) * 21 / 121)
-    assert (price.time, price.material, price.vat) == (time, material, vat)
-    assert price.total == time + material
 
 
 def test_the_cost_price_is_exact(session: Session, lab: Lab) -> None:

@@ -12,29 +12,20 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from fabdesk.accounting import add_programme, issue_cheque, post_pending_charges
+from fabdesk.accounting import issue_cheque, post_pending_charges
 from fabdesk.accounting._documents import to_csv, to_pdf
 from fabdesk.accounting.indicators import indicators_report, parse_period
 from fabdesk.accounting.reports import programme_report, sector_report
 from fabdesk.errors import InvalidValue
 from fabdesk.models import Sector, Tier, UsageCharge, id_of
-from tests.accounting.factories import Lab, add_maker, add_usage, at
+from tests.accounting.factories import Lab, add_maker, add_region_programme, add_usage, at
 
 
 @pytest.fixture
 def every_sector(session: Session, lab: Lab) -> Lab:
     """November 2026: one maker per sector and one without, 30 min of laser each (€15.00);
     the maker without a sector spends a cheque (any sector) on the vinyl cutter in December."""
-    add_programme(
-        session,
-        code="chq",
-        name="Chèques-makers",
-        funder_code="region",
-        face_value_cents=10000,
-        copay_basis_points=2000,
-        valid_from=date(2026, 1, 1),
-        valid_until=date(2026, 12, 31),
-    )
+    add_region_programme(session)
     makers = [add_maker(session, f"S{i}", sector=sector) for i, sector in enumerate(Sector)]
     nobody = add_maker(session, "N1", sector=None, tier=Tier.STUDENT)
     issue_cheque(

@@ -11,7 +11,6 @@ from datetime import date
 from sqlmodel import Session
 
 from fabdesk.accounting import (
-    add_programme,
     close_period,
     issue_cheque,
     post_pending_charges,
@@ -22,16 +21,14 @@ from fabdesk.accounting.invoices import issue_invoices
 from fabdesk.accounting.journal import journal_csv, journal_lines
 from fabdesk.models import Sector, id_of
 from fabdesk.settings import JournalSettings
-from tests.accounting.factories import Lab, add_maker, add_usage, at
+from tests.accounting.factories import Lab, add_maker, add_region_programme, add_usage, at
 from tests.accounting.test_invoices import LAB
 
 SETTINGS = JournalSettings()
 
 
 def test_a_month_in_the_accountants_journal(session: Session, lab: Lab) -> None:
-    add_programme(session, code="chq", name="Chèques-makers", funder_code="region",
-                  face_value_cents=10000, copay_basis_points=2000, valid_from=date(2026, 1, 1),
-                  valid_until=date(2026, 12, 31))  # fmt: skip
+    add_region_programme(session)
     alice = add_maker(session, "A1", sector=Sector.CREATIVE)
     bob = add_maker(session, "B1")
     issue_cheque(session, programme_code="chq", maker_id=id_of(alice), today=date(2026, 11, 2),
