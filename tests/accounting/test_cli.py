@@ -115,13 +115,6 @@ def test_material_costs_and_members_from_the_command_line(sqlite_url: str) -> No
                           "mdf3" if bad == "0" else "nothing", "--qty", bad, "--cash")  # fmt: skip
         assert refused.returncode == code, refused.stderr
     assert "14.52" in ok("statement", "A2", "--month", date.today().strftime("%Y-%m"))
-    ok("organisations", "add", "erasmus", "--name", "Erasmus", "--enterprise-number",
-       "0123.456.749")  # fmt: skip
-    billed = ok("material", "sell", *site, "--item", "mdf3", "--qty", "1", "--organisation",
-                "erasmus", "--maker", "A2", "--reference", "slip-2")  # fmt: skip
-    assert "to ERASMUS" in billed
-    assert "Reversed: sale slip-2." in ok("material", "reverse", "slip-2")
-    assert "Already reversed" in ok("material", "reverse", "slip-2")
 
     ok("equipment", "costs", "set", "CF1-LAS-01", "--year", "2026", "--depreciation", "4000",
        "--maintenance", "500.00")  # fmt: skip
