@@ -119,7 +119,7 @@ def invoice_pdf(view: InvoiceView, settings: InvoicingSettings, vat_rate: Decima
                 line.description + (f" ({line.used_by})" if line.used_by else ""),
                 styles["BodyText"],
             ),
-            euros(sign * line.total_cents),
+            line.unit_price,
             rate,
             euros(sign * line.total_cents),
         ]

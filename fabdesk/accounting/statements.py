@@ -62,6 +62,8 @@ class StatementLine:
     transaction_id: int
     reverses_id: int | None
     """The transaction a reversal reverses."""
+    unit_price: str
+    """The price the line was computed from, VAT included: `30.00/h`, `3 x 4.84`."""
     minutes: int
     material_grams: float
     total_cents: int
@@ -216,6 +218,9 @@ def _lines(
             _MAKERS.c.name,
             _TRANSACTIONS.c.id,
             _TRANSACTIONS.c.reverses_id,
+            sa.case((_USAGE.c.id.is_not(None), _EQUIPMENT.c.rate_cents_per_hour), else_=None),
+            sa.func.coalesce(_SALES.c.quantity, _REVERSED_SALE.c.quantity),
+            sa.func.coalesce(_SALES.c.unit_price_cents, _REVERSED_SALE.c.unit_price_cents),
         )
         .select_from(
             _TRANSACTIONS.outerjoin(_MOVED, _MOVED.c.transaction_id == _TRANSACTIONS.c.id)
@@ -262,6 +267,11 @@ def _lines(
             used_by=f"{row[12]} {row[13]}" if row[12] else "",
             transaction_id=int(row[14]),
             reverses_id=row[15],
+            unit_price=f"{euros(row[16])}/h"
+            if row[16] is not None
+            else f"{row[17]} x {euros(row[18])}"
+            if row[17] is not None
+            else "",
             minutes=int(row[4]),
             material_grams=float(row[5]),
             total_cents=int(row[6]),

@@ -89,6 +89,7 @@ def test_an_invoice_then_a_credit_note_that_names_it(
     communication = format_communication(invoice.communication)
     shown = ["Invoice F2026-00001", "Cityfab asbl", "BE0403.019.261", "BE71 0961 2345 6769"]
     shown += ["Maker A1", "CF1-LAS-01", "09:53-10:30", "2027-01-01", communication, "21.50"]
+    shown += ["30.00/h", "12.00/h"]
     for expected in shown:
         assert expected in text, expected
     payload = _zbar(pdf, tmp_path).splitlines()

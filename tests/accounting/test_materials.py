@@ -217,6 +217,7 @@ def test_material_billed_to_an_organisation_and_a_sale_corrected(
         ("reversal", -1452, -1452, "S2 Maker S2"),
         ("material_sale", 968, 968, "S2 Maker S2"),
     ]  # fmt: skip
+    assert statement.lines[2].unit_price == "2 x 4.84"
     assert maker_statement(session, "S2", "2026-11").lines == []
     with pytest.raises(NotFound):
         reverse_sale(session, key="nothing", now=at("2026-11-06 10:00"))
