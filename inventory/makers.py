@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.identifiers import parse_enterprise_number
-from fabdesk.models import Certification, Maker, id_of
+from fabdesk.models import Certification, Maker, Sector, Tier, id_of
 from fabdesk.settings import Language
 from inventory.register import get_category
 
@@ -112,6 +112,37 @@ def set_language(session: Session, maker_id: int, language: str) -> Maker:
     if maker is None:
         raise NotFound("There is no maker {number}.", number=maker_id, error_code="maker_not_found")
     maker.language = language
+    session.add(maker)
+    session.flush()
+    return maker
+
+
+def set_profile(
+    session: Session, member_number: str, *, sector: str | None = None, tier: str | None = None
+) -> Maker:
+    """Set a maker's sector of activity (the Region's monitoring; `none` clears it) and price
+    tier. Charges record both when they are posted: earlier charges keep theirs."""
+    maker = get_maker(session, member_number)
+    if sector is not None:
+        sectors = [member.value for member in Sector]
+        if sector != "none" and sector not in sectors:
+            raise InvalidValue(
+                "Sector {value!r} is not one of {choices}.",
+                value=sector,
+                choices=", ".join([*sectors, "none"]),
+                error_code="sector",
+            )
+        maker.sector = None if sector == "none" else Sector(sector)
+    if tier is not None:
+        tiers = [member.value for member in Tier]
+        if tier not in tiers:
+            raise InvalidValue(
+                "Tier {value!r} is not one of {choices}.",
+                value=tier,
+                choices=", ".join(tiers),
+                error_code="tier",
+            )
+        maker.tier = Tier(tier)
     session.add(maker)
     session.flush()
     return maker

@@ -219,3 +219,32 @@ def bank_unmatched(ctx: typer.Context) -> None:
     _print_unmatched(rows)
     if not rows:
         out.print("Every credit is matched.")
+
+
+# The maker's profile the funders' reports count by lives with the other makers' commands.
+from fabdesk.cli.core import makers_app  # noqa: E402
+
+
+@makers_app.command("profile")
+def makers_profile(
+    ctx: typer.Context,
+    member_number: Annotated[str, typer.Argument(help="Member number of the maker.")],
+    sector: Annotated[
+        str | None,
+        typer.Option(
+            help="Sector of activity (the Region's monitoring): construction, manufacturing, "
+            "agrifood, health, creative, or none."
+        ),
+    ] = None,
+    tier: Annotated[
+        str | None, typer.Option(help="Price tier: standard, student or nonprofit.")
+    ] = None,
+) -> None:
+    """Set a maker's sector and price tier. Charges posted from now on record them; earlier
+    charges keep the sector and tier of their time."""
+    from inventory.makers import set_profile
+
+    with session_scope(ctx.obj.engine()) as session:
+        maker = set_profile(session, member_number, sector=sector, tier=tier)
+        shown = f"{maker.member_number}: sector {maker.sector or 'none'}, tier {maker.tier}."
+    out.print(shown)

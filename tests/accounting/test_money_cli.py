@@ -57,6 +57,11 @@ def test_reports_with_a_maker_of_unknown_sector(fabdesk: Run, tmp_path: Path) ->
     sectors = fabdesk("report", "sectors", "--month", "2026-10")
     assert sectors.returncode == 0, sectors.stderr
     assert "none" in sectors.stdout
+    profile = fabdesk("makers", "profile", "N1", "--sector", "health", "--tier", "student")
+    assert "N1: sector health, tier student." in profile.stdout, profile.stderr
+    wrong = fabdesk("makers", "profile", "N1", "--sector", "fishing")
+    assert wrong.returncode == exit_codes.INVALID_VALUE
+    assert "creative" in wrong.stderr
     indicators = tmp_path / "q4.csv"
     done = fabdesk("report", "indicators", "--period", "2026-Q4", "--csv", str(indicators))
     assert done.returncode == 0, done.stderr
