@@ -1,8 +1,10 @@
 """Money in whole cents, Decimal arithmetic, one rounding rule, and exact allocation (pure).
 
-The rule, stated once: **an amount is computed in `Decimal` and rounded once, to the cent, half
-away from zero** (`ROUND_HALF_UP` on the absolute value: 0.005 -> 0.01, -0.005 -> -0.01).
-Every price line is rounded once with `to_cents`; sums of cents are exact and never rounded again.
+The rule, stated once: **an amount is computed exactly, as a fraction, and rounded once, to the
+cent, half away from zero** (0.005 -> 0.01, -0.005 -> -0.01). `Decimal` inputs (rates, settings)
+are turned into `fractions.Fraction` without loss; no division is ever rounded on the way (a
+`Decimal` division keeps 28 digits, which turned exact half-cents into a cent less). Every price
+line is rounded once with `cents_of`; sums of cents are exact and never rounded again.
 
 Splitting an amount into parts (co-investors, VAT) never creates or loses a cent: `allocate` uses
 the largest-remainder method, and ties go to the earlier weight (callers order their weights by a
@@ -13,10 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 __all__ = [
     "ROUNDING",
     "allocate",
+    "cents_of",
     "format_cents",
     "split_included_vat",
     "to_cents",
@@ -28,14 +32,16 @@ ROUNDING = ROUND_HALF_UP
 _CENT = Decimal("0.01")
 
 
-def to_cents(euros: Decimal) -> int:
+def to_cents(euros: Decimal | Fraction) -> int:
     """`euros` rounded once to the cent by the house rule, as an integer number of cents."""
-    return int((euros * 100).quantize(Decimal(1), rounding=ROUNDING))
+    return cents_of(Fraction(euros) * 100)
 
 
-def cents_of(amount_in_cents: Decimal) -> int:
-    """An amount already expressed in cents (possibly fractional), rounded by the house rule."""
-    return int(amount_in_cents.quantize(Decimal(1), rounding=ROUNDING))
+def cents_of(amount_in_cents: Decimal | Fraction | int) -> int:
+    """An exact amount in cents (possibly fractional), rounded once: half away from zero."""
+    exact = Fraction(amount_in_cents)
+    magnitude = (2 * abs(exact.numerator) + exact.denominator) // (2 * exact.denominator)
+    return magnitude if exact >= 0 else -magnitude
 
 
 def allocate(total: int, weights: Sequence[int]) -> list[int]:
@@ -65,7 +71,8 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
 
 def split_included_vat(gross_cents: int, vat_rate: Decimal) -> tuple[int, int]:
     """`(net, vat)` of a VAT-included amount: the VAT is rounded once, the net is the rest."""
-    vat = cents_of(Decimal(gross_cents) * vat_rate / (1 + vat_rate))
+    rate = Fraction(vat_rate)
+    vat = cents_of(gross_cents * rate / (1 + rate))
     return gross_cents - vat, vat
 
 

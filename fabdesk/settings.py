@@ -198,6 +198,71 @@ def _default_materials() -> dict[str, MaterialSettings]:
     }
 
 
+class ChargePolicySettings(Section):
+    """How a machine category's use is charged (as core facilities do)."""
+
+    basis: Literal["measured", "booked", "greater"] = "measured"
+    """`measured`: the active time the driver measured; `booked`: the booking's time (measured
+    when there was no booking); `greater`: the greater of the two."""
+    missed_booking: Literal["free", "fee", "booked"] = "free"
+    """A booking released as a no-show: `free`; a fixed `fee`; or its `booked` time at the rate."""
+    missed_booking_fee_cents: int = Field(default=0, ge=0)
+    """The fee of a missed booking (with `missed_booking = "fee"`), VAT included."""
+
+
+class InvoicingSettings(Section):
+    """The lab as printed on its invoices and credit notes (the legal entity that sells)."""
+
+    legal_name: str = ""
+    """Legal name, e.g. `Cityfab asbl`. Invoices are refused until it is set."""
+    address: str = ""
+    """Street and number, postcode and town, e.g. `Rue de Laeken 1, 1000 Bruxelles`."""
+    vat_number: str = ""
+    """Enterprise / VAT number, e.g. `BE0123.456.749` (checked)."""
+    iban: str = ""
+    """The account customers pay to, e.g. `BE68 5390 0754 7034` (checked)."""
+    bic: str = ""
+    """The bank's BIC (optional in the EPC payment QR code within the SEPA area)."""
+    payment_days: int = Field(default=30, ge=0, le=120)
+    """Days from the invoice's date to its due date."""
+    invoice_series: str = Field(default="F", pattern=r"^[A-Z]{1,8}$")
+    """Letters before an invoice's number (`F2026-00001`)."""
+    credit_note_series: str = Field(default="C", pattern=r"^[A-Z]{1,8}$")
+    """Letters before a credit note's number (`C2026-00001`)."""
+
+
+def _default_chart() -> dict[str, str]:
+    return {
+        "maker": "400000",
+        "organisation": "400000",
+        "cheque": "416000",
+        "programme": "416000",
+        "investor": "489000",
+        "revenue": "700000",
+        "materials": "701000",
+        "vat": "451000",
+        "bank": "550000",
+    }
+
+
+def _default_journals() -> dict[str, str]:
+    return {"sales": "VEN", "credit_notes": "NCV", "bank": "FIN", "miscellaneous": "OD"}
+
+
+class JournalSettings(Section):
+    """How the ledger maps to the accountant's books (the Belgian minimum chart of accounts)."""
+
+    accounts: dict[str, str] = Field(default_factory=_default_chart)
+    """Account number per ledger account kind: maker and organisation (customers, 400000),
+    cheque and programme (funders' receivables, 416000), investor (co-investors' shares,
+    489000), revenue (machine time, 700000), materials (material sold, 701000), vat (VAT
+    payable, 451000), bank (550000)."""
+    journals: dict[str, str] = Field(default_factory=_default_journals)
+    """Journal code per journal: sales, credit_notes, bank, miscellaneous."""
+    vat_code: str = "21"
+    """The VAT code the accountant's software uses for the standard rate, on VAT lines."""
+
+
 class AccountingSettings(Section):
     vat_rate: Decimal = Field(default=Decimal("0.21"), ge=0, lt=1)
     """VAT rate included in every rate (Belgium: 0.21), shown on statements."""
@@ -213,6 +278,13 @@ class AccountingSettings(Section):
     """Reduction of machine time within a co-investor's usage rights (1 = free)."""
     materials: dict[str, MaterialSettings] = Field(default_factory=_default_materials)
     """Material charged per equipment category code (e.g. `fdm`), from grams or filament length."""
+    journal: JournalSettings = JournalSettings()
+    """The accountant's journal: chart of accounts, journal codes, VAT code."""
+    invoicing: InvoicingSettings = InvoicingSettings()
+    """The lab's legal data on invoices, payment terms and number series."""
+    charge_policies: dict[str, ChargePolicySettings] = Field(default_factory=dict)
+    """Charge policy per equipment category code (e.g. `cnc`); a category not named is charged
+    by measured use, and its missed bookings are free."""
 
 
 class PrivacySettings(Section):

@@ -28,9 +28,16 @@ _CODE = re.compile(r"^[A-Z0-9_\-]{1,32}$")
 
 
 def add_organisation(
-    session: Session, *, code: str, name: str, enterprise_number: str, email: str = ""
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    enterprise_number: str,
+    email: str = "",
+    address: str = "",
 ) -> Organisation:
-    """Register a paying organisation; its enterprise number must pass its check digits."""
+    """Register a paying organisation; its enterprise number must pass its check digits; its
+    address is printed on its invoices."""
     code = code.strip().upper()
     if not _CODE.match(code):
         raise InvalidValue(
@@ -53,7 +60,11 @@ def add_organisation(
             error_code="organisation_taken",
         )
     organisation = Organisation(
-        code=code, name=name.strip(), enterprise_number=number, email=email.strip()
+        code=code,
+        name=name.strip(),
+        enterprise_number=number,
+        email=email.strip(),
+        address=address.strip(),
     )
     session.add(organisation)
     session.flush()

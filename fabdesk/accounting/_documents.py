@@ -1,4 +1,4 @@
-"""Rendering of statements and reports: CSV text, and PDF (reportlab) with a bar chart."""
+"""Rendering of statements and reports: CSV text, and PDF (reportlab) with bar and line charts."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ __all__ = ["Document", "to_csv", "to_pdf"]
 
 @dataclass
 class Chart:
-    """A bar chart: one bar group per category, one series per name."""
+    """A bar chart (one bar group per category, one series per name), or with `line`, a line
+    chart (one point per category, e.g. per month; one line per name)."""
 
     title: str
     categories: list[str]
     series: dict[str, list[float]]
     unit: str = ""
+    line: bool = False
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Document:
     rows: list[list[str]]
     notes: list[str] = field(default_factory=list)
     chart: Chart | None = None
+    more_charts: list[Chart] = field(default_factory=list)
 
 
 def to_csv(document: Document) -> str:
@@ -45,6 +48,7 @@ _COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 def _chart_drawing(chart: Chart, width: float) -> object:
     from reportlab.graphics.charts.barcharts import VerticalBarChart
     from reportlab.graphics.charts.legends import Legend
+    from reportlab.graphics.charts.linecharts import HorizontalLineChart
     from reportlab.graphics.shapes import Drawing, String
     from reportlab.lib import colors
 
@@ -52,19 +56,24 @@ def _chart_drawing(chart: Chart, width: float) -> object:
     drawing.add(
         String(0, 215, chart.title + (f" ({chart.unit})" if chart.unit else ""), fontSize=10)
     )
-    bars = VerticalBarChart()
-    bars.x, bars.y, bars.width, bars.height = 40, 50, width - 180, 150
+    plot = HorizontalLineChart() if chart.line else VerticalBarChart()
+    plot.x, plot.y, plot.width, plot.height = 40, 50, width - 180, 150
     names = list(chart.series)
-    bars.data = [chart.series[name] or [0] for name in names]
-    bars.categoryAxis.categoryNames = [c[:14] for c in chart.categories] or [""]
-    bars.categoryAxis.labels.angle = 30
-    bars.categoryAxis.labels.boxAnchor = "ne"
-    bars.categoryAxis.labels.fontSize = 7
-    bars.valueAxis.valueMin = 0
-    bars.valueAxis.labels.fontSize = 7
+    plot.data = [chart.series[name] or [0] for name in names]
+    plot.categoryAxis.categoryNames = [c[:14] for c in chart.categories] or [""]
+    plot.categoryAxis.labels.angle = 30
+    plot.categoryAxis.labels.boxAnchor = "ne"
+    plot.categoryAxis.labels.fontSize = 7
+    plot.valueAxis.valueMin = 0
+    plot.valueAxis.labels.fontSize = 7
     for index in range(len(names)):
-        bars.bars[index].fillColor = colors.HexColor(_COLOURS[index % len(_COLOURS)])
-    drawing.add(bars)
+        colour = colors.HexColor(_COLOURS[index % len(_COLOURS)])
+        if chart.line:
+            plot.lines[index].strokeColor = colour
+            plot.lines[index].strokeWidth = 1.5
+        else:
+            plot.bars[index].fillColor = colour
+    drawing.add(plot)
     if len(names) > 1:
         legend = Legend()
         legend.x, legend.y = width - 130, 190
@@ -95,9 +104,11 @@ def to_pdf(document: Document) -> bytes:
     for note in document.notes:
         story.append(Paragraph(note, styles["Normal"]))
     story.append(Spacer(1, 8))
-    if document.chart is not None and document.chart.categories:
-        story.append(_chart_drawing(document.chart, size[0] - 72))
-        story.append(Spacer(1, 8))
+    charts = [document.chart] if document.chart is not None else []
+    for chart in charts + document.more_charts:
+        if chart.categories:
+            story.append(_chart_drawing(chart, size[0] - 72))
+            story.append(Spacer(1, 8))
     table = Table(
         [document.header, *document.rows] if document.rows else [document.header], repeatRows=1
     )

@@ -151,6 +151,8 @@ _FACTS = (
         _SHARE.c.usage_hours_per_year.label("share_hours"),
         _ORGANISATION.c.id.label("organisation_id"),
         _ORGANISATION.c.code.label("organisation_code"),
+        _BOOKING.c.starts_at.label("booked_from"),
+        _BOOKING.c.ends_at.label("booked_until"),
     )
     .select_from(
         _USAGE.join(_EQUIPMENT, _EQUIPMENT.c.id == _USAGE.c.equipment_id)
@@ -201,6 +203,9 @@ def _post_charge(
             material_g=usage.material_g,
             material_mm=usage.material_mm,
             rights_seconds=rights_seconds,
+            booked_seconds=(usage.booked_until - usage.booked_from).total_seconds()
+            if usage.booked_from is not None
+            else None,
         ),
         rules,
     )
@@ -248,6 +253,7 @@ def _post_charge(
                 "billed_minutes": price.billed_minutes,
                 "active_seconds": float(usage.active_seconds),
                 "sector": usage.sector.value if usage.sector is not None else None,
+                "tier": usage.tier.value if usage.tier is not None else None,
                 "rights_seconds": rights_seconds,
                 "rights_investor_id": rights_investor,
                 "time_cents": price.time,
@@ -361,12 +367,15 @@ def rights_used_seconds(session: Session, investor_id: int, equipment_id: int, y
     return float(used)
 
 
-def pending_session_ids(session: Session, *, limit: int | None = None) -> list[int]:
-    """Finished usage sessions that have no charge yet, oldest end first."""
+def pending_session_ids(
+    session: Session, *, limit: int | None = None, ended_by: datetime | None = None
+) -> list[int]:
+    """Finished usage sessions that have no charge yet (ended by `ended_by`), oldest end first."""
     query = (
         select(UsageSession.id)
         .where(
             col(UsageSession.ended_at).is_not(None),
+            col(UsageSession.ended_at) <= ended_by if ended_by is not None else sa.true(),
             col(UsageSession.outcome).is_not(None),
             ~sa.exists().where(col(UsageCharge.usage_session_id) == col(UsageSession.id)),
         )
@@ -380,10 +389,10 @@ def pending_session_ids(session: Session, *, limit: int | None = None) -> list[i
 def post_pending_charges(
     session: Session, *, now: datetime, rules: PriceRules | None = None, limit: int | None = None
 ) -> int:
-    """Price and post every finished session not charged yet; returns how many were posted."""
+    """Price and post every session finished by `now` not charged yet; returns how many."""
     rules = rules or PriceRules.default()
     count = 0
-    for usage_id in pending_session_ids(session, limit=limit):
+    for usage_id in pending_session_ids(session, limit=limit, ended_by=now):
         count += post_usage_charge(session, usage_id, now=now, rules=rules) is not None
     return count
 

@@ -1,14 +1,16 @@
 """Sheet materials sold at the desk: a catalogue per site, and each sale posted once.
 
 A sale transaction (cents; debit +, credit -):
-- maker (or bank, when paid at the till)  + the total, VAT included
+- maker, or organisation (a partner billed for the maker who took it), or bank (paid at the
+  till)                                   + the total, VAT included
 - vat                                     - the VAT included in the total
 - materials                               - the material at cost (never more than the net)
 - investor i                              - i's share of the margin, when the sale names a machine
 - revenue:machine (revenue without one)   - what the lab keeps of the margin
 Prices are VAT included, like every rate; the total is `quantity x unit price`, exact, and the VAT
 is its included part, rounded once (`fabdesk.money`). The idempotency key is `material:<key>`:
-a retry with the same key posts nothing.
+a retry with the same key posts nothing. A wrong sale is corrected by its reversal
+(`reverse_sale`: every posting mirrored, booked in the open month) and a new sale.
 """
 
 from __future__ import annotations
@@ -21,21 +23,36 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from fabdesk.accounting.charges import revenue_postings
-from fabdesk.accounting.ledger import account_ids, local_day, post_transaction
+from fabdesk.accounting.ledger import (
+    PostedTransaction,
+    account_ids,
+    local_day,
+    post_transaction,
+    postings_of,
+)
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.models import (
     AccountKind,
     Equipment,
     EquipmentShare,
+    LedgerTransaction,
     Maker,
     MaterialSale,
+    Organisation,
     SheetMaterial,
     TransactionKind,
     id_of,
 )
 from fabdesk.money import split_included_vat
 
-__all__ = ["add_material", "get_material", "list_materials", "retire_material", "sell_material"]
+__all__ = [
+    "add_material",
+    "get_material",
+    "list_materials",
+    "retire_material",
+    "reverse_sale",
+    "sell_material",
+]
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +148,15 @@ def sell_material(
     equipment_id: int | None = None,
     sold_on: date | None = None,
     vat_rate: Decimal = Decimal("0.21"),
+    organisation_id: int | None = None,
 ) -> MaterialSale | None:
-    """Sell `quantity` units of a site's material to a maker (None: paid at the till), and post
+    """Sell `quantity` units of a site's material to a maker (None: paid at the till), or bill
+    them to an organisation (`organisation_id`; the maker, if given, is who took them), and post
     it once; None when `key` was posted already (a retry). `sold_on` (default: today) in a closed
     month is booked in the open one, keeping its date. Bad input raises before anything is
     written: `quantity` (not above zero), `material_not_found`, `material_retired`,
-    `maker_not_found`, `machine_not_found` (unknown, or at another site)."""
+    `maker_not_found`, `organisation_not_found`, `machine_not_found` (unknown, or at another
+    site)."""
     if quantity <= 0:
         raise InvalidValue(
             "Sell at least one unit; {quantity} was given.",
@@ -152,6 +172,12 @@ def sell_material(
         )
     if maker_id is not None and session.get(Maker, maker_id) is None:
         raise NotFound("No maker has the id {id}.", id=maker_id, error_code="maker_not_found")
+    if organisation_id is not None and session.get(Organisation, organisation_id) is None:
+        raise NotFound(
+            "There is no organisation {id}.",
+            id=organisation_id,
+            error_code="organisation_not_found",
+        )
     shares: list[tuple[int, int]] = []
     if equipment_id is not None:
         machine = session.get(Equipment, equipment_id)
@@ -168,7 +194,13 @@ def sell_material(
     total = quantity * material.unit_price_cents
     _net, vat = split_included_vat(total, vat_rate)
     cost = quantity * material.unit_cost_cents
-    payer = (AccountKind.MAKER, maker_id) if maker_id is not None else (AccountKind.BANK, None)
+    payer = (
+        (AccountKind.ORGANISATION, organisation_id)
+        if organisation_id is not None
+        else (AccountKind.MAKER, maker_id)
+        if maker_id is not None
+        else (AccountKind.BANK, None)
+    )
     refs = [(payer, total), *revenue_postings(total, vat, cost, shares, equipment_id)]
     refs = [(ref, amount) for ref, amount in refs if amount != 0]
     ids = account_ids(session, [ref for ref, _amount in refs])
@@ -181,7 +213,8 @@ def sell_material(
         occurred_on=day,
         now=now,
         memo=f"{quantity} x {material.name}",
-        maker_id=maker_id,
+        # An organisation's sale is not on the maker's statement (the sale row keeps the maker).
+        maker_id=maker_id if organisation_id is None else None,
         equipment_id=equipment_id,
     )
     if transaction is None:
@@ -191,6 +224,7 @@ def sell_material(
         material_id=id_of(material),
         maker_id=maker_id,
         equipment_id=equipment_id,
+        organisation_id=organisation_id,
         quantity=quantity,
         occurred_on=day,
         month=transaction.month,
@@ -203,3 +237,32 @@ def sell_material(
     session.flush()
     log.info("material_sold", extra={"sale_id": sale.id, "material": material.code})
     return sale
+
+
+def reverse_sale(session: Session, *, key: str, now: datetime) -> PostedTransaction | None:
+    """Reverse the sale posted with `key` (its reference): every posting mirrored, dated today
+    and booked in the open month; None when it was reversed already. Correct a wrong sale by
+    this and a new sale with a new reference."""
+    original = session.exec(
+        select(LedgerTransaction).where(
+            LedgerTransaction.key == f"material:{key.strip()}",
+            LedgerTransaction.kind == TransactionKind.MATERIAL_SALE,
+        )
+    ).first()
+    if original is None:
+        raise NotFound("No sale has the reference {key!r}.", key=key, error_code="sale_not_found")
+    reversal = post_transaction(
+        session,
+        key=f"reversal:{original.key}",
+        kind=TransactionKind.REVERSAL,
+        postings=[(account, -amount) for account, amount in postings_of(session, id_of(original))],
+        occurred_on=local_day(now),
+        now=now,
+        memo=f"reverses {original.memo} of {original.occurred_on.isoformat()}",
+        maker_id=original.maker_id,
+        equipment_id=original.equipment_id,
+        reverses_id=id_of(original),
+    )
+    if reversal is not None:
+        log.info("material_sale_reversed", extra={"transaction_id": reversal.id})
+    return reversal

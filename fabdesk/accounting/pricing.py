@@ -1,11 +1,13 @@
 """The price of one usage session, and how cheques pay for it (pure: values in, values out).
 
 Machine time: the active time is billed per started unit (`billing_unit_minutes`, one minute by
-default) at the machine's hourly rate, VAT included; the maker's tier reduces it, a co-investor's
-usage rights reduce it further within their yearly hours, and the minimum charge applies after
-that. Material: grams (measured, or weighed from filament length, diameter and density) at the
-price per kilogram of the machine category's material. Each line is rounded once to the cent
-(`fabdesk.money`); VAT is the included part of the total, rounded once.
+default) at the machine's hourly rate, VAT included (rate x billed minutes / 60); the maker's
+tier reduces it, a co-investor's usage rights reduce it further within their yearly hours, and
+the minimum charge applies after that. Material: grams (measured, or weighed from filament
+length, diameter and density) at the price per kilogram of the machine category's material.
+Each line is computed as an exact fraction (`fractions.Fraction`: no float, no rounded
+division) and rounded once to the cent, half away from zero (`fabdesk.money`); VAT is the
+included part of the total, rounded once.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from fabdesk.money import cents_of, split_included_vat
-from fabdesk.settings import AccountingSettings, MaterialSettings
+from fabdesk.settings import AccountingSettings, ChargePolicySettings, MaterialSettings
 
 __all__ = [
     "ChequeFunds",
@@ -28,6 +31,7 @@ __all__ = [
     "billed_units",
     "filament_grams",
     "plan_cheque_spend",
+    "price_missed_booking",
     "price_session",
 ]
 
@@ -42,6 +46,7 @@ class PriceRules:
     tier_discounts: dict[str, Decimal] = field(default_factory=dict)
     usage_rights_discount: Decimal = Decimal(1)
     materials: dict[str, MaterialSettings] = field(default_factory=dict)
+    policies: dict[str, ChargePolicySettings] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: AccountingSettings) -> PriceRules:
@@ -50,7 +55,12 @@ class PriceRules:
             tier_discounts=dict(settings.tier_discounts),
             usage_rights_discount=settings.usage_rights_discount,
             materials=dict(settings.materials),
+            policies=dict(settings.charge_policies),
         )
+
+    def policy(self, category_code: str) -> ChargePolicySettings:
+        """The charge policy of a category (measured use, missed bookings free, by default)."""
+        return self.policies.get(category_code) or ChargePolicySettings()
 
     @classmethod
     def default(cls) -> PriceRules:
@@ -71,6 +81,17 @@ class SessionFacts:
     material_mm: float | None = None
     rights_seconds: float = 0
     """Part of the active time inside a co-investor's usage rights."""
+    booked_seconds: float | None = None
+    """The length of the booking the session ran in (None: no booking)."""
+
+
+def charged_seconds(facts: SessionFacts, policy: ChargePolicySettings) -> float:
+    """The time a session is charged for under its category's policy."""
+    if facts.booked_seconds is None or policy.basis == "measured":
+        return facts.active_seconds
+    if policy.basis == "booked":
+        return facts.booked_seconds
+    return max(facts.active_seconds, facts.booked_seconds)
 
 
 @dataclass(frozen=True)
@@ -111,13 +132,14 @@ def filament_grams(length_mm: float, material: MaterialSettings) -> Decimal:
 
 def price_session(facts: SessionFacts, rules: PriceRules) -> Price:
     """The price of one finished session under `rules`."""
-    units = billed_units(facts.active_seconds, facts.billing_unit_minutes)
+    units = billed_units(
+        charged_seconds(facts, rules.policy(facts.category_code)), facts.billing_unit_minutes
+    )
     minutes = units * facts.billing_unit_minutes
     rights_units = min(units, billed_units(facts.rights_seconds, facts.billing_unit_minutes))
-    tier_factor = 1 - rules.tier_discounts.get(facts.tier, Decimal(0))
-    rights_factor = tier_factor * (1 - rules.usage_rights_discount)
-    rate_per_minute = Decimal(facts.rate_cents_per_hour) / 60
-    unit_price = rate_per_minute * facts.billing_unit_minutes
+    tier_factor = 1 - Fraction(rules.tier_discounts.get(facts.tier, Decimal(0)))
+    rights_factor = tier_factor * (1 - Fraction(rules.usage_rights_discount))
+    unit_price = Fraction(facts.rate_cents_per_hour * facts.billing_unit_minutes, 60)
     time_exact = unit_price * (units - rights_units) * tier_factor
     time_exact += unit_price * rights_units * rights_factor
     time_cents = cents_of(time_exact)
@@ -131,8 +153,8 @@ def price_session(facts: SessionFacts, rules: PriceRules) -> Price:
             grams = Decimal(str(facts.material_g))
         elif facts.material_mm is not None:
             grams = filament_grams(facts.material_mm, material)
-        material_cents = cents_of(grams * material.price_cents_per_kg / 1000)
-        material_cost = cents_of(grams * material.cost_cents_per_kg / 1000)
+        material_cents = cents_of(Fraction(grams) * Fraction(material.price_cents_per_kg) / 1000)
+        material_cost = cents_of(Fraction(grams) * Fraction(material.cost_cents_per_kg) / 1000)
     total = time_cents + material_cents
     _net, vat = split_included_vat(total, rules.vat_rate)
     return Price(
@@ -144,6 +166,28 @@ def price_session(facts: SessionFacts, rules: PriceRules) -> Price:
         total=total,
         vat=vat,
     )
+
+
+def price_missed_booking(facts: SessionFacts, rules: PriceRules) -> Price | None:
+    """What a booking released as a no-show costs under its category's policy (`facts` with
+    `booked_seconds`; no material, no usage rights): None when missed bookings are free."""
+    policy = rules.policy(facts.category_code)
+    if policy.missed_booking == "free" or facts.booked_seconds is None:
+        return None
+    if policy.missed_booking == "booked":
+        return price_session(
+            SessionFacts(
+                active_seconds=facts.booked_seconds,
+                rate_cents_per_hour=facts.rate_cents_per_hour,
+                billing_unit_minutes=facts.billing_unit_minutes,
+                minimum_charge_cents=facts.minimum_charge_cents,
+                tier=facts.tier,
+            ),
+            rules,
+        )
+    fee = policy.missed_booking_fee_cents
+    _net, vat = split_included_vat(fee, rules.vat_rate)
+    return Price(0, fee, 0, Decimal(0), 0, fee, vat)
 
 
 @dataclass(frozen=True)
@@ -174,7 +218,7 @@ def plan_cheque_spend(total: int, cheques: Sequence[ChequeFunds]) -> list[Cheque
     for cheque in sorted(cheques, key=lambda c: (c.expires_on, c.cheque_id)):
         if open_amount <= 0:
             break
-        share = Decimal(10000 - cheque.copay_basis_points) / 10000
+        share = Fraction(10000 - cheque.copay_basis_points, 10000)
         if cheque.remaining <= 0 or share <= 0:
             continue
         wanted = cents_of(open_amount * share)

@@ -14,48 +14,53 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
+from fractions import Fraction
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from fabdesk.accounting import _tables as tables
 from fabdesk.accounting._documents import Chart, Document, euros, hours
 from fabdesk.accounting.ledger import month_bounds, parse_month
 from fabdesk.models import (
     AccountKind,
-    Cheque,
-    ChequeProgramme,
-    Equipment,
-    EquipmentCategory,
     EquipmentCost,
-    EquipmentShare,
-    Investor,
-    LedgerAccount,
-    LedgerPosting,
-    LedgerTransaction,
-    Maker,
     OpeningHours,
     Sector,
-    Site,
     TransactionKind,
-    UsageCharge,
-    UsageSession,
 )
+from fabdesk.money import cents_of
 
 __all__ = ["coinvestor_report", "cost_report", "programme_report", "sector_report"]
 
-_T = LedgerTransaction.__table__  # type: ignore[attr-defined]
-_P = LedgerPosting.__table__  # type: ignore[attr-defined]
-_A = LedgerAccount.__table__  # type: ignore[attr-defined]
-_E = Equipment.__table__  # type: ignore[attr-defined]
-_C = EquipmentCategory.__table__  # type: ignore[attr-defined]
-_S = Site.__table__  # type: ignore[attr-defined]
-_I = Investor.__table__  # type: ignore[attr-defined]
-_SH = EquipmentShare.__table__  # type: ignore[attr-defined]
-_UC = UsageCharge.__table__  # type: ignore[attr-defined]
-_U = UsageSession.__table__  # type: ignore[attr-defined]
-_M = Maker.__table__  # type: ignore[attr-defined]
-_CH = Cheque.__table__  # type: ignore[attr-defined]
-_PR = ChequeProgramme.__table__  # type: ignore[attr-defined]
+_A = tables.ACCOUNTS
+_C = tables.CATEGORIES
+_UC = tables.CHARGES
+_CH = tables.CHEQUES
+_E = tables.EQUIPMENT
+_I = tables.INVESTORS
+_M = tables.MAKERS
+_P = tables.POSTINGS
+_PR = tables.PROGRAMMES
+_SH = tables.SHARES
+_S = tables.SITES
+_T = tables.TRANSACTIONS
+_U = tables.USAGE
+
+
+def charge_sector(makers: sa.Table) -> sa.ColumnElement[str]:
+    """The sector of a use: the one recorded on its first charge, else the maker's now, else
+    `none` (read as text: `none` is no member of the Sector enum, and a row, not a crash)."""
+    known = sa.case(
+        (_UC.c.id.is_not(None), _UC.c.sector), else_=sa.cast(makers.c.sector, sa.String)
+    )
+    return sa.func.coalesce(known, "none")
+
+
+def sector_names(found: set[str]) -> list[str]:
+    """The five sectors, `none`, then any other sector found (a row each, never a crash)."""
+    known = [sector.value for sector in Sector] + ["none"]
+    return known + sorted(found - set(known))
 
 
 def coinvestor_report(session: Session, month: str) -> Document:
@@ -167,19 +172,21 @@ def programme_report(session: Session, month: str, programme_code: str | None = 
         .join(_M, _M.c.id == _CH.c.maker_id)
         .outerjoin(_E, _E.c.id == _T.c.equipment_id)
         .outerjoin(_C, _C.c.id == _E.c.category_id)
+        .outerjoin(_UC, _UC.c.transaction_id == sa.func.coalesce(_T.c.reverses_id, _T.c.id))
     )
+    sector = charge_sector(_M)
     spends = session.execute(
         sa.select(
             _PR.c.code,
             sa.func.coalesce(_C.c.code, "-"),
-            sa.func.coalesce(_M.c.sector, "none"),
+            sector,
             sa.func.sum(spent_by_kind),
             sa.func.count(sa.distinct(_CH.c.maker_id)),
         )
         .select_from(joined)
         .where(*where, _T.c.kind.in_([TransactionKind.CHARGE, TransactionKind.REVERSAL]))
-        .group_by(_PR.c.code, _C.c.code, _M.c.sector)
-        .order_by(_PR.c.code, _C.c.code, _M.c.sector)
+        .group_by(_PR.c.code, _C.c.code, sector)
+        .order_by(_PR.c.code, _C.c.code, sector)
     ).all()
     totals = session.execute(
         sa.select(
@@ -223,19 +230,20 @@ def sector_report(session: Session, month: str) -> Document:
     """Usage by the five sectors of the Industrial Plan, per site (sessions ended in the month)."""
     month = parse_month(month)
     start, end = month_bounds(month)
-    sector = sa.func.coalesce(_M.c.sector, "none")
+    sector = charge_sector(_M)
     found = session.execute(
         sa.select(_S.c.code, sector, sa.func.count(), sa.func.sum(_U.c.active_seconds))
         .select_from(
             _U.join(_E, _E.c.id == _U.c.equipment_id)
             .join(_S, _S.c.id == _E.c.site_id)
             .outerjoin(_M, _M.c.id == _U.c.maker_id)
+            .outerjoin(_UC, sa.and_(_UC.c.usage_session_id == _U.c.id, _UC.c.revision == 1))
         )
         .where(_U.c.ended_at >= start, _U.c.ended_at < end)
         .group_by(_S.c.code, sector)
     ).all()
     sites = sorted({str(site) for site, *_rest in found})
-    sectors = [s.value for s in Sector] + ["none"]
+    sectors = sector_names({str(sec) for _site, sec, *_rest in found})
     table = {(str(site), str(sec)): (int(n), float(sec_s or 0)) for site, sec, n, sec_s in found}
     rows = [
         [
@@ -251,7 +259,10 @@ def sector_report(session: Session, month: str) -> Document:
         title=f"Usage by sector {month}",
         header=["site", "sector", "sessions", "hours"],
         rows=rows,
-        notes=["Sessions that ended in the month; `none`: makers who gave no sector."],
+        notes=[
+            "Sessions that ended in the month, by the maker's sector at the time of use; "
+            "`none`: sector unknown."
+        ],
         chart=Chart(
             "Hours of machine use by sector",
             sectors,
@@ -322,7 +333,8 @@ def cost_report(session: Session, year: int) -> Document:
     ).all():
         seconds = float(used.get(equipment, 0.0) or 0.0)
         total_cost = int(dep or 0) + int(maint or 0) + int(cons or 0)
-        per_hour = round(total_cost * 3600 / seconds) if seconds else None
+        # Exact: cents x 3600 / seconds as a fraction, rounded once (never a float's round()).
+        per_hour = cents_of(Fraction(total_cost * 3600) / Fraction(seconds)) if seconds else None
         site_open = open_seconds.get(int(site_id), 0.0)
         utilisation = f"{100 * seconds / site_open:.1f} %" if site_open else "-"
         rows.append(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -15,12 +15,13 @@ from sqlmodel import Session, col, select
 
 from fabdesk.accounting._documents import Chart, Document, euros, to_csv, to_pdf
 from fabdesk.accounting.disputes import charge_corrected, charge_disputed, charge_reversed
-from fabdesk.accounting.ledger import find_account, parse_month
+from fabdesk.accounting.ledger import LAB_TIME_ZONE, find_account, parse_month
 from fabdesk.errors import NotFound
 from fabdesk.identifiers import format_enterprise_number
 from fabdesk.models import (
     AccountKind,
     Equipment,
+    LedgerAccount,
     LedgerPosting,
     LedgerTransaction,
     Maker,
@@ -28,6 +29,7 @@ from fabdesk.models import (
     Organisation,
     TransactionKind,
     UsageCharge,
+    UsageSession,
 )
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "organisation_statement",
     "recent_charges",
     "statement_csv",
+    "statement_document",
     "statement_pdf",
 ]
 
@@ -49,6 +52,18 @@ class StatementLine:
     day: date
     kind: str
     description: str
+    machine: str
+    """The machine's name (usage, and material sold for a job on it); empty otherwise."""
+    start: str
+    """Local start and end of the usage session (`HH:MM`, the labs' time zone); empty otherwise."""
+    end: str
+    used_by: str
+    """Who used the machine (member number and name): said on an organisation's statement."""
+    transaction_id: int
+    reverses_id: int | None
+    """The transaction a reversal reverses."""
+    unit_price: str
+    """The price the line was computed from, VAT included: `30.00/h`, `3 x 4.84`."""
     minutes: int
     material_grams: float
     total_cents: int
@@ -70,8 +85,12 @@ class Statement:
     """An organisation's company number (printed on its statement); None for a maker."""
 
     @property
+    def movements_cents(self) -> int:
+        return sum(line.maker_cents for line in self.lines)
+
+    @property
     def closing_cents(self) -> int:
-        return self.opening_cents + sum(line.maker_cents for line in self.lines)
+        return self.opening_cents + self.movements_cents
 
 
 def maker_statement(
@@ -137,6 +156,10 @@ _POSTINGS = LedgerPosting.__table__  # type: ignore[attr-defined]
 _CHARGES = UsageCharge.__table__  # type: ignore[attr-defined]
 _REVERSED = _CHARGES.alias("reversed_charges")
 _SALES = MaterialSale.__table__  # type: ignore[attr-defined]
+_REVERSED_SALE = _SALES.alias("reversed_sales")
+_USAGE = UsageSession.__table__  # type: ignore[attr-defined]
+_EQUIPMENT = Equipment.__table__  # type: ignore[attr-defined]
+_MAKERS = Maker.__table__  # type: ignore[attr-defined]
 _MOVED = (
     sa.select(_POSTINGS.c.transaction_id, sa.func.sum(_POSTINGS.c.amount_cents).label("amount"))
     .where(_POSTINGS.c.account_id == sa.bindparam("account"))
@@ -144,6 +167,18 @@ _MOVED = (
     .subquery("moved")
 )
 """What each transaction moved on one account (`account` bound at execution)."""
+_MISSED = _TRANSACTIONS.c.key.like("missed:%")
+"""A missed booking's charge (fabdesk.accounting.missed): no usage detail, its VAT posted."""
+_VAT_ACCOUNTS = LedgerAccount.__table__  # type: ignore[attr-defined]
+_MISSED_VAT = (
+    sa.select(-sa.func.sum(_POSTINGS.c.amount_cents))
+    .select_from(_POSTINGS.join(_VAT_ACCOUNTS, _VAT_ACCOUNTS.c.id == _POSTINGS.c.account_id))
+    .where(
+        _POSTINGS.c.transaction_id == _TRANSACTIONS.c.id,
+        _VAT_ACCOUNTS.c.kind == AccountKind.VAT,
+    )
+    .scalar_subquery()
+)
 
 
 def _lines(
@@ -160,19 +195,65 @@ def _lines(
             sa.func.coalesce(_CHARGES.c.billed_minutes, -_REVERSED.c.billed_minutes, 0),
             sa.func.coalesce(_CHARGES.c.material_grams, -_REVERSED.c.material_grams, 0),
             sa.func.coalesce(
-                _CHARGES.c.total_cents, -_REVERSED.c.total_cents, _SALES.c.total_cents, 0
+                _CHARGES.c.total_cents,
+                -_REVERSED.c.total_cents,
+                _SALES.c.total_cents,
+                -_REVERSED_SALE.c.total_cents,
+                sa.case((_MISSED, _MOVED.c.amount)),
+                0,
             ),
-            sa.func.coalesce(_CHARGES.c.vat_cents, -_REVERSED.c.vat_cents, _SALES.c.vat_cents, 0),
+            sa.func.coalesce(
+                _CHARGES.c.vat_cents,
+                -_REVERSED.c.vat_cents,
+                _SALES.c.vat_cents,
+                -_REVERSED_SALE.c.vat_cents,
+                sa.case((_MISSED, _MISSED_VAT)),
+                0,
+            ),
             sa.func.coalesce(_CHARGES.c.cheque_cents, -_REVERSED.c.cheque_cents, 0),
+            _EQUIPMENT.c.name,
+            _USAGE.c.started_at,
+            _USAGE.c.ended_at,
+            _MAKERS.c.member_number,
+            _MAKERS.c.name,
+            _TRANSACTIONS.c.id,
+            _TRANSACTIONS.c.reverses_id,
+            sa.case((_USAGE.c.id.is_not(None), _EQUIPMENT.c.rate_cents_per_hour), else_=None),
+            sa.func.coalesce(_SALES.c.quantity, _REVERSED_SALE.c.quantity),
+            sa.func.coalesce(_SALES.c.unit_price_cents, _REVERSED_SALE.c.unit_price_cents),
         )
         .select_from(
             _TRANSACTIONS.outerjoin(_MOVED, _MOVED.c.transaction_id == _TRANSACTIONS.c.id)
             .outerjoin(_CHARGES, _CHARGES.c.transaction_id == _TRANSACTIONS.c.id)
             .outerjoin(_REVERSED, _REVERSED.c.transaction_id == _TRANSACTIONS.c.reverses_id)
             .outerjoin(_SALES, _SALES.c.transaction_id == _TRANSACTIONS.c.id)
+            .outerjoin(
+                _REVERSED_SALE, _REVERSED_SALE.c.transaction_id == _TRANSACTIONS.c.reverses_id
+            )
+            .outerjoin(
+                _USAGE,
+                _USAGE.c.id
+                == sa.func.coalesce(_CHARGES.c.usage_session_id, _REVERSED.c.usage_session_id),
+            )
+            .outerjoin(_EQUIPMENT, _EQUIPMENT.c.id == _TRANSACTIONS.c.equipment_id)
+            .outerjoin(
+                _MAKERS,
+                _MAKERS.c.id
+                == sa.func.coalesce(
+                    _TRANSACTIONS.c.maker_id, _SALES.c.maker_id, _REVERSED_SALE.c.maker_id
+                ),
+            )
         )
         .where(_TRANSACTIONS.c.month == month, where)
-        .order_by(_TRANSACTIONS.c.occurred_on, _TRANSACTIONS.c.id),
+        # In time order: what happened first comes first (a reversal on its own day).
+        .order_by(
+            _TRANSACTIONS.c.occurred_on,
+            sa.func.coalesce(
+                sa.case((_TRANSACTIONS.c.reverses_id.is_(None), _USAGE.c.started_at)),
+                _TRANSACTIONS.c.booked_at,
+            ),
+            _TRANSACTIONS.c.id,
+        ),
         {"account": account if account is not None else -1},
     ).all()
     return [
@@ -180,6 +261,17 @@ def _lines(
             day=row[0],
             kind=str(row[1].value if hasattr(row[1], "value") else row[1]),
             description=row[2],
+            machine=row[9] or "",
+            start=_local_time(row[10]),
+            end=_local_time(row[11]),
+            used_by=f"{row[12]} {row[13]}" if row[12] else "",
+            transaction_id=int(row[14]),
+            reverses_id=row[15],
+            unit_price=f"{euros(row[16])}/h"
+            if row[16] is not None
+            else f"{row[17]} x {euros(row[18])}"
+            if row[17] is not None
+            else "",
             minutes=int(row[4]),
             material_grams=float(row[5]),
             total_cents=int(row[6]),
@@ -189,6 +281,10 @@ def _lines(
         )
         for row in rows
     ]
+
+
+def _local_time(moment: datetime | None) -> str:
+    return moment.astimezone(LAB_TIME_ZONE).strftime("%H:%M") if moment is not None else ""
 
 
 def _opening(session: Session, account: int | None, month: str) -> int:
@@ -203,36 +299,50 @@ def _opening(session: Session, account: int | None, month: str) -> int:
     )
 
 
-def _document(statement: Statement) -> Document:
+def statement_document(statement: Statement) -> Document:
+    """The statement as a table: the opening balance, each line in time order, the month's
+    movements and the closing balance (the same rows in the CSV and the PDF)."""
     rate = f"{statement.vat_rate * 100:.0f} %"
-    rows = [
-        [
-            line.day.isoformat(),
-            line.kind,
-            line.description,
-            str(line.minutes),
-            f"{line.material_grams:.1f}",
-            euros(line.total_cents),
-            euros(line.vat_cents),
-            euros(line.cheque_cents),
-            euros(line.maker_cents),
-        ]
-        for line in statement.lines
-    ]
-    totals = [
+    organisation = statement.enterprise_number is not None
+    blank = [""] * (7 if organisation else 6)
+
+    def money_row(label: str, *amounts: str) -> list[str]:
+        return ["", label, *blank, *([""] * (4 - len(amounts))), *amounts]
+
+    rows = [money_row("opening balance", euros(statement.opening_cents))]
+    for line in statement.lines:
+        rows.append(
+            [
+                line.day.isoformat(),
+                line.kind,
+                line.start,
+                line.end,
+                line.machine,
+                *([line.used_by] if organisation else []),
+                line.description,
+                str(line.minutes),
+                f"{line.material_grams:.1f}",
+                euros(line.total_cents),
+                euros(line.vat_cents),
+                euros(line.cheque_cents),
+                euros(line.maker_cents),
+            ]
+        )
+    totals = (
         sum(line.total_cents for line in statement.lines),
         sum(line.vat_cents for line in statement.lines),
         sum(line.cheque_cents for line in statement.lines),
-        sum(line.maker_cents for line in statement.lines),
-    ]
-    rows.append(["", "total", "", "", "", *(euros(t) for t in totals)])
+        statement.movements_cents,
+    )
+    rows.append(money_row("movements", *(euros(total) for total in totals)))
+    rows.append(money_row("closing balance", euros(statement.closing_cents)))
     number = (
         format_enterprise_number(statement.enterprise_number)
         if statement.enterprise_number
         else None
     )
     if number:
-        rows.append(["", "enterprise number", number, "", "", "", "", "", ""])
+        rows.append(["", "enterprise number", number, *blank[1:], "", "", "", ""])
     by_day: dict[str, int] = {}
     for line in statement.lines:
         by_day[line.day.isoformat()[5:]] = (
@@ -243,6 +353,10 @@ def _document(statement: Statement) -> Document:
         header=[
             "date",
             "kind",
+            "start",
+            "end",
+            "machine",
+            *(["used by"] if organisation else []),
             "description",
             "minutes",
             "material g",
@@ -255,8 +369,10 @@ def _document(statement: Statement) -> Document:
         notes=[
             *([f"Enterprise number: {number}."] if number else []),
             f"Owed at the start of the month: EUR {euros(statement.opening_cents)}. "
+            f"Movements: EUR {euros(statement.movements_cents)}. "
             f"Owed at its end: EUR {euros(statement.closing_cents)}.",
-            f"Prices include VAT at {rate}; each line is rounded once to the cent.",
+            f"Prices include VAT at {rate}; each line is rounded once to the cent. "
+            "Times are local (Europe/Brussels).",
         ],
         chart=Chart(
             "Usage charged per day",
@@ -269,11 +385,11 @@ def _document(statement: Statement) -> Document:
 
 
 def statement_csv(statement: Statement) -> str:
-    return to_csv(_document(statement))
+    return to_csv(statement_document(statement))
 
 
 def statement_pdf(statement: Statement) -> bytes:
-    return to_pdf(_document(statement))
+    return to_pdf(statement_document(statement))
 
 
 class ChargeState(StrEnum):

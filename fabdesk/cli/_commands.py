@@ -53,6 +53,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("accounting",),
         "Reports for co-investors, cheque funders and the Region, as a table, CSV or PDF.",
     ),
+    "journal": (
+        (),
+        "The accountant's journal of a month: journal code, document number, booking and document dates, account of the Belgian minimum chart (settings: accounting.journal), third party, debit, credit, VAT code and base on the VAT lines. Refused if it does not balance.",
+    ),
     "reconcile": (
         ("peers",),
         "Booked, used, charged, per booking of a month, and the gaps between them.",
@@ -125,6 +129,14 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "organisations": (
         ("accounting",),
         "Paying organisations (partner schools, companies): their linked makers book on their behalf (fabdesk book ... --on-behalf-of CODE) and the organisation is billed, with its enterprise number on its statement.",
+    ),
+    "invoices": (
+        (),
+        "Invoices and credit notes (Belgian rules): numbered without gaps per year and series, with the lab's legal data (settings: accounting.invoicing), a structured communication and an EPC payment QR code; organisations also get Peppol BIS 3.0 UBL XML.",
+    ),
+    "bank": (
+        (),
+        "Payments read from the bank's statements (CODA or camt.053): matched to invoices by structured communication, then by amount and name.",
     ),
     "trainings": (
         ("peers",),

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -18,6 +18,9 @@ from rich.table import Table
 from fabdesk.cli._app import app, out
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue, LedgerImbalance
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 charge_app = typer.Typer(help="Price and post finished usage sessions.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
@@ -51,34 +54,65 @@ def _cents(text: str) -> int:
     return int(cents)
 
 
+DateOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--date",
+        formats=["%Y-%m-%d"],
+        help="Act as at the end of this day (YYYY-MM-DD), e.g. to catch up after a holiday; "
+        "default: now. A future day, or a day of a closed month, is refused.",
+    ),
+]
+
+
+def _as_of(session: Session, day: datetime | None) -> datetime:
+    """The instant a command acts at: now, or the end of the `--date` day (checked)."""
+    from fabdesk.accounting.dating import as_of
+
+    now = _now()
+    return now if day is None else as_of(session, day.date(), now=now)
+
+
 @charge_app.command("pending")
-def charge_pending(ctx: typer.Context) -> None:
-    """Price and post every finished usage session not charged yet (safe to run again)."""
+def charge_pending(ctx: typer.Context, date: DateOption = None) -> None:
+    """Price and post every finished usage session not charged yet (safe to run again).
+
+    With --date 2026-11-30, only sessions ended by the end of that day are charged, booked as
+    of that day. Missed bookings (no-shows) are charged too where the category's charge policy
+    says so (settings: accounting.charge_policies).
+    """
     from fabdesk.accounting.charges import post_pending_charges
+    from fabdesk.accounting.missed import post_missed_bookings
     from fabdesk.accounting.pricing import PriceRules
 
     rules = PriceRules.from_settings(ctx.obj.settings().accounting)
     with write_session(ctx.obj.engine()) as session:
-        count = post_pending_charges(session, now=_now(), rules=rules)
+        now = _as_of(session, date)
+        count = post_pending_charges(session, now=now, rules=rules)
+        missed = post_missed_bookings(session, now=now, rules=rules)
     out.print(f"Charged {count} usage session(s).")
+    if missed:
+        out.print(f"Charged {missed} missed booking(s).")
 
 
 @app.command("close")
 def close(
     ctx: typer.Context,
     month: Annotated[str, typer.Argument(help="The month to close, as YYYY-MM (e.g. 2026-11).")],
+    date: DateOption = None,
 ) -> None:
     """Close a month of the ledger: charge its last sessions, freeze its balances and usage.
 
     A closed month never changes: sessions that arrive late are booked in the open month with
     their real date. Closing a closed month changes nothing. Months close in order.
+    --date 2026-12-01 records the close as done at the end of that day (after the month).
     """
     from fabdesk.accounting.close import close_period
     from fabdesk.accounting.pricing import PriceRules
 
     rules = PriceRules.from_settings(ctx.obj.settings().accounting)
     with write_session(ctx.obj.engine()) as session:
-        period = close_period(session, month, now=_now(), rules=rules)
+        period = close_period(session, month, now=_as_of(session, date), rules=rules)
     out.print(
         f"Month {period.month} closed at {period.closed_at:%Y-%m-%d %H:%M} UTC: "
         f"{period.transaction_count} transactions, {period.posting_count} postings."
@@ -252,13 +286,16 @@ def cheques_issue(
 
 
 @cheques_app.command("expire")
-def cheques_expire(ctx: typer.Context) -> None:
-    """Return what is left on expired cheques to their programmes (the scheduler does it daily)."""
+def cheques_expire(ctx: typer.Context, date: DateOption = None) -> None:
+    """Return what is left on expired cheques to their programmes (the scheduler does it daily).
+
+    With --date, cheques that expired before that day are expired, as of that day.
+    """
     from fabdesk.accounting.cheques import expire_cheques
     from fabdesk.accounting.ledger import local_day
 
-    now = _now()
     with write_session(ctx.obj.engine()) as session:
+        now = _as_of(session, date)
         count = expire_cheques(session, local_day(now), now=now)
     out.print(f"{count} cheque(s) expired.")
 
@@ -298,13 +335,13 @@ def statement(
     pdf: PdfOption = None,
 ) -> None:
     """A maker's monthly statement: sessions, VAT, what cheques paid, what is owed."""
-    from fabdesk.accounting.statements import _document, maker_statement
+    from fabdesk.accounting.statements import maker_statement, statement_document
 
     with session_scope(ctx.obj.engine()) as session:
         found = maker_statement(
             session, member, month, vat_rate=ctx.obj.settings().accounting.vat_rate
         )
-    _save(_document(found), csv, pdf)
+    _save(statement_document(found), csv, pdf)
 
 
 class ReportKind(StrEnum):
@@ -312,6 +349,7 @@ class ReportKind(StrEnum):
     PROGRAMME = "programme"
     SECTORS = "sectors"
     COSTS = "costs"
+    INDICATORS = "indicators"
 
 
 @app.command("report")
@@ -322,20 +360,45 @@ def report(
         typer.Argument(
             help="coinvestors: revenue shares and usage rights; programme: cheque spending per "
             "funder; sectors: usage by the five sectors per site; costs: cost price per machine "
-            "(for the month's year)."
+            "(for the month's year); indicators: the Industrial Plan's indicators (hours and "
+            "revenue by sector, site, category and month; cheques by programme and sector; "
+            "co-investors' revenue and hours) for a month, quarter or year (--period)."
         ),
     ],
-    month: MonthOption,
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="The month, as YYYY-MM (every report but indicators)."),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="indicators only: a month (2026-11), a quarter (2026-Q4) or a year (2026); "
+            "--month works too."
+        ),
+    ] = None,
     programme: Annotated[
         str | None, typer.Option(help="Only this cheque programme (programme report).")
     ] = None,
     csv: CsvOption = None,
     pdf: PdfOption = None,
 ) -> None:
-    """Reports for co-investors, cheque funders and the Region, as a table, CSV or PDF."""
+    """Reports for co-investors, cheque funders and the Region, as a table, CSV or PDF.
+
+    Examples: `fabdesk report sectors --month 2026-11`,
+    `fabdesk report indicators --period 2026-Q4 --csv q4.csv --pdf q4.pdf`.
+    """
     from fabdesk.accounting import reports
+    from fabdesk.accounting.indicators import indicators_report
     from fabdesk.accounting.ledger import parse_month
 
+    if kind is ReportKind.INDICATORS:
+        if (period or month) is None:
+            raise InvalidValue("Give the --period (2026-11, 2026-Q4 or 2026).", error_code="period")
+        with session_scope(ctx.obj.engine()) as session:
+            _save(indicators_report(session, period or month or ""), csv, pdf)
+        return
+    if month is None:
+        raise InvalidValue("Give the --month, as YYYY-MM (e.g. 2026-11).", error_code="month")
     month = parse_month(month)
     with session_scope(ctx.obj.engine()) as session:
         if kind is ReportKind.COINVESTORS:
@@ -434,10 +497,20 @@ def material_sell(
         str | None,
         typer.Option(help="The sale's own reference (till slip): recorded once. Default: new."),
     ] = None,
+    organisation: Annotated[
+        str | None,
+        typer.Option(
+            "--organisation",
+            help="Code of the organisation billed (a partner school or company); --maker then "
+            "says who took the material.",
+        ),
+    ] = None,
 ) -> None:
-    """Sell units of a sheet material, billed to a maker (--maker) or paid at the till (--cash).
+    """Sell units of a sheet material, billed to a maker (--maker), to an organisation
+    (--organisation) or paid at the till (--cash).
 
     Posted once to the ledger: running it again with the same --reference records nothing.
+    A wrong sale is corrected with `fabdesk material reverse REFERENCE` and a new sale.
     """
     import uuid
 
@@ -445,14 +518,16 @@ def material_sell(
     from fabdesk.models import id_of
     from fabdesk.money import format_cents
     from inventory.makers import find_by_badge
+    from inventory.organisations import get_organisation
     from inventory.register import get_site
     from scheduling.bookings import find_machine
 
-    if (maker is None) == (not cash):
-        raise InvalidValue("Give either --maker or --cash.", error_code="sale_payer")
+    if cash == (maker is not None or organisation is not None):
+        raise InvalidValue("Give --maker, --organisation or --cash.", error_code="sale_payer")
     key = reference or uuid.uuid4().hex
     with write_session(ctx.obj.engine()) as session:
         buyer = find_by_badge(session, maker) if maker else None
+        billed = get_organisation(session, organisation) if organisation else None
         sale = sell_material(
             session,
             site_id=id_of(get_site(session, site)),
@@ -463,15 +538,30 @@ def material_sell(
             now=_now(),
             equipment_id=find_machine(session, machine) if machine else None,
             vat_rate=ctx.obj.settings().accounting.vat_rate,
+            organisation_id=billed.id if billed else None,
         )
     if sale is None:
         out.print(f"Already recorded: sale {key}.")
         return
-    who = buyer.member_number if buyer else "the till"
+    who = billed.code if billed else buyer.member_number if buyer else "the till"
     out.print(
         f"Sold {qty} x {item.upper()} for {format_cents(sale.total_cents)} "
         f"(VAT {format_cents(sale.vat_cents)}) to {who}; reference {key}."
     )
+
+
+@material_app.command("reverse")
+def material_reverse(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="The reference of the sale to reverse.")],
+) -> None:
+    """Reverse a wrong sale (booked today, in the open month); then sell again, correctly,
+    with a new reference. Safe to run again."""
+    from fabdesk.accounting.materials import reverse_sale
+
+    with write_session(ctx.obj.engine()) as session:
+        reversal = reverse_sale(session, key=reference, now=_now())
+    out.print(f"{'Reversed' if reversal else 'Already reversed'}: sale {reference}.")
 
 
 # Machine costs and co-investors' members live in the cadastre's groups.
@@ -604,15 +694,23 @@ def organisations_add(
         str, typer.Option(help="Belgian enterprise number, e.g. 0123.456.749.")
     ],
     email: Annotated[str, typer.Option(help="Where its statements go.")] = "",
+    address: Annotated[
+        str, typer.Option(help="Postal address printed on its invoices: street, postcode town.")
+    ] = "",
 ) -> None:
     """Register a paying organisation."""
     from inventory.organisations import add_organisation
 
     with session_scope(ctx.obj.engine()) as session:
-        added = add_organisation(
-            session, code=code, name=name, enterprise_number=enterprise_number, email=email
+        added_code = add_organisation(
+            session,
+            code=code,
+            name=name,
+            enterprise_number=enterprise_number,
+            email=email,
+            address=address,
         ).code
-    out.print(f"Added organisation {added}.")
+    out.print(f"Added organisation {added_code}.")
 
 
 @organisations_app.command("list")
@@ -673,13 +771,13 @@ def organisations_statement(
 ) -> None:
     """An organisation's monthly statement: the usage its makers booked on its behalf, with its
     enterprise number."""
-    from fabdesk.accounting.statements import _document, organisation_statement
+    from fabdesk.accounting.statements import organisation_statement, statement_document
 
     with session_scope(ctx.obj.engine()) as session:
         found = organisation_statement(
             session, organisation, month, vat_rate=ctx.obj.settings().accounting.vat_rate
         )
-    _save(_document(found), csv, pdf)
+    _save(statement_document(found), csv, pdf)
 
 
 @organisations_app.command("pay")
@@ -707,3 +805,7 @@ def organisations_pay(
         owed = balance(session, account) if account is not None else 0
     done = "Recorded" if posted else "Already recorded"
     out.print(f"{done}: payment {reference}. {organisation.upper()} now owes {format_cents(owed)}.")
+
+
+# Invoices, the accountant's journal and the bank import have their own module.
+from fabdesk.cli import invoicing  # noqa: E402, F401

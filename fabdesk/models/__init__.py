@@ -40,6 +40,12 @@ from fabdesk.models.equipment import (  # noqa: E402
     Investor,
     MaintenanceRecord,
 )
+from fabdesk.models.invoices import (  # noqa: E402
+    BankTransaction,
+    Invoice,
+    InvoiceCounter,
+    InvoiceItem,
+)
 from fabdesk.models.ledger import (  # noqa: E402
     AccountKind,
     Cheque,
@@ -162,3 +168,6 @@ __all__ += [
 
 # accounting 2: sheet materials, paying organisations
 __all__ += ["MaterialSale", "Organisation", "OrganisationMember", "SheetMaterial"]
+
+# accounting 3: invoices and credit notes
+__all__ += ["BankTransaction", "Invoice", "InvoiceCounter", "InvoiceItem"]

@@ -164,6 +164,8 @@ class UsageCharge(SQLModel, table=True):
     """The session's active time, as measured."""
     sector: str | None = Field(default=None, max_length=16)
     """The maker's sector when the session was charged (for the Region's monitoring)."""
+    tier: str | None = Field(default=None, max_length=16)
+    """The maker's price tier when the session was charged."""
     rights_seconds: float = 0
     rights_investor_id: int | None = Field(default=None, foreign_key="investors.id")
     time_cents: int
@@ -275,6 +277,8 @@ class MaterialSale(SQLModel, table=True):
     """The maker billed; None: paid at the till (cash or card)."""
     equipment_id: int | None = Field(default=None, foreign_key="equipment.id", index=True)
     """The machine the material is for: its co-investors share the margin."""
+    organisation_id: int | None = Field(default=None, foreign_key="organisations.id", index=True)
+    """The organisation billed instead of the maker (`maker_id`: who took the material)."""
     quantity: int = Field(gt=0)
     occurred_on: date
     month: str = Field(max_length=7, index=True)

@@ -92,6 +92,8 @@ class Organisation(SQLModel, table=True):
     enterprise_number: str = Field(max_length=10, unique=True)
     """Belgian company number, ten digits without dots; printed on its statements."""
     email: str = Field(default="", max_length=254)
+    address: str = Field(default="", max_length=300)
+    """Postal address printed on its invoices: street and number, postcode and town."""
 
 
 class OrganisationMember(SQLModel, table=True):

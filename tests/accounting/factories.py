@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -144,3 +145,18 @@ def add_usage(
 def at(text: str) -> datetime:
     """An aware UTC instant from `2026-11-05 14:00`."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def add_region_programme(session: Session, code: str = "chq", **overrides: Any) -> None:
+    """The Region's chèques-makers of 2026: €100.00, the maker pays 20 %, any sector."""
+    from fabdesk.accounting import add_programme
+
+    values: dict[str, Any] = {
+        "name": "Chèques-makers",
+        "funder_code": "region",
+        "face_value_cents": 10000,
+        "copay_basis_points": 2000,
+        "valid_from": date(2026, 1, 1),
+        "valid_until": date(2026, 12, 31),
+    }
+    add_programme(session, code=code, **(values | overrides))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlmodel import Session
@@ -121,3 +121,38 @@ def test_material_costs_and_members_from_the_command_line(sqlite_url: str) -> No
     assert "€4000.00" in ok("equipment", "costs", "list", "--year", "2026")
     ok("investors", "members", "add", "school", "A2")
     assert "A2" in ok("investors", "members", "list", "school")
+
+
+def _one_session(sqlite_url: str) -> None:
+    engine = make_engine(DatabaseSettings(url=sqlite_url))
+    with Session(engine) as session:
+        lab = build_lab(session)
+        maker = add_maker(session, "A3")
+        add_usage(session, lab.laser, maker, ended_at=at("2026-10-05 14:37"), active_seconds=600)
+        session.commit()
+    engine.dispose()
+
+
+def test_charge_pending_takes_a_date(sqlite_url: str) -> None:
+    _one_session(sqlite_url)
+    before = fabdesk(sqlite_url, "charge", "pending", "--date", "2026-10-04")
+    assert "Charged 0 usage session(s)." in before.stdout, before.stderr
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    future = fabdesk(sqlite_url, "charge", "pending", "--date", tomorrow)
+    assert future.returncode == exit_codes.INVALID_VALUE
+    assert "future" in future.stderr
+    after = fabdesk(sqlite_url, "charge", "pending", "--date", "2026-10-05")
+    assert "Charged 1 usage session(s)." in after.stdout, after.stderr
+
+
+def test_close_and_expire_take_a_date(sqlite_url: str) -> None:
+    _one_session(sqlite_url)
+    early = fabdesk(sqlite_url, "close", "2026-10", "--date", "2026-10-31")
+    assert early.returncode == exit_codes.RULE_VIOLATION
+    closed = fabdesk(sqlite_url, "close", "2026-10", "--date", "2026-11-01")
+    # The end of 1 November in Brussels (CET) is 22:59:59 UTC.
+    assert "closed at 2026-11-01 22:59 UTC" in closed.stdout, closed.stderr
+    late = fabdesk(sqlite_url, "cheques", "expire", "--date", "2026-10-20")
+    assert late.returncode == exit_codes.CONFLICT
+    assert "2026-10 is closed" in late.stderr
+    assert fabdesk(sqlite_url, "cheques", "expire", "--date", "2026-11-20").returncode == 0

@@ -93,7 +93,9 @@ def test_statement_shows_each_session_the_cheque_and_what_is_owed(
     assert bob.closing_cents == 300  # a started quarter of vinyl; the laser job was reversed
     rows = list(csv.reader(io.StringIO(statement_csv(bob))))
     assert rows[0][0] == "date"
-    assert rows[-1][1:2] == ["total"]
+    assert rows[1][1:2] == ["opening balance"]
+    assert rows[-2][1:2] == ["movements"]
+    assert rows[-1][1:2] == ["closing balance"]
     assert rows[-1][-1] == "3.00"
     assert statement_pdf(alice).startswith(b"%PDF")
     with pytest.raises(NotFound):

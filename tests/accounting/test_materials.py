@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from sqlmodel import Session, select
 
 from fabdesk.accounting import check_ledger, close_period
 from fabdesk.accounting.ledger import balance, find_account
-from fabdesk.accounting.materials import add_material, list_materials, sell_material
-from fabdesk.accounting.statements import maker_statement, statement_csv
+from fabdesk.accounting.materials import (
+    add_material,
+    list_materials,
+    reverse_sale,
+    sell_material,
+)
+from fabdesk.accounting.statements import maker_statement, organisation_statement, statement_csv
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.models import (
     AccountKind,
@@ -17,6 +24,7 @@ from fabdesk.models import (
     Site,
     id_of,
 )
+from inventory.organisations import add_organisation
 from tests.accounting.factories import Lab, add_maker, at
 
 
@@ -176,3 +184,44 @@ def test_the_catalogue_is_per_site_and_refuses_twins(session: Session, lab: Lab)
             now=at("2026-11-05 10:00"),
             equipment_id=id_of(lab.laser),  # a machine of the other site
         )
+
+
+def test_material_billed_to_an_organisation_and_a_sale_corrected(
+    session: Session, lab: Lab
+) -> None:
+    """Erasmus is billed 3 sheets its student took; the sale was wrong (2 sheets): reversed and
+    sold again. The organisation's statement shows all three, the maker's none."""
+    _mdf(session, lab)
+    student = add_maker(session, "S2")
+    school = add_organisation(
+        session, code="erasmus", name="Erasmus", enterprise_number="0123456749"
+    )
+    site = id_of(lab.site)
+    sell = functools.partial(
+        sell_material, session, site_id=site, code="MDF3-600", maker_id=id_of(student)
+    )
+    sell(quantity=3, key="slip-9", now=at("2026-11-05 10:00"),
+                  organisation_id=id_of(school))  # fmt: skip
+    assert _moved(session, AccountKind.ORGANISATION, id_of(school)) == 1452
+    assert reverse_sale(session, key="slip-9", now=at("2026-11-06 10:00")) is not None
+    assert reverse_sale(session, key="slip-9", now=at("2026-11-06 11:00")) is None
+    sell(quantity=2, key="slip-10", now=at("2026-11-06 10:05"),
+                  organisation_id=id_of(school))  # fmt: skip
+    assert _moved(session, AccountKind.ORGANISATION, id_of(school)) == 968
+    assert _moved(session, AccountKind.MAKER, id_of(student)) == 0
+    assert _moved(session, AccountKind.VAT) == -168
+    statement = organisation_statement(session, "ERASMUS", "2026-11")
+    assert [(line.kind, line.total_cents, line.maker_cents, line.used_by) for line in
+            statement.lines] == [
+        ("material_sale", 1452, 1452, "S2 Maker S2"),
+        ("reversal", -1452, -1452, "S2 Maker S2"),
+        ("material_sale", 968, 968, "S2 Maker S2"),
+    ]  # fmt: skip
+    assert statement.lines[2].unit_price == "2 x 4.84"
+    assert maker_statement(session, "S2", "2026-11").lines == []
+    with pytest.raises(NotFound):
+        reverse_sale(session, key="nothing", now=at("2026-11-06 10:00"))
+    with pytest.raises(NotFound):
+        sell(quantity=1, key="slip-11", now=at("2026-11-06 10:05"),
+                      organisation_id=999)  # fmt: skip
+    assert check_ledger(session).ok

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -110,6 +112,22 @@ def test_prices_are_whole_cents_and_vat_is_part_of_the_total(
     assert price.total == price.time + price.material
     assert 0 <= price.vat <= price.total
     assert 0 <= price.distributable <= price.net
+    # Against an independent exact-rational computation (docs/accounting.md: the rounding rule).
+    started = math.ceil(Fraction(round(seconds, 3)))
+    units = -(-started // (unit * 60))
+    discount = {"standard": Fraction(0), "student": Fraction(1, 2), "nonprofit": Fraction(3, 10)}
+    time = _half_away(Fraction(rate) * units * unit / 60 * (1 - discount[tier]))
+    if units:
+        time = max(time, minimum)
+    material = _half_away(Fraction(str(grams)) * 4000 / 1000) if grams is not None else 0
+    assert (price.time, price.material) == (time, material)
+    assert price.vat == _half_away(Fraction(time + material) * 21 / 121)
+
+
+def _half_away(exact: Fraction) -> int:
+    """Rounded the schoolbook way, written apart from fabdesk.money on purpose."""
+    sign = -1 if exact < 0 else 1
+    return sign * math.floor(abs(exact) + Fraction(1, 2))
 
 
 funds = st.builds(

@@ -134,9 +134,9 @@ def test_the_organisation_is_billed_instead_of_the_maker_and_no_cheque_is_spent(
             session, organisation_id=school, cents=1, reference="BANK-3", now=local(TOMORROW, 19)
         )
         assert balance(session, school_account) == -1501
-        assert [line.maker_cents for line in organisation_statement(
-            session, "erasmus", "2026-11"
-        ).lines] == [1500, -1000, -500, -1500, -1]  # fmt: skip
+        assert [
+            line.maker_cents for line in organisation_statement(session, "erasmus", "2026-11").lines
+        ] == [1500, -1000, -500, -1, -1500]  # fmt: skip  (time order: BANK-3 at 19:00)
         assert check_ledger(session).ok
 
 
