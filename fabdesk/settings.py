@@ -7,6 +7,7 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -75,6 +76,13 @@ class ApiSettings(Section):
     request."""
     workers: int = Field(default=1, ge=1)
     """uvicorn worker processes of `fabdesk serve` (rate limits are per process)."""
+    clock_tolerance_seconds: float = Field(default=300.0, ge=0)
+    """How far after the moment the server receives it a device time may be before it counts
+    as a wrong clock (corrected by the batch's offset; see docs/attribution.md)."""
+
+    @property
+    def clock_tolerance(self) -> timedelta:
+        return timedelta(seconds=self.clock_tolerance_seconds)
 
 
 class BookingDefaults(Section):

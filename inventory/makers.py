@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from fabdesk.errors import Conflict, InvalidValue, NotFound
@@ -69,10 +70,13 @@ def get_maker(session: Session, member_number: str) -> Maker:
 
 
 def find_by_badge(session: Session, scanned: str) -> Maker:
-    """The maker whose badge id or member number (printed as QR on the card) was scanned."""
-    value = scanned.strip()
+    """The maker whose badge id (any case: readers differ) or member number (printed as QR on
+    the card) was scanned."""
+    value = scanned.strip().upper()
     maker = session.exec(
-        select(Maker).where((Maker.badge_id == value) | (Maker.member_number == value.upper()))
+        select(Maker).where(
+            (sa.func.upper(Maker.badge_id) == value) | (Maker.member_number == value)
+        )
     ).first()
     if maker is None:
         raise NotFound("This badge is not known here.", error_code="badge_unknown")

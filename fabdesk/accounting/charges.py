@@ -2,8 +2,10 @@
 
 A charge transaction (cents; debit +, credit -):
 - maker            + what the maker pays (co-payment and whatever no cheque covers); when the
-                     session ran in a booking made on behalf of an organisation, the
-                     organisation's account is billed instead, and no cheque pays
+                     session ran in a booking made on behalf of an organisation (or a manager
+                     assigned it to one), the organisation's account is billed instead, and no
+                     cheque pays; a session assigned to a lab's own use bills `lab:<site>`.
+                     An unattributed session is never charged (docs/attribution.md)
 - cheque k         + what cheque k pays (soonest expiry first, within the programme's rules)
 - vat              - the VAT included in the total
 - materials        - the material sold, at cost
@@ -66,12 +68,14 @@ from fabdesk.models import (
 )
 
 __all__ = [
+    "charged_session_ids",
     "maker_balance",
     "post_pending_charges",
     "post_usage_charge",
     "record_payment",
     "revenue_postings",
     "reverse_charge",
+    "settle_charge",
 ]
 
 log = logging.getLogger(__name__)
@@ -130,6 +134,7 @@ _FACTS = (
         _USAGE.c.uuid,
         _USAGE.c.equipment_id,
         _USAGE.c.maker_id,
+        _USAGE.c.lab_site_id,
         _USAGE.c.ended_at,
         _USAGE.c.outcome,
         _USAGE.c.active_seconds,
@@ -158,7 +163,11 @@ _FACTS = (
         .outerjoin(_MAKER, _MAKER.c.id == _USAGE.c.maker_id)
         .outerjoin(_SHARE, _SHARE.c.equipment_id == _USAGE.c.equipment_id)
         .outerjoin(_BOOKING, _BOOKING.c.id == _USAGE.c.booking_id)
-        .outerjoin(_ORGANISATION, _ORGANISATION.c.id == _BOOKING.c.organisation_id)
+        .outerjoin(
+            _ORGANISATION,
+            _ORGANISATION.c.id
+            == sa.func.coalesce(_USAGE.c.organisation_id, _BOOKING.c.organisation_id),
+        )
     )
     .where(_USAGE.c.id == sa.bindparam("usage_id"))
 )
@@ -187,23 +196,17 @@ def _post_charge(
             uuid=str(usage.uuid),
             error_code="session_not_finished",
         )
+    if usage.maker_id is None and usage.organisation_id is None and usage.lab_site_id is None:
+        raise Conflict(
+            "Usage session {uuid} is not attributed to anyone: a manager assigns it first "
+            "(fabdesk usage unattributed).",
+            uuid=str(usage.uuid),
+            error_code="session_unattributed",
+        )
     day = local_day(usage.ended_at)
     shares = facts.shares
     rights_investor, rights_seconds = _usage_rights(session, usage, shares, day)
-    price = price_session(
-        SessionFacts(
-            active_seconds=usage.active_seconds,
-            rate_cents_per_hour=usage.rate_cents_per_hour,
-            billing_unit_minutes=usage.billing_unit_minutes,
-            minimum_charge_cents=usage.minimum_charge_cents,
-            category_code=usage.category_code,
-            tier=usage.tier or "standard",
-            material_g=usage.material_g,
-            material_mm=usage.material_mm,
-            rights_seconds=rights_seconds,
-        ),
-        rules,
-    )
+    price = price_session(_pricing_facts(usage, rights_seconds), rules)
     spends = (
         plan_cheque_spend(
             price.total,
@@ -232,7 +235,8 @@ def _post_charge(
         occurred_on=day,
         now=now,
         memo=f"{usage.asset_tag} {price.billed_minutes} min"
-        + (f" for {usage.organisation_code}" if usage.organisation_code else ""),
+        + (f" for {usage.organisation_code}" if usage.organisation_code else "")
+        + (" lab use" if usage.lab_site_id is not None else ""),
         maker_id=usage.maker_id,
         equipment_id=usage.equipment_id,
         key_checked=revision == 1,
@@ -268,6 +272,65 @@ def _post_charge(
     return transaction
 
 
+def _pricing_facts(usage: Any, rights_seconds: float) -> SessionFacts:
+    return SessionFacts(
+        active_seconds=usage.active_seconds,
+        rate_cents_per_hour=usage.rate_cents_per_hour,
+        billing_unit_minutes=usage.billing_unit_minutes,
+        minimum_charge_cents=usage.minimum_charge_cents,
+        category_code=usage.category_code,
+        tier=usage.tier or "standard",
+        material_g=usage.material_g,
+        material_mm=usage.material_mm,
+        rights_seconds=rights_seconds,
+    )
+
+
+def charged_session_ids(session: Session, usage_session_ids: Sequence[int]) -> list[int]:
+    """The sessions among `usage_session_ids` that have a charge (one query)."""
+    if not usage_session_ids:
+        return []
+    found = session.exec(
+        select(UsageCharge.usage_session_id)
+        .where(col(UsageCharge.usage_session_id).in_(list(usage_session_ids)))
+        .distinct()
+    ).all()
+    return sorted(found)
+
+
+def settle_charge(
+    session: Session, usage_session_id: int, *, now: datetime, rules: PriceRules
+) -> PostedTransaction | None:
+    """Bring a charged session's charge in line with its totals: when its active time or its
+    material changed after it was charged (progress or filament that arrived after the end),
+    reverse the charge and post the session priced again as the next revision. Returns the
+    reversal, or None when the charge already matches (idempotent: a replay changes nothing).
+    A charge reversed by hand (a dispute) is left alone."""
+    latest = session.exec(
+        select(UsageCharge)
+        .where(UsageCharge.usage_session_id == usage_session_id)
+        .order_by(col(UsageCharge.revision).desc())
+    ).first()
+    if latest is None:
+        return None
+    reversed_already = session.exec(
+        select(LedgerTransaction.id).where(LedgerTransaction.reverses_id == latest.transaction_id)
+    ).first()
+    if reversed_already is not None:
+        return None
+    usage = _facts(session, usage_session_id).usage
+    grams = price_session(_pricing_facts(usage, 0.0), rules).material_grams
+    if latest.active_seconds == float(usage.active_seconds) and latest.material_grams == float(
+        grams
+    ):
+        return None
+    log.info(
+        "usage_charge_settled",
+        extra={"session_id": str(usage.uuid), "revision": latest.revision + 1},
+    )
+    return reverse_charge(session, usage_session_id, now=now, repost=True, rules=rules)
+
+
 def _charge_postings(
     session: Session,
     usage: Any,
@@ -277,9 +340,11 @@ def _charge_postings(
 ) -> list[tuple[int, int]]:
     cheque_total = sum(spend.amount for spend in cheque_spends)
     payer: AccountRef = (
-        (AccountKind.MAKER, usage.maker_id)
-        if usage.organisation_id is None
+        (AccountKind.LAB, usage.lab_site_id)
+        if usage.lab_site_id is not None
         else (AccountKind.ORGANISATION, usage.organisation_id)
+        if usage.organisation_id is not None
+        else (AccountKind.MAKER, usage.maker_id)
     )
     postings: list[tuple[AccountRef, int]] = [(payer, price.total - cheque_total)]
     postings += [((AccountKind.CHEQUE, spend.cheque_id), spend.amount) for spend in cheque_spends]
@@ -361,13 +426,23 @@ def rights_used_seconds(session: Session, investor_id: int, equipment_id: int, y
     return float(used)
 
 
+ATTRIBUTED = sa.or_(
+    col(UsageSession.maker_id).is_not(None),
+    col(UsageSession.organisation_id).is_not(None),
+    col(UsageSession.lab_site_id).is_not(None),
+)
+"""Someone pays for the session: only such sessions are charged."""
+
+
 def pending_session_ids(session: Session, *, limit: int | None = None) -> list[int]:
-    """Finished usage sessions that have no charge yet, oldest end first."""
+    """Finished, attributed usage sessions that have no charge yet, oldest end first
+    (unattributed ones wait for a manager: `fabdesk usage unattributed`)."""
     query = (
         select(UsageSession.id)
         .where(
             col(UsageSession.ended_at).is_not(None),
             col(UsageSession.outcome).is_not(None),
+            ATTRIBUTED,
             ~sa.exists().where(col(UsageCharge.usage_session_id) == col(UsageSession.id)),
         )
         .order_by(col(UsageSession.ended_at), col(UsageSession.id))

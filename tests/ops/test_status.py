@@ -11,7 +11,7 @@ from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.ingest import ingest_batch
 from fabdesk.wire import EventBatch, EventKind, MachineState
 from inventory.seed import seed
-from tests.api.events import event
+from tests.api.events import CLOCK_TOLERANCE, event
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -23,7 +23,13 @@ def test_status_tells_online_offline_backlog_and_leader(engine: Engine) -> None:
         session.add(JobRun(job="release_no_shows", slot=NOW, started_at=NOW, runner="host:42"))
     with write_session(engine) as session:
         heartbeat = event(EventKind.HEARTBEAT, NOW, backlog=7, state=MachineState.RUNNING)
-        ingest_batch(session, authenticate(session, token), EventBatch(events=[heartbeat]), now=NOW)
+        ingest_batch(
+            session,
+            authenticate(session, token),
+            EventBatch(events=[heartbeat]),
+            now=NOW,
+            clock_tolerance=CLOCK_TOLERANCE,
+        )
 
     status = installation_status(engine, now=NOW + timedelta(minutes=1))
     assert status.leader == "host:42"

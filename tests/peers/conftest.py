@@ -16,13 +16,13 @@ from typer.testing import CliRunner, Result
 from fabdesk.accounting.charges import post_usage_charge
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import Equipment, UsageCharge, UsageSession
-from fabdesk.settings import Settings
+from fabdesk.settings import SchedulerSettings, Settings
+from fabdesk.usage.attribution import attribute_sessions
 from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.follow_up import after_ingest
 from fabdesk.usage.ingest import ingest_batch
 from fabdesk.wire import EventBatch, EventKind, Outcome
-from scheduling.usage import attach_usage
-from tests.api.events import event
+from tests.api.events import CLOCK_TOLERANCE, event
 from tests.scheduling.conftest import NOW, World, build_world
 
 LASER_RATE = 3000
@@ -72,12 +72,14 @@ def run_job(
         if key not in _tokens:
             _tokens[key] = register_device(session, equipment_tag=tag, name=tag, now=NOW).token
         device = authenticate(session, _tokens[key])
-        result = ingest_batch(session, device, EventBatch(events=events), now=end)
+        result = ingest_batch(
+            session, device, EventBatch(events=events), now=end, clock_tolerance=CLOCK_TOLERANCE
+        )
         touched, finished = result.touched_session_ids, result.finished_session_ids
         if settings is not None:
             after_ingest(session, touched, finished, now=end, settings=settings)
         else:
-            attach_usage(session, touched, now=end)
+            attribute_sessions(session, touched, now=end, settings=SchedulerSettings())
         usage = session.exec(select(UsageSession).where(UsageSession.id == touched[0])).one()
         if charge and settings is None:
             post_usage_charge(session, usage.id or 0, now=end)

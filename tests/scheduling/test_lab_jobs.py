@@ -16,7 +16,7 @@ from fabdesk.wire import EventBatch, EventKind
 from inventory.seed import seed
 from scheduling.jobs import JobContext, machines_offline, month_close
 from scheduling.notifier import OutboxNotifier
-from tests.api.events import event, job
+from tests.api.events import CLOCK_TOLERANCE, event, job
 
 SEPT = datetime(2026, 9, 15, 10, 0, tzinfo=UTC)
 
@@ -42,7 +42,9 @@ def test_a_silent_driver_is_reported_once(settings: Settings, engine: Engine) ->
     token = _device(engine)
     with write_session(engine) as session:
         batch = EventBatch(events=[event(EventKind.HEARTBEAT, SEPT)])
-        ingest_batch(session, authenticate(session, token), batch, now=SEPT)
+        ingest_batch(
+            session, authenticate(session, token), batch, now=SEPT, clock_tolerance=CLOCK_TOLERANCE
+        )
     context = _context(settings, engine)
     with write_session(engine) as session:
         assert machines_offline(session, context, SEPT + timedelta(minutes=5)) == 0
@@ -61,7 +63,11 @@ def test_month_close_closes_every_ended_month_in_order(settings: Settings, engin
         _, events = job(start, minutes=20)
         with write_session(engine) as session:
             result = ingest_batch(
-                session, authenticate(session, token), EventBatch(events=events), now=start
+                session,
+                authenticate(session, token),
+                EventBatch(events=events),
+                now=start,
+                clock_tolerance=CLOCK_TOLERANCE,
             )
             after_ingest(
                 session,

@@ -47,7 +47,13 @@ def ingest(batch: EventBatch, device: DeviceDep, state: StateDep) -> BatchAck:
 def _ingest_once(batch: EventBatch, device: DeviceDep, state: StateDep) -> IngestResult:
     now = state.clock()
     with write_session(state.engine) as session:
-        result = ingest_batch(session, device, batch, now=now)
+        result = ingest_batch(
+            session,
+            device,
+            batch,
+            now=now,
+            clock_tolerance=state.settings.api.clock_tolerance,
+        )
         after_ingest(
             session,
             result.touched_session_ids,
