@@ -432,6 +432,13 @@ ATTRIBUTED = sa.or_(
     col(UsageSession.lab_site_id).is_not(None),
 )
 """Someone pays for the session: only such sessions are charged."""
+WAITING = sa.and_(
+    col(UsageSession.ended_at).is_not(None),
+    col(UsageSession.outcome).is_not(None),
+    ~ATTRIBUTED,
+    ~sa.exists().where(col(UsageCharge.usage_session_id) == col(UsageSession.id)),
+)
+"""A finished session nobody pays for yet: it waits for a manager (fabdesk.usage.unattributed)."""
 
 
 def pending_session_ids(session: Session, *, limit: int | None = None) -> list[int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fabdesk.api.routes import devices, health, ingest, machines, public, reports
+from fabdesk.api.routes import devices, health, ingest, machines, public, reports, usage
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -15,4 +15,5 @@ ROUTERS: list[APIRouter] = [
     devices.router,
     public.router,
     reports.router,
+    usage.router,
 ]
