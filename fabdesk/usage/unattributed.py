@@ -30,6 +30,7 @@ from fabdesk.models import (
     id_of,
 )
 from inventory.makers import find_by_badge
+from inventory.managers import is_manager
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,12 @@ def resolve_assignee(
 
 
 def manager_actor(session: Session, member: str) -> str:
-    """`maker:<id>` of the manager named by a member number or badge (people are ids)."""
-    return f"maker:{id_of(find_by_badge(session, member))}"
+    """`maker:<id>` of the manager named by a member number or badge (people are ids); a maker
+    who is not a manager is refused (`not_a_manager`)."""
+    maker = find_by_badge(session, member)
+    if not is_manager(session, maker):
+        raise NotFound("This badge does not belong to a manager.", error_code="not_a_manager")
+    return f"maker:{id_of(maker)}"
 
 
 def assign_session(

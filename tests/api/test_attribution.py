@@ -35,6 +35,7 @@ from fabdesk.models import (
 from fabdesk.settings import Settings
 from fabdesk.wire import Event, EventBatch, EventKind, MachineState, Outcome, Readings
 from inventory.makers import NewMaker, certify, register_maker
+from inventory.managers import set_pin
 from scheduling.bookings import book, release_no_shows
 from tests.api.conftest import MANAGER_TOKEN, DeviceToken, serving
 
@@ -124,6 +125,7 @@ def lab(api_settings: Settings, api_engine: Engine, device: DeviceToken) -> Iter
         assert kind is not None
         category = kind.code
         makers = {name: _maker(session, f"T-{name}", category) for name in ("A", "B", "M")}
+        set_pin(session, makers["M"], "4321")
         equipment_id = id_of(machine)
     app = create_app(api_settings, api_engine, clock=clock)
     with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
@@ -211,6 +213,12 @@ def test_a_job_without_a_booking_waits_until_a_manager_assigns_it_then_is_charge
     assert [row["uuid"] for row in listed.json()] == [str(run)]
     assert lab.client.get("/api/v1/usage/unattributed").status_code in {401, 403}
 
+    not_a_manager = {"maker": "T-A", "by": "T-B"}
+    refused = lab.client.post(
+        f"/api/v1/usage/{usage.id}/assign", json=not_a_manager, headers=manager
+    )
+    assert refused.status_code == 404
+    assert refused.json()["code"] == "not_a_manager"
     body = {"maker": "T-A", "by": "T-M"}
     assigned = lab.client.post(f"/api/v1/usage/{usage.id}/assign", json=body, headers=manager)
     assert assigned.status_code == 200, assigned.text
