@@ -76,10 +76,13 @@ def choose_booking(
     candidates: Sequence[Booking], span: Span, check_in_before: timedelta
 ) -> tuple[Booking, AttributedBy] | None:
     """The booking a session of `span` ran in (pure): most overlap, the running one on a tie;
-    else the one whose check-in window holds its start. A hand-over's part starts at the hand-over
-    itself (its `starts_at`), so a job started before it is the giver's."""
+    else the one whose check-in window holds its start. A hand-over's part (`handover_of`) takes
+    only the jobs started in it: a job running at the hand-over stays the giver's."""
     ran_in = [
-        b for b in candidates if _overlap(b, span) > timedelta(0) or _running_at_start(b, span)
+        b
+        for b in candidates
+        if (_overlap(b, span) > timedelta(0) or _running_at_start(b, span))
+        and (b.handover_of is None or b.starts_at <= span.start)  # a hand-over's jobs start in it
     ]
     if ran_in:
         best = max(ran_in, key=lambda b: (_overlap(b, span), _running_at_start(b, span), -id_of(b)))

@@ -53,8 +53,10 @@ def run_job(
     active_minutes: float | None = None,
     charge: bool = True,
     settings: Settings | None = None,
+    badge: str | None = None,
 ) -> UsageSession:
-    """The driver of machine `tag` reports one job, nobody touches the kiosk; it is charged.
+    """The driver of machine `tag` reports one job, nobody touches the kiosk; it is charged
+    (if someone pays: the `badge` read at the machine, or the booking it ran in).
 
     With `settings`, the batch is followed up as the API does (`after_ingest`: attached, charged,
     the machine sent to be checked if it must be)."""
@@ -62,7 +64,9 @@ def run_job(
     end = start + timedelta(minutes=minutes)
     active = (minutes if active_minutes is None else active_minutes) * 60.0
     events = [
-        event(EventKind.SESSION_STARTED, start, session_id, job_name="box.svg"),
+        event(EventKind.SESSION_STARTED, start, session_id, job_name="box.svg").model_copy(
+            update={"badge": badge}
+        ),
         event(
             EventKind.SESSION_ENDED, end, session_id, active_seconds=active, outcome=Outcome.DONE
         ),
@@ -81,7 +85,7 @@ def run_job(
         else:
             attribute_sessions(session, touched, now=end, settings=SchedulerSettings())
         usage = session.exec(select(UsageSession).where(UsageSession.id == touched[0])).one()
-        if charge and settings is None:
+        if charge and settings is None and usage.attributed:  # nobody else is ever charged
             post_usage_charge(session, usage.id or 0, now=end)
         return usage
 

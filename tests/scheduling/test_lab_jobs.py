@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from fabdesk.db import Engine, session_scope, write_session
-from fabdesk.models import LedgerPeriod, Notification
+from fabdesk.models import LedgerPeriod, Maker, Notification
 from fabdesk.settings import Settings
 from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.follow_up import after_ingest
@@ -59,8 +59,11 @@ def test_a_silent_driver_is_reported_once(settings: Settings, engine: Engine) ->
 
 def test_month_close_closes_every_ended_month_in_order(settings: Settings, engine: Engine) -> None:
     token = _device(engine)
+    with session_scope(engine) as session:
+        badge = session.exec(select(Maker.badge_id).where(col(Maker.badge_id).is_not(None))).first()
     for start in (SEPT, SEPT + timedelta(days=30)):  # a job in September, one in October
         _, events = job(start, minutes=20)
+        events[0] = events[0].model_copy(update={"badge": badge})  # someone pays
         with write_session(engine) as session:
             result = ingest_batch(
                 session,
@@ -83,3 +86,35 @@ def test_month_close_closes_every_ended_month_in_order(settings: Settings, engin
         assert month_close(session, context, december) == 0
         months = session.exec(select(LedgerPeriod.month).order_by(LedgerPeriod.month)).all()
     assert list(months) == ["2026-09", "2026-10", "2026-11"]
+
+
+def test_month_close_stops_at_a_month_whose_sessions_wait_for_a_manager(
+    settings: Settings, engine: Engine
+) -> None:
+    token = _device(engine)
+    with session_scope(engine) as session:
+        badge = session.exec(select(Maker.badge_id).where(col(Maker.badge_id).is_not(None))).first()
+    for start, who in ((SEPT, badge), (SEPT + timedelta(days=30), None)):
+        _, events = job(start, minutes=20)  # October's: no badge, no booking, nobody to charge
+        events[0] = events[0].model_copy(update={"badge": who})
+        with write_session(engine) as session:
+            result = ingest_batch(
+                session,
+                authenticate(session, token),
+                EventBatch(events=events),
+                now=start + timedelta(minutes=21),
+                clock_tolerance=CLOCK_TOLERANCE,
+            )
+            after_ingest(
+                session,
+                result.touched_session_ids,
+                result.finished_session_ids,
+                now=start + timedelta(minutes=21),
+                settings=settings,
+            )
+    context = _context(settings, engine)
+    december = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    with write_session(engine) as session:
+        assert month_close(session, context, december) == 1, "September; October waits"
+        months = session.exec(select(LedgerPeriod.month)).all()
+    assert list(months) == ["2026-09"]
