@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from fabdesk.accounting.charges import (
@@ -23,7 +24,7 @@ from fabdesk.accounting.charges import (
     settle_charge,
 )
 from fabdesk.accounting.pricing import PriceRules
-from fabdesk.models import Equipment, UsageSession
+from fabdesk.models import Equipment, UsageCharge, UsageSession
 from fabdesk.settings import Settings
 from fabdesk.usage.attribution import attribute_sessions
 from inventory.checks import mark_used
@@ -49,11 +50,18 @@ def after_ingest(
 ) -> FollowUp:
     attached = attribute_sessions(session, touched, now=now, settings=settings.scheduler)
     rules = PriceRules.from_settings(settings.accounting)
+    # Finished now, or finished before and attributed only now (its badge came after its end).
     payable = (
         session.exec(
-            select(UsageSession.id).where(col(UsageSession.id).in_(list(finished)), ATTRIBUTED)
+            select(UsageSession.id).where(
+                col(UsageSession.id).in_(sorted({*touched, *finished})),
+                col(UsageSession.ended_at).is_not(None),
+                col(UsageSession.outcome).is_not(None),
+                ATTRIBUTED,
+                ~sa.exists().where(col(UsageCharge.usage_session_id) == col(UsageSession.id)),
+            )
         ).all()
-        if finished
+        if touched or finished
         else []
     )
     charged = [
