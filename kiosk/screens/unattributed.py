@@ -68,16 +68,13 @@ class UnattributedScreen(TableScreen):
         self.fill()
 
     def fill(self) -> None:
-        table = self.table()
-        row = table.cursor_row
-        table.clear(columns=True)
-        table.add_columns(
-            self._("No."), self._("Machine"), self._("Ended"), self._("Minutes"), self._("Job")
+        self.refill(
+            [self._("No."), self._("Machine"), self._("Ended"), self._("Minutes"), self._("Job")],
+            [
+                [str(line.session_id), line.machine, line.ended_on, line.minutes, line.job]
+                for line in self.lines
+            ],
         )
-        for line in self.lines:
-            table.add_row(str(line.session_id), line.machine, line.ended_on, line.minutes, line.job)
-        if self.lines:
-            table.move_cursor(row=min(row, len(self.lines) - 1))
         empty = self.loaded and not self.lines
         self.query_one("#empty", Static).update(
             self._("Every use has someone to pay for it.") if empty else ""

@@ -57,28 +57,40 @@ def test_a_silent_driver_is_reported_once(settings: Settings, engine: Engine) ->
     assert message.recipient == settings.desk.managers_email
 
 
-def test_month_close_closes_every_ended_month_in_order(settings: Settings, engine: Engine) -> None:
-    token = _device(engine)
-    with session_scope(engine) as session:
-        badge = session.exec(select(Maker.badge_id).where(col(Maker.badge_id).is_not(None))).first()
-    for start in (SEPT, SEPT + timedelta(days=30)):  # a job in September, one in October
+def _jobs(settings: Settings, engine: Engine, token: str, badges: list[str | None]) -> None:
+    """A 20-minute job a month for each badge (None: nobody to charge), from September, each
+    posted and followed up as the API does when it ends."""
+    for month, badge in enumerate(badges):
+        start = SEPT + timedelta(days=30 * month)
         _, events = job(start, minutes=20)
-        events[0] = events[0].model_copy(update={"badge": badge})  # someone pays
+        events[0] = events[0].model_copy(update={"badge": badge})
+        end = start + timedelta(minutes=21)
         with write_session(engine) as session:
             result = ingest_batch(
                 session,
                 authenticate(session, token),
                 EventBatch(events=events),
-                now=start,
+                now=end,
                 clock_tolerance=CLOCK_TOLERANCE,
             )
             after_ingest(
                 session,
                 result.touched_session_ids,
                 result.finished_session_ids,
-                now=start + timedelta(minutes=20),
+                now=end,
                 settings=settings,
             )
+
+
+def _a_badge(engine: Engine) -> str | None:
+    with session_scope(engine) as session:
+        return session.exec(select(Maker.badge_id).where(col(Maker.badge_id).is_not(None))).first()
+
+
+def test_month_close_closes_every_ended_month_in_order(settings: Settings, engine: Engine) -> None:
+    token = _device(engine)
+    badge = _a_badge(engine)
+    _jobs(settings, engine, token, [badge, badge])  # a job in September, one in October
     context = _context(settings, engine)
     december = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     with write_session(engine) as session:
@@ -92,26 +104,7 @@ def test_month_close_stops_at_a_month_whose_sessions_wait_for_a_manager(
     settings: Settings, engine: Engine
 ) -> None:
     token = _device(engine)
-    with session_scope(engine) as session:
-        badge = session.exec(select(Maker.badge_id).where(col(Maker.badge_id).is_not(None))).first()
-    for start, who in ((SEPT, badge), (SEPT + timedelta(days=30), None)):
-        _, events = job(start, minutes=20)  # October's: no badge, no booking, nobody to charge
-        events[0] = events[0].model_copy(update={"badge": who})
-        with write_session(engine) as session:
-            result = ingest_batch(
-                session,
-                authenticate(session, token),
-                EventBatch(events=events),
-                now=start + timedelta(minutes=21),
-                clock_tolerance=CLOCK_TOLERANCE,
-            )
-            after_ingest(
-                session,
-                result.touched_session_ids,
-                result.finished_session_ids,
-                now=start + timedelta(minutes=21),
-                settings=settings,
-            )
+    _jobs(settings, engine, token, [_a_badge(engine), None])  # October's: nobody to charge
     context = _context(settings, engine)
     december = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     with write_session(engine) as session:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from uuid import UUID
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +10,7 @@ from fabdesk.api.deps import ManagerDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
 from fabdesk.db import write_session
 from fabdesk.usage.unattributed import (
+    WaitingSession,
     assign_session,
     manager_actor,
     resolve_assignee,
@@ -20,18 +18,6 @@ from fabdesk.usage.unattributed import (
 )
 
 router = APIRouter(prefix="/api/v1/usage", tags=["manager"], dependencies=[ManagerDep])
-
-
-class WaitingSessionPublic(BaseModel):
-    id: int
-    uuid: UUID
-    equipment_tag: str
-    site_code: str
-    started_at: datetime
-    ended_at: datetime
-    active_seconds: float
-    job_name: str | None
-    badge: str | None
 
 
 class Assignment(BaseModel):
@@ -58,19 +44,16 @@ class AssignmentResult(BaseModel):
 
 @router.get(
     "/unattributed",
-    response_model=list[WaitingSessionPublic],
+    response_model=list[WaitingSession],
     responses=refusals(401, 403, 422),
     summary="Usage sessions that wait for a manager",
 )
 def unattributed(
     session: SessionDep, site: str | None = None, month: str | None = None
-) -> list[WaitingSessionPublic]:
+) -> list[WaitingSession]:
     """Finished sessions nobody pays for yet (no badge, no booking), oldest first; of one site
     and/or one month (`YYYY-MM`) when asked."""
-    return [
-        WaitingSessionPublic(**vars(found))
-        for found in unattributed_sessions(session, site_code=site, month=month)
-    ]
+    return unattributed_sessions(session, site_code=site, month=month)
 
 
 @router.post(
