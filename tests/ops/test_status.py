@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from typer.testing import CliRunner
+
+from fabdesk.cli import app
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import JobRun
 from fabdesk.ops.status import installation_status
@@ -42,3 +46,34 @@ def test_status_tells_online_offline_backlog_and_leader(engine: Engine) -> None:
     later = installation_status(engine, now=NOW + timedelta(hours=1))
     assert not later.machines[0].online
     assert later.leader is None
+
+
+def test_status_shows_a_clock_that_was_wrong_as_suspect_until_it_is_right(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        seed(session, today=NOW.date())
+        token = register_device(session, equipment_tag="CF1-00001-R", name="pi", now=NOW).token
+
+    def heartbeat(device_time: datetime, sent_at: datetime, now: datetime) -> None:
+        with write_session(engine) as session:
+            ingest_batch(
+                session,
+                authenticate(session, token),
+                EventBatch(events=[event(EventKind.HEARTBEAT, device_time)], sent_at=sent_at),
+                now=now,
+                clock_tolerance=CLOCK_TOLERANCE,
+            )
+
+    boot = datetime(1970, 1, 1, 0, 1, tzinfo=UTC)  # a Pi before NTP
+    heartbeat(boot, boot, NOW)
+    [line] = installation_status(engine, now=NOW).machines
+    assert line.view.clock_suspect
+    config = tmp_path / "fabdesk.toml"
+    config.write_text(f'[database]\nurl = "{engine.url.render_as_string(hide_password=False)}"\n')
+    shown = CliRunner().invoke(app, ["--config", str(config), "status"], env={"COLUMNS": "200"})
+    assert "suspect" in shown.output, shown.output
+    later = NOW + timedelta(minutes=5)
+    heartbeat(later, later, later)
+    [line] = installation_status(engine, now=later).machines
+    assert not line.view.clock_suspect
