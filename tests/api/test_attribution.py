@@ -325,7 +325,13 @@ def test_a_heartbeat_from_a_year_ahead_does_not_hold_the_machine_in_alarm(lab: L
             readings=Readings(state=state),
         )
 
-    lab.post([heartbeat(ahead, MachineState.ALARM)], at=DAY)
+    def fault(at: datetime, detail: str) -> Event:
+        return Event(
+            id=uuid.uuid4(), kind=EventKind.FAULT, device_time=at, readings=Readings(detail=detail)
+        )
+
+    lab.post([heartbeat(ahead, MachineState.ALARM), fault(ahead, "2056?")], at=DAY)
+    lab.post([fault(DAY + timedelta(seconds=30), "door open")], at=DAY + timedelta(seconds=30))
     lab.post(
         [heartbeat(DAY + timedelta(minutes=1), MachineState.IDLE)], at=DAY + timedelta(minutes=1)
     )
@@ -333,6 +339,7 @@ def test_a_heartbeat_from_a_year_ahead_does_not_hold_the_machine_in_alarm(lab: L
         status = session.get(MachineStatus, lab.equipment_id)
         assert status is not None
         assert status.state is MachineState.IDLE
+        assert status.last_fault_detail == "door open", "a fault from the future hides nothing"
 
 
 def test_progress_after_the_end_reprices_the_charge_once(lab: Lab) -> None:
