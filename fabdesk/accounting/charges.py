@@ -68,14 +68,12 @@ from fabdesk.models import (
 )
 
 __all__ = [
-    "charged_session_ids",
     "maker_balance",
     "post_pending_charges",
     "post_usage_charge",
     "record_payment",
     "revenue_postings",
     "reverse_charge",
-    "settle_charge",
 ]
 
 log = logging.getLogger(__name__)
@@ -284,51 +282,6 @@ def _pricing_facts(usage: Any, rights_seconds: float) -> SessionFacts:
         material_mm=usage.material_mm,
         rights_seconds=rights_seconds,
     )
-
-
-def charged_session_ids(session: Session, usage_session_ids: Sequence[int]) -> list[int]:
-    """The sessions among `usage_session_ids` that have a charge (one query)."""
-    if not usage_session_ids:
-        return []
-    found = session.exec(
-        select(UsageCharge.usage_session_id)
-        .where(col(UsageCharge.usage_session_id).in_(list(usage_session_ids)))
-        .distinct()
-    ).all()
-    return sorted(found)
-
-
-def settle_charge(
-    session: Session, usage_session_id: int, *, now: datetime, rules: PriceRules
-) -> PostedTransaction | None:
-    """Bring a charged session's charge in line with its totals: when its active time or its
-    material changed after it was charged (progress or filament that arrived after the end),
-    reverse the charge and post the session priced again as the next revision. Returns the
-    reversal, or None when the charge already matches (idempotent: a replay changes nothing).
-    A charge reversed by hand (a dispute) is left alone."""
-    latest = session.exec(
-        select(UsageCharge)
-        .where(UsageCharge.usage_session_id == usage_session_id)
-        .order_by(col(UsageCharge.revision).desc())
-    ).first()
-    if latest is None:
-        return None
-    reversed_already = session.exec(
-        select(LedgerTransaction.id).where(LedgerTransaction.reverses_id == latest.transaction_id)
-    ).first()
-    if reversed_already is not None:
-        return None
-    usage = _facts(session, usage_session_id).usage
-    grams = price_session(_pricing_facts(usage, 0.0), rules).material_grams
-    if latest.active_seconds == float(usage.active_seconds) and latest.material_grams == float(
-        grams
-    ):
-        return None
-    log.info(
-        "usage_charge_settled",
-        extra={"session_id": str(usage.uuid), "revision": latest.revision + 1},
-    )
-    return reverse_charge(session, usage_session_id, now=now, repost=True, rules=rules)
 
 
 def _charge_postings(

@@ -17,13 +17,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from fabdesk.accounting.charges import (
-    ATTRIBUTED,
-    charged_session_ids,
-    post_usage_charge,
-    settle_charge,
-)
+from fabdesk.accounting.charges import ATTRIBUTED, post_usage_charge
 from fabdesk.accounting.pricing import PriceRules
+from fabdesk.accounting.settle import charged_session_ids, settle_charge
 from fabdesk.models import Equipment, UsageCharge, UsageSession
 from fabdesk.settings import Settings
 from fabdesk.usage.attribution import attribute_sessions

@@ -93,20 +93,23 @@ def unattributed_sessions(
     if month is not None:
         start, end = month_bounds(parse_month(month))
         query = query.where(col(UsageSession.ended_at) >= start, col(UsageSession.ended_at) < end)
-    return [
-        WaitingSession(
-            id=id_of(usage),
-            uuid=usage.uuid,
-            equipment_tag=tag,
-            site_code=code,
-            started_at=usage.started_at or usage.ended_at,  # type: ignore[arg-type]  # finished
-            ended_at=usage.ended_at,  # type: ignore[arg-type]  # finished: never None here
-            active_seconds=usage.active_seconds,
-            job_name=usage.job_name,
-            badge=usage.badge,
-        )
-        for usage, tag, code in session.exec(query).all()
-    ]
+    return [_waiting(usage, tag, code) for usage, tag, code in session.exec(query).all()]
+
+
+def _waiting(usage: UsageSession, tag: str, code: str) -> WaitingSession:
+    assert usage.started_at is not None  # finished
+    assert usage.ended_at is not None
+    return WaitingSession(
+        id=id_of(usage),
+        uuid=usage.uuid,
+        equipment_tag=tag,
+        site_code=code,
+        started_at=usage.started_at,
+        ended_at=usage.ended_at,
+        active_seconds=usage.active_seconds,
+        job_name=usage.job_name,
+        badge=usage.badge,
+    )
 
 
 def resolve_assignee(
