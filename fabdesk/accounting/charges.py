@@ -68,6 +68,7 @@ from fabdesk.models import (
 )
 
 __all__ = [
+    "latest_charge",
     "maker_balance",
     "post_pending_charges",
     "post_usage_charge",
@@ -438,11 +439,7 @@ def reverse_charge(
     from its current values and posted as the next revision. Returns the reversal, or None when
     the latest charge is already reversed (idempotent).
     """
-    charge = session.exec(
-        select(UsageCharge)
-        .where(UsageCharge.usage_session_id == usage_session_id)
-        .order_by(col(UsageCharge.revision).desc())
-    ).first()
+    charge = latest_charge(session, usage_session_id)
     if charge is None:
         raise NotFound(
             "Usage session {id} has no charge to reverse.", id=usage_session_id, error_code="charge"
@@ -476,6 +473,15 @@ def reverse_charge(
             rules=rules or PriceRules.default(),
         )
     return reversal
+
+
+def latest_charge(session: Session, usage_session_id: int) -> UsageCharge | None:
+    """The session's charge of the highest revision (reversed or not), if it has one."""
+    return session.exec(
+        select(UsageCharge)
+        .where(UsageCharge.usage_session_id == usage_session_id)
+        .order_by(col(UsageCharge.revision).desc())
+    ).first()
 
 
 def _reversal_account(session: Session, account: int, today: date) -> int:

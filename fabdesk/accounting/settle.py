@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from fabdesk.accounting.charges import _facts, _pricing_facts, reverse_charge
+from fabdesk.accounting.charges import _facts, _pricing_facts, latest_charge, reverse_charge
 from fabdesk.accounting.ledger import PostedTransaction
 from fabdesk.accounting.pricing import PriceRules, price_session
 from fabdesk.models import LedgerTransaction, UsageCharge
@@ -40,11 +40,7 @@ def settle_charge(
     reverse the charge and post the session priced again as the next revision. Returns the
     reversal, or None when the charge already matches (idempotent: a replay changes nothing).
     A charge reversed by hand (a dispute) is left alone."""
-    latest = session.exec(
-        select(UsageCharge)
-        .where(UsageCharge.usage_session_id == usage_session_id)
-        .order_by(col(UsageCharge.revision).desc())
-    ).first()
+    latest = latest_charge(session, usage_session_id)
     if latest is None:
         return None
     reversed_already = session.exec(
