@@ -28,15 +28,24 @@ class Bridge:
         self.write = write
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._line_lost = False
 
     def to_sender(self, data: bytes) -> None:
         raise NotImplementedError
 
     def _forward(self, data: bytes) -> None:
+        """Pass the sender's bytes on; a lost line is logged once, and its return once (a sender
+        keeps polling `?` several times a second: one line each would fill a Pi's SD card)."""
         try:
             self.write(data)
         except Exception as error:  # the machine is gone: the sender sees silence, as on a cable
-            log.warning("bridge_write_failed reason=%s", error)
+            if not self._line_lost:
+                self._line_lost = True
+                log.warning("bridge_line_lost reason=%s: the sender's bytes are dropped", error)
+            return
+        if self._line_lost:
+            self._line_lost = False
+            log.warning("bridge_line_back: the sender's bytes reach the controller again")
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._serve, name="bridge", daemon=True)

@@ -17,12 +17,13 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from drivers.errors import MachineUnavailable
+from drivers.gate import Gate
 from drivers.machines import Machine
 from drivers.outbox import Outbox
 from drivers.sessions import OpenSession, SessionTracker
 from drivers.uplink import Outcome as SendOutcome
 from drivers.uplink import Uplink
-from fabdesk.wire import Event, EventKind, MachineState, Readings
+from drivers.wire import Event, EventKind, MachineState, Readings
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class MachineLoop:
         reconnect_max_seconds: float = 30.0,
         wake_uplink: threading.Event | None = None,
         uniform: Callable[[float, float], float] = random.uniform,
+        gate: Gate | None = None,
     ) -> None:
         self.machine = machine
         self.tracker = tracker
@@ -79,11 +81,27 @@ class MachineLoop:
         self.reconnect_max = reconnect_max_seconds
         self.wake_uplink = wake_uplink
         self.uniform = uniform
+        self.gate = gate
         self.health = Health()
         self._next_heartbeat: datetime | None = None
 
+    def _badged(self, event: Event) -> Event:
+        """A session that starts just after an allowed badge (or while its maker holds the
+        interlock) carries that badge: the session is theirs (docs/badges.md)."""
+        if self.gate is None or event.kind is not EventKind.SESSION_STARTED:
+            return event
+        held = self.gate.session_badge(event.device_time)
+        if held is None:
+            return event
+        badge, offline_decision = held
+        log.info(
+            "session_badged session_id=%s offline=%s", event.session_id, bool(offline_decision)
+        )
+        return event.model_copy(update={"badge": badge, "offline_decision": offline_decision})
+
     def store(self, events: list[Event]) -> None:
         if events:
+            events = [self._badged(event) for event in events]
             self.outbox.append(events, state={SESSION_KEY: self.tracker.snapshot()})
             self.health.events += len(events)
             if self.wake_uplink is not None:
@@ -124,6 +142,8 @@ class MachineLoop:
         for observation in self.machine.poll():
             events += self.tracker.observe(observation)
         self.store(events)
+        if self.gate is not None:
+            self.gate.tick(now, busy=self.tracker.session is not None)
         self.health.polls += 1
         self.health.last_success = now
         self._beat(now)

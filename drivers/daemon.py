@@ -20,26 +20,35 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from uuid import UUID
 
+import httpx
+
 from drivers import octoprint
+from drivers.badges import BadgeReader, KeyboardReader, Rdm6300Reader
 from drivers.bridge import Bridge, PtyBridge, TcpBridge
 from drivers.config import (
+    BadgeConfig,
     DriverConfig,
+    GpioInterlockConfig,
     GrblConfig,
+    KeyboardReaderConfig,
     MarlinConfig,
     MeterConfig,
     OctoPrintConfig,
+    config_json,
     load_config,
 )
 from drivers.coordinator import MachineLoop, restore_tracker, run_uplink
 from drivers.errors import DriverError, MachineUnavailable, TokenRejected, UplinkError
+from drivers.gate import Gate
+from drivers.interlock import GpioRelay, Interlock, Relay, ShellyRelay, make_shelly_client
 from drivers.link import SerialLink
 from drivers.machines import GrblMachine, Machine, MarlinMachine, MeterMachine
-from drivers.outbox import Outbox
+from drivers.outbox import Clocks, Outbox, boot_id
 from drivers.sessions import OpenSession, SessionTracker
 from drivers.uplink import Uplink, fetch_context, make_client
 
@@ -61,6 +70,8 @@ class Driver:
     loop: MachineLoop
     uplink: Uplink
     bridge: Bridge | None = None
+    gate: Gate | None = None
+    reader: BadgeReader | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
@@ -68,10 +79,16 @@ class Driver:
     def start(self) -> None:
         if self.bridge is not None:
             self.bridge.start()
-        for name, target in (
+        targets: list[tuple[str, Callable[[], None]]] = [
             ("machine", lambda: self.loop.run(self.stop_event)),
             ("uplink", lambda: run_uplink(self.uplink, self.stop_event, self.wake)),
-        ):
+        ]
+        if self.gate is not None:
+            gate = self.gate
+            targets.append(("allow-list", lambda: gate.run_refresh(self.stop_event)))
+        if self.reader is not None:
+            self.reader.start()
+        for name, target in targets:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
@@ -79,8 +96,12 @@ class Driver:
     def stop(self) -> None:
         self.stop_event.set()
         self.wake.set()
+        if self.reader is not None:
+            self.reader.stop()
         for thread in self.threads:
             thread.join(timeout=5)
+        if self.gate is not None and self.gate.interlock is not None:
+            self.gate.interlock.relay.close()
         if self.bridge is not None:
             self.bridge.stop()
         self.uplink.client.close()
@@ -137,7 +158,11 @@ def build_driver(
     clock: Callable[[], datetime] = utc_now,
     new_id: Callable[[], UUID] = uuid.uuid4,
 ) -> Driver:
-    outbox = Outbox(config.outbox.path, max_events=config.outbox.max_events)
+    outbox = Outbox(
+        config.outbox.path,
+        max_events=config.outbox.max_events,
+        clocks=Clocks(wall=clock, boot=boot_id()),
+    )
     machine, bridge = build_machine(config, clock)
     machine_config = config.machine
     grace = getattr(machine_config, "idle_grace_seconds", 0.0)
@@ -177,7 +202,65 @@ def build_driver(
         batch_events=config.server.batch_events,
         backoff_max_seconds=config.server.backoff_max_seconds,
     )
-    return Driver(config=config, outbox=outbox, loop=loop, uplink=uplink, bridge=bridge, wake=wake)
+    gate = reader = None
+    if config.badge is not None:
+        gate, reader = build_badges(config.badge, client, outbox, clock)
+        loop.gate = gate
+    return Driver(
+        config=config,
+        outbox=outbox,
+        loop=loop,
+        uplink=uplink,
+        bridge=bridge,
+        wake=wake,
+        gate=gate,
+        reader=reader,
+    )
+
+
+def build_interlock(config: BadgeConfig) -> Interlock | None:
+    settings = config.interlock
+    if settings is None:
+        return None
+    relay: Relay
+    if isinstance(settings, GpioInterlockConfig):
+        relay = GpioRelay(settings.pin, active_high=settings.active_high)
+    else:
+        relay = ShellyRelay(
+            make_shelly_client(str(settings.url)),
+            generation=settings.generation,
+            channel=settings.channel,
+        )
+    return Interlock(relay, grace=timedelta(minutes=settings.grace_minutes))
+
+
+def build_badges(
+    config: BadgeConfig, client: httpx.Client, outbox: Outbox, clock: Callable[[], datetime]
+) -> tuple[Gate, BadgeReader]:
+    """The gate (server, allow-list, interlock) and the reader that feeds it."""
+    gate = Gate(
+        client,
+        outbox,
+        clock=clock,
+        validity=timedelta(seconds=config.validity_seconds),
+        walk_in=timedelta(minutes=config.offline_walk_in_minutes),
+        refresh_seconds=config.allow_list_refresh_seconds,
+        interlock=build_interlock(config),
+        hook=config.on_decision,
+    )
+    settings = config.reader
+    reader: BadgeReader
+    if isinstance(settings, KeyboardReaderConfig):
+        reader = KeyboardReader(settings.device, gate.present, repeat_seconds=config.repeat_seconds)
+    else:
+        reader = Rdm6300Reader(
+            settings.port,
+            gate.present,
+            baudrate=settings.baudrate,
+            badge_format=settings.format,
+            repeat_seconds=config.repeat_seconds,
+        )
+    return gate, reader
 
 
 @dataclass(frozen=True)
@@ -235,7 +318,7 @@ def configure_logging(config: DriverConfig, config_path: Path) -> None:
     # httpx logs every request at INFO: one line per batch and heartbeat would bury the story.
     for chatty in ("httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    digest = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12]
+    digest = hashlib.sha256(config_json(config)).hexdigest()[:12]
     log.info(
         "driver_start version=%s config=%s config_hash=%s python=%s platform=%s",
         VERSION,

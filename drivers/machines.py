@@ -2,12 +2,14 @@
 
 Each one opens its port (`serial_for_url`), polls it, and turns the parsed lines into
 `Observation`s for the session tracker. None of them sends anything that could disturb a job:
-GRBL gets only the real-time `?`; Marlin gets `M27`/`M105`; a meter gets `?`.
+GRBL gets only the real-time `?`; Marlin gets `M27`/`M105` one at a time, or nothing but the
+auto-report requests when its firmware offers them; a meter gets `?`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -16,7 +18,7 @@ from drivers.errors import MachineUnavailable
 from drivers.link import SerialLink
 from drivers.protocols import grbl, marlin, meter
 from drivers.sessions import Observation
-from fabdesk.wire import MachineState, Outcome
+from drivers.wire import MachineState, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +150,14 @@ _GRBL_STATES = {
 
 
 def status_observation(time: datetime, status: grbl.Status) -> Observation:
-    """A GRBL status report as an observation: laser on = Run or Jog with power > 0."""
+    """A GRBL status report as an observation: the laser works = Run or Jog with power.
+
+    Power is the `FS` spindle value above 0 with the spindle on (`A:S` for M3, `A:C` for M4).
+    Moving with the beam off (framing, a rapid, a jog) is not usage: in Run it continues an
+    open job (the rapids between two cuts) but never starts one; a jog is idle.
+    """
     working = status.state in ("Run", "Jog")
-    active = working and status.spindle > 0
+    active = working and status.spindle > 0 and any(c in status.accessories for c in "SC")
     if status.state == "Jog":
         state = MachineState.RUNNING if active else MachineState.IDLE
     else:
@@ -158,32 +165,107 @@ def status_observation(time: datetime, status: grbl.Status) -> Observation:
     detail = None
     if state in (MachineState.PAUSED, MachineState.ALARM):
         detail = status.state if status.substate is None else f"{status.state}:{status.substate}"
-    return Observation(time=time, state=state, active=active, detail=detail)
+    return Observation(time=time, state=state, active=active, detail=detail, can_start=active)
 
 
 class MarlinMachine(SerialMachine):
-    """A Marlin printer printing from its SD card: `M27` (progress), `M27 C` (file), `M105`."""
+    """A Marlin printer printing from its SD card, spoken to as OctoPrint and Pronterface do.
 
-    def __init__(self, link: SerialLink, clock: Callable[[], datetime]) -> None:
+    One command at a time: the next one goes only after the `ok` of the last, or after
+    `ok_timeout_seconds` of silence; `busy: processing` lines (the firmware in M109, M190, G29)
+    restart that wait, so polls never pile up in the printer's buffer while it heats or probes.
+    When `M115` announces `Cap:AUTOREPORT_SD_STATUS:1` / `Cap:AUTOREPORT_TEMP:1`, the printer is
+    asked once to report its SD progress (`M27 S<n>`) and temperatures (`M155 S<n>`) by itself,
+    and nothing is polled; otherwise each poll asks `M27` (progress) and `M105` in turn. `M27 C`
+    names the file when a print started from the printer's own menu.
+    """
+
+    def __init__(
+        self,
+        link: SerialLink,
+        clock: Callable[[], datetime],
+        *,
+        report_seconds: int = 2,
+        ok_timeout_seconds: float = 5.0,
+    ) -> None:
         super().__init__(link, clock, stall_seconds=10.0)
         self.file: str | None = None
         self.printing = False
+        self.report_seconds = report_seconds
+        self.ok_timeout = timedelta(seconds=ok_timeout_seconds)
+        self.capabilities: set[str] = set()
+        self._queue: deque[bytes] = deque()
+        self._waiting: tuple[bytes, datetime] | None = None
+        """The command sent and not yet answered, and when to stop waiting for its `ok`."""
 
     def connect(self) -> None:
         self.link.open()
-        if not self._await_answer(3.0, b"M105\n", lambda text: text.startswith("ok")):
+        if not self._await_answer(3.0, b"M115\n", lambda text: text.startswith("ok")):
             self.link.close()
             raise MachineUnavailable(f"no Marlin answer on {self.link.url}")
-        self.link.write(b"M27 C\n")
+        self._waiting = None
+        self._queue.clear()
+        self.capabilities.clear()
+        for text in self.link.peek():
+            self._learn(marlin.parse_line(text))
+        self._set_up()
+
+    def _learn(self, reading: marlin.MarlinLine) -> None:
+        if isinstance(reading, marlin.Capability):
+            if reading.enabled:
+                self.capabilities.add(reading.name)
+            else:
+                self.capabilities.discard(reading.name)
+
+    def _set_up(self) -> None:
+        """Ask for the auto-reports the firmware has; learn the file of a print under way."""
+        every = self.report_seconds
+        if "AUTOREPORT_SD_STATUS" in self.capabilities:
+            self._queue.append(f"M27 S{every}\n".encode())
+        if "AUTOREPORT_TEMP" in self.capabilities:
+            self._queue.append(f"M155 S{every}\n".encode())
+        self._queue.append(b"M27 C\n")
+
+    def _routine(self) -> list[bytes]:
+        """What a poll asks when nothing is queued: only what the firmware does not report."""
+        commands = []
+        if self.printing and self.file is None:
+            commands.append(b"M27 C\n")
+        if "AUTOREPORT_SD_STATUS" not in self.capabilities:
+            commands.append(b"M27\n")
+        if "AUTOREPORT_TEMP" not in self.capabilities:
+            commands.append(b"M105\n")
+        return commands
 
     def poll(self) -> list[Observation]:
         found: list[Observation] = []
         for time, text in self.link.lines():
-            obs = self._observe(time, marlin.parse_line(text))
+            reading = marlin.parse_line(text)
+            if text.startswith("ok") and self._waiting is not None:
+                if self._waiting[0] == b"M115\n":
+                    self._set_up()  # after a reset: the auto-reports are off again
+                self._waiting = None
+            elif isinstance(reading, marlin.Busy) and self._waiting is not None:
+                self._waiting = (self._waiting[0], time + self.ok_timeout)
+            self._learn(reading)
+            obs = self._observe(time, reading)
             if obs is not None:
                 found.append(obs)
-        self.link.write(b"M27\nM105\n" if self.file or not self.printing else b"M27 C\nM27\n")
+        self._send_next(self.clock())
         return found + self._silence(self.clock())
+
+    def _send_next(self, now: datetime) -> None:
+        if self._waiting is not None:
+            if now < self._waiting[1]:
+                return
+            log.info("marlin_no_ok command=%s: going on", self._waiting[0].decode().strip())
+            self._waiting = None
+        if not self._queue:
+            self._queue.extend(self._routine())
+        if self._queue:
+            command = self._queue.popleft()
+            self.link.write(command)
+            self._waiting = (command, now + self.ok_timeout)
 
     def _observe(self, time: datetime, reading: marlin.MarlinLine) -> Observation | None:
         if isinstance(reading, marlin.SdProgress):
@@ -217,6 +299,10 @@ class MarlinMachine(SerialMachine):
             return Observation(time=time, state=MachineState.ALARM, detail=reading.text)
         if isinstance(reading, marlin.Started):
             was_printing, self.printing = self.printing, False
+            self.capabilities.clear()
+            self._queue.clear()
+            self._queue.append(b"M115\n")
+            self._waiting = None
             return Observation(
                 time=time,
                 state=MachineState.IDLE,

@@ -4,6 +4,10 @@ Events leave the outbox only when the server acknowledged their UUID. The open s
 stored in the same transaction as the events it produced, so a power cut leaves both consistent.
 The size bound never drops usage: past `max_events`, unsent heartbeats and faults go first (only the
 newest heartbeat is ever kept anyway), and usage events stay, with a loud warning.
+
+Each event is stored with the wall clock's lead over the monotonic clock when it was written
+(`skew`) and the boot it was written in: if the wall clock jumps before the event is sent (a
+Raspberry Pi boots in 1970, then NTP sets it), the uplink re-dates it (see `redate`).
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
-from fabdesk.wire import Event, EventKind
+from drivers.wire import Event, EventKind
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +49,84 @@ CREATE TABLE IF NOT EXISTS state (
 _DISPOSABLE = (EventKind.HEARTBEAT.value, EventKind.FAULT.value)
 
 
+_ADDED_COLUMNS = (("skew", "REAL"), ("boot", "TEXT"))
+"""Columns added after the first release (an outbox on a Pi is upgraded in place)."""
+
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def boot_id() -> str:
+    """This boot's id (Linux): the monotonic clock only compares within one boot."""
+    try:
+        return BOOT_ID.read_text().strip()
+    except OSError:
+        return ""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Writable(Protocol):
+    """An event that encodes itself as the wire's JSON (the driver's structs; in tests, the
+    server's pydantic models too)."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def kind(self) -> EventKind: ...
+    def model_dump_json(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
     seq: int
     id: UUID
     body: str
     """The event's JSON, exactly as it will be sent."""
+    skew: float | None = None
+    """Wall clock minus monotonic clock (seconds) when the event was written."""
+    boot: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Clocks:
+    """The driver's two clocks: the wall clock (may jump) and the monotonic one (never does)."""
+
+    wall: Callable[[], datetime] = utc_now
+    monotonic: Callable[[], float] = time.monotonic
+    boot: str = ""
+
+    def skew(self) -> float:
+        return self.wall().timestamp() - self.monotonic()
+
+
+JUMP_TOLERANCE_SECONDS = 2.0
+
+
+def redate(pending: Pending, clocks: Clocks) -> str:
+    """The event's body, its device_time moved by the wall clock's jump since it was written
+    (same boot only; a jump under JUMP_TOLERANCE_SECONDS is NTP's usual slewing, left alone)."""
+    if pending.skew is None or not pending.boot or pending.boot != clocks.boot:
+        return pending.body
+    jump = clocks.skew() - pending.skew
+    if abs(jump) < JUMP_TOLERANCE_SECONDS:
+        return pending.body
+    event = json.loads(pending.body)
+    recorded = datetime.fromisoformat(event["device_time"])
+    event["device_time"] = (recorded + timedelta(seconds=jump)).isoformat()
+    log.info("event_redated event=%s jump_seconds=%.0f", pending.id, jump)
+    return json.dumps(event, separators=(",", ":"))
 
 
 class Outbox:
     """One SQLite file; safe to share between the machine thread and the uplink thread."""
 
-    def __init__(self, path: Path, *, max_events: int = 100_000) -> None:
+    def __init__(
+        self, path: Path, *, max_events: int = 100_000, clocks: Clocks | None = None
+    ) -> None:
         self.path = path
+        self.clocks = clocks or Clocks(boot=boot_id())
         self.max_events = max_events
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -65,6 +136,10 @@ class Outbox:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.execute("PRAGMA cache_size=-512")  # 512 KiB: the outbox is small, the Pi too
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        for name, kind in _ADDED_COLUMNS:
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
         self._over_bound = False
 
     def close(self) -> None:
@@ -79,13 +154,14 @@ class Outbox:
 
     def append(
         self,
-        events: Sequence[Event],
+        events: Sequence[Writable],
         *,
         state: dict[str, Any | None] | None = None,
     ) -> None:
         """Store events (and state values) in one durable transaction."""
         if not events and not state:
             return
+        skew, boot = self.clocks.skew(), self.clocks.boot
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
@@ -96,8 +172,9 @@ class Outbox:
                             "DELETE FROM events WHERE kind = ?", (EventKind.HEARTBEAT.value,)
                         )
                     db.execute(
-                        "INSERT OR IGNORE INTO events (id, kind, body) VALUES (?, ?, ?)",
-                        (str(event.id), event.kind.value, event.model_dump_json()),
+                        "INSERT OR IGNORE INTO events (id, kind, body, skew, boot) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (str(event.id), event.kind.value, event.model_dump_json(), skew, boot),
                     )
                 for key, value in (state or {}).items():
                     if value is None:
@@ -141,15 +218,15 @@ class Outbox:
         """The oldest unsent events, in order, at most `limit` and about `max_bytes` of JSON."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, id, body FROM events ORDER BY seq LIMIT ?", (limit,)
+                "SELECT seq, id, body, skew, boot FROM events ORDER BY seq LIMIT ?", (limit,)
             ).fetchall()
         batch: list[Pending] = []
         size = 0
-        for seq, id_, body in rows:
+        for seq, id_, body, skew, boot in rows:
             size += len(body) + 1
             if max_bytes is not None and batch and size > max_bytes:
                 break
-            batch.append(Pending(seq, UUID(id_), body))
+            batch.append(Pending(seq, UUID(id_), body, skew, boot))
         return batch
 
     def acknowledge(self, ids: Iterable[UUID]) -> int:

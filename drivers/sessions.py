@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from fabdesk.wire import Event, EventKind, MachineState, Outcome, Readings
+from drivers.wire import Event, EventKind, MachineState, Outcome, Readings
 
 WORKING = (MachineState.RUNNING, MachineState.PAUSED)
 
@@ -44,6 +44,12 @@ class Observation:
     outcome: Outcome | None = None
     """The machine said the job ended, and how."""
     detail: str | None = None
+    can_start: bool = True
+    """False: the machine moves but does no work yet (a laser framing or jogging with its beam
+    off); it continues an open session but never starts one."""
+    ended_at: datetime | None = None
+    """With an outcome: when the machine's own record says the job ended (OctoPrint's history),
+    if it ended before `time` (while the driver was away)."""
 
 
 @dataclass(slots=True)
@@ -142,12 +148,17 @@ class SessionTracker:
         if session is not None and session.contact_lost:
             session.contact_lost = False
             previous = None
-            if not self._same_job(session, obs):
+            if not self._same_job(session, obs) and not self._recorded_end(session, obs):
                 events += self._end(Outcome.INTERRUPTED, session.last_time, "contact lost")
                 session = None
         if session is not None:
             events += self._follow(session, obs, previous)
-        if self.session is None and obs.state is MachineState.RUNNING and obs.outcome is None:
+        if (
+            self.session is None
+            and obs.state is MachineState.RUNNING
+            and obs.outcome is None
+            and obs.can_start
+        ):
             events += self._start(obs)
         return events
 
@@ -163,6 +174,17 @@ class SessionTracker:
             session.progress is not None
             and obs.progress is not None
             and obs.progress + 0.01 < session.progress
+        )
+
+    @staticmethod
+    def _recorded_end(session: OpenSession, obs: Observation) -> bool:
+        """The machine's own history tells how this session's job ended while we were away."""
+        return (
+            obs.outcome is not None
+            and obs.ended_at is not None
+            and session.job_key is not None
+            and obs.job_key == session.job_key
+            and obs.ended_at >= session.started_at
         )
 
     def _follow(
@@ -185,9 +207,15 @@ class SessionTracker:
         )
         session.material_g = obs.material_g if obs.material_g is not None else session.material_g
         if obs.outcome is not None:
-            if obs.state in WORKING or obs.outcome is not Outcome.DONE:
-                session.last_time = max(session.last_time, obs.time)
-            return self._end(obs.outcome, max(session.last_time, obs.time), obs.detail)
+            if obs.ended_at is not None:
+                end = max(session.last_time, min(obs.ended_at, obs.time))
+            else:
+                if obs.state in WORKING or obs.outcome is not Outcome.DONE:
+                    session.last_time = max(session.last_time, obs.time)
+                end = max(session.last_time, obs.time)
+            if obs.active_seconds is not None:  # the machine's own count: the job lasted that long
+                end = max(end, session.started_at + timedelta(seconds=obs.active_seconds))
+            return self._end(obs.outcome, end, obs.detail)
         if obs.state is MachineState.ALARM:
             return self._end(Outcome.FAILED, obs.time, obs.detail or "alarm")
         if obs.state in WORKING:

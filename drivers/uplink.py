@@ -6,10 +6,16 @@ allowed (sending stops, logged once, tried again every 10 minutes); 413 too big 
 split); 422 `Refusal` (split down to the one refused event, which is set aside in the outbox's
 `refused` table, never dropped); 429 and 503: Retry-After; other 5xx, timeouts, connection
 errors: exponential backoff with full jitter.
+
+Every batch carries `sent_at`, the device's wall clock when it is sent, so the server can measure
+the device's clock offset; events written before the wall clock jumped (a Pi without a clock
+battery boots in 1970 until NTP answers) are re-dated from the monotonic clock on the way out
+(`drivers.outbox.redate`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import ssl
@@ -19,11 +25,10 @@ from enum import Enum
 from pathlib import Path
 
 import httpx
-from pydantic import ValidationError
 
 from drivers.errors import TokenRejected, UplinkError
-from drivers.outbox import Outbox
-from fabdesk.wire import MAX_BODY_BYTES, WIRE_VERSION, BatchAck, MachineContext, Refusal
+from drivers.outbox import Outbox, redate
+from drivers.wire import MAX_BODY_BYTES, WIRE_VERSION, BatchAck, MachineContext, Refusal, WireError
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +112,10 @@ class Uplink:
         batch = self.outbox.pending(self._limit, MAX_BODY_BYTES - 1000)
         if not batch:
             return Result(Outcome.IDLE)
-        events = ",".join(p.body for p in batch)
-        body = f'{{"wire_version":{WIRE_VERSION},"events":[{events}]}}'
+        clocks = self.outbox.clocks
+        events = ",".join(redate(p, clocks) for p in batch)
+        sent_at = json.dumps(clocks.wall().isoformat())
+        body = f'{{"wire_version":{WIRE_VERSION},"sent_at":{sent_at},"events":[{events}]}}'
         try:
             response = self.client.post(
                 INGEST_PATH, content=body, headers={"Content-Type": "application/json"}
@@ -119,7 +126,7 @@ class Uplink:
         if status == 200:
             try:
                 ack = BatchAck.model_validate_json(response.content)
-            except ValidationError:
+            except WireError:
                 return self._failed("bad acknowledgement", self.backoff.next_delay())
             done = self.outbox.acknowledge([*ack.accepted, *ack.duplicates])
             self._recovered()
@@ -163,7 +170,7 @@ def fetch_context(client: httpx.Client) -> MachineContext:
 def _refusal(response: httpx.Response) -> str:
     try:
         refusal = Refusal.model_validate_json(response.content)
-    except ValidationError:
+    except WireError:
         return f"http {response.status_code}"
     return f"{refusal.code}: {refusal.message}"
 

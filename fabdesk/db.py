@@ -9,10 +9,13 @@ transaction; `write_session` is the serialised writer that check-then-insert rul
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
@@ -49,11 +52,10 @@ def normalise_url(url: str) -> sa.URL:
 
 
 def make_engine(settings: DatabaseSettings) -> Engine:
-    """An engine for the configured database; SQLite files get their folder created."""
+    """An engine for the configured database. It never creates one: a SQLite file that is missing
+    is unavailable until `upgrade` (that is `fabdesk init`) creates it."""
     url = normalise_url(settings.resolved_url())
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             url,
             echo=settings.echo,
@@ -70,7 +72,40 @@ def make_engine(settings: DatabaseSettings) -> Engine:
     )
 
 
+def _sqlite_path(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine (None in memory)."""
+    database = engine.url.database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    path = _sqlite_path(engine)
+    if path is not None:
+
+        @sa.event.listens_for(engine, "do_connect")
+        def _open_existing(
+            _dialect: Any, record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]
+        ) -> Any:
+            # mode=rw: a missing file is an error, never a new empty database.
+            connection = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, **cparams)
+            record.info["file"] = _file_identity(path)
+            return connection
+
+        @sa.event.listens_for(engine, "checkout")
+        def _same_file(_connection: Any, record: Any, _proxy: Any) -> None:
+            # A file moved away or replaced (a restore) is let go: the next connection opens what
+            # the path names now, or finds it missing.
+            if record.info.get("file") != _file_identity(path):
+                raise sa.exc.DisconnectionError(f"database file {path} was moved or replaced")
+
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is not configurable).
@@ -171,5 +206,10 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema up to `revision` (default: the newest of every branch)."""
     from alembic import command
 
+    path = _sqlite_path(engine) if is_sqlite(engine) else None
+    if path is not None and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sqlite3.connect(path).close()  # the one place a database is created
+        os.chmod(path, 0o600)
     check_connection(engine)
     command.upgrade(alembic_config(engine), revision)

@@ -30,6 +30,7 @@ from drivers.config import (
     MarlinConfig,
     MeterConfig,
     OutboxConfig,
+    Secret,
     ServerConfig,
 )
 from drivers.daemon import Driver, build_driver
@@ -221,8 +222,8 @@ class DemoLab:
             else:
                 machine = MeterConfig(port=sim.port, progress_seconds=10)
             config = DriverConfig(
-                server=ServerConfig.model_validate(
-                    {"url": url, "token": self.setup.tokens[tag], "heartbeat_seconds": 5}
+                server=ServerConfig(
+                    url=url, token=Secret(self.setup.tokens[tag]), heartbeat_seconds=5
                 ),
                 machine=machine,
                 outbox=OutboxConfig(path=self.setup.folder / f"outbox-{tag}.db"),

@@ -76,6 +76,13 @@ class ApiSettings(Section):
     request."""
     workers: int = Field(default=1, ge=1)
     """uvicorn worker processes of `fabdesk serve` (rate limits are per process)."""
+    maker_requests_per_second: float = Field(default=2.0, gt=0)
+    """Requests one maker token may make per second, on average, to `/api/v1/me/` (429 above)."""
+    maker_burst: int = Field(default=30, ge=1)
+    """Requests one maker token may make at once after a quiet spell."""
+    failed_logins_per_minute: float = Field(default=10.0, gt=0)
+    """Failed token checks one client address may make per minute (429 above): guessing tokens
+    is slowed to a crawl."""
     clock_tolerance_seconds: float = Field(default=300.0, ge=0)
     """How far after the moment the server receives it a device time may be before it counts
     as a wrong clock (corrected by the batch's offset; see docs/attribution.md)."""
@@ -151,6 +158,9 @@ class SchedulerSettings(Section):
     """Makers are warned this many days before a certification expires."""
     lapse_warning_days: int = Field(default=7, ge=1)
     """Makers are warned this many days before an unused certification lapses."""
+    machine_walk_in_minutes: int = Field(default=60, ge=0)
+    """A certified maker who badges at a free machine gets a walk-in booking this long (0: no
+    walk-ins at the machine, only a running booking lets a badge use it). See docs/badges.md."""
     offline_minutes: int = Field(default=15, ge=1)
     """A machine whose driver is silent this long is reported offline to the managers."""
     leader_lock_key: int = 4_716_001
@@ -170,6 +180,8 @@ class KioskSettings(Section):
     """Language of the welcome screen before a maker is known."""
     idle_seconds: int = Field(default=60, ge=5)
     """Seconds without a key before the kiosk forgets the maker and goes back to Welcome."""
+    undo_seconds: int = Field(default=10, ge=1, le=60)
+    """Seconds a maker has to take back a cancellation (U) before it is made."""
 
 
 class InventorySettings(Section):

@@ -1,4 +1,6 @@
-"""The messages between a machine-side driver and the server (pydantic, stdlib: light on a Pi).
+"""The messages between a machine-side driver and the server, as the server validates them
+(pydantic). The driver speaks the same messages through msgspec (drivers/wire.py: pydantic is
+too heavy for a Pi); the plain parts both share live in fabdesk/wire_base.py.
 
 A driver sends `EventBatch`es to `POST /api/v1/ingest`; the server answers `BatchAck`. Every
 event carries a UUID made by the driver when the reading happened, so the server stores it once:
@@ -8,48 +10,41 @@ server keeps its own receive time beside it. See docs/wire.md.
 
 from __future__ import annotations
 
-from datetime import datetime
-from enum import StrEnum
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-WIRE_VERSION = 1
-MAX_EVENTS_PER_BATCH = 500
-MAX_BODY_BYTES = 1_000_000
+from fabdesk.wire_base import (  # the plain parts, shared with the driver's codec
+    ALLOW,
+    MAX_BODY_BYTES,
+    MAX_EVENTS_PER_BATCH,
+    MAX_READING,
+    WIRE_VERSION,
+    EventKind,
+    MachineState,
+    Outcome,
+    badge_digest,
+)
+
+__all__ = [
+    "ALLOW",
+    "MAX_BODY_BYTES",
+    "MAX_EVENTS_PER_BATCH",
+    "WIRE_VERSION",
+    "EventKind",
+    "MachineState",
+    "Outcome",
+    "badge_digest",
+]
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class EventKind(StrEnum):
-    SESSION_STARTED = "session_started"
-    SESSION_PROGRESS = "session_progress"
-    SESSION_ENDED = "session_ended"
-    HEARTBEAT = "heartbeat"
-    FAULT = "fault"
-
-
-class Outcome(StrEnum):
-    DONE = "done"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-    """The driver lost track (restart, power cut) and closed the session at its last known time."""
-
-
-class MachineState(StrEnum):
-    IDLE = "idle"
-    RUNNING = "running"
-    PAUSED = "paused"
-    ALARM = "alarm"
-    OFFLINE = "offline"
-    UNKNOWN = "unknown"
-
-
-NonNegative = Annotated[float, Field(ge=0, le=10_000_000)]
+NonNegative = Annotated[float, Field(ge=0, le=MAX_READING)]
 
 
 class Readings(Message):
@@ -118,3 +113,69 @@ class Refusal(Message):
 
     code: str
     message: str
+
+
+# --- Badges at the machine (issue 15): may this badge use this machine now? -------------------
+# `POST /api/v1/badge` (BadgeQuestion -> BadgeAnswer) and `GET /api/v1/allow-list` (AllowList),
+# device token as for ingest. See docs/badges.md and docs/refusals.md.
+
+
+class BadgeQuestion(Message):
+    badge: Annotated[str, Field(min_length=1, max_length=64)]
+    device_time: AwareDatetime | None = None
+
+
+class BadgeAnswer(Message):
+    result: str
+    """"allow", or the refusal code (docs/refusals.md)."""
+    maker_id: int | None = None
+    booking_id: int | None = None
+    """The running booking (or the walk-in booking just made) the use belongs to."""
+    ends_at: datetime | None = None
+    """When that booking ends: an interlock switches the machine off then (plus its grace)."""
+    bypass: bool = False
+    """A manager of the machine's site: the interlock powers the machine whatever the bookings."""
+    message: str = ""
+    """The decision in the maker's language, for the driver's log and display."""
+    language: str = "en"
+
+    @property
+    def allowed(self) -> bool:
+        return self.result == ALLOW
+
+
+class AllowedBadge(Message):
+    badge_hash: str
+    """`badge_digest(AllowList.salt, badge)`."""
+    maker_id: int
+    language: str = "fr"
+    expires_on: date | None = None
+    """The last day of the certification (None: it does not expire)."""
+    lapses_on: date | None = None
+    """The first day the training counts as lapsed without a new use (None: never)."""
+    suspended_until: datetime | None = None
+    manager: bool = False
+    """A manager of the machine's site: may bypass the interlock."""
+
+
+class BookedSlot(Message):
+    maker_id: int
+    booking_id: int
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+class AllowList(Message):
+    """Who may use the device's machine, for the driver to decide alone when the server is gone."""
+
+    equipment_tag: str
+    generated_at: AwareDatetime
+    salt: str
+    machine_status: str
+    """The machine's cadastre status: only `in_service` allows a use."""
+    walk_ins: bool
+    """A certified maker may walk in on the free machine (the server makes the booking)."""
+    timezone: str = "Europe/Brussels"
+    badges: list[AllowedBadge] = []
+    bookings: list[BookedSlot] = []
+    """The machine's live bookings of the next hours."""

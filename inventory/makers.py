@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from fabdesk.errors import Conflict, InvalidValue, NotFound
@@ -69,18 +68,36 @@ def get_maker(session: Session, member_number: str) -> Maker:
     return maker
 
 
+AZERTY_AS_QWERTY = str.maketrans(
+    "&é\"'(§è!çàaqAQzwZW,?;:",
+    "1234567890qaQAwzWZmMmM",
+)
+"""What a scanner set up for a US keyboard types on a Belgian AZERTY terminal, read back: the
+digit row comes out as `&é"'(§è!çà`, and A/Q, Z/W and M are swapped (scanners type keys)."""
+
+
+def badge_readings(scanned: str) -> list[str]:
+    """Every way `scanned` may name a badge: as typed, in either case (readers differ), and read
+    back from a Belgian AZERTY keyboard when it holds a character of that digit row."""
+    value = scanned.strip()
+    readings = [value]
+    if any(character in value for character in "&é\"'(§è!çà"):
+        readings.append(value.translate(AZERTY_AS_QWERTY))
+    return list(dict.fromkeys(v for r in readings for v in (r, r.upper(), r.lower())))
+
+
 def find_by_badge(session: Session, scanned: str) -> Maker:
-    """The maker whose badge id (any case: readers differ) or member number (printed as QR on
-    the card) was scanned."""
-    value = scanned.strip().upper()
-    maker = session.exec(
-        select(Maker).where(
-            (sa.func.upper(Maker.badge_id) == value) | (Maker.member_number == value)
-        )
-    ).first()
-    if maker is None:
-        raise NotFound("This badge is not known here.", error_code="badge_unknown")
-    return maker
+    """The maker whose badge id or member number (printed as QR on the card) was scanned, matched
+    without regard to case, and read back from an AZERTY keyboard when it cannot be otherwise."""
+    readings = badge_readings(scanned)
+    makers = session.exec(
+        select(Maker).where(Maker.badge_id.in_(readings) | Maker.member_number.in_(readings))  # type: ignore[union-attr, attr-defined]
+    ).all()
+    for reading in readings:  # as typed first: a badge that exists as typed is that badge
+        for maker in makers:
+            if reading in (maker.badge_id, maker.member_number):
+                return maker
+    raise NotFound("This badge is not known here.", error_code="badge_unknown")
 
 
 def certify(

@@ -2,9 +2,10 @@
 and the manager's machine tasks that span the cadastre and the bookings.
 
 The PIN is kept as an scrypt hash with its own salt. Wrong PINs in a row are counted; after
-`MAX_ATTEMPTS` the PIN is locked for `LOCK_MINUTES`. A login writes that counter whatever its
-outcome, so `log_in` returns a `ManagerLogin` (committed by the caller) whose `raise_for_refusal`
-raises the refusal afterwards, outside the transaction.
+`MAX_ATTEMPTS` the PIN is locked for `LOCK_MINUTES`; each refusal says how many tries are left, and
+the last one says the lock. A login writes that counter whatever its outcome, so `log_in` returns a
+`ManagerLogin` (committed by the caller, in a serialised write transaction: `write_session`) whose
+`raise_for_refusal` raises the refusal afterwards, outside the transaction.
 """
 
 from __future__ import annotations
@@ -147,12 +148,27 @@ def log_in(
         )
     if not pin_matches(pin, credential.pin_hash):
         credential.failed_attempts += 1
-        if credential.failed_attempts >= MAX_ATTEMPTS:
+        tries_left = MAX_ATTEMPTS - credential.failed_attempts
+        if tries_left <= 0:
             credential.failed_attempts = 0
             credential.locked_until = now + timedelta(minutes=LOCK_MINUTES)
         session.add(credential)
         session.flush()
-        return refused(InvalidValue("Wrong PIN.", error_code="pin_wrong"))
+        if tries_left <= 0:  # the lock is said when it falls, not at the next try
+            return refused(
+                Conflict(
+                    "Wrong PIN. The PIN is now locked for {minutes} minutes.",
+                    minutes=LOCK_MINUTES,
+                    error_code="pin_locked",
+                )
+            )
+        return refused(
+            InvalidValue(
+                "Wrong PIN. Tries left before the PIN locks: {tries}.",
+                tries=tries_left,
+                error_code="pin_wrong",
+            )
+        )
     credential.failed_attempts = 0
     credential.locked_until = None
     session.add(credential)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation, Violation
+from fabdesk.errors import Conflict, InvalidValue, Localized, NotFound, RuleViolation, Violation
 from fabdesk.models import (
     Certification,
+    Equipment,
     EquipmentCategory,
     Maker,
     Site,
@@ -40,6 +42,7 @@ __all__ = [
     "record_passed",
     "schedule_training",
     "set_lapse",
+    "trainings_for_machine",
 ]
 
 log = logging.getLogger(__name__)
@@ -284,24 +287,23 @@ def cancel_underfilled_sessions(
         session.add(training)
         cancelled.append(training)
         category = session.get(EquipmentCategory, training.category_id)
-        name = category.name_en if category is not None else "training"
-        for maker_id, email in session.exec(
-            select(Maker.id, Maker.email)
-            .join(TrainingEnrolment, col(TrainingEnrolment.maker_id) == Maker.id)
-            .where(TrainingEnrolment.training_id == training_id)
+        names = (
+            Localized(en=category.name_en, fr=category.name_fr, nl=category.name_nl)
+            if category is not None
+            else Localized(en="training")
+        )
+        site = session.get(Site, training.site_id)
+        for maker_id in session.exec(
+            select(TrainingEnrolment.maker_id).where(TrainingEnrolment.training_id == training_id)
         ).all():
-            notifier.enqueue(
+            notifier.enqueue_letter(
                 session,
                 key=f"training_cancelled:{training_id}:{maker_id}",
                 kind="training_cancelled",
-                subject=f"Cancelled: {name} training",
-                body=(
-                    f"The {name} training {training_id} of "
-                    f"{training.starts_at.isoformat()} is cancelled: too few participants."
-                ),
-                now=now,
                 maker_id=maker_id,
-                recipient=email,
+                params={"category": names, "starts": training.starts_at},
+                timezone=site.timezone if site is not None else "Europe/Brussels",
+                now=now,
             )
         log.info("training_cancelled", extra={"training_id": training_id})
     session.flush()
@@ -325,4 +327,66 @@ def list_trainings(
     return [
         (training, category, site, enrolled_count(session, id_of(training)))
         for training, category, site in session.exec(query).all()
+    ]
+
+
+@dataclass(frozen=True)
+class TrainingOffer:
+    """A training a maker may still enrol in: when, where, and seats left."""
+
+    training_id: int
+    starts_at: datetime
+    ends_at: datetime
+    site_name: str
+    seats_left: int
+
+
+def trainings_for_machine(
+    session: Session,
+    equipment_id: int,
+    *,
+    now: datetime,
+    site_id: int | None = None,
+    limit: int = 3,
+) -> list[TrainingOffer]:
+    """The next trainings that certify for machine `equipment_id` (its training category, or its
+    own category) with a seat left, soonest first, those at `site_id` before the others."""
+    equipment = session.get(Equipment, equipment_id)
+    if equipment is None:
+        raise NotFound(
+            "No machine has the number {id}.", id=equipment_id, error_code="equipment_not_found"
+        )
+    category_id = equipment.category_id
+    if equipment.training_category_code:
+        category_id = id_of(get_category(session, equipment.training_category_code))
+    enrolled = (
+        select(sa.func.count())
+        .select_from(TrainingEnrolment)
+        .where(TrainingEnrolment.training_id == TrainingSession.id)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select(TrainingSession, Site.name, enrolled)
+        .join(Site, col(Site.id) == TrainingSession.site_id)
+        .where(
+            TrainingSession.category_id == category_id,
+            TrainingSession.state == TrainingState.SCHEDULED,
+            col(TrainingSession.starts_at) > now,
+            enrolled < TrainingSession.max_participants,
+        )
+        .order_by(
+            sa.case((col(TrainingSession.site_id) == site_id, 0), else_=1),
+            col(TrainingSession.starts_at),
+        )
+        .limit(limit)
+    ).all()
+    return [
+        TrainingOffer(
+            id_of(training),
+            training.starts_at,
+            training.ends_at,
+            site,
+            training.max_participants - int(count),
+        )
+        for training, site, count in rows
     ]

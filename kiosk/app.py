@@ -16,21 +16,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from fabdesk.db import Engine
-from fabdesk.errors import FabdeskError
+from fabdesk.db import Engine, check_connection, write_session
+from fabdesk.errors import DatabaseUnavailable, FabdeskError, RuleViolation
+from fabdesk.i18n.sentences import render_error
 from fabdesk.settings import Settings
-from kiosk.i18n import LANGUAGES, translator
+from kiosk.i18n import LANGUAGES, Translator, translator
 from kiosk.messages import Person
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.oops import OopsScreen
+from kiosk.screens.oops import OopsScreen, UnavailableScreen
 from kiosk.screens.welcome import WelcomeScreen
-from kiosk.views import render_error
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,11 @@ current_settings: ContextVar[Settings] = ContextVar("current_settings")
 """The settings of the running kiosk, for code on the app's event loop."""
 
 IDLE_CHECK_SECONDS = 0.5
+
+
+def idle_warning(idle_seconds: int) -> float:
+    """How long before the idle time-out the person is warned: 10 s, or a third of short ones."""
+    return min(10.0, idle_seconds / 3)
 
 
 def utc_now() -> datetime:
@@ -84,6 +90,10 @@ class KioskApp(App[None]):
         self.incidents: list[BaseException] = []
         """Unexpected errors met since start (logged, shown as "something went wrong")."""
         self.last_activity = monotonic()
+        self.warned = False
+        """The person was told the kiosk is about to forget them (cleared by any key)."""
+        self.pending_cancels: dict[int, Timer] = {}
+        """Bookings the maker cancelled, waiting out the undo time (booking id -> its timer)."""
         self.set_reactive(KioskApp.language, settings.kiosk.language)
         current_settings.set(settings)
 
@@ -92,6 +102,11 @@ class KioskApp(App[None]):
     def _(self, msgid: str) -> str:
         """`msgid` in the current language."""
         return translator(self.language).gettext(msgid)
+
+    @property
+    def words(self) -> Translator:
+        """The current language's translator: plural forms, money, days and times."""
+        return translator(self.language)
 
     def watch_language(self) -> None:
         screen = self.screen
@@ -113,8 +128,50 @@ class KioskApp(App[None]):
         self.push_screen(WelcomeScreen())
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_timeout)
 
+    # -- cancellations that wait for an undo ---------------------------------------------------
+
+    def cancel_later(self, booking_id: int) -> None:
+        """Cancel the maker's booking in `kiosk.undo_seconds`, unless they undo it before."""
+        assert self.maker is not None
+        maker_id = self.maker.maker_id
+        self.pending_cancels[booking_id] = self.set_timer(
+            self.settings.kiosk.undo_seconds, lambda: self.cancel_now(booking_id, maker_id)
+        )
+
+    def undo_cancels(self) -> bool:
+        """Take back the cancellations still waiting; True if there were any."""
+        timers = list(self.pending_cancels.values())
+        self.pending_cancels.clear()
+        for timer in timers:
+            timer.stop()
+        return bool(timers)
+
+    def cancel_now(self, booking_id: int, maker_id: int) -> None:
+        if self.pending_cancels.pop(booking_id, None) is not None:
+            self.make_cancel(booking_id, maker_id)
+
+    @work(thread=True, group="cancel", exit_on_error=False)
+    def make_cancel(self, booking_id: int, maker_id: int) -> None:
+        from scheduling.bookings import cancel
+
+        with write_session(self.engine) as session:
+            cancel(session, booking_id=booking_id, now=self.clock(), maker_id=maker_id)
+        self.call_from_thread(self.cancelled, booking_id)
+
+    def cancelled(self, booking_id: int) -> None:
+        log.info("kiosk_booking_cancelled booking_id=%s", booking_id)
+        screen = self.screen
+        if isinstance(screen, KioskScreen) and self.maker is not None:
+            screen.show_message(self._("Booking cancelled."))
+            screen.refresh_bookings()
+
     def forget(self) -> None:
-        """Forget the maker or manager and go back to Welcome in the kiosk's own language."""
+        """Forget the maker or manager and go back to Welcome in the kiosk's own language. A
+        cancellation still waiting for an undo is made now: the person has gone."""
+        for booking_id, timer in list(self.pending_cancels.items()):
+            timer.stop()
+            if self.maker is not None:
+                self.cancel_now(booking_id, self.maker.maker_id)
         self.maker = None
         self.manager = None
         while len(self.screen_stack) > 2:
@@ -127,21 +184,42 @@ class KioskApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown | events.Paste):
             self.last_activity = self.monotonic()
+            if self.warned:
+                self.warned = False
+                self.clear_notifications()
         await super().on_event(event)
 
     def check_idle_timeout(self) -> None:
-        """Idle for `kiosk.idle_seconds`: back to Welcome, maker forgotten (privacy)."""
-        at_rest = len(self.screen_stack) <= 2 and self.maker is None and self.manager is None
-        if at_rest:
+        """Idle for `kiosk.idle_seconds`: back to a clean Welcome in the kiosk's language, the
+        person forgotten (privacy), their last message and language too."""
+        screen = self.screen
+        if isinstance(screen, UnavailableScreen):
             return
-        if self.monotonic() - self.last_activity >= self.settings.kiosk.idle_seconds:
+        if isinstance(screen, WelcomeScreen) and screen.is_clean():
+            return  # nobody here, and nothing left of the last person
+        idle = self.settings.kiosk.idle_seconds
+        left = idle - (self.monotonic() - self.last_activity)
+        if left <= 0:
             log.info("kiosk_idle_reset site=%s", self.site)
+            self.warned = False
+            self.clear_notifications()
             self.forget()
+        elif left <= idle_warning(idle) and not self.warned and (self.maker or self.manager):
+            self.warned = True
+            self.notify(
+                self._(
+                    "Still there? In {seconds} seconds the kiosk forgets you: press a key to stay."
+                ).format(seconds=round(left)),
+                timeout=left,
+            )
 
     def action_nothing(self) -> None:
         """Ctrl+C does nothing at a kiosk (a manager quits with Ctrl+Q)."""
 
     # -- failures ------------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.worker_changed(event)  # the app's own workers (a cancellation made later)
 
     def worker_changed(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker lands (screens forward their workers' state here)."""
@@ -149,14 +227,56 @@ class KioskApp(App[None]):
             return
         error = event.worker.error
         screen = event.worker.node
+        if isinstance(error, DatabaseUnavailable):
+            self.database_lost(error)
+            return
         if isinstance(error, FabdeskError):
             log.info("kiosk_refused code=%s worker=%s", error.code, event.worker.name)
             text = render_error(error, self._, self.language)
             target = screen if isinstance(screen, KioskScreen) else self.screen
             if isinstance(target, KioskScreen):
                 target.show_message(text, error=True)
+                self.guide(target, error, text)
             return
-        self.incident(error if error is not None else RuntimeError("worker failed"))
+        self.check_database(error if error is not None else RuntimeError("worker failed"))
+
+    def guide(self, screen: KioskScreen, error: FabdeskError, text: str) -> None:
+        """After a refusal a maker can cure, show them the way: the next trainings for a machine
+        they are not (or no longer) trained on."""
+        from kiosk.screens.training_offer import TRAINING_REFUSALS, TrainingOfferScreen
+
+        machine = screen.machine_in_question()
+        if machine is None or not isinstance(error, RuleViolation):
+            return
+        if any(violation.code in TRAINING_REFUSALS for violation in error.violations):
+            self.push_screen(TrainingOfferScreen(machine, text), callback=screen.done)
+
+    @work(thread=True, group="database-check", exit_on_error=False)
+    def check_database(self, error: BaseException) -> None:
+        """A worker failed unexpectedly: when the database does not answer, that is why (the
+        kiosk waits for it); otherwise it is an incident."""
+        try:
+            check_connection(self.engine)
+        except DatabaseUnavailable as lost:
+            self.call_from_thread(self.database_lost, lost)
+        else:
+            self.call_from_thread(self.incident, error)
+
+    def database_lost(self, error: DatabaseUnavailable) -> None:
+        """Forget whoever was here and wait for the database (logged once per outage)."""
+        if any(isinstance(screen, UnavailableScreen) for screen in self.screen_stack):
+            return
+        log.warning("kiosk_database_lost site=%s reason=%s", self.site, error)
+        self.maker = None
+        self.manager = None
+        self.push_screen(UnavailableScreen())
+
+    def database_back(self) -> None:
+        log.info("kiosk_database_back site=%s", self.site)
+        self.forget()
+        welcome = self.screen
+        if isinstance(welcome, WelcomeScreen):
+            welcome.load_machines()
 
     def incident(self, error: BaseException) -> None:
         """Log an unexpected error with its traceback and show the apology screen."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -10,6 +11,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from fabdesk.accounting.statements import ChargeLine
     from fabdesk.usage.history import UsageLine
+    from inventory.trainings import TrainingOffer
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,23 @@ class MachineLine:
     equipment_id: int = 0
 
 
-class Scanned(Message):
+class KioskMessage(Message):
+    """What the kiosk's own workers and widgets post (a screen that is leaving drops them)."""
+
+
+class TrainingsOffered(KioskMessage):
+    """The next trainings a maker may enrol in, to be allowed on a machine."""
+
+    def __init__(self, offers: list[TrainingOffer]) -> None:
+        self.offers = offers
+        super().__init__()
+
+
+class DatabaseBack(KioskMessage):
+    """The database answers again after it was unavailable."""
+
+
+class Scanned(KioskMessage):
     """A scanner (or a person typing) entered a value and pressed Enter."""
 
     def __init__(self, value: str) -> None:
@@ -42,7 +60,7 @@ class Scanned(Message):
         super().__init__()
 
 
-class MakerIdentified(Message):
+class MakerIdentified(KioskMessage):
     """A badge was recognised: this maker is now at the terminal."""
 
     def __init__(self, person: Person) -> None:
@@ -50,7 +68,7 @@ class MakerIdentified(Message):
         super().__init__()
 
 
-class ManagerLoggedIn(Message):
+class ManagerLoggedIn(KioskMessage):
     """A manager's badge and PIN were accepted."""
 
     def __init__(self, person: Person) -> None:
@@ -58,7 +76,7 @@ class ManagerLoggedIn(Message):
         super().__init__()
 
 
-class MachinesListed(Message):
+class MachinesListed(KioskMessage):
     """The machines of the site were read (for the board at a glance)."""
 
     def __init__(self, site_name: str, machines: list[MachineLine]) -> None:
@@ -67,7 +85,7 @@ class MachinesListed(Message):
         super().__init__()
 
 
-class LanguageChosen(Message):
+class LanguageChosen(KioskMessage):
     """A person picked a language with a button or a key."""
 
     def __init__(self, language: str) -> None:
@@ -75,7 +93,7 @@ class LanguageChosen(Message):
         super().__init__()
 
 
-class BoardLoaded(Message):
+class BoardLoaded(KioskMessage):
     """The site's board of the day was read and drawn."""
 
     def __init__(self, view: object) -> None:
@@ -83,7 +101,7 @@ class BoardLoaded(Message):
         super().__init__()
 
 
-class ActionDone(Message):
+class ActionDone(KioskMessage):
     """A service accepted what the person asked; `text` is the translated sentence to show."""
 
     def __init__(self, text: str) -> None:
@@ -103,7 +121,7 @@ class BookingChanged(ActionDone):
     """A booking was checked in, cancelled or extended."""
 
 
-class MeLoaded(Message):
+class MeLoaded(KioskMessage):
     """The maker's bookings, cheques, balance, recent usage and charges were read."""
 
     def __init__(
@@ -122,7 +140,7 @@ class MeLoaded(Message):
         super().__init__()
 
 
-class ChargesListed(Message):
+class ChargesListed(KioskMessage):
     """The charges a maker may dispute were read."""
 
     def __init__(self, charges: list[ChargeLine]) -> None:
@@ -130,7 +148,7 @@ class ChargesListed(Message):
         super().__init__()
 
 
-class DisputesListed(Message):
+class DisputesListed(KioskMessage):
     """The open disputes were read."""
 
     def __init__(self, disputes: list[DisputeLine]) -> None:
@@ -138,7 +156,7 @@ class DisputesListed(Message):
         super().__init__()
 
 
-class TrainingsListed(Message):
+class TrainingsListed(KioskMessage):
     """The trainings of the site were read."""
 
     def __init__(self, trainings: list[TrainingLine]) -> None:
@@ -146,7 +164,7 @@ class TrainingsListed(Message):
         super().__init__()
 
 
-class AuditScanned(Message):
+class AuditScanned(KioskMessage):
     """A label was scanned into the open audit."""
 
     def __init__(self, audit_id: int, outcome: str, content: str, name: str) -> None:
@@ -157,14 +175,14 @@ class AuditScanned(Message):
         super().__init__()
 
 
-class AuditOpened(Message):
+class AuditOpened(KioskMessage):
     def __init__(self, audit_id: int, counts: dict[str, int]) -> None:
         self.audit_id = audit_id
         self.counts = counts
         super().__init__()
 
 
-class AuditClosed(Message):
+class AuditClosed(KioskMessage):
     """The audit was closed: its report counts by outcome."""
 
     def __init__(self, audit_id: int, counts: dict[str, int]) -> None:
@@ -214,12 +232,41 @@ class TrainingLine:
     state: str
 
 
-class PayersLoaded(Message):
+class PayersLoaded(KioskMessage):
     """The organisations the maker may book for were read (partner schools, companies)."""
 
     def __init__(self, payers: list[tuple[int, str]]) -> None:
         self.payers = payers
         """(organisation id, name), by name."""
+        super().__init__()
+
+
+class FirstFreeFound(Message):
+    """The first free slot of a category was looked for (issue 16); `slot` is a
+    scheduling.availability.FreeSlot, or None when nothing is free within the horizon."""
+
+    def __init__(self, slot: object) -> None:
+        self.slot = slot
+        super().__init__()
+
+
+@dataclass(frozen=True)
+class TokenLine:
+    """One of the maker's live access tokens, as Phone access lists it."""
+
+    token_id: int
+    hint: str
+    made: datetime
+    last_used: datetime | None
+
+
+class TokensLoaded(Message):
+    """The maker's live access tokens were read, and `issued` is the one just made (an
+    inventory.maker_tokens.IssuedToken), shown once."""
+
+    def __init__(self, tokens: list[TokenLine], issued: object = None) -> None:
+        self.tokens = tokens
+        self.issued = issued
         super().__init__()
 
 

@@ -7,25 +7,22 @@ booked, mine, in use, out of order, under maintenance, past or closed.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from fabdesk.db import Engine, session_scope
-from fabdesk.errors import FabdeskError, Localized, RuleViolation
 from inventory.register import site_equipment
-from kiosk.i18n import N_
+from kiosk.i18n import N_, translator
 from kiosk.messages import MachineLine
 
 if TYPE_CHECKING:
     from fabdesk.accounting.statements import ChargeLine
     from fabdesk.usage.history import UsageLine
     from scheduling.availability import Board
+    from scheduling.days import OpenDay
 
 STATUS_LABELS: dict[str, str] = {
     "in_service": N_("In service"),
@@ -49,8 +46,19 @@ CELL_LABELS: dict[str, str] = {
 }
 """The msgid of each kind of board cell (the legend and the cells say the same)."""
 
+WEEKDAYS: tuple[tuple[str, str], ...] = (
+    (N_("Mon"), N_("Monday")),
+    (N_("Tue"), N_("Tuesday")),
+    (N_("Wed"), N_("Wednesday")),
+    (N_("Thu"), N_("Thursday")),
+    (N_("Fri"), N_("Friday")),
+    (N_("Sat"), N_("Saturday")),
+    (N_("Sun"), N_("Sunday")),
+)
+"""The msgids of each weekday's short and long name, Monday first (date.weekday())."""
+
 BOOKING_STATES: dict[str, str] = {
-    "booked": N_("booked"),
+    "booked": N_("reserved"),
     "checked_in": N_("checked in"),
     "completed": N_("completed"),
     "cancelled": N_("cancelled"),
@@ -80,15 +88,16 @@ def usage_cells(line: UsageLine, zone: ZoneInfo) -> tuple[str, str, str]:
     )
 
 
-def charge_cells(line: ChargeLine, gettext: Callable[[str], str]) -> tuple[str, ...]:
+def charge_cells(line: ChargeLine, language: str) -> tuple[str, ...]:
     """A charge as (day, machine, amount, paid by cheques, billed to the maker, state)."""
+    words = translator(language)
     return (
         line.occurred_on.strftime("%d/%m/%Y"),
         line.machine,
-        money(line.total_cents),
-        money(line.cheque_cents),
-        money(line.maker_cents),
-        gettext(CHARGE_STATES[line.state.value]),
+        words.money(line.total_cents),
+        words.money(line.cheque_cents),
+        words.money(line.maker_cents),
+        words.gettext(CHARGE_STATES[line.state.value]),
     )
 
 
@@ -130,6 +139,7 @@ class BoardRow:
     name: str
     bookable: bool
     slots: tuple[Slot, ...]
+    category_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,12 @@ class BoardView:
     hours: tuple[datetime, ...]
     """Start of each hour column (aware, site time)."""
     rows: tuple[BoardRow, ...] = field(default_factory=tuple)
+    today: date | None = None
+    """The site's day at `now` (the first day one may pick)."""
+    open_days: frozenset[date] = frozenset()
+    """The days around `day` on which the site opens (the day picker's strip)."""
+    next_open: OpenDay | None = None
+    """When the site is closed on `day`: the next day it opens, with its hours."""
 
 
 def _overlaps(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> bool:
@@ -192,7 +208,7 @@ def draw_board(
             slots.append(Slot(kind, start, end))
         rows.append(
             BoardRow(machine.equipment_id, machine.asset_tag, machine.name, machine.bookable,
-                     tuple(slots))
+                     tuple(slots), machine.category_code)
         )  # fmt: skip
     return BoardView(board.site_name, board.day, board.timezone, board.closed, tuple(hours),
                      tuple(rows))  # fmt: skip
@@ -202,64 +218,52 @@ def local_day(now: datetime, timezone: str) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
+DAYS_SEEN = 60
+"""How far past the day shown the board looks for the next open day."""
+
+
 def read_board(
-    engine: Engine, site: str, *, now: datetime, maker_id: int | None, timezone: str
+    engine: Engine,
+    site: str,
+    *,
+    now: datetime,
+    maker_id: int | None,
+    timezone: str,
+    day: date | None = None,
+    strip_from: date | None = None,
 ) -> BoardView:
-    """Today's board of `site` at `now`, with the machines the drivers say are running."""
+    """The board of `site` on `day` (today by default) at `now`, with the machines the drivers
+    say are running, the open days from `strip_from` on, and the next open day if `day` is
+    closed."""
     # Imported here: Welcome shows before the scheduling and usage services are loaded.
     from fabdesk.usage.heartbeats import machine_statuses
     from fabdesk.wire import MachineState
     from scheduling.availability import site_board
+    from scheduling.days import open_days
 
+    today = local_day(now, timezone)
+    day = day or today
     with session_scope(engine) as session:
-        board = site_board(session, site, local_day(now, timezone))
+        board = site_board(session, site, day)
         running = {
             view.equipment_tag
             for view in machine_statuses(session)
             if view.state is MachineState.RUNNING
         }
-    return draw_board(board, running, now=now, maker_id=maker_id)
+        opens = open_days(session, site, strip_from or day, day + timedelta(days=DAYS_SEEN))
+    view = draw_board(board, running, now=now, maker_id=maker_id)
+    closed = board.closed is not None or not board.opening
+    return replace(
+        view,
+        today=today,
+        open_days=frozenset(o.day for o in opens),
+        next_open=next((o for o in opens if o.day > day), None) if closed else None,
+    )
 
 
-# -- sentences ---------------------------------------------------------------------------------
-
-_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def humanise(params: Mapping[str, Any], language: str = "en") -> dict[str, Any]:
-    """Parameters as a person reads them: ISO instants as "24/11 10:00", days as "24/11/2026",
-    names given in every language in the reader's."""
-    shown: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, Localized):
-            value = value.in_language(language)
-        elif isinstance(value, str) and _ISO_INSTANT.match(value):
-            with contextlib.suppress(ValueError):
-                value = datetime.fromisoformat(value).strftime("%d/%m %H:%M")
-        elif isinstance(value, str) and _ISO_DAY.match(value):
-            value = date.fromisoformat(value).strftime("%d/%m/%Y")
-        elif isinstance(value, datetime):
-            value = value.strftime("%d/%m %H:%M")
-        elif isinstance(value, date):
-            value = value.strftime("%d/%m/%Y")
-        shown[key] = value
-    return shown
-
-
-def render_error(error: FabdeskError, gettext: Callable[[str], str], language: str = "en") -> str:
-    """A refusal as one or more translated sentences with readable parameters."""
-    if isinstance(error, RuleViolation):
-        return " ".join(
-            gettext(v.template).format(**humanise(v.params, language)) for v in error.violations
-        )
-    return gettext(error.template).format(**humanise(error.params, language))
-
-
-def money(cents: int) -> str:
-    """Cents as euros, e.g. 1234 -> "12.34 €"."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d} €"
+def money(cents: int, language: str) -> str:
+    """Cents as euros in the reader's form: 1234 -> "12,34 €" (fr), "€ 12,34" (nl), "€12.34"."""
+    return translator(language).money(cents)
 
 
 def warm_up() -> None:

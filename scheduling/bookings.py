@@ -905,7 +905,7 @@ def cancel_bookings_for_outage(
             timezone=machine.timezone,
             kind="booking_cancelled_outage",
             now=now,
-            extra=reason,
+            reason=reason,
         )
     return list(affected)
 

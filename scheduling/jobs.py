@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from fabdesk.db import write_session
+from fabdesk.errors import Localized
 from fabdesk.models import (
     LIVE_STATES,
     Booking,
@@ -42,7 +43,6 @@ from fabdesk.models import (
     EquipmentCategory,
     JobRun,
     MaintenanceWindow,
-    Maker,
     Site,
 )
 from fabdesk.settings import Settings
@@ -203,24 +203,26 @@ def certification_warnings(session: Session, context: JobContext, now: datetime)
     today = now.astimezone(ZoneInfo(context.settings.scheduler.timezone)).date()
     until = today + timedelta(days=context.settings.scheduler.certification_warning_days)
     rows = session.exec(
-        select(Certification, Maker.email, EquipmentCategory.name_en)
-        .join(Maker, col(Maker.id) == Certification.maker_id)
+        select(Certification, EquipmentCategory)
         .join(EquipmentCategory, col(EquipmentCategory.id) == Certification.category_id)
         .where(col(Certification.expires_on) >= today, col(Certification.expires_on) <= until)
     ).all()
     written = 0
-    for certification, email, category in rows:
+    for certification, category in rows:
         expires: date = certification.expires_on or today
-        written += notifier.enqueue(
+        written += notifier.enqueue_letter(
             session,
             key=f"certification_expiry:{certification.id}:{expires.isoformat()}",
             kind="certification_expiry",
-            subject=f"Your {category} certification expires on {expires.isoformat()}",
-            body=f"Your {category} certification expires on {expires.isoformat()}. "
-            "Ask the lab for a refresher to keep booking these machines.",
-            now=now,
             maker_id=certification.maker_id,
-            recipient=email,
+            params={
+                "category": Localized(
+                    en=category.name_en, fr=category.name_fr, nl=category.name_nl
+                ),
+                "day": expires,
+            },
+            timezone=context.settings.scheduler.timezone,
+            now=now,
         )
     return written
 
@@ -236,18 +238,14 @@ def training_lapse_warnings(session: Session, context: JobContext, now: datetime
     for row in lapsing(
         session, today=today, within_days=scheduler.lapse_warning_days, timezone=scheduler.timezone
     ):
-        lapses = row.lapses_on.isoformat()
-        written += notifier.enqueue(
+        written += notifier.enqueue_letter(
             session,
-            key=f"training_lapse:{row.maker_id}:{row.category_code}:{lapses}",
+            key=f"training_lapse:{row.maker_id}:{row.category_code}:{row.lapses_on.isoformat()}",
             kind="training_lapse",
-            subject=f"Your {row.category} training lapses on {lapses}",
-            body=f"You have not used a {row.category} machine since "
-            f"{row.last_active.isoformat()}: your training lapses on {lapses}. "
-            "Book a machine before then to keep it.",
-            now=now,
             maker_id=row.maker_id,
-            recipient=row.email,
+            params={"category": row.category, "day": row.lapses_on, "since": row.last_active},
+            timezone=scheduler.timezone,
+            now=now,
         )
     return written
 
@@ -277,8 +275,7 @@ def maintenance_alerts(session: Session, context: JobContext, now: datetime) -> 
             timezone=timezone,
             kind="maintenance_conflict",
             now=now,
-            extra=f"{name} is due for maintenance then ({window.reason or 'maintenance'}): "
-            "the lab will contact you.",
+            reason=window.reason,
         )
     return written
 

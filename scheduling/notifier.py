@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Mapping
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from fabdesk.models import Booking, Equipment, Maker, Notification, Site, WaitlistEntry
 from fabdesk.settings import SmtpSettings
-from scheduling.rules import local_iso
+from scheduling import letters
 
 __all__ = [
     "Notifier",
@@ -27,6 +28,7 @@ __all__ = [
     "deliver_pending",
     "enqueue",
     "enqueue_booking_message",
+    "enqueue_letter",
     "enqueue_offer_message",
     "make_notifier",
 ]
@@ -112,15 +114,31 @@ def enqueue(
     return session.execute(statement).first() is not None
 
 
-def _email_of(session: Session, maker_id: int) -> str:
+def enqueue_letter(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    maker_id: int,
+    params: Mapping[str, Any],
+    timezone: str,
+    now: datetime,
+    note: str = "",
+) -> bool:
+    """Write the letter `kind` to a maker, in their language, unless `key` was written already."""
     maker = session.get(Maker, maker_id)
-    return maker.email if maker is not None else ""
-
-
-_BOOKING_SUBJECTS = {
-    "booking_reminder": "Reminder: {machine} at {starts_at}",
-    "booking_cancelled_outage": "Cancelled: {machine} at {starts_at}",
-}
+    language = maker.language if maker is not None else "en"
+    subject, body = letters.render(kind, language, params, timezone=timezone, note=note)
+    return enqueue(
+        session,
+        key=key,
+        kind=kind,
+        subject=subject,
+        body=body,
+        now=now,
+        maker_id=maker_id,
+        recipient=maker.email if maker is not None else "",
+    )
 
 
 def enqueue_booking_message(
@@ -131,28 +149,22 @@ def enqueue_booking_message(
     timezone: str,
     kind: str,
     now: datetime,
-    extra: str = "",
+    reason: str = "",
 ) -> bool:
-    """A message about one booking (reminder, cancellation because of an outage)."""
-    starts_at = local_iso(booking.starts_at, timezone)
-    subject = _BOOKING_SUBJECTS.get(kind, "{machine} at {starts_at}").format(
-        machine=machine_name, starts_at=starts_at
-    )
-    body = (
-        f"Booking {booking.id}: {machine_name} from {starts_at} "
-        f"to {local_iso(booking.ends_at, timezone)}."
-    )
-    if extra:
-        body += f"\n{extra}"
-    return enqueue(
+    """A letter about one booking (reminder, cancellation by an outage, maintenance)."""
+    return enqueue_letter(
         session,
         key=f"{kind}:{booking.id}",
         kind=kind,
-        subject=subject,
-        body=body,
-        now=now,
         maker_id=booking.maker_id,
-        recipient=_email_of(session, booking.maker_id),
+        params={
+            "machine": machine_name,
+            "starts": booking.starts_at,
+            "ends": booking.ends_at,
+            "reason": reason,
+        },
+        timezone=timezone,
+        now=now,
     )
 
 
@@ -163,19 +175,20 @@ def enqueue_offer_message(session: Session, entry: WaitlistEntry, *, now: dateti
         .where(Equipment.id == entry.equipment_id)
     ).first()
     name, timezone = row if row is not None else ("machine", "Europe/Brussels")
-    expires = local_iso(entry.offer_expires_at or now, timezone)
-    return enqueue(
+    expires = entry.offer_expires_at or now
+    return enqueue_letter(
         session,
-        key=f"waitlist_offer:{entry.id}:{expires}",
+        key=f"waitlist_offer:{entry.id}:{expires.isoformat()}",
         kind="waitlist_offer",
-        subject=f"{name} is free at {local_iso(entry.starts_at, timezone)}",
-        body=(
-            f"The time you waited for on {name} ({local_iso(entry.starts_at, timezone)} to "
-            f"{local_iso(entry.ends_at, timezone)}) is free. Confirm before {expires} at the kiosk."
-        ),
-        now=now,
         maker_id=entry.maker_id,
-        recipient=_email_of(session, entry.maker_id),
+        params={
+            "machine": name,
+            "starts": entry.starts_at,
+            "ends": entry.ends_at,
+            "expires": expires,
+        },
+        timezone=timezone,
+        now=now,
     )
 
 

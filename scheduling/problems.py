@@ -72,9 +72,7 @@ def report_problem(
             actor=f"maker:{maker_id}" if maker_id is not None else "kiosk",
             now=now,
         )
-    result.cancelled = cancel_bookings_for_outage(
-        session, equipment_id, f"{equipment.name} is out of order: {cleaned}", now, settings
-    )
+    result.cancelled = cancel_bookings_for_outage(session, equipment_id, cleaned, now, settings)
     notifier.enqueue(
         session,
         key=f"problem_serious:{report.id}",

@@ -75,7 +75,15 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class Busy:
-    pass
+    """`echo:busy: processing` (or `paused for user`): a blocking command is still running."""
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """`Cap:AUTOREPORT_TEMP:1`, one of the lines `M115` answers with."""
+
+    name: str
+    enabled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +109,7 @@ MarlinLine = (
     | PrintTime
     | Failure
     | Busy
+    | Capability
     | Started
     | Other
 )
@@ -162,8 +171,11 @@ def parse_line(raw: str) -> MarlinLine:
         seconds = parse_duration(match["text"])
         if seconds is not None:
             return PrintTime(seconds)
-    if line.startswith("echo:busy"):
+    if line.startswith("echo:busy") or line.startswith("busy:"):
         return Busy()
+    if line.startswith("Cap:"):
+        name, _, value = line[4:].partition(":")
+        return Capability(name.strip(), value.strip() == "1")
     if line.lower().startswith("error:"):
         text = line[6:].strip()
         if any(harmless in text.lower() for harmless in _HARMLESS_ERRORS):

@@ -22,7 +22,6 @@ from fabdesk.models import (
     ChargeDispute,
     DisputeState,
     LedgerTransaction,
-    Maker,
     UsageCharge,
 )
 
@@ -172,6 +171,7 @@ def _decide(
     now: datetime,
 ) -> None:
     from scheduling import notifier
+    from scheduling.letters import Cents
 
     dispute.state = state
     dispute.decided_at = now
@@ -179,20 +179,16 @@ def _decide(
     dispute.decision_reason = reason
     session.add(dispute)
     session.flush()
-    maker = session.get(Maker, dispute.maker_id)
-    verdict = "accepted: the charge is cancelled" if state is DisputeState.ACCEPTED else "refused"
-    body = f"Your dispute of charge {dispute.usage_charge_id} was {verdict}."
-    if reason:
-        body += f"\n{reason}"
-    notifier.enqueue(
+    charge = session.get(UsageCharge, dispute.usage_charge_id)
+    notifier.enqueue_letter(
         session,
         key=f"dispute_{state.value}:{dispute.id}",
         kind=f"dispute_{state.value}",
-        subject=f"Your dispute {dispute.id} was {state.value}",
-        body=body,
-        now=now,
         maker_id=dispute.maker_id,
-        recipient=maker.email if maker is not None else "",
+        params={"amount": Cents(charge.total_cents if charge is not None else 0)},
+        timezone="Europe/Brussels",
+        now=now,
+        note=reason,
     )
     log.info("dispute_decided", extra={"dispute_id": dispute.id, "state": state.value})
 

@@ -10,7 +10,14 @@ from sqlalchemy.engine import Engine
 
 from fabdesk import __version__
 from fabdesk.api import errors
-from fabdesk.api.deps import ApiState, DeviceCache, FinishedHook, utc_now
+from fabdesk.api.deps import (
+    ApiState,
+    DeviceCache,
+    FinishedHook,
+    failed_login_limiter,
+    maker_limiter,
+    utc_now,
+)
 from fabdesk.api.limits import BodyLimit, RateLimiter
 from fabdesk.api.routes import ROUTERS
 from fabdesk.settings import Settings
@@ -18,8 +25,9 @@ from fabdesk.wire import MAX_BODY_BYTES
 
 DESCRIPTION = """\
 The fabdesk server. Machine-side drivers post their events to `/api/v1/ingest` with their device
-token; managers read machine status with the manager token. Every refusal is a JSON `Refusal`
-(`code`, `message`). See docs/api.md and docs/wire.md.
+token; managers read machine status with the manager token; makers book, cancel, extend and wait
+under `/api/v1/me/` with the personal access token they made at the kiosk. Every refusal is a
+JSON `Refusal` (`code`, `message`; a maker's in their language). See docs/api.md and docs/wire.md.
 """
 
 
@@ -47,6 +55,8 @@ def create_app(
         limiter=RateLimiter(settings.api.device_requests_per_second, settings.api.device_burst),
         finished_hooks=list(finished_hooks),
         devices=DeviceCache(settings.api.device_cache_seconds),
+        makers=maker_limiter(settings.api),
+        failed_logins=failed_login_limiter(settings.api),
     )
     for router in ROUTERS:
         app.include_router(router)

@@ -1,4 +1,5 @@
-"""Request dependencies: database sessions, the clock, the calling device, the manager token."""
+"""Request dependencies: database sessions, the clock, the calling device, the manager token, the
+calling maker (a personal access token) and the language to answer them in."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from fabdesk.api.limits import RateLimiter
-from fabdesk.db import session_scope
+from fabdesk.db import session_scope, write_session
 from fabdesk.errors import AccessDenied, Unauthenticated
-from fabdesk.settings import Settings
+from fabdesk.settings import ApiSettings, Settings
 from fabdesk.usage.devices import AuthenticatedDevice, authenticate, hash_token
+from inventory.maker_tokens import AuthenticatedMaker, authenticate_maker, note_used
 
 FinishedHook = Callable[[Session, Sequence[int], datetime], None]
 """Called inside the ingest transaction with the usage sessions a batch finished (accounting)."""
@@ -67,6 +69,27 @@ class ApiState:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(20.0, 60))
     finished_hooks: list[FinishedHook] = field(default_factory=list)
     devices: DeviceCache = field(default_factory=lambda: DeviceCache(0))
+    makers: RateLimiter = field(default_factory=lambda: maker_limiter(ApiSettings()))
+    failed_logins: RateLimiter = field(default_factory=lambda: failed_login_limiter(ApiSettings()))
+
+
+def maker_limiter(api: ApiSettings) -> RateLimiter:
+    """Requests per maker token."""
+    return RateLimiter(
+        api.maker_requests_per_second,
+        api.maker_burst,
+        template="Too many requests with this access token: retry after {seconds} s.",
+    )
+
+
+def failed_login_limiter(api: ApiSettings) -> RateLimiter:
+    """Failed token checks per client address."""
+    per_minute = api.failed_logins_per_minute
+    return RateLimiter(
+        per_minute / 60,
+        max(1, int(per_minute)),
+        template="Too many failed attempts from your address: retry after {seconds} s.",
+    )
 
 
 def get_state(request: Request) -> ApiState:
@@ -145,3 +168,64 @@ def require_manager(
 
 
 ManagerDep = Depends(require_manager)
+
+
+maker_bearer = HTTPBearer(
+    scheme_name="MakerToken",
+    description="A maker's personal access token, made at the kiosk (Me → T).",
+    auto_error=False,
+)
+
+LANGUAGES = ("fr", "nl", "en")
+
+
+def preferred_language(header: str | None) -> str | None:
+    """The first of fr, nl, en in an Accept-Language header by its q weights, or None."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate((header or "").split(",")):
+        name, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        language = name.strip().lower()[:2]
+        if language in LANGUAGES and weight > 0:
+            ranked.append((-weight, index, language))
+    return min(ranked)[2] if ranked else None
+
+
+def get_maker(
+    request: Request,
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(maker_bearer)],
+) -> AuthenticatedMaker:
+    """The maker holding the bearer token (401 otherwise), within their rate limit (429).
+
+    Failed checks are counted per client address: past `api.failed_logins_per_minute`, the
+    address gets 429 before its token is even looked at. Refusals are in the language the
+    request asks for (Accept-Language), else the maker's own."""
+    asked = preferred_language(request.headers.get("accept-language"))
+    if asked:
+        request.state.language = asked
+    address = request.client.host if request.client else ""
+    state.failed_logins.check(address)
+    now = state.clock()
+    try:
+        with session_scope(state.engine) as session:
+            maker = authenticate_maker(
+                session, credentials.credentials if credentials else None, now=now
+            )
+    except Unauthenticated:
+        state.failed_logins.take(address)
+        raise
+    request.state.language = asked or maker.language
+    state.makers.take(maker.token_id)
+    if maker.used_long_ago:
+        with write_session(state.engine) as session:
+            note_used(session, maker.token_id, now=now)
+    return maker
+
+
+MakerDep = Annotated[AuthenticatedMaker, Depends(get_maker)]

@@ -45,7 +45,19 @@ def refusal(
     )
 
 
-def _fabdesk_error(_request: Request, exc: Exception) -> JSONResponse:
+def in_language(request: Request, error: errors.FabdeskError) -> str:
+    """The error's sentence in the language a maker's request was answered in (set by
+    `deps.get_maker`); English elsewhere (drivers, managers)."""
+    language = getattr(request.state, "language", None)
+    if language is None:
+        return str(error)
+    from fabdesk.i18n import translator
+    from fabdesk.i18n.sentences import render_error
+
+    return render_error(error, translator(language).gettext, language)
+
+
+def _fabdesk_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.FabdeskError)
     status = status_of(exc)
     headers: dict[str, str] = {}
@@ -55,7 +67,7 @@ def _fabdesk_error(_request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(exc.retry_after)
     if status >= 500:
         log.error("request_failed", extra={"code": exc.code})
-    return refusal(status, exc.code, str(exc), headers)
+    return refusal(status, exc.code, in_language(request, exc), headers)
 
 
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""Request limits: the body size cap (ASGI middleware) and per-device rate limits (token bucket)."""
+"""Request limits: the body size cap (ASGI middleware) and rate limits (token buckets) per device,
+per maker token, and of failed token checks per client address."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,16 +16,17 @@ from fabdesk.errors import FabdeskError
 
 
 class TooManyRequests(FabdeskError):
-    """A device went over its rate limit; `retry_after` says when to try again (seconds)."""
+    """A caller went over its rate limit; `retry_after` says when to try again (seconds)."""
 
     code = "rate_limited"
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(
+        self,
+        retry_after: float,
+        template: str = "Too many requests from this device: retry after {seconds} s.",
+    ) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
-        super().__init__(
-            "Too many requests from this device: retry after {seconds} s.",
-            seconds=self.retry_after,
-        )
+        super().__init__(template, seconds=self.retry_after)
 
 
 @dataclass
@@ -34,27 +36,43 @@ class _Bucket:
 
 
 class RateLimiter:
-    """Token buckets per device, in this process: `rate` requests per second, `burst` at once."""
+    """Token buckets per key (a device, a maker token, a client address), in this process:
+    `rate` requests per second, `burst` at once. `template` is the refusal's sentence."""
 
     def __init__(
-        self, rate: float, burst: int, monotonic: Callable[[], float] = time.monotonic
+        self,
+        rate: float,
+        burst: int,
+        monotonic: Callable[[], float] = time.monotonic,
+        template: str = "Too many requests from this device: retry after {seconds} s.",
     ) -> None:
         self.rate = rate
         self.burst = burst
+        self.template = template
         self._monotonic = monotonic
-        self._buckets: dict[int, _Bucket] = {}
+        self._buckets: dict[Hashable, _Bucket] = {}
         self._lock = threading.Lock()
 
-    def take(self, device_id: int) -> None:
-        """Spend one request of `device_id`'s allowance, or raise TooManyRequests."""
+    def take(self, key: Hashable) -> None:
+        """Spend one request of `key`'s allowance, or raise TooManyRequests."""
+        self._spend(key, 1)
+
+    def check(self, key: Hashable) -> None:
+        """Raise TooManyRequests if `key` has no request left, without spending one."""
+        self._spend(key, 0)
+
+    def _spend(self, key: Hashable, cost: int) -> None:
         now = self._monotonic()
         with self._lock:
-            bucket = self._buckets.setdefault(device_id, _Bucket(float(self.burst), now))
+            if len(self._buckets) > 10_000:  # forget callers whose bucket has refilled
+                full = self.burst / self.rate
+                self._buckets = {k: b for k, b in self._buckets.items() if now - b.updated < full}
+            bucket = self._buckets.setdefault(key, _Bucket(float(self.burst), now))
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
             bucket.updated = now
             if bucket.tokens < 1:
-                raise TooManyRequests((1 - bucket.tokens) / self.rate)
-            bucket.tokens -= 1
+                raise TooManyRequests((1 - bucket.tokens) / self.rate, self.template)
+            bucket.tokens -= cost
 
 
 class BodyLimit:

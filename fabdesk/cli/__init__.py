@@ -13,10 +13,12 @@ from fabdesk import exit_codes
 from fabdesk.cli import (  # noqa: F401  (registers the commands)
     accounting,
     api,
+    badges,
     core,
     driver,
     inventory,
     kiosk,
+    makerapi,
     ops,
     peers,
     scheduling,

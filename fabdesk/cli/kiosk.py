@@ -9,7 +9,8 @@ import typer
 
 from fabdesk.cli._app import app, out
 from fabdesk.db import check_connection, make_engine, session_scope
-from fabdesk.settings import data_dir
+from fabdesk.errors import DatabaseUnavailable
+from fabdesk.settings import Settings, data_dir
 
 managers_app = typer.Typer(
     help="Managers: makers who may open the kiosk's manager screens with their badge and a PIN.",
@@ -18,7 +19,7 @@ managers_app = typer.Typer(
 app.add_typer(managers_app, name="managers")
 
 
-def _log_to_file() -> None:
+def _log_to_file(settings: Settings) -> None:
     """The kiosk owns the terminal: its log goes to a file in the data folder."""
     folder = data_dir() / "logs"
     folder.mkdir(parents=True, exist_ok=True)
@@ -26,7 +27,7 @@ def _log_to_file() -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    root.setLevel(settings.logging.level)
 
 
 @app.command()
@@ -40,19 +41,24 @@ def kiosk(
     """Open the kiosk full-screen: makers scan a badge to see the board, book and check in;
     managers press F5, scan their badge and type their PIN.
 
-    The database must exist (`fabdesk init`). Quit with Ctrl+Q. The log goes to
-    `<data folder>/logs/kiosk.log`.
+    The database is made by `fabdesk init`. While it cannot be reached, the kiosk says that the
+    booking system is unavailable and comes back by itself when it answers. Quit with Ctrl+Q. The
+    log goes to `<data folder>/logs/kiosk.log`.
     """
     from inventory.register import get_site
     from kiosk.app import KioskApp
 
     settings = ctx.obj.settings()
     engine = make_engine(settings.database)
-    check_connection(engine)
     code = site or settings.kiosk.site
-    with session_scope(engine) as session:
-        get_site(session, code)
-    _log_to_file()
+    _log_to_file(settings)
+    try:
+        check_connection(engine)
+    except DatabaseUnavailable:
+        pass  # the kiosk opens anyway: it says so, logs it once, and waits for the database
+    else:
+        with session_scope(engine) as session:
+            get_site(session, code)  # a wrong site code is a mistake to fix now, not to wait for
     KioskApp(settings=settings, engine=engine, site=code).run()
 
 

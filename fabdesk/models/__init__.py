@@ -13,6 +13,7 @@ SQLModel.metadata.naming_convention = {
 
 from fabdesk.models._types import id_of  # noqa: E402
 from fabdesk.models.audits import Audit, AuditScan, ScanOutcome  # noqa: E402
+from fabdesk.models.badges import BadgeDecision  # noqa: E402
 from fabdesk.models.bookings import (  # noqa: E402
     LIVE_STATES,
     Booking,
@@ -67,6 +68,7 @@ from fabdesk.models.makers import (  # noqa: E402
 )
 from fabdesk.models.problems import ProblemReport  # noqa: E402
 from fabdesk.models.sites import OpeningHours, Site  # noqa: E402
+from fabdesk.models.tokens import MakerToken  # noqa: E402
 from fabdesk.models.trainings import (  # noqa: E402
     TrainerRight,
     TrainerRole,
@@ -82,6 +84,7 @@ __all__ = [
     "AttributedBy",
     "Audit",
     "AuditScan",
+    "BadgeDecision",
     "Booking",
     "BookingPolicy",
     "BookingState",
@@ -110,6 +113,7 @@ __all__ = [
     "MaintenanceWindow",
     "Maker",
     "MakerSuspension",
+    "MakerToken",
     "ManagerCredential",
     "Notification",
     "OpeningHours",

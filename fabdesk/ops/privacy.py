@@ -58,6 +58,8 @@ ERASURE_POLICY: dict[str, Policy] = {
     # accounting 2: a desk sale is part of the books; the link to a paying organisation goes.
     "material_sales": "keep",
     "organisation_members": "delete",
+    # the maker API (issue 16): a phone's access tokens go.
+    "maker_tokens": "delete",
 }
 """What erasure does to each table that points at a maker."""
 

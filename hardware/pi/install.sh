@@ -14,11 +14,13 @@ fi
 
 apt-get install -y --no-install-recommends python3 python3-venv
 
-# An unprivileged system user that may open serial ports, and nothing else.
+# An unprivileged system user that may open serial ports, a badge reader and GPIO pins, and
+# nothing else (the gpio group exists on Raspberry Pi OS).
 if ! id fabdesk >/dev/null 2>&1; then
     adduser --system --group --home /var/lib/fabdesk-driver --no-create-home fabdesk
 fi
-usermod -a -G dialout fabdesk
+usermod -a -G dialout,input fabdesk
+if getent group gpio >/dev/null; then usermod -a -G gpio fabdesk; fi
 
 python3 -m venv "$PREFIX/venv"
 "$PREFIX/venv/bin/pip" install --quiet --upgrade pip
@@ -53,6 +55,7 @@ install -m 0644 "$SRC/hardware/pi/fabdesk-driver@.service" /etc/systemd/system/
 install -m 0644 "$SRC/hardware/pi/99-fabdesk.rules" /etc/udev/rules.d/
 udevadm control --reload-rules
 udevadm trigger --subsystem-match=tty
+udevadm trigger --subsystem-match=input
 systemctl daemon-reload
 
 echo "Installed. Next: edit /etc/fabdesk/<machine>.toml (from example.toml), then"

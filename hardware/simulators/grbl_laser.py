@@ -4,7 +4,9 @@ It answers as GRBL 1.1h does (see the shared GRBL notes): real-time bytes (`?`, 
 overrides) act at once; lines go through a 128-byte receive buffer into a 15-block planner, so a
 sender streaming with character counting gets its `ok`s as blocks are planned while motion takes
 simulated time (`speed` x faster than the wall clock). Laser mode (`$32=1`): the `FS` spindle value
-is the S power during G1/G2/G3 moves and 0 during G0 rapids and when idle.
+is the S power during G1/G2/G3 moves and 0 during G0 rapids and when idle; the `A:` accessory
+field says `S` (M3) or `C` (M4) while the beam is powered, then `F`/`M` for the coolant (air
+assist).
 
 Run it alone: `python -m hardware.simulators.grbl_laser --link /tmp/ttyGRBL`.
 """
@@ -89,6 +91,8 @@ class GrblLaser(Simulator):
         self.feed = 0.0
         self.power = 0.0
         self.laser = "M5"
+        self.flood = self.mist = False
+        """Coolant outputs (M8 flood, M7 mist): air assist on a laser; `F`/`M` in the `A:` field."""
         self.motion = "G0"
         self.relative = False
         self.check_mode = False
@@ -145,11 +149,22 @@ class GrblLaser(Simulator):
         with self._lock:
             self.rx += program.encode("ascii")
 
+    def realtime(self, data: bytes) -> None:
+        """Real-time bytes as if from a sender (`!` hold, `~` resume, Ctrl-X reset)."""
+        with self._lock:
+            self.receive(data)
+
+    def report(self) -> str:
+        """The status report `?` would get now (tests)."""
+        with self._lock:
+            return self.status_report()
+
     def reset(self, *, alarm: bool) -> None:
         """Ctrl-X: motion stops at once; during motion the position is lost (ALARM:3)."""
         self.planner.clear()
         self.rx.clear()
         self.power, self.laser, self.feed = 0.0, "M5", 0.0
+        self.flood = self.mist = False
         self.feed_override = self.spindle_override = 100
         if alarm:
             self.send("ALARM:3")
@@ -188,8 +203,12 @@ class GrblLaser(Simulator):
             parts.append("WCO:0.000,0.000,0.000")
         elif self.reports % 10 == 2 or (self.feed_override, self.spindle_override) != (100, 100):
             parts.append(f"Ov:{self.feed_override},100,{self.spindle_override}")
+        accessories = ""
         if power > 0 or (self.laser != "M5" and self.settings[32] != "1"):
-            parts.append("A:" + ("C" if self.laser == "M4" else "S"))
+            accessories = "C" if self.laser == "M4" else "S"
+        accessories += "F" * self.flood + "M" * self.mist
+        if accessories:
+            parts.append("A:" + accessories)
         return "<" + "|".join(parts) + ">"
 
     def _power_now(self, block: Block | None) -> float:
@@ -322,7 +341,11 @@ class GrblLaser(Simulator):
                     self.laser = f"M{code}"
                 elif code in (2, 30):
                     self.laser, self.motion = "M5", "G0"
-                elif code not in (7, 8, 9):
+                    self.flood = self.mist = False
+                elif code in (7, 8, 9):
+                    self.mist = code == 7 or (self.mist and code == 8)
+                    self.flood = code == 8 or (self.flood and code == 7)
+                else:
                     return "error:20"
             elif letter == "F":
                 self.feed = value

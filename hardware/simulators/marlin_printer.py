@@ -2,9 +2,17 @@
 
 Answers `M20` (file list), `M23` (select), `M24` (start/resume), `M25` (pause), `M524` (abort),
 `M27` (`SD printing byte a/b` / `Not SD printing`), `M27 C` (current file), `M105` (temperatures),
-`M31` (print time), `M115`; line numbers and checksums are accepted. A print advances
-`bytes_per_second` and ends with `Done printing file`. Faults: `thermal_runaway()`, `reset()`,
-plus the line faults of every simulator.
+`M31` (print time), `M115` (with `Cap:AUTOREPORT_SD_STATUS` / `Cap:AUTOREPORT_TEMP`, as
+Marlin's defaults build it: temperatures yes, SD status no), and the auto-reports it announces
+(`M27 S<n>`, `M155 S<n>`); line numbers and checksums are accepted. A print advances
+`bytes_per_second` and ends with `Done printing file`.
+
+Blocking commands (`M109`, `M190`, `G29` from the host, or `block()`, as a print's own heating
+does) hold the command loop as Marlin does: `echo:busy: processing` every `busy_seconds`, the
+auto-reports go on, and what the host sends meanwhile waits in the 128-byte receive buffer
+(`max_waiting` is the most commands that ever waited there; bytes beyond the buffer are lost and
+counted in `overflowed`). Faults: `thermal_runaway()`, `reset()`, plus the line faults of every
+simulator.
 
 Run it alone: `python -m hardware.simulators.marlin_printer --link /tmp/ttyMARLIN`.
 """
@@ -25,6 +33,10 @@ class MarlinPrinter(Simulator):
         *,
         files: dict[str, int] | None = None,
         bytes_per_second: float = 1000.0,
+        autoreport_sd: bool = False,
+        autoreport_temp: bool = True,
+        busy_seconds: float = 2.0,
+        blocking_seconds: float = 3.0,
         tcp: bool = False,
         seed: int = 0,
     ) -> None:
@@ -39,6 +51,19 @@ class MarlinPrinter(Simulator):
         self.hotend = 21.3
         self.bed = 21.3
         self.completed = 0
+        self.autoreport = {"sd": autoreport_sd, "temp": autoreport_temp}
+        self.busy_seconds = busy_seconds
+        self.blocking_seconds = blocking_seconds
+        self.blocked_until = 0.0
+        self.max_waiting = 0
+        self.overflowed = 0
+        self.commands: list[str] = []
+        """Every command received (tests: what the host sent, in order)."""
+        self._block_answer = False
+        self._waiting: list[str] = []
+        self._every: dict[str, float] = {}
+        """Auto-report ("sd", "temp") -> its interval in seconds."""
+        self._due: dict[str, float] = {}
         self._rx = bytearray()
         self._last_tick: float | None = None
         super().__init__(link, tcp=tcp, seed=seed)
@@ -60,6 +85,9 @@ class MarlinPrinter(Simulator):
         self.selected = None
         self.position = 0.0
         self._rx.clear()
+        self._waiting.clear()
+        self._every.clear()
+        self.blocked_until = 0.0
         self._greet()
 
     def thermal_runaway(self) -> None:
@@ -73,18 +101,37 @@ class MarlinPrinter(Simulator):
         self.selected = name
         self.position = 0.0
 
-    def start_print(self, name: str) -> None:
-        self.select(name)
-        self.printing = True
-        self.started_at = time.monotonic()
-        self.print_seconds = 0.0
+    def start_print(self, name: str, *, heat_seconds: float = 0.0) -> None:
+        """Start a print from the SD card (the LCD menu); `heat_seconds`: its own M109 first."""
+        with self._lock:
+            self.select(name)
+            self.printing = True
+            self.started_at = time.monotonic()
+            self.print_seconds = 0.0
+            if heat_seconds:
+                self.block(heat_seconds)
+
+    def block(self, seconds: float, *, answer: bool = False) -> None:
+        """A blocking command runs (a print's own `M109`): the command loop waits `seconds`."""
+        self.blocked_until = time.monotonic() + seconds
+        self._block_answer = answer
+        self._due["busy"] = time.monotonic() + self.busy_seconds
+
+    @property
+    def blocked(self) -> bool:
+        return time.monotonic() < self.blocked_until
 
     def receive(self, data: bytes) -> None:
+        if self.blocked:
+            room = 128 - len(self._rx)
+            self.overflowed += max(0, len(data) - room)
+            data = data[: max(0, room)]
         self._rx += data
-        while b"\n" in self._rx:
+        while b"\n" in self._rx and not self.blocked:
             raw, _, rest = bytes(self._rx).partition(b"\n")
             self._rx[:] = rest
             self.command(raw.decode("ascii", "replace").strip())
+        self.max_waiting = max(self.max_waiting, self._rx.count(b"\n"))
 
     def command(self, text: str) -> None:
         if self.halted:
@@ -97,15 +144,28 @@ class MarlinPrinter(Simulator):
         code, _, argument = text.partition(" ")
         code = code.upper()
         argument = argument.strip()
+        self.commands.append(text)
+        if code in ("M109", "M190", "G29"):
+            self.block(self.blocking_seconds, answer=True)
+            return
+        interval = argument[1:] if argument[:1].upper() == "S" else ""
+        kind = "temp" if code == "M155" else "sd"
+        if code in ("M155", "M27") and interval.isdigit() and self.autoreport[kind]:
+            self._every[kind] = float(interval)
+            self._due[kind] = time.monotonic() + float(interval)
+            self.send("ok")
+            return
         if code == "M105":
-            self.send(f"ok T:{self.hotend:.2f} /0.00 B:{self.bed:.2f} /0.00 @:0 B@:0")
+            self.send(f"ok {self._temperatures()}")
             return
         if code == "M115":
             self.send(
                 "FIRMWARE_NAME:Marlin 2.1.2.1 (fabdesk simulator) PROTOCOL_VERSION:1.0 "
                 "MACHINE_TYPE:3D Printer EXTRUDER_COUNT:1"
             )
-            self.send("Cap:AUTOREPORT_SD_STATUS:1")
+            self.send(f"Cap:AUTOREPORT_SD_STATUS:{int(self.autoreport['sd'])}")
+            self.send(f"Cap:AUTOREPORT_TEMP:{int(self.autoreport['temp'])}")
+            self.send("Cap:BUSY_PROTOCOL:1")
         elif code == "M20":
             self.send("Begin file list")
             for name, size in self.files.items():
@@ -139,12 +199,8 @@ class MarlinPrinter(Simulator):
                     self.send(f"Current file: {self.selected[:6].upper()}~1.GCO {self.selected}")
                 else:
                     self.send("Current file: (no file)")
-            elif self.printing:
-                self.send(
-                    f"SD printing byte {int(self.position)}/{self.files[self.selected or '']}"
-                )
             else:
-                self.send("Not SD printing")
+                self._sd_status()
         elif code == "M31":
             minutes, seconds = divmod(int(self.print_seconds), 60)
             hours, minutes = divmod(minutes, 60)
@@ -155,9 +211,39 @@ class MarlinPrinter(Simulator):
             self.send(f'echo:Unknown command: "{text}"')
         self.send("ok")
 
+    def _temperatures(self) -> str:
+        return f"T:{self.hotend:.2f} /0.00 B:{self.bed:.2f} /0.00 @:0 B@:0"
+
+    def _sd_status(self) -> None:
+        if self.printing:
+            self.send(f"SD printing byte {int(self.position)}/{self.files[self.selected or '']}")
+        else:
+            self.send("Not SD printing")
+
+    def _report(self, now: float) -> None:
+        """Auto-reports and busy lines, which Marlin sends from its idle loop, blocked or not."""
+        for kind, every in self._every.items():
+            if every > 0 and now >= self._due.get(kind, now):
+                self._due[kind] = now + every
+                if kind == "temp":
+                    self.send(" " + self._temperatures())
+                else:
+                    self._sd_status()
+        if self.blocked_until and now >= self._due.get("busy", now):
+            self._due["busy"] = now + self.busy_seconds
+            self.send("echo:busy: processing")
+
     def tick(self, now: float) -> None:
         last, self._last_tick = self._last_tick, now
-        if last is None or not self.printing or self.selected is None:
+        if self.halted:
+            return
+        self._report(now)
+        if self.blocked_until and now >= self.blocked_until:
+            self.blocked_until = 0.0
+            if self._block_answer:
+                self.send("ok")
+            self.receive(b"")  # what waited in the receive buffer runs now
+        if last is None or not self.printing or self.selected is None or self.blocked_until:
             return
         self.print_seconds += now - last
         self.position += (now - last) * self.bytes_per_second

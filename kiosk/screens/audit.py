@@ -12,11 +12,20 @@ from textual.widgets import DataTable, Static
 from fabdesk.db import session_scope
 from fabdesk.errors import NotFound
 from inventory.audit import audit_report, close_audit, open_audit, open_audit_of, scan
-from kiosk.i18n import N_
+from kiosk.i18n import N_, translator
 from kiosk.messages import AuditClosed, AuditOpened, AuditScanned, Scanned
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
+
+COUNTS: dict[str, tuple[str, str]] = {
+    "found": ("{n} found", "{n} found"),
+    "misplaced": ("{n} misplaced", "{n} misplaced"),
+    "missing": ("{n} missing", "{n} missing"),
+    "unknown": ("{n} unknown", "{n} unknown"),
+    "duplicate": ("{n} already scanned", "{n} already scanned"),
+}
+"""Singular and plural msgids of each count of the summary (French: "1 trouvé", "2 trouvés")."""
 
 OUTCOMES: dict[str, str] = {
     "found": N_("found"),
@@ -52,8 +61,11 @@ class AuditScreen(KioskScreen):
         yield self.key_hints()
 
     def summary(self) -> str:
+        words = translator(self.kiosk.language)
         return "   ".join(
-            f"{self._(msgid)}: {self.counts.get(key, 0)}" for key, msgid in OUTCOMES.items()
+            words.ngettext(singular, plural, n).format(n=n)
+            for key, (singular, plural) in COUNTS.items()
+            for n in [self.counts.get(key, 0)]
         )
 
     def on_mount(self) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker
 
+from kiosk.messages import KioskMessage
 from kiosk.widgets.keys import KeyHints
 from kiosk.widgets.message_line import MessageLine
 
@@ -50,13 +52,41 @@ class KioskScreen(Screen[str | None]):
         for line in self.query(MessageLine):
             line.show("")
 
+    @property
+    def is_showing(self) -> bool:
+        """On the app's screen stack, not on its way out (popped by a log-out or the idle
+        time-out, its widgets going or gone)."""
+        return self.is_attached and self in self.app.screen_stack
+
+    def machine_in_question(self) -> int | None:
+        """The machine (equipment id) this screen is about, for guidance after a refusal."""
+        return None
+
+    def refresh_bookings(self) -> None:
+        """The maker's bookings changed behind this screen (a cancellation made later)."""
+
+    def done(self, text: str | None) -> None:
+        """A screen pushed from this one came back with a sentence to show."""
+        if text:
+            self.show_message(text)
+
     def follow_language(self) -> None:
         """Recompose (on this screen's own message loop) if the language changed."""
-        self.language = self.kiosk.language
+        if self.is_showing:
+            self.language = self.kiosk.language
 
     async def recompose(self) -> None:
+        if not self.is_showing:
+            return
         await super().recompose()
         self.after_recompose()
+
+    async def _on_message(self, message: Message) -> None:
+        # What a worker or a widget posted may reach a screen already popped: it has nothing
+        # left to show it on, and the person it was for is gone.
+        if isinstance(message, KioskMessage) and not self.is_showing:
+            return
+        await super()._on_message(message)
 
     def after_recompose(self) -> None:
         """Put back what a recompose loses (focus, loaded data): screens override it."""

@@ -77,6 +77,9 @@ class BookScreen(KioskScreen):
         if self.mode != "waitlist":
             self.load_payers()
 
+    def machine_in_question(self) -> int:
+        return self.row.equipment_id
+
     @work(thread=True, exclusive=True, group="book-payers", exit_on_error=False)
     def load_payers(self) -> None:
         maker = self.kiosk.maker

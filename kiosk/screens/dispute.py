@@ -69,7 +69,7 @@ class DisputeScreen(TableScreen):
             self._("You"),
             self._("Status"),
         )
-        table.add_rows([charge_cells(line, self._) for line in self.charges])
+        table.add_rows([charge_cells(line, self.kiosk.language) for line in self.charges])
         empty = self.loaded and not self.charges
         self.query_one("#empty", Static).update(
             self._("You have no charge to dispute.") if empty else ""

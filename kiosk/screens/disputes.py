@@ -78,7 +78,7 @@ class DisputesScreen(TableScreen):
                     str(line.dispute_id),
                     line.opened_on,
                     line.machine,
-                    money(line.amount_cents),
+                    money(line.amount_cents, self.kiosk.language),
                     line.reason[:60],
                 ]
                 for line in self.disputes

@@ -78,9 +78,5 @@ class ManagerHomeScreen(MachineListScreen):
 
         self.app.push_screen(UnattributedScreen(), callback=self.done)
 
-    def done(self, text: str | None) -> None:
-        if text:
-            self.show_message(text)
-
     def action_log_out(self) -> None:
         self.kiosk.forget()

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from fabdesk.db import session_scope
+from fabdesk.db import write_session
 from inventory.managers import log_in
 from kiosk.i18n import N_
 from kiosk.messages import ManagerLoggedIn, Person, Scanned
@@ -64,7 +64,9 @@ class ManagerLoginScreen(KioskScreen):
 
     @work(thread=True, exclusive=True, group="manager-login", exit_on_error=False)
     def log_in(self, badge: str, pin: str) -> None:
-        with session_scope(self.kiosk.engine) as session:
+        # A write transaction from the start: on SQLite it waits for a busy database (the server
+        # ingesting) instead of failing, so every attempt is counted.
+        with write_session(self.kiosk.engine) as session:
             login = log_in(session, badge, pin, now=self.kiosk.clock(), site_code=self.kiosk.site)
         login.raise_for_refusal()
         assert login.maker_id is not None

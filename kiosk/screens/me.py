@@ -24,7 +24,6 @@ from kiosk.views import BOOKING_STATES, charge_cells, money, usage_cells
 from kiosk.widgets.message_line import MessageLine
 from scheduling.bookings import (
     bookings_of,
-    cancel,
     check_in,
     extend,
     get_booking,
@@ -41,16 +40,20 @@ class MeScreen(LoadedScreen):
     KEYS = [
         ("C", N_("Check in")),
         ("X", N_("Cancel")),
+        ("U", N_("Undo")),
         ("E", N_("Extend by 30 min")),
         ("D", N_("Dispute a charge")),
+        ("T", N_("Phone")),
         ("Esc", N_("Back")),
     ]
     BINDINGS = [
         Binding("escape", "back", show=False),
         Binding("c", "check_in", show=False),
         Binding("x", "cancel", show=False),
+        Binding("u", "undo", show=False),
         Binding("e", "extend", show=False),
         Binding("d", "dispute", show=False),
+        Binding("t", "tokens", show=False),
     ]
 
     def __init__(self) -> None:
@@ -138,12 +141,12 @@ class MeScreen(LoadedScreen):
             expires = cheque.expires_on + (f" ({self._('expired')})" if cheque.expired else "")
             cheques.add_row(
                 cheque.programme,
-                money(cheque.remaining_cents),
-                money(cheque.face_value_cents),
+                money(cheque.remaining_cents, self.kiosk.language),
+                money(cheque.face_value_cents, self.kiosk.language),
                 expires,
             )
         balance = (
-            self._("You owe the lab {amount}.").format(amount=money(self.owed))
+            self._("You owe the lab {amount}.").format(amount=money(self.owed, self.kiosk.language))
             if self.owed > 0
             else self._("You owe nothing.")
         )
@@ -162,7 +165,7 @@ class MeScreen(LoadedScreen):
             self._("You"),
             self._("Status"),
         )
-        charges.add_rows([charge_cells(line, self._) for line in self.charges])
+        charges.add_rows([charge_cells(line, self.kiosk.language) for line in self.charges])
         self.query_one("#empty", Static).update(
             "" if self.bookings else self._("You have no booking to come.")
         )
@@ -179,8 +182,36 @@ class MeScreen(LoadedScreen):
             self.change("check_in", line.booking_id)
 
     def action_cancel(self) -> None:
-        if line := self.chosen():
-            self.change("cancel", line.booking_id)
+        """Ask first; then the cancellation waits `kiosk.undo_seconds` for U before it is made (a
+        cancellation frees the slot for the waitlist at once: it cannot be taken back after)."""
+        from kiosk.screens.confirm import ConfirmScreen
+
+        line = self.chosen()
+        if line is None or line.booking_id in self.kiosk.pending_cancels:
+            return
+        question = self._("Cancel your booking of {machine}, {start}?").format(
+            machine=line.machine, start=line.starts_at
+        )
+
+        def answered(yes: str | None) -> None:
+            if yes:
+                self.kiosk.cancel_later(line.booking_id)
+                seconds = self.kiosk.settings.kiosk.undo_seconds
+                said = self.kiosk.words.ngettext(
+                    "Cancelled in {n} second: press U to undo.",
+                    "Cancelled in {n} seconds: press U to undo.",
+                    seconds,
+                )
+                self.show_message(said.format(n=seconds))
+
+        self.app.push_screen(ConfirmScreen(question), callback=answered)
+
+    def refresh_bookings(self) -> None:
+        self.load()
+
+    def action_undo(self) -> None:
+        if self.kiosk.undo_cancels():
+            self.show_message(self._("Kept: your booking is not cancelled."))
 
     def action_extend(self) -> None:
         if line := self.chosen():
@@ -196,9 +227,6 @@ class MeScreen(LoadedScreen):
             if action == "check_in":
                 check_in(session, booking_id=booking_id, now=now, maker_id=maker_id)
                 text = self._("Checked in. The machine is yours.")
-            elif action == "cancel":
-                cancel(session, booking_id=booking_id, now=now, maker_id=maker_id)
-                text = self._("Booking cancelled.")
             else:
                 booking = get_booking(session, booking_id)
                 extended = extend(
@@ -221,6 +249,11 @@ class MeScreen(LoadedScreen):
         from kiosk.screens.dispute import DisputeScreen
 
         self.app.push_screen(DisputeScreen(), callback=self.disputed)
+
+    def action_tokens(self) -> None:
+        from kiosk.screens.tokens import TokensScreen
+
+        self.app.push_screen(TokensScreen(), callback=self.disputed)
 
     def disputed(self, text: str | None) -> None:
         if text:

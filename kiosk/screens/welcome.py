@@ -71,6 +71,16 @@ class WelcomeScreen(KioskScreen):
         self.query_one("#scan", ScanInput).focus()
         self.fill_glance()
 
+    def is_clean(self) -> bool:
+        """As the next person should find it: no message, nothing typed, the kiosk's language."""
+        # query, not query_one: the app's timer asks, maybe while the screen is being recomposed
+        return (
+            not self.language_chosen
+            and not any(line.text for line in self.query(MessageLine))
+            and not any(field.value for field in self.query(ScanInput))
+            and self.kiosk.language == self.kiosk.settings.kiosk.language
+        )
+
     def reset(self) -> None:
         """Back to a clean Welcome for the next person."""
         self.language_chosen = False

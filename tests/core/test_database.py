@@ -144,3 +144,11 @@ def test_default_database_is_a_sqlite_file_in_the_data_folder(tmp_path: Path) ->
     url = DatabaseSettings().resolved_url()
     assert url.startswith("sqlite:///")
     assert str(tmp_path / "xdg-data") in url
+
+
+def test_only_the_schema_upgrade_creates_a_sqlite_database(tmp_path: Path) -> None:
+    engine = make_engine(DatabaseSettings(url=f"sqlite:///{tmp_path}/new/fabdesk.db"))
+    with pytest.raises(Exception, match="unable to open database file"):
+        engine.connect().close()
+    assert not (tmp_path / "new" / "fabdesk.db").exists()
+    engine.dispose()

@@ -14,11 +14,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from uuid import UUID
 
-from fabdesk.wire import BatchAck, Event, EventBatch, EventKind, MachineContext, Refusal
+from fabdesk.wire import AllowList, BatchAck, Event, EventBatch, EventKind, MachineContext, Refusal
 
 
 @dataclass
@@ -37,6 +38,10 @@ class IngestPeer:
         self.events: dict[UUID, Event] = after.events if after else {}
         self.order: list[UUID] = after.order if after else []
         self.duplicates = 0
+        self.allow_list: AllowList | None = None
+        """Served at `GET /api/v1/allow-list` when set (badge readers)."""
+        self.sent_at: list[datetime | None] = []
+        """Each received batch's `sent_at` (the device's clock when it sent)."""
         self.requests: list[tuple[int, int]] = []
         """(status, number of events) per ingest request."""
         self.script: list[Scripted] = []
@@ -68,7 +73,10 @@ class IngestPeer:
                 return True
 
             def do_GET(self) -> None:
-                if self.path != "/api/v1/context":
+                if self.path == "/api/v1/allow-list" and peer.allow_list is not None:
+                    if self._authorised():
+                        self._answer(200, peer.allow_list.model_dump_json().encode())
+                elif self.path != "/api/v1/context":
                     self._answer(404, b"{}")
                 elif self._authorised():
                     self._answer(
@@ -86,6 +94,7 @@ class IngestPeer:
                     scripted = peer.script.pop(0) if peer.script else None
                 try:
                     batch = EventBatch.model_validate_json(body)
+                    peer.sent_at.append(batch.sent_at)
                 except ValueError as error:
                     refusal = Refusal(code="malformed", message=str(error)[:200])
                     self._answer(422, refusal.model_dump_json().encode())

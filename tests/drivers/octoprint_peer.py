@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -184,6 +185,21 @@ class OctoPrint:
             time.sleep(0.05)
         response = self.client.post("/api/job", json={"command": "start"})
         assert response.status_code == 204, response.text
+
+    def upload_and_print(self, name: str, content: bytes) -> None:
+        """One request, as PrusaSlicer, Cura and OrcaSlicer send a job: OctoPrint starts the
+        print at once and analyses the file only after it."""
+        response = self.client.post(
+            "/api/files/local",
+            files={"file": (name, content, "application/octet-stream")},
+            data={"select": "true", "print": "true"},
+        )
+        assert response.status_code == 201, response.text
+
+    def record(self, name: str) -> dict[str, Any]:
+        """OctoPrint's own record of a file: `prints.last`, `gcodeAnalysis`."""
+        data: dict[str, Any] = self.client.get(f"/api/files/local/{name}").json()
+        return data
 
     def cancel(self) -> None:
         response = self.client.post("/api/job", json={"command": "cancel"})

@@ -12,7 +12,7 @@ from drivers.coordinator import MachineLoop
 from drivers.machines import Machine
 from drivers.outbox import Outbox
 from drivers.sessions import SessionTracker
-from fabdesk.wire import Event, EventKind
+from drivers.wire import Event, EventKind
 
 
 def utc_now() -> datetime:

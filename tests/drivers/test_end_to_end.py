@@ -213,17 +213,10 @@ def test_pulled_serial_line_gives_one_session_per_job(
     exactly(api_engine, device, [Outcome.DONE, Outcome.INTERRUPTED])
 
 
-@pytest.mark.octoprint
-@pytest.mark.timeout(900)
-# OctoPrint's restart does not depend on the database: SQLite alone covers it.
-@pytest.mark.parametrize("seeded_url", ["sqlite"], indirect=True)
-def test_octoprint_restart_gives_one_interrupted_session(
-    tmp_path: Path,
-    server: Server,
-    api_engine: Engine,
-    device: DeviceToken,
-    octoprint: OctoPrint,
-) -> None:
+def octoprint_config(
+    tmp_path: Path, server: Server, device: DeviceToken, octoprint: OctoPrint, extra: str = ""
+) -> Path:
+    """The TOML of a driver for the real OctoPrint, sending to the real server."""
     config = tmp_path / "octo.toml"
     config.write_text(
         f"""
@@ -239,12 +232,26 @@ url = "{octoprint.url}"
 api_key = "{octoprint.api_key}"
 poll_seconds = 0.1
 reconnect_max_seconds = 0.5
-
+{extra}
 [outbox]
 path = "{tmp_path / "outbox.db"}"
 """
     )
-    driver = DriverProcess(config)
+    return config
+
+
+@pytest.mark.octoprint
+@pytest.mark.timeout(900)
+# OctoPrint's restart does not depend on the database: SQLite alone covers it.
+@pytest.mark.parametrize("seeded_url", ["sqlite"], indirect=True)
+def test_octoprint_restart_gives_one_interrupted_session(
+    tmp_path: Path,
+    server: Server,
+    api_engine: Engine,
+    device: DeviceToken,
+    octoprint: OctoPrint,
+) -> None:
+    driver = DriverProcess(octoprint_config(tmp_path, server, device, octoprint))
     try:
         driver.start()
         wait_until(lambda: ingested(api_engine) > 0, timeout=20)  # its first heartbeat

@@ -10,9 +10,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from drivers.outbox import Outbox
+from drivers.outbox import Clocks, Outbox
 from drivers.uplink import TOKEN_RECHECK_SECONDS, Backoff, Outcome, Uplink, make_client
-from fabdesk.wire import Event, EventKind, Readings
+from drivers.wire import Event, EventKind, Readings
 from tests.drivers.ingest_peer import IngestPeer, Scripted
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -95,6 +95,12 @@ def outbox(tmp_path: Path) -> Outbox:
     return Outbox(tmp_path / "outbox.db")
 
 
+def received(peer: IngestPeer) -> list[Event]:
+    """What the server stand-in stored (validated by the server's pydantic models), read back
+    into the driver's own structs to compare with what the driver wrote."""
+    return [Event.model_validate_json(e.model_dump_json()) for e in peer.stored()]
+
+
 def uplink_for(peer: IngestPeer, outbox: Outbox, token: str = "device-token", **kw: int) -> Uplink:
     return Uplink(make_client(peer.url, token, 5), outbox, uniform=lambda a, b: b, **kw)
 
@@ -105,7 +111,7 @@ def test_sent_events_leave_the_outbox_in_order(ingest: IngestPeer, outbox: Outbo
     uplink = uplink_for(ingest, outbox, batch_events=3)
     results = [uplink.send_once() for _ in range(4)]
     assert [r.outcome for r in results] == [Outcome.SENT] * 3 + [Outcome.IDLE]
-    assert ingest.stored() == events
+    assert received(ingest) == events
     assert outbox.backlog() == 0
 
 
@@ -117,7 +123,7 @@ def test_a_lost_acknowledgement_is_harmless(ingest: IngestPeer, outbox: Outbox) 
     uplink = uplink_for(ingest, outbox)
     assert uplink.send_once().outcome is Outcome.RETRY
     uplink.send_once()
-    assert ingest.stored() == events  # once each, although sent twice
+    assert received(ingest) == events  # once each, although sent twice
     assert outbox.backlog() == 0
 
 
@@ -184,7 +190,7 @@ def test_too_big_batches_are_split(ingest: IngestPeer, outbox: Outbox) -> None:
     for _ in range(20):
         if uplink.send_once().outcome is Outcome.IDLE:
             break
-    assert ingest.stored() == events
+    assert received(ingest) == events
     assert (413, 10) in ingest.requests
 
 
@@ -199,7 +205,7 @@ def test_a_refused_event_is_set_aside_not_lost(ingest: IngestPeer, outbox: Outbo
         if uplink.send_once().outcome is Outcome.IDLE:
             break
     assert outbox.refused_count() == 1
-    assert ingest.stored() == events[1:]
+    assert received(ingest) == events[1:]
     row = outbox._db.execute("SELECT id, reason FROM refused").fetchone()
     assert row == (str(events[0].id), "bad_event: session_id missing")
 
@@ -212,3 +218,62 @@ def test_context_proves_the_token(ingest: IngestPeer) -> None:
         assert fetch_context(client).equipment_tag == "CF1-LAS-01"
     with make_client(ingest.url, "nope", 5) as client, pytest.raises(TokenRejected):
         fetch_context(client)
+
+
+class PiClocks:
+    """A Raspberry Pi's clocks: the wall clock starts in 1970 and NTP sets it later; the
+    monotonic clock only counts seconds since boot."""
+
+    def __init__(self) -> None:
+        self.since_boot = 30.0
+        self.wall_offset = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def monotonic(self) -> float:
+        return self.since_boot
+
+    def wall(self) -> datetime:
+        return self.wall_offset + timedelta(seconds=self.since_boot)
+
+    def clocks(self, boot: str = "boot-1") -> Clocks:
+        return Clocks(wall=self.wall, monotonic=self.monotonic, boot=boot)
+
+
+def test_events_written_before_the_clock_jumped_are_redated_and_batches_say_sent_at(
+    ingest: IngestPeer, tmp_path: Path
+) -> None:
+    pi = PiClocks()
+    real_boot = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    with Outbox(tmp_path / "o.db", clocks=pi.clocks()) as outbox:
+        early = event(n=1).model_copy(update={"device_time": pi.wall()})
+        outbox.append([early])
+        pi.since_boot += 60
+        pi.wall_offset = real_boot  # NTP answered
+        late = event(n=2).model_copy(update={"device_time": pi.wall()})
+        outbox.append([late])
+        pi.since_boot += 5
+        uplink_for(ingest, outbox).send_once()
+    first, second = received(ingest)
+    assert first.device_time == real_boot + timedelta(seconds=30), "re-dated from the boot"
+    assert second.device_time == late.device_time, "written after the jump: left alone"
+    assert ingest.sent_at == [real_boot + timedelta(seconds=95)]
+
+
+def test_events_of_an_earlier_boot_or_a_small_slew_keep_their_time(
+    ingest: IngestPeer, tmp_path: Path
+) -> None:
+    pi = PiClocks()
+    pi.wall_offset = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    path = tmp_path / "o.db"
+    with Outbox(path, clocks=pi.clocks("boot-1")) as outbox:
+        before_reboot = event(n=1).model_copy(update={"device_time": pi.wall()})
+        outbox.append([before_reboot])
+    pi.since_boot = 10.0  # rebooted: the monotonic clock starts again
+    with Outbox(path, clocks=pi.clocks("boot-2")) as outbox:
+        slewed = event(n=2).model_copy(update={"device_time": pi.wall()})
+        outbox.append([slewed])
+        pi.wall_offset += timedelta(seconds=1)  # NTP slews by a second
+        uplink_for(ingest, outbox).send_once()
+    assert [e.device_time for e in received(ingest)] == [
+        before_reboot.device_time,
+        slewed.device_time,
+    ]

@@ -13,7 +13,7 @@ from drivers.bridge import TcpBridge
 from drivers.link import SerialLink
 from drivers.machines import GrblMachine, MarlinMachine, MeterMachine
 from drivers.outbox import Outbox
-from fabdesk.wire import Event, EventKind, MachineState, Outcome
+from drivers.wire import Event, EventKind, MachineState, Outcome
 from hardware.simulators.grbl_laser import GrblLaser
 from hardware.simulators.marlin_printer import MarlinPrinter
 from hardware.simulators.usage_meter import UsageMeter

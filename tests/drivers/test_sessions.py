@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.sessions import Observation, OpenSession, SessionTracker
-from fabdesk.wire import Event, EventKind, MachineState, Outcome
+from drivers.wire import Event, EventKind, MachineState, Outcome
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 RUN, IDLE, PAUSED = MachineState.RUNNING, MachineState.IDLE, MachineState.PAUSED

@@ -26,7 +26,7 @@ def test_the_unit_restarts_always_as_an_unprivileged_dialout_user() -> None:
     assert unit["Install"]["WantedBy"] == "multi-user.target"
 
 
-def test_the_udev_rules_give_stable_names_in_dialout() -> None:
+def test_the_udev_rules_give_stable_names_in_dialout_or_input() -> None:
     rules = [
         line
         for line in (PI / "99-fabdesk.rules").read_text().splitlines()
@@ -34,9 +34,13 @@ def test_the_udev_rules_give_stable_names_in_dialout() -> None:
     ]
     assert rules
     for rule in rules:
-        assert 'SUBSYSTEM=="tty"' in rule
         assert 'SYMLINK+="fabdesk-' in rule
-        assert 'GROUP="dialout"' in rule
+        if 'SUBSYSTEM=="input"' in rule:  # a keyboard-type badge reader (docs/badges.md)
+            assert 'GROUP="input"' in rule
+            assert 'ENV{LIBINPUT_IGNORE_DEVICE}="1"' in rule
+        else:
+            assert 'SUBSYSTEM=="tty"' in rule
+            assert 'GROUP="dialout"' in rule
 
 
 def test_the_install_script_is_valid_shell() -> None:

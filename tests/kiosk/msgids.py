@@ -20,7 +20,8 @@ from pathlib import Path
 from fabdesk.errors import FabdeskError
 
 ROOT = Path(__file__).resolve().parents[2]
-KIOSK_SOURCES = [ROOT / "kiosk"]
+KIOSK_SOURCES = [ROOT / "kiosk", ROOT / "scheduling" / "letters.py"]
+"""Where msgids are marked with `_` or `N_`: the kiosk, and the letters sent to makers."""
 SERVICE_SOURCES = [
     ROOT / "inventory",
     ROOT / "scheduling",
@@ -167,16 +168,17 @@ def all_msgids() -> dict[str, str]:
 
 
 def main() -> None:
-    from kiosk.i18n import LANGUAGES, catalogue_path, parse_po, render_po
+    from fabdesk.i18n import LANGUAGES, catalogue_path, parse_po, render_po
 
     wanted = all_msgids()
     for language in LANGUAGES:
         path = catalogue_path(language)
-        entries = parse_po(path.read_text(encoding="utf-8")) if path.exists() else {}
+        text = path.read_text(encoding="utf-8")
+        entries = parse_po(text, language)
         for msgid in wanted:
             if not entries.get(msgid):
                 entries[msgid] = msgid if language == "en" else ""
-        path.write_text(render_po(language, entries), encoding="utf-8")
+        path.write_text(render_po(text, entries), encoding="utf-8")
 
 
 if __name__ == "__main__":

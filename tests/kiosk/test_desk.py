@@ -51,7 +51,7 @@ async def test_me_shows_recent_usage_and_charges(
         day, machine, total, _cheques, _billed, state = charges.get_row_at(1)
         assert (day, machine, state) == ("24/11/2026", "Trotec Speedy 360 #1", "charged")
         line = me.charges[1]
-        assert total.startswith(f"{line.total_cents // 100}.")
+        assert total == f"€{line.total_cents // 100}.{line.total_cents % 100:02d}"  # en_GB form
         assert line.cheque_cents + line.maker_cents == line.total_cents
         assert "My recent usage" in screen_text(app)
         assert app.incidents == []
@@ -210,7 +210,7 @@ async def test_a_minor_problem_goes_to_the_managers(
         await pilot.press("down", "f7", "f6", *"Le plateau est sale", "enter")
         await settle(pilot)
         assert isinstance(app.screen, BoardScreen)
-        assert "Merci. Les gestionnaires examineront" in screen_text(app)
+        assert "Merci. Les responsables examineront" in screen_text(app)
         assert app.incidents == []
     with session_scope(engine) as session:
         [(report, _tag)] = list_problems(session)

@@ -15,12 +15,15 @@ from fabdesk.db import Engine, session_scope
 from fabdesk.models import BookingState, EquipmentStatus, id_of
 from inventory.organisations import add_organisation, link_maker
 from inventory.register import get_item
+from inventory.trainings import grant_trainer, list_trainings, schedule_training
 from kiosk.app import KioskApp
 from kiosk.screens.audit import AuditScreen
 from kiosk.screens.board import BoardScreen
 from kiosk.screens.book import BookScreen
+from kiosk.screens.confirm import ConfirmScreen
 from kiosk.screens.machines import MachinesScreen
 from kiosk.screens.me import MeScreen
+from kiosk.screens.training_offer import TrainingOfferScreen
 from kiosk.screens.trainings import TrainingsScreen
 from kiosk.widgets.board_grid import BoardGrid
 from scheduling.bookings import bookings_of
@@ -132,12 +135,56 @@ async def test_a_refusal_is_a_sentence_in_the_makers_language(
         await pick(pilot, board, "Epilog", 14)
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, BookScreen)
-        assert sentence in screen_text(app)
+        assert isinstance(app.screen, TrainingOfferScreen)  # the way to a training, with...
+        assert sentence in screen_text(app)  # ...the refusal said first
         assert app.incidents == []
         await pilot.press("escape")
         await settle(pilot)
+        assert isinstance(app.screen, BookScreen)
+        assert sentence in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, BoardScreen)
+
+
+async def test_a_missing_training_offers_the_next_ones_and_enrols_with_one_key(
+    lab: Lab, make_app: MakeApp, engine: Engine
+) -> None:
+    tomorrow = NOW + timedelta(days=1)
+    with session_scope(engine) as session:
+        grant_trainer(session, maker_id=id_of(lab.manager), category_code="laser")
+        for site, days in (("cityfab2", 1), ("cityfab1", 3)):
+            schedule_training(
+                session,
+                category_code="laser",
+                site_code=site,
+                trainer_id=id_of(lab.manager),
+                starts_at=tomorrow + timedelta(days=days),
+                ends_at=tomorrow + timedelta(days=days, hours=2),
+                min_participants=1,
+                max_participants=4,
+                now=NOW,
+            )
+    app = make_app(language="nl")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, lab.novice.badge_id or "")
+        await pick(pilot, board, "Epilog", 14)
+        await pilot.press("enter")
+        await settle(pilot)
+        offer = app.screen
+        assert isinstance(offer, TrainingOfferScreen)
+        assert [o.site_name for o in offer.offers] == ["Cityfab1 Laeken", "Cityfab2 Evere"]
+        assert "za 28 nov 10:00" in str(offer.table().get_row_at(0)[0])  # this site's first
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BookScreen)
+        assert "U bent ingeschreven voor de opleiding van za 28 nov 10:00" in screen_text(app)
+        assert app.incidents == []
+    with session_scope(engine) as session:
+        [(_, _, _, enrolled)] = [
+            t for t in list_trainings(session, since=NOW) if t[2] == "cityfab1"
+        ]
+        assert enrolled == 1
 
 
 async def test_a_taken_slot_offers_the_waitlist(lab: Lab, make_app: MakeApp) -> None:
@@ -166,7 +213,7 @@ async def test_a_taken_slot_offers_the_waitlist(lab: Lab, make_app: MakeApp) -> 
 async def test_walk_in_then_me_extends_and_a_later_booking_is_cancelled(
     lab: Lab, make_app: MakeApp
 ) -> None:
-    app = make_app(language="en")
+    app = make_app(language="en", undo_seconds=1)
     async with app.run_test(size=SIZE) as pilot:
         board = await open_board(pilot, lab.en_maker.badge_id or "")
         row = next(i for i, r in enumerate(board.view.rows if board.view else ()) if
@@ -193,6 +240,22 @@ async def test_walk_in_then_me_extends_and_a_later_booking_is_cancelled(
         await settle(pilot)
         assert "it cannot be checked in" in screen_text(app)
         await pilot.press("down", "x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Cancel your booking of Bambu Lab X1 Carbon #2, 24/11 16:00?" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Cancelled in 1 second: press U to undo." in screen_text(app)
+        await pilot.press("u")  # taken back in time: nothing happens to the booking
+        await pilot.pause(1.5)
+        await settle(pilot)
+        assert "Kept: your booking is not cancelled." in screen_text(app)
+        assert [b.state for b in me.bookings] == ["checked_in", "booked"]
+        await pilot.press("x", "escape")  # asked, and answered no
+        await settle(pilot)
+        assert app.pending_cancels == {}
+        await pilot.press("x", "enter")
+        await pilot.pause(1.5)
         await settle(pilot)
         assert "Booking cancelled." in screen_text(app)
         assert [b.state for b in me.bookings] == ["checked_in"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fabdesk.errors import Localized, RuleViolation, Violation
+from fabdesk.i18n.sentences import render_error
 from kiosk.i18n import translator
-from kiosk.views import render_error
 
 
 def test_a_category_name_is_shown_in_the_makers_language() -> None:

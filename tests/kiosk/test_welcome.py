@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from textual.widgets import DataTable
 
@@ -11,6 +13,10 @@ from kiosk.screens.board import BoardScreen
 from kiosk.screens.welcome import WelcomeScreen
 from tests.kiosk.conftest import SIZE, Lab, Ticker
 from tests.kiosk.pilot import MakeApp, scan, screen_text, settle
+
+QWERTY_ON_AZERTY = str.maketrans("1234567890aqAQzwZWmM", "&é\"'(§è!çàqaQAwzWZ,?")
+"""What a Belgian AZERTY terminal shows for keys a US-keyboard scanner sends (written here
+independently of the service's own table)."""
 
 
 async def test_welcome_greets_in_the_kiosk_language_and_shows_the_lab(
@@ -144,13 +150,57 @@ async def test_a_broken_database_shows_an_apology_not_a_traceback(
 
     app = make_app()
     # A database without any table: every service fails with a raw SQL error.
+    sqlite3.connect(f"{tmp_path}/empty.db").close()
     app.engine = make_engine(DatabaseSettings(url=f"sqlite:///{tmp_path}/empty.db"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, OopsScreen)
         assert "Quelque chose s'est mal passé." in screen_text(app)
+        assert "averti" not in screen_text(app)  # nobody was told: it does not claim so
         assert len(app.incidents) == 1
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
     app.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["lower", "azerty"],
+)
+async def test_badges_are_read_as_scanners_send_them(
+    lab: Lab, make_app: MakeApp, typed: str
+) -> None:
+    """A reader that types lower case, and a scanner set up for a US keyboard on a Belgian AZERTY
+    terminal (digits come out as &é"'(§è!çà), still name the maker."""
+    badge = lab.nl_maker.badge_id or ""
+    assert any(c.isdigit() for c in badge)
+    sent = badge.lower() if typed == "lower" else badge.translate(QWERTY_ON_AZERTY)
+    app = make_app(language="fr")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, sent)
+        assert isinstance(app.screen, BoardScreen)
+        assert app.maker is not None
+        assert app.maker.maker_id == lab.nl_maker.id
+
+
+async def test_the_next_person_finds_a_clean_welcome(
+    lab: Lab, make_app: MakeApp, ticker: Ticker
+) -> None:
+    app = make_app(language="fr", idle_seconds=30)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")  # a Dutch speaker...
+        await scan(pilot, "NOT-A-BADGE")  # ...with a wrong badge, who walks away
+        assert "onbekend" in screen_text(app).lower() or app.language == "nl"
+        await pilot.press("x", "y")
+        ticker.advance(31)
+        await pilot.pause(0.6)
+        await settle(pilot)
+        welcome = app.screen
+        assert isinstance(welcome, WelcomeScreen)
+        assert welcome.is_clean()
+        assert app.language == "fr"
+        assert "Bienvenue" in screen_text(app)
+        assert app.incidents == []

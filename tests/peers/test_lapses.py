@@ -10,13 +10,13 @@ from sqlmodel import select
 
 from fabdesk.db import Engine, session_scope
 from fabdesk.errors import InvalidValue, RuleViolation
+from fabdesk.i18n.sentences import render_error
 from fabdesk.models import EquipmentCategory, Maker, Notification
 from fabdesk.settings import Settings
 from inventory.makers import certify
 from inventory.register import edit_item
 from inventory.trainings import set_lapse
 from kiosk.i18n import translator
-from kiosk.views import render_error
 from scheduling.jobs import training_lapse_warnings
 from scheduling.lapses import lapsing
 from tests.peers.conftest import cli, run_job
@@ -146,7 +146,7 @@ def test_managers_see_who_lapses_and_makers_are_warned_once(
         ).one()
     assert message.maker_id == world.alice
     assert message.recipient == "alice@example.org"
-    assert "2026-11-29" in message.subject
+    assert "dim. 29 nov. 2026" in message.subject  # Alice reads French, in words
 
 
 def test_the_commands(world: World, database_url: str) -> None:

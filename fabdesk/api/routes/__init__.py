@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fabdesk.api.routes import devices, health, ingest, machines, public, reports, usage
+from fabdesk.api.routes import badges, devices, health, ingest, machines, me, public, reports, usage
 
 ROUTERS: list[APIRouter] = [
     health.router,
     ingest.router,
+    badges.router,
+    badges.manager_router,
     machines.router,
     devices.router,
     public.router,
     reports.router,
+    me.router,
     usage.router,
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from fabdesk.api.deps import DeviceDep, NowDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
@@ -14,6 +16,7 @@ from fabdesk.usage.context import machine_context
 from fabdesk.usage.follow_up import after_ingest
 from fabdesk.usage.ingest import IngestResult, ingest_batch
 from fabdesk.wire import BatchAck, EventBatch, MachineContext
+from scheduling.badges import Offline, recheck_offline
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ def _ingest_once(batch: EventBatch, device: DeviceDep, state: StateDep) -> Inges
             now=now,
             clock_tolerance=state.settings.api.clock_tolerance,
         )
+        _recheck_offline_decisions(session, device, batch, result, now, state)
         after_ingest(
             session,
             result.touched_session_ids,
@@ -65,6 +69,38 @@ def _ingest_once(batch: EventBatch, device: DeviceDep, state: StateDep) -> Inges
             for hook in state.finished_hooks:
                 hook(session, result.finished_session_ids, now)
     return result
+
+
+def _recheck_offline_decisions(
+    session: Session,
+    device: DeviceDep,
+    batch: EventBatch,
+    result: IngestResult,
+    now: datetime,
+    state: StateDep,
+) -> None:
+    """Badges the driver let in alone while the server was unreachable are checked again now
+    (docs/badges.md): a use the server refuses is flagged for the managers, never dropped."""
+    accepted = set(result.accepted)
+    # The badge is checked at the time it was read, on the server's clock: a Pi's clock may be
+    # wrong (1970 before NTP), `sent_at` gives its offset.
+    offset = now - batch.sent_at if batch.sent_at is not None else timedelta(0)
+    uses = [
+        Offline(event.id, event.badge, event.offline_decision, event.device_time + offset)
+        for event in batch.events
+        if event.id in accepted and event.badge and event.offline_decision
+    ]
+    if uses:
+        scheduler = state.settings.scheduler
+        recheck_offline(
+            session,
+            equipment_id=device.equipment_id,
+            device_id=device.device_id,
+            uses=uses,
+            now=now,
+            settings=scheduler,
+            walk_in_minutes=scheduler.machine_walk_in_minutes,
+        )
 
 
 @router.get(
