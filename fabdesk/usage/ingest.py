@@ -67,8 +67,10 @@ class IngestResult:
     clock_offset: timedelta
     """Server time minus device time, as estimated for this batch."""
     clock_suspect: bool
-    """Some event's device time was implausible and was corrected (see `corrected_time`), or
+    """Some event's device time was implausible and was corrected (see `DeviceClock`), or
     the batch's measured offset is beyond the tolerance."""
+    clock: DeviceClock
+    """How this batch's device times were judged: `clock.corrected(t)` places any of them."""
 
 
 def clock_offset(batch: EventBatch, now: datetime) -> timedelta:
@@ -327,6 +329,7 @@ def ingest_batch(
         finished_session_ids=finished,
         clock_offset=offset,
         clock_suspect=suspect,
+        clock=clock,
     )
 
 
