@@ -30,7 +30,7 @@ from fabdesk.db import Engine, make_engine, session_scope, upgrade
 from fabdesk.models import Equipment
 from fabdesk.settings import DatabaseSettings
 from fabdesk.usage.devices import AuthenticatedDevice, authenticate, register_device
-from fabdesk.usage.ingest import EVENT_COLUMNS, event_values, stored_values
+from fabdesk.usage.ingest import EVENT_COLUMNS, DeviceClock, event_values, stored_values
 from fabdesk.wire import Event, EventBatch, EventKind, Outcome, Readings
 
 CLIENTS = 4
@@ -228,7 +228,14 @@ def _raw(engine: Engine, device: AuthenticatedDevice, sent: list[list[Event]]) -
     )
     batches = [
         [
-            stored_values((uuid.uuid4(), *event_values(e, device, timedelta(0), now)[1:]))
+            stored_values(
+                (
+                    uuid.uuid4(),
+                    *event_values(
+                        e, device, DeviceClock(timedelta(0), False, now, None, timedelta(0))
+                    )[1:],
+                )
+            )
             for e in batch
         ]
         for batch in sent

@@ -7,6 +7,7 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -83,6 +84,13 @@ class ApiSettings(Section):
     failed_logins_per_minute: float = Field(default=10.0, gt=0)
     """Failed token checks one client address may make per minute (429 above): guessing tokens
     is slowed to a crawl."""
+    clock_tolerance_seconds: float = Field(default=300.0, ge=0)
+    """How far after the moment the server receives it a device time may be before it counts
+    as a wrong clock (corrected by the batch's offset; see docs/attribution.md)."""
+
+    @property
+    def clock_tolerance(self) -> timedelta:
+        return timedelta(seconds=self.clock_tolerance_seconds)
 
 
 class SuspensionPolicy(Section):

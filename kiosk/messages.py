@@ -277,3 +277,22 @@ class TokensLoaded(KioskMessage):
         self.tokens = tokens
         self.issued = issued
         super().__init__()
+
+
+@dataclass(frozen=True)
+class WaitingUseLine:
+    """A use of a machine nobody could be named for, as a manager reads it (issue 15)."""
+
+    session_id: int
+    machine: str
+    ended_on: str
+    minutes: str
+    job: str
+
+
+class WaitingUseListed(Message):
+    """The site's unattributed usage sessions were read."""
+
+    def __init__(self, lines: list[WaitingUseLine]) -> None:
+        self.lines = lines
+        super().__init__()

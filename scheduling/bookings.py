@@ -739,8 +739,8 @@ def hand_over(
 
     The booking is split at `now`: its first part ends then and is completed (the giver's), the
     rest becomes a new booking, checked in for the receiver, whose `handover_of` names the first.
-    A usage session belongs to the booking it starts in (`scheduling.usage`) and is charged to
-    that booking's maker: a job already running at the hand-over stays the giver's, every job
+    A usage session belongs to the booking it runs in (`fabdesk.usage.attribution`) and is charged
+    to that booking's maker: a job already running at the hand-over stays the giver's, every job
     started after it is the receiver's; no session is split or charged twice. Call inside
     `write_session` (the receiver's part is a new live booking).
     """

@@ -321,10 +321,13 @@ def expire_cheques(session: Session, context: JobContext, now: datetime) -> int:
 
 @job("month_close", cron={"day": 1, "hour": 2, "minute": 0})
 def month_close(session: Session, context: JobContext, now: datetime) -> int:
-    """Close every ended month still open, oldest first (a closed month never changes)."""
+    """Close every ended month still open, oldest first (a closed month never changes). A month
+    whose usage sessions wait for a manager (docs/attribution.md) stops the job there: it is
+    logged, and closed by a later run once they are assigned."""
     from fabdesk.accounting.close import close_period
     from fabdesk.accounting.ledger import last_closed_month, month_of, next_month
     from fabdesk.accounting.pricing import PriceRules
+    from fabdesk.errors import RuleViolation
     from fabdesk.models import LedgerPosting
 
     current = month_of(now.astimezone(ZoneInfo(context.settings.scheduler.timezone)).date())
@@ -336,7 +339,14 @@ def month_close(session: Session, context: JobContext, now: datetime) -> int:
     closed = 0
     month = first
     while month is not None and month < current:
-        close_period(session, month, now=now, rules=rules)
+        try:
+            with session.begin_nested():
+                close_period(session, month, now=now, rules=rules)
+        except RuleViolation as refused:
+            if refused.code != "period_has_unattributed_sessions":
+                raise
+            log.warning("month_close_waits_for_managers", extra={"month": month})
+            break
         closed += 1
         month = next_month(month)
     return closed

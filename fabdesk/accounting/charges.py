@@ -2,8 +2,10 @@
 
 A charge transaction (cents; debit +, credit -):
 - maker            + what the maker pays (co-payment and whatever no cheque covers); when the
-                     session ran in a booking made on behalf of an organisation, the
-                     organisation's account is billed instead, and no cheque pays
+                     session ran in a booking made on behalf of an organisation (or a manager
+                     assigned it to one), the organisation's account is billed instead, and no
+                     cheque pays; a session assigned to a lab's own use bills `lab:<site>`.
+                     An unattributed session is never charged (docs/attribution.md)
 - cheque k         + what cheque k pays (soonest expiry first, within the programme's rules)
 - vat              - the VAT included in the total
 - materials        - the material sold, at cost
@@ -66,6 +68,7 @@ from fabdesk.models import (
 )
 
 __all__ = [
+    "latest_charge",
     "maker_balance",
     "post_pending_charges",
     "post_usage_charge",
@@ -130,6 +133,7 @@ _FACTS = (
         _USAGE.c.uuid,
         _USAGE.c.equipment_id,
         _USAGE.c.maker_id,
+        _USAGE.c.lab_site_id,
         _USAGE.c.ended_at,
         _USAGE.c.outcome,
         _USAGE.c.active_seconds,
@@ -160,7 +164,11 @@ _FACTS = (
         .outerjoin(_MAKER, _MAKER.c.id == _USAGE.c.maker_id)
         .outerjoin(_SHARE, _SHARE.c.equipment_id == _USAGE.c.equipment_id)
         .outerjoin(_BOOKING, _BOOKING.c.id == _USAGE.c.booking_id)
-        .outerjoin(_ORGANISATION, _ORGANISATION.c.id == _BOOKING.c.organisation_id)
+        .outerjoin(
+            _ORGANISATION,
+            _ORGANISATION.c.id
+            == sa.func.coalesce(_USAGE.c.organisation_id, _BOOKING.c.organisation_id),
+        )
     )
     .where(_USAGE.c.id == sa.bindparam("usage_id"))
 )
@@ -189,26 +197,17 @@ def _post_charge(
             uuid=str(usage.uuid),
             error_code="session_not_finished",
         )
+    if usage.maker_id is None and usage.organisation_id is None and usage.lab_site_id is None:
+        raise Conflict(
+            "Usage session {uuid} is not attributed to anyone: a manager assigns it first "
+            "(fabdesk usage unattributed).",
+            uuid=str(usage.uuid),
+            error_code="session_unattributed",
+        )
     day = local_day(usage.ended_at)
     shares = facts.shares
     rights_investor, rights_seconds = _usage_rights(session, usage, shares, day)
-    price = price_session(
-        SessionFacts(
-            active_seconds=usage.active_seconds,
-            rate_cents_per_hour=usage.rate_cents_per_hour,
-            billing_unit_minutes=usage.billing_unit_minutes,
-            minimum_charge_cents=usage.minimum_charge_cents,
-            category_code=usage.category_code,
-            tier=usage.tier or "standard",
-            material_g=usage.material_g,
-            material_mm=usage.material_mm,
-            rights_seconds=rights_seconds,
-            booked_seconds=(usage.booked_until - usage.booked_from).total_seconds()
-            if usage.booked_from is not None
-            else None,
-        ),
-        rules,
-    )
+    price = price_session(_pricing_facts(usage, rights_seconds), rules)
     spends = (
         plan_cheque_spend(
             price.total,
@@ -237,7 +236,8 @@ def _post_charge(
         occurred_on=day,
         now=now,
         memo=f"{usage.asset_tag} {price.billed_minutes} min"
-        + (f" for {usage.organisation_code}" if usage.organisation_code else ""),
+        + (f" for {usage.organisation_code}" if usage.organisation_code else "")
+        + (" lab use" if usage.lab_site_id is not None else ""),
         maker_id=usage.maker_id,
         equipment_id=usage.equipment_id,
         key_checked=revision == 1,
@@ -274,6 +274,23 @@ def _post_charge(
     return transaction
 
 
+def _pricing_facts(usage: Any, rights_seconds: float) -> SessionFacts:
+    return SessionFacts(
+        active_seconds=usage.active_seconds,
+        rate_cents_per_hour=usage.rate_cents_per_hour,
+        billing_unit_minutes=usage.billing_unit_minutes,
+        minimum_charge_cents=usage.minimum_charge_cents,
+        category_code=usage.category_code,
+        tier=usage.tier or "standard",
+        material_g=usage.material_g,
+        material_mm=usage.material_mm,
+        rights_seconds=rights_seconds,
+        booked_seconds=(usage.booked_until - usage.booked_from).total_seconds()
+        if usage.booked_from is not None
+        else None,
+    )
+
+
 def _charge_postings(
     session: Session,
     usage: Any,
@@ -283,9 +300,11 @@ def _charge_postings(
 ) -> list[tuple[int, int]]:
     cheque_total = sum(spend.amount for spend in cheque_spends)
     payer: AccountRef = (
-        (AccountKind.MAKER, usage.maker_id)
-        if usage.organisation_id is None
+        (AccountKind.LAB, usage.lab_site_id)
+        if usage.lab_site_id is not None
         else (AccountKind.ORGANISATION, usage.organisation_id)
+        if usage.organisation_id is not None
+        else (AccountKind.MAKER, usage.maker_id)
     )
     postings: list[tuple[AccountRef, int]] = [(payer, price.total - cheque_total)]
     postings += [((AccountKind.CHEQUE, spend.cheque_id), spend.amount) for spend in cheque_spends]
@@ -367,16 +386,33 @@ def rights_used_seconds(session: Session, investor_id: int, equipment_id: int, y
     return float(used)
 
 
+ATTRIBUTED = sa.or_(
+    col(UsageSession.maker_id).is_not(None),
+    col(UsageSession.organisation_id).is_not(None),
+    col(UsageSession.lab_site_id).is_not(None),
+)
+"""Someone pays for the session: only such sessions are charged."""
+WAITING = sa.and_(
+    col(UsageSession.ended_at).is_not(None),
+    col(UsageSession.outcome).is_not(None),
+    ~ATTRIBUTED,
+    ~sa.exists().where(col(UsageCharge.usage_session_id) == col(UsageSession.id)),
+)
+"""A finished session nobody pays for yet: it waits for a manager (fabdesk.usage.unattributed)."""
+
+
 def pending_session_ids(
     session: Session, *, limit: int | None = None, ended_by: datetime | None = None
 ) -> list[int]:
-    """Finished usage sessions that have no charge yet (ended by `ended_by`), oldest end first."""
+    """Finished, attributed usage sessions that have no charge yet (ended by `ended_by`),
+    oldest end first (unattributed ones wait for a manager: `fabdesk usage unattributed`)."""
     query = (
         select(UsageSession.id)
         .where(
             col(UsageSession.ended_at).is_not(None),
             col(UsageSession.ended_at) <= ended_by if ended_by is not None else sa.true(),
             col(UsageSession.outcome).is_not(None),
+            ATTRIBUTED,
             ~sa.exists().where(col(UsageCharge.usage_session_id) == col(UsageSession.id)),
         )
         .order_by(col(UsageSession.ended_at), col(UsageSession.id))
@@ -412,11 +448,7 @@ def reverse_charge(
     from its current values and posted as the next revision. Returns the reversal, or None when
     the latest charge is already reversed (idempotent).
     """
-    charge = session.exec(
-        select(UsageCharge)
-        .where(UsageCharge.usage_session_id == usage_session_id)
-        .order_by(col(UsageCharge.revision).desc())
-    ).first()
+    charge = latest_charge(session, usage_session_id)
     if charge is None:
         raise NotFound(
             "Usage session {id} has no charge to reverse.", id=usage_session_id, error_code="charge"
@@ -450,6 +482,15 @@ def reverse_charge(
             rules=rules or PriceRules.default(),
         )
     return reversal
+
+
+def latest_charge(session: Session, usage_session_id: int) -> UsageCharge | None:
+    """The session's charge of the highest revision (reversed or not), if it has one."""
+    return session.exec(
+        select(UsageCharge)
+        .where(UsageCharge.usage_session_id == usage_session_id)
+        .order_by(col(UsageCharge.revision).desc())
+    ).first()
 
 
 def _reversal_account(session: Session, account: int, today: date) -> int:

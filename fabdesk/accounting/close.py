@@ -16,7 +16,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from fabdesk.accounting.charges import post_usage_charge
+from fabdesk.accounting.charges import WAITING, post_usage_charge
 from fabdesk.accounting.ledger import (
     hold_period_lock,
     last_closed_month,
@@ -62,6 +62,7 @@ def close_period(
             ]
         )
     _refuse_gaps(session, month)
+    _refuse_unattributed(session, month, start, end)
     if session.get_bind().dialect.name == "sqlite":
         # A bigger page cache for the few big scans below (SQLite's default is 2 MB).
         session.execute(sa.text("PRAGMA cache_size = -131072"))
@@ -123,6 +124,32 @@ def _refuse_gaps(session: Session, month: str) -> None:
         )
 
 
+def _refuse_unattributed(session: Session, month: str, start: datetime, end: datetime) -> None:
+    """A month whose sessions wait for a manager cannot close: they would never be charged in
+    it. The refusal lists them; the closing manager assigns them (`fabdesk close MONTH --assign
+    SESSION=…`, or `fabdesk usage assign`) and closes again."""
+    waiting = session.exec(
+        select(UsageSession.id)
+        .where(WAITING, col(UsageSession.ended_at) >= start, col(UsageSession.ended_at) < end)
+        .order_by(col(UsageSession.id))
+    ).all()
+    if waiting:
+        raise RuleViolation(
+            [
+                Violation(
+                    "period_has_unattributed_sessions",
+                    "{month} cannot be closed: {count} usage session(s) wait for a manager to "
+                    "assign them (fabdesk usage unattributed): {sessions}.",
+                    {
+                        "month": month,
+                        "count": len(waiting),
+                        "sessions": ", ".join(str(found) for found in waiting),
+                    },
+                )
+            ]
+        )
+
+
 def _charge_month_backlog(
     session: Session, start: datetime, end: datetime, *, now: datetime, rules: PriceRules
 ) -> None:
@@ -156,7 +183,7 @@ def _charge_month_backlog(
     ).scalars()
     for usage_id in list(pending):
         found = session.get(UsageSession, usage_id)
-        if found is not None and found.finished:
+        if found is not None and found.finished and found.attributed:
             post_usage_charge(session, usage_id, now=now, rules=rules)
 
 

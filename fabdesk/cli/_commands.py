@@ -138,6 +138,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         (),
         "Payments read from the bank's statements (CODA or camt.053): matched to invoices by structured communication, then by amount and name.",
     ),
+    "usage": (
+        ("usage",),
+        "Usage sessions that wait for a manager: a job run without a badge and outside every booking is never charged to anyone until a manager assigns it (docs/attribution.md).",
+    ),
     "trainings": (
         ("peers",),
         "Training sessions: trainers of a category give them, makers enrol, a pass certifies.",

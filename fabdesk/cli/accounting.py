@@ -100,19 +100,50 @@ def close(
     ctx: typer.Context,
     month: Annotated[str, typer.Argument(help="The month to close, as YYYY-MM (e.g. 2026-11).")],
     date: DateOption = None,
+    assign: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--assign",
+            metavar="SESSION=maker:MEMBER|organisation:CODE|lab:SITE",
+            help="Assign a session of the month that waits for a manager, before closing "
+            "(repeatable; see `fabdesk usage unattributed`). Needs --by.",
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Member number of the manager who assigns (with --assign)."),
+    ] = None,
 ) -> None:
     """Close a month of the ledger: charge its last sessions, freeze its balances and usage.
 
     A closed month never changes: sessions that arrive late are booked in the open month with
     their real date. Closing a closed month changes nothing. Months close in order.
-    --date 2026-12-01 records the close as done at the end of that day (after the month).
+    --date 2026-12-01 records the close as done at the end of that day (after the month). A
+    month whose usage sessions wait for a manager (nobody to charge) is refused with their list:
+    assign them here with `--assign 42=maker:M-00017 --by M-00001`, or with `fabdesk usage
+    assign`, and close again.
     """
     from fabdesk.accounting.close import close_period
     from fabdesk.accounting.pricing import PriceRules
+    from fabdesk.cli.usage import parse_assignment
+    from fabdesk.usage.unattributed import assign_session, manager_actor, resolve_assignee
 
     rules = PriceRules.from_settings(ctx.obj.settings().accounting)
+    assignments = [parse_assignment(text) for text in assign or []]
+    if assignments and not by:
+        raise InvalidValue("--assign needs --by: the manager who assigns.", error_code="actor")
     with write_session(ctx.obj.engine()) as session:
-        period = close_period(session, month, now=_as_of(session, date), rules=rules)
+        as_of = _as_of(session, date)
+        for session_id, target in assignments:
+            assign_session(
+                session,
+                session_id,
+                resolve_assignee(session, **target),
+                actor=manager_actor(session, by or ""),
+                now=as_of,
+                rules=rules,
+            )
+        period = close_period(session, month, now=as_of, rules=rules)
     out.print(
         f"Month {period.month} closed at {period.closed_at:%Y-%m-%d %H:%M} UTC: "
         f"{period.transaction_count} transactions, {period.posting_count} postings."

@@ -134,6 +134,7 @@ def status_command(
         "state",
         "outbox backlog",
         "last fault",
+        "clock",
         title=f"Drivers ({sum(m.online for m in status.machines)} online, "
         f"{sum(not m.online for m in status.machines)} offline)",
     )
@@ -146,5 +147,8 @@ def status_command(
             view.state.value,
             str(view.outbox_backlog if view.outbox_backlog is not None else "—"),
             view.last_fault_detail or "",
+            f"[yellow]suspect[/] ({view.clock_offset_seconds:+.0f} s)"
+            if view.clock_suspect
+            else "ok",
         )
     out.print(machines)

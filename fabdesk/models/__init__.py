@@ -82,11 +82,12 @@ from fabdesk.models.trainings import (  # noqa: E402
     TrainingSession,
     TrainingState,
 )
-from fabdesk.models.usage import UsageSession  # noqa: E402
+from fabdesk.models.usage import AttributedBy, UsageSession  # noqa: E402
 
 __all__ = [
     "LIVE_STATES",
     "AccountKind",
+    "AttributedBy",
     "Audit",
     "AuditScan",
     "BadgeDecision",

@@ -54,6 +54,11 @@ class IngestedEvent(SQLModel, table=True):
     state: MachineState | None = Field(default=None, sa_type=str_enum(MachineState))
     detail: str | None = Field(default=None, max_length=500)
     outbox_backlog: int | None = None
+    badge: str | None = Field(default=None, max_length=64)
+    """The badge read at the machine that started the session (session_started only)."""
+    clock_corrected: bool = False
+    """The device time was implausible (before the device was registered, or in the future):
+    `server_time` is it moved by the batch's clock offset, `device_time` is kept as sent."""
 
 
 class MachineStatus(SQLModel, table=True):
@@ -67,9 +72,12 @@ class MachineStatus(SQLModel, table=True):
     """Server time of the last batch received from the machine's driver."""
     state: MachineState = Field(default=MachineState.UNKNOWN, sa_type=str_enum(MachineState))
     state_device_time: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    """Device time of the event that reported `state` (older events never overwrite it)."""
+    """Corrected time of the event that reported `state` (older events never overwrite it)."""
     outbox_backlog: int | None = None
     last_fault_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     last_fault_detail: str | None = Field(default=None, max_length=500)
     clock_offset_seconds: float = 0
     """Server time minus device time, as last estimated (positive: the device is behind)."""
+    clock_suspect: bool = False
+    """The device's clock was last found wrong (events corrected, or an offset beyond the
+    tolerance): shown by `fabdesk status`."""

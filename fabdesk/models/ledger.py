@@ -35,6 +35,8 @@ class AccountKind(StrEnum):
     """Money received (debit balance)."""
     ORGANISATION = "organisation"
     """What a paying organisation (a partner school or company) owes the lab (debit balance)."""
+    LAB = "lab"
+    """A lab's own use of its machines (owner: the site), named `lab:<site id>`."""
 
 
 class TransactionKind(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -10,6 +11,19 @@ from sqlmodel import Field, SQLModel
 
 from fabdesk.models._types import str_enum, utc_column
 from fabdesk.wire import Outcome
+
+
+class AttributedBy(StrEnum):
+    """How a usage session found who pays for it (see docs/attribution.md)."""
+
+    BADGE = "badge"
+    """The badge read at the machine when the session started."""
+    BOOKING = "booking"
+    """The booking the session overlaps most (the running one wins a tie)."""
+    CHECK_IN = "check_in"
+    """The booking whose check-in window holds the session's start."""
+    MANAGER = "manager"
+    """A manager assigned it from the unattributed list."""
 
 
 class UsageSession(SQLModel, table=True):
@@ -43,7 +57,29 @@ class UsageSession(SQLModel, table=True):
     material_mm: float | None = None
     material_g: float | None = None
     outcome: Outcome | None = Field(default=None, sa_type=str_enum(Outcome))
+    last_event_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    """Server time of the session's latest event (how far a running session has come)."""
+    badge: str | None = Field(default=None, max_length=64)
+    """The badge read at the machine that started the session, as the driver sent it."""
+    attributed_by: AttributedBy | None = Field(default=None, sa_type=str_enum(AttributedBy))
+    """How the payer was found; None while the session is unattributed."""
+    organisation_id: int | None = Field(default=None, foreign_key="organisations.id")
+    """A manager assigned the session to this organisation (it pays)."""
+    lab_site_id: int | None = Field(default=None, foreign_key="sites.id")
+    """A manager assigned the session to this lab's own use (its lab account pays)."""
+    assigned_by: str | None = Field(default=None, max_length=64)
+    """The manager who assigned the session (`maker:<id>`, or the API's manager token)."""
+    assigned_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
     @property
     def finished(self) -> bool:
         return self.ended_at is not None and self.outcome is not None
+
+    @property
+    def attributed(self) -> bool:
+        """Someone pays: a maker, an organisation or a lab's own use."""
+        return (
+            self.maker_id is not None
+            or self.organisation_id is not None
+            or self.lab_site_id is not None
+        )

@@ -42,6 +42,8 @@ class AuthenticatedDevice:
     device_id: int
     equipment_id: int
     equipment_tag: str
+    registered_at: datetime | None = None
+    """When the device was registered: an event it says happened before is a wrong clock."""
 
 
 def hash_token(token: str) -> str:
@@ -134,5 +136,8 @@ def authenticate(session: Session, token: str | None) -> AuthenticatedDevice:
     if device.revoked_at is not None:
         raise Unauthenticated("This device token was revoked.", error_code="token_revoked")
     return AuthenticatedDevice(
-        device_id=id_of(device), equipment_id=device.equipment_id, equipment_tag=tag
+        device_id=id_of(device),
+        equipment_id=device.equipment_id,
+        equipment_tag=tag,
+        registered_at=device.created_at,
     )

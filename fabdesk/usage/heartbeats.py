@@ -41,6 +41,7 @@ class MachineStatusView:
     last_fault_at: datetime | None
     last_fault_detail: str | None
     clock_offset_seconds: float
+    clock_suspect: bool
 
 
 def _state_of(event: Event) -> MachineState | None:
@@ -50,13 +51,19 @@ def _state_of(event: Event) -> MachineState | None:
 def record_status(
     session: Session,
     device: AuthenticatedDevice,
-    events: Sequence[Event],
+    events: Sequence[tuple[Event, datetime]],
     *,
     now: datetime,
     clock_offset: timedelta,
+    clock_suspect: bool | None,
 ) -> None:
-    """The machine was heard from at `now`; newer states, faults and backlogs replace older ones
-    (by device time, so a late batch of old events never overwrites a fresh state)."""
+    """The machine was heard from at `now`; newer states, faults and backlogs replace older ones.
+
+    `events` pairs each new event with its corrected time (ingest's `DeviceClock`): newer is
+    by that time, so a late batch of old events never overwrites a fresh state, and a clock that
+    was once a year ahead cannot hold a state for good (a stored time beyond `now` is ignored).
+    `clock_suspect` is the batch's verdict on the device's clock (None: nothing new to judge).
+    """
     c = _status.c
     locked = sa.select(_status).where(c.equipment_id == device.equipment_id).with_for_update()
     row = session.execute(locked).first()
@@ -76,21 +83,17 @@ def record_status(
             .on_conflict_do_nothing(index_elements=["equipment_id"])
         )
         row = session.execute(locked).one()
-    state, state_time = row.state, row.state_device_time
-    fault_at, fault_detail = row.last_fault_at, row.last_fault_detail
+    state, state_time = row.state, _believable(row.state_device_time, now)
+    fault_at, fault_detail = _believable(row.last_fault_at, now), row.last_fault_detail
     backlog, backlog_time = row.outbox_backlog, None
-    for event in events:
+    for event, at in events:
         reported = _state_of(event)
-        if reported is not None and (state_time is None or event.device_time >= state_time):
-            state, state_time = reported, event.device_time
-        if event.kind is EventKind.FAULT:
-            at = event.device_time + clock_offset
-            if fault_at is None or at >= fault_at:
-                fault_at, fault_detail = at, clean_text(event.readings.detail)
-        if event.outbox_backlog is not None and (
-            backlog_time is None or event.device_time >= backlog_time
-        ):
-            backlog, backlog_time = min(event.outbox_backlog, MAX_BACKLOG), event.device_time
+        if reported is not None and (state_time is None or at >= state_time):
+            state, state_time = reported, at
+        if event.kind is EventKind.FAULT and (fault_at is None or at >= fault_at):
+            fault_at, fault_detail = at, clean_text(event.readings.detail)
+        if event.outbox_backlog is not None and (backlog_time is None or at >= backlog_time):
+            backlog, backlog_time = min(event.outbox_backlog, MAX_BACKLOG), at
     session.execute(
         _status.update()
         .where(c.equipment_id == device.equipment_id)
@@ -103,8 +106,14 @@ def record_status(
             last_fault_at=fault_at,
             last_fault_detail=fault_detail,
             outbox_backlog=backlog,
+            clock_suspect=row.clock_suspect if clock_suspect is None else clock_suspect,
         )
     )
+
+
+def _believable(stored: datetime | None, now: datetime) -> datetime | None:
+    """A stored time from the future (written before clocks were corrected) never wins."""
+    return None if stored is None or stored > now else stored
 
 
 def machine_statuses(session: Session) -> list[MachineStatusView]:
@@ -133,6 +142,7 @@ def _view(status: MachineStatus, tag: str) -> MachineStatusView:
         last_fault_at=status.last_fault_at,
         last_fault_detail=status.last_fault_detail,
         clock_offset_seconds=status.clock_offset_seconds,
+        clock_suspect=status.clock_suspect,
     )
 
 

@@ -66,6 +66,11 @@ class IngestResult:
     charge. A session is listed here once in its life."""
     clock_offset: timedelta
     """Server time minus device time, as estimated for this batch."""
+    clock_suspect: bool
+    """Some event's device time was implausible and was corrected (see `DeviceClock`), or
+    the batch's measured offset is beyond the tolerance."""
+    clock: DeviceClock
+    """How this batch's device times were judged: `clock.corrected(t)` places any of them."""
 
 
 def clock_offset(batch: EventBatch, now: datetime) -> timedelta:
@@ -79,6 +84,49 @@ def clock_offset(batch: EventBatch, now: datetime) -> timedelta:
         return now - batch.sent_at
     newest = max(event.device_time for event in batch.events)
     return min(timedelta(0), now - newest)
+
+
+@dataclass(frozen=True)
+class DeviceClock:
+    """What the server knows to judge one batch's device times."""
+
+    offset: timedelta
+    """The batch's clock offset (`clock_offset`)."""
+    measured: bool
+    """The offset was measured from the batch's `sent_at` (else it only moves future times)."""
+    now: datetime
+    """When the server received the batch."""
+    registered_at: datetime | None
+    """When the device was registered: nothing it measured can be older."""
+    tolerance: timedelta
+    """How far a device time may stray (clocks drift, networks lag) before it counts as wrong."""
+
+    def plausible(self, moment: datetime) -> bool:
+        """Not before the device was registered, not after the receive time (give or take the
+        tolerance)."""
+        earliest = (self.registered_at or EARLIEST) - self.tolerance
+        return earliest <= moment <= self.now + self.tolerance
+
+    @property
+    def wrong_now(self) -> bool:
+        """The device's clock was wrong when it sent the batch (a measured offset beyond the
+        tolerance): every time in the batch is moved by the offset."""
+        return self.measured and abs(self.offset) > self.tolerance
+
+    def corrected(self, device_time: datetime) -> tuple[datetime, bool]:
+        """The time to believe for `device_time`, and whether it was corrected.
+
+        A plausible device time from a clock that is right now is kept: an outbox may deliver
+        old events late, on time. Otherwise it is moved by the batch's offset; if even that is
+        implausible (a 1970 time sent after the clock was set, without the driver's monotonic
+        base), the receive time is the best the server knows.
+        """
+        if self.plausible(device_time) and not self.wrong_now:
+            return device_time, False
+        moved = device_time + self.offset
+        if self.plausible(moved):
+            return moved, moved != device_time
+        return self.now, True
 
 
 def check_batch(batch: EventBatch) -> None:
@@ -132,14 +180,15 @@ EVENT_COLUMNS = (
     "state",
     "detail",
     "outbox_backlog",
+    "badge",
+    "clock_corrected",
 )
 
 
-def event_values(
-    event: Event, device: AuthenticatedDevice, offset: timedelta, now: datetime
-) -> tuple[Any, ...]:
+def event_values(event: Event, device: AuthenticatedDevice, clock: DeviceClock) -> tuple[Any, ...]:
     """The row of `event`, in EVENT_COLUMNS order, as Python values."""
     readings = event.readings
+    server_time, corrected = clock.corrected(event.device_time)
     return (
         event.id,
         device.device_id,
@@ -147,8 +196,8 @@ def event_values(
         event.kind,
         event.session_id,
         event.device_time,
-        event.device_time + offset,
-        now,
+        server_time,
+        clock.now,
         readings.active_seconds,
         clean_text(readings.job_name),
         readings.material_mm,
@@ -157,6 +206,8 @@ def event_values(
         readings.state,
         clean_text(readings.detail),
         None if event.outbox_backlog is None else min(event.outbox_backlog, MAX_BACKLOG),
+        clean_text(event.badge),
+        corrected,
     )
 
 
@@ -175,18 +226,19 @@ def stored_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
     instants as naive UTC, enums by value), which both databases take as they are. Ingest writes
     events below the ORM's per-value type processing: it is most of the cost of a batch."""
     (uuid, device_id, equipment_id, kind, session_uuid, device_time, server_time, received_at,
-     active, job, mm, grams, outcome, state, detail, backlog) = values  # fmt: skip
+     active, job, mm, grams, outcome, state, detail, backlog, badge,
+     corrected) = values  # fmt: skip
     return (
         uuid.hex, device_id, equipment_id, kind.value, _hex(session_uuid),
         _stored_time(device_time), _stored_time(server_time), _stored_time(received_at),
         active, job, mm, grams, outcome.value if outcome else None,
-        state.value if state else None, detail, backlog,
+        state.value if state else None, detail, backlog, badge, corrected,
     )  # fmt: skip
 
 
 _PG_TYPES = (
     "uuid", "integer", "integer", "text", "uuid", "timestamp", "timestamp", "timestamp", "float8",
-    "text", "float8", "float8", "text", "text", "text", "integer",
+    "text", "float8", "float8", "text", "text", "text", "integer", "text", "boolean",
 )  # fmt: skip
 _FROM_JSON = (
     "SELECT "
@@ -218,18 +270,29 @@ def _store_events(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[UUID
 
 
 def ingest_batch(
-    session: Session, device: AuthenticatedDevice, batch: EventBatch, *, now: datetime
+    session: Session,
+    device: AuthenticatedDevice,
+    batch: EventBatch,
+    *,
+    now: datetime,
+    clock_tolerance: timedelta,
 ) -> IngestResult:
     """Store the batch's new events and bring their usage sessions and the machine status up to
     date. Raises InvalidValue (malformed) or AccessDenied (another machine's event or session);
-    the caller then rolls back, so nothing is written."""
+    the caller then rolls back, so nothing is written. `clock_tolerance` (a setting) is how far
+    in the future a device time may be before it is corrected (see `DeviceClock`)."""
     check_batch(batch)
     offset = clock_offset(batch, now)
+    clock = DeviceClock(
+        offset, batch.sent_at is not None, now, device.registered_at, clock_tolerance
+    )
     unique: dict[UUID, Event] = {}
     for event in batch.events:
         unique.setdefault(event.id, event)
     # UUID order: two transactions meet on the unique index in the same order (no deadlock).
-    rows = [event_values(unique[uuid], device, offset, now) for uuid in sorted(unique)]
+    rows = [event_values(unique[uuid], device, clock) for uuid in sorted(unique)]
+    times = {row[0]: row[6] for row in rows}
+    suspect = clock.wrong_now or any(row[-1] for row in rows)
     accepted_set = _store_events(session, rows)
     duplicates = [uuid for uuid in unique if uuid not in accepted_set]
     if duplicates:
@@ -241,7 +304,14 @@ def ingest_batch(
     session_uuids = sorted({e.session_id for e in accepted_events if e.session_id is not None})
     if session_uuids:
         touched, finished = _rebuild_sessions(session, device, session_uuids)
-    record_status(session, device, accepted_events, now=now, clock_offset=offset)
+    record_status(
+        session,
+        device,
+        [(event, times[event.id]) for event in accepted_events],
+        now=now,
+        clock_offset=offset,
+        clock_suspect=suspect if accepted_events else None,
+    )
     if accepted_events:
         log.debug(
             "batch_ingested",
@@ -258,6 +328,8 @@ def ingest_batch(
         touched_session_ids=touched,
         finished_session_ids=finished,
         clock_offset=offset,
+        clock_suspect=suspect,
+        clock=clock,
     )
 
 
@@ -338,6 +410,7 @@ _AGGREGATES = (
         _c.session_uuid,
         sa.func.min(_c.device_time),
         sa.func.min(_c.server_time),
+        sa.func.max(_c.server_time),
         sa.func.max(_c.active_seconds),
         sa.func.max(_c.material_mm),
         sa.func.max(_c.material_g),
@@ -346,7 +419,14 @@ _AGGREGATES = (
     .group_by(_c.session_uuid)
 )
 _MILESTONES = sa.select(
-    _c.session_uuid, _c.uuid, _c.kind, _c.device_time, _c.server_time, _c.job_name, _c.outcome
+    _c.session_uuid,
+    _c.uuid,
+    _c.kind,
+    _c.device_time,
+    _c.server_time,
+    _c.job_name,
+    _c.outcome,
+    _c.badge,
 ).where(
     _c.session_uuid.in_(sa.bindparam("uuids", expanding=True)),
     sa.or_(
@@ -370,6 +450,7 @@ def _session_facts(session: Session, session_uuids: Sequence[UUID]) -> dict[UUID
                 server_time=row.server_time,
                 job_name=row.job_name,
                 outcome=row.outcome,
+                badge=row.badge,
             )
         )
     return {
@@ -377,11 +458,14 @@ def _session_facts(session: Session, session_uuids: Sequence[UUID]) -> dict[UUID
             milestones=tuple(milestones.get(uuid, ())),
             first_device_time=first_device,
             first_server_time=first_server,
+            last_server_time=last_server,
             max_active_seconds=active,
             max_material_mm=material_mm,
             max_material_g=material_g,
         )
-        for uuid, first_device, first_server, active, material_mm, material_g in aggregates
+        for uuid, first_device, first_server, last_server, active, material_mm, material_g in (
+            aggregates
+        )
     }
 
 

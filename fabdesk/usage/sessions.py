@@ -29,6 +29,7 @@ class SessionEvent:
     material_mm: float | None = None
     material_g: float | None = None
     outcome: Outcome | None = None
+    badge: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class SessionTotals:
     material_mm: float | None
     material_g: float | None
     outcome: Outcome | None
+    last_event_at: datetime
+    badge: str | None
 
     @property
     def finished(self) -> bool:
@@ -56,6 +59,7 @@ class SessionFacts:
     milestones: tuple[SessionEvent, ...]
     first_device_time: datetime
     first_server_time: datetime
+    last_server_time: datetime
     max_active_seconds: float | None
     max_material_mm: float | None
     max_material_g: float | None
@@ -79,6 +83,7 @@ def facts_of(events: Sequence[SessionEvent]) -> SessionFacts:
         milestones=tuple(e for e in events if is_milestone(e)),
         first_device_time=min(e.device_time for e in events),
         first_server_time=min(e.server_time for e in events),
+        last_server_time=max(e.server_time for e in events),
         max_active_seconds=_max(e.active_seconds for e in events),
         max_material_mm=_max(e.material_mm for e in events),
         max_material_g=_max(e.material_g for e in events),
@@ -104,12 +109,16 @@ def summarise_facts(facts: SessionFacts) -> SessionTotals:
     - ended: the earliest `session_ended`, with its outcome (`done` when it gives none).
     - active seconds and material: the largest reading (they are cumulative since the start).
     - job name: the latest one reported.
+    - badge: the one on the earliest `session_started` that carries one.
     """
     ordered = sorted(facts.milestones, key=_order)
     start = next((e for e in ordered if e.kind is EventKind.SESSION_STARTED), None)
     end = next((e for e in ordered if e.kind is EventKind.SESSION_ENDED), None)
     active = facts.max_active_seconds or 0.0
     job_name = next((e.job_name for e in reversed(ordered) if e.job_name is not None), None)
+    badge = next(
+        (e.badge for e in ordered if e.kind is EventKind.SESSION_STARTED and e.badge), None
+    )
 
     if start is not None:
         started_at, device_started_at = start.server_time, start.device_time
@@ -137,4 +146,6 @@ def summarise_facts(facts: SessionFacts) -> SessionTotals:
         material_mm=facts.max_material_mm,
         material_g=facts.max_material_g,
         outcome=outcome,
+        last_event_at=max(facts.last_server_time, ended_at or started_at),
+        badge=badge,
     )

@@ -71,22 +71,19 @@ class DisputesScreen(TableScreen):
         self.fill()
 
     def fill(self) -> None:
-        table = self.table()
-        row = table.cursor_row
-        table.clear(columns=True)
-        table.add_columns(
-            self._("No."), self._("Opened"), self._("Machine"), self._("Amount"), self._("Why")
+        self.refill(
+            [self._("No."), self._("Opened"), self._("Machine"), self._("Amount"), self._("Why")],
+            [
+                [
+                    str(line.dispute_id),
+                    line.opened_on,
+                    line.machine,
+                    money(line.amount_cents, self.kiosk.language),
+                    line.reason[:60],
+                ]
+                for line in self.disputes
+            ],
         )
-        for line in self.disputes:
-            table.add_row(
-                str(line.dispute_id),
-                line.opened_on,
-                line.machine,
-                money(line.amount_cents, self.kiosk.language),
-                line.reason[:60],
-            )
-        if self.disputes:
-            table.move_cursor(row=min(row, len(self.disputes) - 1))
         empty = self.loaded and not self.disputes
         self.query_one("#empty", Static).update(self._("No open dispute.") if empty else "")
         self.query_one("#reason", Input).focus()

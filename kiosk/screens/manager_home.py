@@ -19,6 +19,7 @@ class ManagerHomeScreen(MachineListScreen):
         ("M", N_("Machines")),
         ("T", N_("Trainings")),
         ("D", N_("Disputes")),
+        ("U", N_("Unattributed use")),
         ("Esc", N_("Log out")),
     ]
     BINDINGS = [
@@ -27,6 +28,7 @@ class ManagerHomeScreen(MachineListScreen):
         Binding("m", "machines", show=False),
         Binding("t", "trainings", show=False),
         Binding("d", "disputes", show=False),
+        Binding("u", "unattributed", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -70,6 +72,11 @@ class ManagerHomeScreen(MachineListScreen):
         from kiosk.screens.disputes import DisputesScreen
 
         self.app.push_screen(DisputesScreen(), callback=self.done)
+
+    def action_unattributed(self) -> None:
+        from kiosk.screens.unattributed import UnattributedScreen
+
+        self.app.push_screen(UnattributedScreen(), callback=self.done)
 
     def action_log_out(self) -> None:
         self.kiosk.forget()

@@ -3,6 +3,7 @@ table; ↑↓ move its cursor even while a text field has the focus; Esc goes ba
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
@@ -46,6 +47,17 @@ class TableScreen(LoadedScreen):
     def table(self) -> DataTable[str]:
         table: DataTable[str] = self.query_one(f"#{self.TABLE}", DataTable)
         return table
+
+    def refill(self, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        """Draw the table again with `rows`, its cursor kept on the same row where it can be."""
+        table = self.table()
+        row = table.cursor_row
+        table.clear(columns=True)
+        table.add_columns(*columns)
+        for cells in rows:
+            table.add_row(*cells)
+        if rows:
+            table.move_cursor(row=min(row, len(rows) - 1))
 
     def action_move(self, rows: int) -> None:
         table = self.table()

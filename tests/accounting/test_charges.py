@@ -328,9 +328,11 @@ def test_usage_rights_make_a_members_hours_free_up_to_the_allowance(
     assert check_ledger(session).ok
 
 
-def test_a_session_without_a_maker_is_charged_to_the_unknown_account(
+def test_a_session_without_a_payer_is_never_charged_and_holds_its_month_open(
     session: Session, lab: Lab
 ) -> None:
+    """Issue 15: no anonymous `maker` account; the session waits for a manager, and its month
+    cannot close until a manager assigns it (then it is charged once)."""
     job = add_usage(
         session,
         lab.laser,
@@ -339,10 +341,15 @@ def test_a_session_without_a_maker_is_charged_to_the_unknown_account(
         active_seconds=60,
         outcome=Outcome.INTERRUPTED,
     )
-    assert post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01")) is not None
-    unknown = find_account(session, AccountKind.MAKER)
-    assert unknown is not None
-    assert balance(session, unknown) == 50
+    with pytest.raises(Conflict) as refused:
+        post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"))
+    assert refused.value.code == "session_unattributed"
+    assert post_pending_charges(session, now=at("2026-11-05 10:01")) == 0
+    assert find_account(session, AccountKind.MAKER) is None
+    with pytest.raises(RuleViolation) as closing:
+        close_period(session, "2026-11", now=at("2026-12-01 06:00"))
+    assert closing.value.code == "period_has_unattributed_sessions"
+    assert str(id_of(job)) in str(closing.value)
 
 
 def test_months_close_in_order(session: Session, lab: Lab) -> None:

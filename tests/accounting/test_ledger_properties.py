@@ -36,6 +36,7 @@ from fabdesk.accounting.ledger import (
     next_month,
 )
 from fabdesk.accounting.materials import add_material, sell_material
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.db import Engine
 from fabdesk.errors import RuleViolation
 from fabdesk.models import (
@@ -56,6 +57,7 @@ from fabdesk.models import (
     UsageSession,
     id_of,
 )
+from fabdesk.usage.unattributed import Assignee, assign_session
 from inventory.organisations import add_organisation
 from tests.accounting.factories import Lab, add_maker, add_usage, at, build_lab
 
@@ -275,7 +277,8 @@ def _assert_invariants(session: Session, model: Model) -> None:
         paid = sum(
             amount
             for account, amount in postings
-            if kinds[account] in {AccountKind.MAKER, AccountKind.CHEQUE, AccountKind.ORGANISATION}
+            if kinds[account]
+            in {AccountKind.MAKER, AccountKind.CHEQUE, AccountKind.ORGANISATION, AccountKind.LAB}
         )
         assert paid == charge.total_cents
         assert charge.cheque_cents + charge.maker_cents == charge.total_cents
@@ -322,7 +325,17 @@ def _run(session: Session, world: World, plan: list[Step]) -> None:
                 if step.for_organisation and usage.maker_id is not None:
                     _in_organisation_booking(session, usage, world.organisation)
                 model.sessions.append(id_of(usage))
-                if step.charge_now:
+                if usage.maker_id is None:  # nobody to charge: a manager assigns it to lab use
+                    assigned = assign_session(
+                        session,
+                        id_of(usage),
+                        Assignee(lab_site_id=world.site),
+                        actor="test",
+                        now=model.now,
+                        rules=PriceRules.default(),
+                    )
+                    assert assigned.charge is not None
+                elif step.charge_now:
                     assert post_usage_charge(session, id_of(usage), now=model.now) is not None
             case Replay() if model.sessions:
                 target = model.sessions[step.pick % len(model.sessions)]

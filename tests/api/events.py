@@ -8,6 +8,9 @@ from typing import Any
 
 from fabdesk.wire import Event, EventBatch, EventKind, Outcome, Readings
 
+CLOCK_TOLERANCE = timedelta(minutes=5)
+"""The default `api.clock_tolerance_seconds`, for tests that call ingest directly."""
+
 
 def event(
     kind: EventKind,

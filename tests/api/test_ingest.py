@@ -16,7 +16,7 @@ from fabdesk.usage.heartbeats import machine_statuses, silent_machines
 from fabdesk.usage.ingest import IngestResult, ingest_batch
 from fabdesk.wire import Event, EventBatch, EventKind, MachineState, Outcome
 from tests.api.conftest import DeviceToken
-from tests.api.events import event, job
+from tests.api.events import CLOCK_TOLERANCE, event, job
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -40,6 +40,7 @@ def ingest(
             device,
             EventBatch(events=events, sent_at=sent_at),
             now=now,
+            clock_tolerance=CLOCK_TOLERANCE,
         )
 
 
@@ -168,6 +169,7 @@ def test_an_unknown_wire_version_is_refused(api_engine: Engine, device: DeviceTo
             me,
             EventBatch(wire_version=99, events=[event(EventKind.HEARTBEAT, NOW)]),
             now=NOW,
+            clock_tolerance=CLOCK_TOLERANCE,
         )
     assert raised.value.code == "wire_version_unsupported"
 

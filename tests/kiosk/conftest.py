@@ -14,6 +14,7 @@ from fabdesk.accounting.charges import post_usage_charge
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import Maker, id_of
 from fabdesk.settings import KioskSettings, SchedulerSettings, Settings
+from fabdesk.usage.attribution import attribute_sessions
 from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.ingest import ingest_batch
 from fabdesk.wire import EventBatch, EventKind, Outcome
@@ -24,8 +25,7 @@ from inventory.seed import seed
 from inventory.trainings import enrol, grant_trainer, schedule_training
 from kiosk.app import KioskApp
 from scheduling.bookings import book
-from scheduling.usage import attach_usage
-from tests.api.events import event
+from tests.api.events import CLOCK_TOLERANCE, event
 
 TODAY = date(2026, 11, 24)
 """A Tuesday: Cityfab1 is open 10:00-18:00 (Brussels)."""
@@ -140,8 +140,12 @@ def charged_job(engine: Engine, maker: Maker, tag: str, hour: int, *, minutes: i
         )
         token = register_device(session, equipment_tag=tag, name=f"{tag} {run}", now=start).token
         device = authenticate(session, token)
-        result = ingest_batch(session, device, EventBatch(events=events), now=end)
-        attach_usage(session, result.touched_session_ids, now=end, settings=SchedulerSettings())
+        result = ingest_batch(
+            session, device, EventBatch(events=events), now=end, clock_tolerance=CLOCK_TOLERANCE
+        )
+        attribute_sessions(
+            session, result.touched_session_ids, now=end, settings=SchedulerSettings()
+        )
         usage_id = result.touched_session_ids[0]
         post_usage_charge(session, usage_id, now=end)
         return usage_id

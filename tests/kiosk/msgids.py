@@ -29,6 +29,7 @@ SERVICE_SOURCES = [
     ROOT / "fabdesk" / "db.py",
     ROOT / "fabdesk" / "identifiers.py",
     ROOT / "fabdesk" / "money.py",
+    ROOT / "fabdesk" / "usage" / "unattributed.py",  # the kiosk's manager assigns uses
 ]
 SERVICE_PACKAGES = ["inventory", "scheduling", "fabdesk.accounting"]
 

@@ -1,6 +1,6 @@
 """The world of the booking tests, plus machines that cost money and a driver reporting jobs.
 
-Usage goes through the real path: a device token, `ingest_batch`, `attach_usage` (usage as
+Usage goes through the real path: a device token, `ingest_batch`, `attribute_sessions` (usage as
 check-in), then `post_usage_charge`.
 """
 
@@ -17,12 +17,12 @@ from fabdesk.accounting.charges import post_usage_charge
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import Equipment, UsageCharge, UsageSession
 from fabdesk.settings import SchedulerSettings, Settings
+from fabdesk.usage.attribution import attribute_sessions
 from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.follow_up import after_ingest
 from fabdesk.usage.ingest import ingest_batch
 from fabdesk.wire import EventBatch, EventKind, Outcome
-from scheduling.usage import attach_usage
-from tests.api.events import event
+from tests.api.events import CLOCK_TOLERANCE, event
 from tests.scheduling.conftest import NOW, World, build_world
 
 LASER_RATE = 3000
@@ -53,8 +53,10 @@ def run_job(
     active_minutes: float | None = None,
     charge: bool = True,
     settings: Settings | None = None,
+    badge: str | None = None,
 ) -> UsageSession:
-    """The driver of machine `tag` reports one job, nobody touches the kiosk; it is charged.
+    """The driver of machine `tag` reports one job, nobody touches the kiosk; it is charged
+    (if someone pays: the `badge` read at the machine, or the booking it ran in).
 
     With `settings`, the batch is followed up as the API does (`after_ingest`: attached, charged,
     the machine sent to be checked if it must be)."""
@@ -62,7 +64,9 @@ def run_job(
     end = start + timedelta(minutes=minutes)
     active = (minutes if active_minutes is None else active_minutes) * 60.0
     events = [
-        event(EventKind.SESSION_STARTED, start, session_id, job_name="box.svg"),
+        event(EventKind.SESSION_STARTED, start, session_id, job_name="box.svg").model_copy(
+            update={"badge": badge}
+        ),
         event(
             EventKind.SESSION_ENDED, end, session_id, active_seconds=active, outcome=Outcome.DONE
         ),
@@ -72,14 +76,16 @@ def run_job(
         if key not in _tokens:
             _tokens[key] = register_device(session, equipment_tag=tag, name=tag, now=NOW).token
         device = authenticate(session, _tokens[key])
-        result = ingest_batch(session, device, EventBatch(events=events), now=end)
+        result = ingest_batch(
+            session, device, EventBatch(events=events), now=end, clock_tolerance=CLOCK_TOLERANCE
+        )
         touched, finished = result.touched_session_ids, result.finished_session_ids
         if settings is not None:
             after_ingest(session, touched, finished, now=end, settings=settings)
         else:
-            attach_usage(session, touched, now=end, settings=SchedulerSettings())
+            attribute_sessions(session, touched, now=end, settings=SchedulerSettings())
         usage = session.exec(select(UsageSession).where(UsageSession.id == touched[0])).one()
-        if charge and settings is None:
+        if charge and settings is None and usage.attributed:  # nobody else is ever charged
             post_usage_charge(session, usage.id or 0, now=end)
         return usage
 

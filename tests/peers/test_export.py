@@ -17,7 +17,7 @@ from fabdesk.accounting.charges import reverse_charge
 from fabdesk.accounting.export import COLUMNS, export_csv, export_lines
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue
-from fabdesk.models import UsageSession
+from fabdesk.models import Maker, UsageSession
 from tests.peers.conftest import charge_of, cli, run_job
 from tests.scheduling.conftest import TOMORROW, World, local
 
@@ -111,10 +111,18 @@ def test_any_mix_of_charges_and_reversals_exports_balanced(
 ) -> None:
     """Whatever the amounts, each transaction's euro debits equal its euro credits."""
     database = str(world.engine.url)
+    with session_scope(world.engine) as session:
+        alice = session.get(Maker, world.alice)
+        assert alice is not None
+        badge = alice.member_number  # a card's printed number reads as its badge
     for minutes, reverse in jobs:
         _slots[database] = slot = _slots.get(database, 0) + 1
         usage = run_job(
-            world, "A-00002-M", local(TOMORROW, 0) + timedelta(hours=slot), minutes=minutes
+            world,
+            "A-00002-M",
+            local(TOMORROW, 0) + timedelta(hours=slot),
+            minutes=minutes,
+            badge=badge,
         )
         if reverse:
             with session_scope(world.engine) as session:

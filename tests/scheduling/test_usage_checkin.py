@@ -9,12 +9,12 @@ from sqlmodel import select
 from fabdesk.db import session_scope, write_session
 from fabdesk.models import Booking, BookingState, UsageSession
 from fabdesk.settings import SchedulerSettings
+from fabdesk.usage.attribution import attribute_sessions
 from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.ingest import ingest_batch
 from fabdesk.wire import EventBatch
 from scheduling.bookings import cancel, release_no_shows
-from scheduling.usage import attach_usage
-from tests.api.events import job
+from tests.api.events import CLOCK_TOLERANCE, job
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
 
 
@@ -27,8 +27,12 @@ def _run_job(world: World, tag: str, start_local_hour: int, minute: int = 0) -> 
     with write_session(world.engine) as session:
         device = authenticate(session, token)
         sent = start + timedelta(minutes=10)  # the batch leaves when the job ends
-        result = ingest_batch(session, device, EventBatch(events=events), now=sent)
-        attach_usage(session, result.touched_session_ids, now=sent, settings=SchedulerSettings())
+        result = ingest_batch(
+            session, device, EventBatch(events=events), now=sent, clock_tolerance=CLOCK_TOLERANCE
+        )
+        attribute_sessions(
+            session, result.touched_session_ids, now=sent, settings=SchedulerSettings()
+        )
         return session.exec(
             select(UsageSession).where(UsageSession.id == result.touched_session_ids[0])
         ).one()
@@ -76,7 +80,7 @@ def test_attaching_twice_changes_nothing(world: World) -> None:
     usage = _run_job(world, "A-00001-O", 10, 5)
     with write_session(world.engine) as session:
         assert (
-            attach_usage(
+            attribute_sessions(
                 session, [usage.id or 0], now=NOW + timedelta(days=1), settings=SchedulerSettings()
             )
             == []

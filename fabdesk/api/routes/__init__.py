@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fabdesk.api.routes import badges, devices, health, ingest, machines, me, public, reports
+from fabdesk.api.routes import badges, devices, health, ingest, machines, me, public, reports, usage
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -18,4 +18,5 @@ ROUTERS: list[APIRouter] = [
     public.router,
     reports.router,
     me.router,
+    usage.router,
 ]

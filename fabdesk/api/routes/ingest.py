@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fastapi import APIRouter
 from sqlalchemy.exc import OperationalError
@@ -50,7 +50,13 @@ def ingest(batch: EventBatch, device: DeviceDep, state: StateDep) -> BatchAck:
 def _ingest_once(batch: EventBatch, device: DeviceDep, state: StateDep) -> IngestResult:
     now = state.clock()
     with write_session(state.engine) as session:
-        result = ingest_batch(session, device, batch, now=now)
+        result = ingest_batch(
+            session,
+            device,
+            batch,
+            now=now,
+            clock_tolerance=state.settings.api.clock_tolerance,
+        )
         _recheck_offline_decisions(session, device, batch, result, now, state)
         after_ingest(
             session,
@@ -77,10 +83,14 @@ def _recheck_offline_decisions(
     (docs/badges.md): a use the server refuses is flagged for the managers, never dropped."""
     accepted = set(result.accepted)
     # The badge is checked at the time it was read, on the server's clock: a Pi's clock may be
-    # wrong (1970 before NTP), `sent_at` gives its offset.
-    offset = now - batch.sent_at if batch.sent_at is not None else timedelta(0)
+    # wrong (1970 before NTP); the ingest's clock places it as it placed the event.
     uses = [
-        Offline(event.id, event.badge, event.offline_decision, event.device_time + offset)
+        Offline(
+            event.id,
+            event.badge,
+            event.offline_decision,
+            result.clock.corrected(event.device_time)[0],
+        )
         for event in batch.events
         if event.id in accepted and event.badge and event.offline_decision
     ]

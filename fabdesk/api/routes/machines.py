@@ -23,6 +23,7 @@ class MachineStatusPublic(BaseModel):
     last_fault_at: datetime | None
     last_fault_detail: str | None
     clock_offset_seconds: float
+    clock_suspect: bool
 
 
 @router.get(

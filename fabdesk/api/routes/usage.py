@@ -1,0 +1,82 @@
+"""Manager endpoints: usage sessions that wait for a manager, and their assignment."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from fabdesk.accounting.pricing import PriceRules
+from fabdesk.api.deps import ManagerDep, SessionDep, StateDep
+from fabdesk.api.routes.common import refusals
+from fabdesk.db import write_session
+from fabdesk.usage.unattributed import (
+    WaitingSession,
+    assign_session,
+    manager_actor,
+    resolve_assignee,
+    unattributed_sessions,
+)
+
+router = APIRouter(prefix="/api/v1/usage", tags=["manager"], dependencies=[ManagerDep])
+
+
+class Assignment(BaseModel):
+    """Exactly one of `maker`, `organisation`, `lab`; `by` is the manager who assigns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: str = Field(min_length=1, max_length=64)
+    """The manager's member number (or badge)."""
+    maker: str | None = Field(default=None, max_length=64)
+    """The maker's member number (or badge)."""
+    organisation: str | None = Field(default=None, max_length=32)
+    """The paying organisation's code."""
+    lab: str | None = Field(default=None, max_length=32)
+    """The code of the site whose own use it was."""
+
+
+class AssignmentResult(BaseModel):
+    session_id: int
+    charge_transaction_id: int | None
+    """The charge posted by this request; null when the session was assigned before (the same
+    way) or has not finished yet."""
+
+
+@router.get(
+    "/unattributed",
+    response_model=list[WaitingSession],
+    responses=refusals(401, 403, 422),
+    summary="Usage sessions that wait for a manager",
+)
+def unattributed(
+    session: SessionDep, site: str | None = None, month: str | None = None
+) -> list[WaitingSession]:
+    """Finished sessions nobody pays for yet (no badge, no booking), oldest first; of one site
+    and/or one month (`YYYY-MM`) when asked."""
+    return unattributed_sessions(session, site_code=site, month=month)
+
+
+@router.post(
+    "/{session_id}/assign",
+    response_model=AssignmentResult,
+    responses=refusals(401, 403, 404, 409, 422),
+    summary="Assign a waiting session and charge it",
+)
+def assign(session_id: int, body: Assignment, state: StateDep) -> AssignmentResult:
+    """Assign the session to a maker, an organisation or a lab's own use; it is charged once
+    (assigning it again the same way posts nothing; another way is refused with 409)."""
+    rules = PriceRules.from_settings(state.settings.accounting)
+    with write_session(state.engine) as session:
+        done = assign_session(
+            session,
+            session_id,
+            resolve_assignee(
+                session, maker=body.maker, organisation=body.organisation, lab=body.lab
+            ),
+            actor=manager_actor(session, body.by),
+            now=state.clock(),
+            rules=rules,
+        )
+    return AssignmentResult(
+        session_id=session_id, charge_transaction_id=done.charge.id if done.charge else None
+    )
