@@ -38,6 +38,7 @@ from inventory.register import get_item
 from inventory.register_import import ImportPlan, RowProblem, import_table, rejected
 from inventory.spreadsheet import (
     COLUMNS,
+    HISTORY_SHEET,
     LEGACY_CENTS,
     READABLE,
     Row,
@@ -176,7 +177,7 @@ def export_xlsx(session: Session, *, site_code: str | None = None) -> bytes:
             if name.endswith("_on") or name == "lent_until":
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                     cell.number_format = "yyyy-mm-dd"
-    events = workbook.create_sheet("History")
+    events = workbook.create_sheet(HISTORY_SHEET)
     events.append([name.replace("_", " ").capitalize() for name in HISTORY_COLUMNS])
     for row in _history_rows(session, site_code):
         events.append(row)

@@ -220,6 +220,15 @@ class _RowCheck:
         return None
 
 
+def _empty(name: str) -> Any:
+    """The value of an empty cell: "" for text, else None (a default for a new item, the value
+    kept for one updated, or an optional field cleared)."""
+    try:
+        return FIELD_PARSERS[name]("")
+    except ValueError:
+        return None
+
+
 def _parse_row(check: _RowCheck, known: _Known) -> dict[str, Any]:
     """The typed values of the columns the row has (empty cells as None)."""
     text = {name: value.strip() for name, value in check.row.values.items()}
@@ -237,9 +246,7 @@ def _parse_row(check: _RowCheck, known: _Known) -> dict[str, Any]:
             values[target] = None
     for name in _PARSED:
         if name in text:
-            # An empty name is "missing" for a new item and "keep" for one updated.
-            empty_name = name == "name" and not text[name]
-            values[name] = None if empty_name else check.parse(name, FIELD_PARSERS[name])
+            values[name] = check.parse(name, FIELD_PARSERS[name]) if text[name] else _empty(name)
     training = values.get("training_category_code")
     if training and training not in known.categories:
         check.bad("training_category_code", "there is no category {code!r}", code=training)

@@ -133,6 +133,10 @@ LEGACY_CENTS = {
 """Columns of files written before money was in euros: read as cents and turned into euros."""
 
 
+HISTORY_SHEET = "History"
+"""The sheet of an exported workbook that lists every event: for reading, never imported."""
+
+
 def header_key(text: str) -> str:
     """A header as compared: accents dropped, case folded, letters and digits only."""
     plain = unicodedata.normalize("NFKD", text)
@@ -266,6 +270,13 @@ def decode(data: bytes) -> str:
     best = from_bytes(data).best()
     if best is None:
         return data.decode("cp1252", errors="replace")
+    if not best.encoding.startswith("utf"):
+        # Short texts fit several one-byte code pages alike; Excel on a Belgian Windows writes
+        # Windows-1252, so that one wins when it reads the bytes.
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
     return str(best)
 
 
@@ -292,13 +303,15 @@ def read_csv(data: bytes) -> Table:
 
 def read_xlsx(data: bytes) -> Table:
     """Every sheet of a workbook whose first row names register columns (one per site, say);
-    sheets that name none (notes, the history) are left out."""
+    sheets that name none (notes) and the History sheet are left out."""
     from openpyxl import load_workbook
 
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     table = Table()
     try:
         for sheet in workbook.worksheets:
+            if sheet.title == HISTORY_SHEET:
+                continue
             rows = sheet.iter_rows(values_only=True)
             header = list(next(rows, ()))
             part = table_of(
