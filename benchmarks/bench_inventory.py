@@ -16,7 +16,7 @@ from fabdesk.identifiers import make_asset_tag
 from fabdesk.models import id_of
 from fabdesk.settings import DatabaseSettings
 from inventory.csv_io import export_csv, import_csv
-from inventory.labels import label_sheet_pdf, labels_for
+from inventory.labels import TEMPLATES, label_sheet_pdf, labels_for
 from inventory.makers import NewMaker, register_maker
 from inventory.managers import set_pin
 from inventory.seed import seed
@@ -114,7 +114,14 @@ def main() -> None:
         with session_scope(engine) as session:
             labels = labels_for(session, site_code="cityfab2")[:LABELS]
         assert len(labels) == LABELS
-        sheets = [_timed(lambda: label_sheet_pdf(labels, folder / "labels.pdf")) for _ in range(3)]
+        sheets = [
+            _timed(
+                lambda: label_sheet_pdf(
+                    labels, folder / "labels.pdf", template=TEMPLATES["a4-70x37"]
+                )
+            )
+            for _ in range(3)
+        ]
         _report(f"{LABELS}-label A4 PDF sheet", 10, sheets)
         engine.dispose()
     finally:

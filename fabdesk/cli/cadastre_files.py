@@ -230,8 +230,15 @@ def opendata(
 def labels(
     ctx: typer.Context,
     target: Annotated[
-        Path, typer.Argument(help="A .pdf file for an A4 sheet, or a folder for PNG/SVG files.")
+        Path, typer.Argument(help="A .pdf file of label pages, or a folder for PNG/SVG files.")
     ],
+    template: Annotated[
+        str,
+        typer.Option(
+            help="Label stock of the PDF: a4-70x37 (A4 sheet, 24 labels of 70 x 37 mm) or "
+            "roll-62 (62 mm continuous roll of a Brother QL printer, a 62 x 32 mm label a page)."
+        ),
+    ] = "a4-70x37",
     fmt: Annotated[
         str | None, typer.Option("--format", help="pdf, png or svg (default: pdf for *.pdf).")
     ] = None,
@@ -242,8 +249,17 @@ def labels(
         typer.Option(help="QR content: this URL followed by the tag (default: settings)."),
     ] = None,
 ) -> None:
-    """Print QR labels: QR code, asset tag, name and site, as an A4 PDF sheet or one file each."""
-    from inventory.labels import label_sheet_pdf, labels_for, write_label_files
+    """Print QR labels: QR code, asset tag, name and site, as PDF pages for label stock or one
+    image file each. Names print in DejaVu Sans (Debian: fonts-dejavu-core), every letter."""
+    from inventory.labels import TEMPLATES, label_sheet_pdf, labels_for, write_label_files
+
+    if template not in TEMPLATES:
+        raise InvalidValue(
+            "Label template {template!r} is not one of {known}.",
+            template=template,
+            known=", ".join(TEMPLATES),
+            error_code="label_template",
+        )
 
     kind = (fmt or ("pdf" if target.suffix.lower() == ".pdf" else "png")).lower()
     if kind not in ("pdf", "png", "svg"):
@@ -267,7 +283,7 @@ def labels(
             progress.update(task, completed=done)
 
         if kind == "pdf":
-            label_sheet_pdf(items, target, progress=advance)
+            label_sheet_pdf(items, target, template=TEMPLATES[template], progress=advance)
         else:
             write_label_files(items, target, fmt=kind, progress=advance)  # type: ignore[arg-type]
     out.print(f"Wrote {len(items)} label(s) to {target}.")
