@@ -199,19 +199,39 @@ def opendata(
     file: Annotated[Path, typer.Argument(help="File to write; `-` writes to standard output.")],
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="csv or jsonld (default: from the file name)."),
+        typer.Option(
+            "--format",
+            help="csv, jsonld (schema.org) or dcat (the DCAT-AP catalogue for an open-data "
+            "portal; needs inventory.opendata_publisher); default: from the file name.",
+        ),
     ] = None,
     site: Annotated[str | None, typer.Option(help="Only this site (default: the network).")] = None,
 ) -> None:
     """Publish the cadastre as open data (CSV, or JSON-LD with schema.org), without any personal
-    data: no maker, no borrower, no notes."""
-    from inventory.opendata import open_items, opendata_csv, opendata_jsonld
+    data: no maker, no borrower, no notes; or the DCAT-AP catalogue that describes it (dataset,
+    CSV and JSON-LD distributions at the API's public URL, publisher, licence, dates)."""
+    from inventory.opendata import (
+        make_publisher,
+        open_items,
+        opendata_catalogue,
+        opendata_csv,
+        opendata_jsonld,
+    )
 
-    kind = _format_of(file, fmt, ("csv", "jsonld"))
+    kind = _format_of(file, fmt, ("csv", "jsonld", "dcat"))
     settings = ctx.obj.settings()
     with session_scope(ctx.obj.engine()) as session:
         items = open_items(session, site_code=site)
-    if kind == "csv":
+        if kind == "dcat":
+            publisher = make_publisher(
+                settings.inventory.opendata_publisher, settings.inventory.opendata_publisher_url
+            )
+            catalogue = opendata_catalogue(
+                session, base_url=settings.api.public_url, publisher=publisher, today=date.today()
+            )
+    if kind == "dcat":
+        text = catalogue
+    elif kind == "csv":
         text = opendata_csv(items)
     else:
         text = opendata_jsonld(items, base_url=settings.api.public_url, published=date.today())

@@ -11,7 +11,13 @@ from pydantic import BaseModel
 
 from fabdesk.api.deps import NowDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
-from inventory.opendata import open_items, opendata_csv, opendata_jsonld
+from inventory.opendata import (
+    make_publisher,
+    open_items,
+    opendata_catalogue,
+    opendata_csv,
+    opendata_jsonld,
+)
 from scheduling.availability import free_slots, site_board
 from scheduling.bookings import find_machine
 from scheduling.ical import machine_feed
@@ -35,6 +41,24 @@ def cadastre_jsonld(
         open_items(session, site_code=site),
         base_url=state.settings.api.public_url,
         published=now.date(),
+    )
+    return Response(body, media_type="application/ld+json")
+
+
+@router.get(
+    "/opendata/catalogue.jsonld",
+    responses={**refusals(404), 200: {"content": {"application/ld+json": {}}}},
+    response_class=Response,
+    summary="The DCAT-AP catalogue of the open data, for open-data portals",
+)
+def catalogue_jsonld(session: SessionDep, state: StateDep, now: NowDep) -> Response:
+    """The dataset (the cadastre), its CSV and JSON-LD distributions, publisher, licence, dates."""
+    inventory = state.settings.inventory
+    body = opendata_catalogue(
+        session,
+        base_url=state.settings.api.public_url,
+        publisher=make_publisher(inventory.opendata_publisher, inventory.opendata_publisher_url),
+        today=now.date(),
     )
     return Response(body, media_type="application/ld+json")
 
