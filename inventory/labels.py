@@ -244,14 +244,15 @@ def font_file(name: str) -> Path:
     )
 
 
-_REGULAR, _BOLD = "DejaVuSans", "DejaVuSans-Bold"
+REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 
 
-def _register_fonts() -> None:
+def register_fonts() -> None:
+    """Make DejaVu Sans (REGULAR, BOLD) known to reportlab, for labels and reports."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    for name in (_REGULAR, _BOLD):
+    for name in (REGULAR, BOLD):
         if name not in pdfmetrics.getRegisteredFontNames():
             pdfmetrics.registerFont(TTFont(name, str(font_file(f"{name}.ttf"))))
 
@@ -269,7 +270,7 @@ def label_sheet_pdf(
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen.canvas import Canvas
 
-    _register_fonts()
+    register_fonts()
     canvas = Canvas(
         str(path), pagesize=(template.page_width * mm, template.page_height * mm), pageCompression=1
     )
@@ -288,13 +289,13 @@ def label_sheet_pdf(
         tx = qx + (len(matrix) + QUIET_MODULES) * module + 1 * mm
         room = x0 + template.label_width * mm - tx - 2 * mm
         top = y0 + height - 7 * mm
-        canvas.setFont(_BOLD, 10)
-        canvas.drawString(tx, top, _fit(label.asset_tag, room, stringWidth, 10, _BOLD))
-        canvas.setFont(_REGULAR, 7.5)
+        canvas.setFont(BOLD, 10)
+        canvas.drawString(tx, top, _fit(label.asset_tag, room, stringWidth, 10, BOLD))
+        canvas.setFont(REGULAR, 7.5)
         for n, text in enumerate(_wrap(label.name, room, stringWidth, 7.5)[:3]):
             canvas.drawString(tx, top - (4.6 + 3.3 * n) * mm, text)
-        canvas.setFont(_REGULAR, 6.5)
-        canvas.drawString(tx, y0 + 3 * mm, _fit(label.site, room, stringWidth, 6.5, _REGULAR))
+        canvas.setFont(REGULAR, 6.5)
+        canvas.drawString(tx, y0 + 3 * mm, _fit(label.site, room, stringWidth, 6.5, REGULAR))
         if progress:
             progress(index + 1)
     canvas.save()
@@ -325,7 +326,7 @@ def _draw_matrix(
 Width = Callable[[str, str, float], float]
 
 
-def _fit(text: str, room: float, width: Width, size: float, font: str = _REGULAR) -> str:
+def _fit(text: str, room: float, width: Width, size: float, font: str = REGULAR) -> str:
     while text and width(text, font, size) > room:
         text = text[:-1]
     return text
@@ -336,7 +337,7 @@ def _wrap(text: str, room: float, width: Width, size: float) -> list[str]:
     current = ""
     for word in text.split():
         candidate = f"{current} {word}".strip()
-        if width(candidate, _REGULAR, size) <= room:
+        if width(candidate, REGULAR, size) <= room:
             current = candidate
         else:
             if current:

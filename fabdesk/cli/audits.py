@@ -32,6 +32,12 @@ _STYLE = {
 }
 
 
+_FLAGS = {
+    "retired": "RETIRED in the register: it should not be here",
+    "lent_out": "LENT OUT in the register: it is back, or was never lent",
+}
+
+
 @audit_app.command("open")
 def audit_open(
     ctx: typer.Context,
@@ -71,8 +77,12 @@ def audit_scan(
             outcome = result.outcome
             name = result.item.name if result.item else ""
             where = result.registered_site or ""
+            flag = result.flag
         style = _STYLE[outcome]
-        out.print(f"[{style}]{outcome.value:<10}[/] {content}  {name}  {where}", highlight=False)
+        warning = f"  [bold red]{_FLAGS[flag]}[/]" if flag else ""
+        out.print(
+            f"[{style}]{outcome.value:<10}[/] {content}  {name}  {where}{warning}", highlight=False
+        )
 
     if scans:
         for content in scans:
@@ -111,7 +121,8 @@ def audit_report(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write it as CSV.")] = None,
     pdf_file: Annotated[Path | None, typer.Option("--pdf", help="Also write it as PDF.")] = None,
 ) -> None:
-    """Show an audit's report, grouped: found, misplaced, unknown, duplicate, missing."""
+    """Show an audit's report, grouped: found, misplaced, unknown, duplicate, missing; scans of
+    retired or lent-out items flagged; then the site's items lent out, overdue ones marked."""
     from inventory.audit import audit_report as build_report
     from inventory.audit import report_csv, report_pdf
 
@@ -125,6 +136,7 @@ def audit_report(
         "scanned in",
         "last seen",
         "next audit",
+        "flag",
         title=f"Audit {audit_id} of {report.site.code}",
     )
     for line in report.lines:
@@ -136,8 +148,15 @@ def audit_report(
             line.scanned_location,
             _day(line.last_seen_on),
             _day(line.next_audit_due_on),
+            f"[bold red]{line.flag}[/]" if line.flag else "",
         )
     out.print(table)
+    if report.loans:
+        loans = Table("asset tag", "name", "lent to", "due back", "", title="Lent out")
+        for loan in report.loans:
+            late = f"[bold red]overdue by {loan.days_late} day(s)[/]" if loan.overdue else ""
+            loans.add_row(loan.asset_tag, loan.name, loan.lent_to, _day(loan.lent_until), late)
+        out.print(loans)
     if csv_file is not None:
         csv_file.write_text(report_csv(report), encoding="utf-8")
         out.print(f"Wrote {csv_file}.")
