@@ -94,7 +94,7 @@ def equipment_show(
     """Show every field of an item, its funding shares and its maintenance state."""
     from fabdesk.models import EquipmentCategory, Site
     from inventory.investors import item_shares
-    from inventory.maintenance import maintenance_due
+    from inventory.maintenance import maintenance_state
     from inventory.register import book_value_cents, get_item
 
     today = date.today()
@@ -141,9 +141,17 @@ def equipment_show(
                 ", ".join(f"{i.code} {s.basis_points / 100:g} %" for i, s in shares) or "own funds",
             )
         )
-        due = [d for d in maintenance_due(session, today) if d.item.id == item.id]
-        if due:
-            rows.append(("maintenance", "OVERDUE" if due[0].overdue else "due"))
+        state = maintenance_state(session, item.asset_tag, today)
+        plan = "OVERDUE" if state.overdue else "due" if state.due else "up to date"
+        rows.append(
+            (
+                "maintenance",
+                f"next due {_day(state.due_on) or '-'}; "
+                f"{state.hours_since:.1f} h of use since the last"
+                + (f" (plan: every {state.hours_limit} h)" if state.hours_limit else "")
+                + (f"; {plan}" if item.maintenance_every_days or state.hours_limit else ""),
+            )
+        )
         for name, value in rows:
             table.add_row(name, value)
     out.print(table)
@@ -304,7 +312,16 @@ def equipment_history(
             out.print(f"Wrote {csv_file}.")
             return
         events = history(session, asset_tag)
-    table = Table("when (UTC)", "who", "what", "field", "before", "after", "why")
+    # The dates never wrap nor shrink; the free texts fold to what is left of the terminal.
+    table = Table(
+        Column("when (UTC)", no_wrap=True, min_width=16),
+        Column("who", overflow="fold"),
+        Column("what", no_wrap=True),
+        Column("field", overflow="fold"),
+        Column("before", overflow="fold"),
+        Column("after", overflow="fold"),
+        Column("why", overflow="fold"),
+    )
     for event in events:
         table.add_row(
             event.at.strftime("%Y-%m-%d %H:%M"),
@@ -326,11 +343,23 @@ def equipment_maintained(
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day it was done (default today).")
     ] = None,
     notes: Annotated[str, typer.Option(help="What was done.")] = "",
+    cost: Annotated[
+        str | None, typer.Option(help="What it cost, in euros: 120,50 or 120.50.")
+    ] = None,
+    supplier: Annotated[str, typer.Option(help="Who did it or sold the parts.")] = "",
     by: By = "",
 ) -> None:
-    """Record a maintenance done: the item's maintenance plan restarts from it."""
+    """Record a maintenance done (notes, cost, supplier): the item's maintenance plan restarts
+    from it. `fabdesk equipment maintenance TAG` lists the records."""
     from inventory.maintenance import record_maintenance
+    from inventory.spreadsheet import parse_euros
 
+    try:
+        cost_cents = parse_euros(cost) if cost else None
+    except ValueError as problem:
+        raise InvalidValue(
+            "cost: {problem}.", problem=str(problem), error_code="field_value"
+        ) from None
     now = _now()
     with session_scope(ctx.obj.engine()) as session:
         record_maintenance(
@@ -340,8 +369,44 @@ def equipment_maintained(
             actor=by or _me(),
             now=now,
             notes=notes,
+            cost_cents=cost_cents,
+            supplier=supplier,
         )
     out.print("Maintenance recorded.")
+
+
+@equipment_app.command("maintenance")
+def equipment_maintenance(
+    ctx: typer.Context,
+    asset_tag: Annotated[str, typer.Argument(help="Asset tag.")],
+) -> None:
+    """List the maintenance records of an item: when, hours of use then, cost, supplier,
+    notes, who."""
+    from inventory.maintenance import maintenance_records
+
+    with session_scope(ctx.obj.engine()) as session:
+        records = maintenance_records(session, asset_tag)
+    table = Table(
+        Column("done on", no_wrap=True),
+        Column("hours of use", justify="right"),
+        Column("cost", justify="right", no_wrap=True),
+        "supplier",
+        "notes",
+        "by",
+        title=asset_tag.upper(),
+    )
+    for record in records:
+        table.add_row(
+            _day(record.done_on),
+            f"{record.usage_hours:.1f}",
+            _money(record.cost_cents),
+            record.supplier,
+            record.notes,
+            record.actor,
+        )
+    out.print(table)
+    total = sum(r.cost_cents or 0 for r in records)
+    out.print(f"{len(records)} record(s), {_money(total) or '€ 0.00'} in all.", highlight=False)
 
 
 @equipment_app.command("due")

@@ -7,6 +7,8 @@ process, to prove the wiring end to end.
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -158,3 +160,24 @@ def test_a_real_process_reports_a_rejected_import_in_one_exit_code(tmp_path: Pat
     assert "er is geen site 'atlantis'" in result.stdout
     assert "│ 2    │ B " in result.stdout
     assert result.stderr.startswith("error: bad.csv: 2 probleem")
+
+
+def test_maintenance_shows_next_due_hours_cost_and_history_fits_80_columns(tmp_path: Path) -> None:
+    run = Fabdesk(tmp_path / "fabdesk.db")
+    run("seed")
+    run("equipment", "edit", TAG, "maintenance_every_days=60", "--reason", "plan")
+    run("equipment", "maintained", TAG, "--cost", "120,50", "--supplier", "Trotec Belgium")
+    shown = run("equipment", "show", TAG)
+    assert f"next due {date.today() + timedelta(days=60)}" in shown
+    assert "0.0 h of use since the last" in shown
+    records = run("equipment", "maintenance", TAG)
+    assert "€ 120.50" in records
+    assert "Trotec Belgium" in records
+    narrow = CliRunner().invoke(
+        app,
+        ["equipment", "history", TAG],
+        env={"FABDESK_DATABASE__URL": run.url, "COLUMNS": "80"},
+    )
+    assert narrow.exit_code == 0, narrow.output
+    assert len(re.findall(r"20\d\d-\d\d-\d\d \d\d:\d\d", narrow.output)) >= 3
+    assert "…" not in narrow.output
