@@ -143,8 +143,18 @@ def export_csv(session: Session, *, site_code: str | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
+    money = [index for index, name in enumerate(MODEL_COLUMNS) if name in _MONEY]
     for values, shares in _register_rows(session, site_code):
-        writer.writerow(_text(cell) for cell in _cells(values, shares))
+        # str() of a date is its ISO form and of a status its value: only None and booleans
+        # differ, and money, which files people edit hold in euros.
+        row = [
+            "" if v is None else "yes" if v is True else "no" if v is False else str(v)
+            for v in values
+        ]
+        for index in money:
+            row[index] = euros_text(values[index])
+        row.append(shares_text(shares))
+        writer.writerow(row)
     return buffer.getvalue()
 
 

@@ -10,6 +10,7 @@ New items are written in bulk (10,000 take a couple of seconds).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -168,6 +169,9 @@ def _empty(name: str) -> Any:
         return None
 
 
+_EMPTY = {name: _empty(name) for name in _PARSED}
+
+
 def _parse_row(check: _RowCheck, known: _Known) -> dict[str, Any]:
     """The typed values of the columns the row has (empty cells as None)."""
     text = {name: value.strip() for name, value in check.row.values.items()}
@@ -185,7 +189,7 @@ def _parse_row(check: _RowCheck, known: _Known) -> dict[str, Any]:
             values[target] = None
     for name in _PARSED:
         if name in text:
-            values[name] = check.parse(name, FIELD_PARSERS[name]) if text[name] else _empty(name)
+            values[name] = check.parse(name, FIELD_PARSERS[name]) if text[name] else _EMPTY[name]
     training = values.get("training_category_code")
     if training and training not in known.categories:
         check.bad("training_category_code", "there is no category {code!r}", code=training)
@@ -364,29 +368,29 @@ def plan_import(
         plan.problems.append(RowProblem(1, "asset_tag", "column is missing"))
     if plan.problems:
         return plan
-    tags: set[str] = set()
+    tags: dict[str, str] = {}
     for row in table.rows:
-        try:
-            tags.add(parse_asset_tag(row.values.get("asset_tag", "")))
-        except InvalidValue:
-            continue
-    known = _known(session, tags)
+        raw = row.values.get("asset_tag", "").strip()
+        if raw:
+            with contextlib.suppress(InvalidValue):  # refused with its place below
+                tags[raw] = parse_asset_tag(raw)
+    known = _known(session, tags.values())
     seen: dict[str, int] = {}
     for row in table.rows:
         check = _RowCheck(table, row, plan.problems)
         tag = None
         raw = row.values.get("asset_tag", "").strip()
         if raw:
-            try:
-                tag = parse_asset_tag(raw)
-            except InvalidValue as error:
-                check.bad("asset_tag", error.template, **error.params)
+            tag = tags.get(raw)
+            if tag is None:
+                try:
+                    parse_asset_tag(raw)
+                except InvalidValue as error:
+                    check.bad("asset_tag", error.template, **error.params)
+            elif tag in seen:
+                check.bad("asset_tag", "{tag} is also on line {other}", tag=tag, other=seen[tag])
             else:
-                if tag in seen:
-                    check.bad(
-                        "asset_tag", "{tag} is also on line {other}", tag=tag, other=seen[tag]
-                    )
-                seen.setdefault(tag, row.line)
+                seen[tag] = row.line
         values = _parse_row(check, known)
         item = known.items.get(tag) if tag else None
         site_id = values.get("site_id") or (item.site_id if item else None)

@@ -233,14 +233,13 @@ def add_rows(
     sheet: str,
 ) -> None:
     for line, cells in rows:
-        texts = [_cell_text(c) for c in cells]
-        if not any(t.strip() for t in texts):
-            continue  # Excel's `;;;;` lines and empty rows under the data
         values = {}
         for index, name, cents in picked:
-            text = texts[index] if index < len(texts) else ""
+            cell = cells[index] if index < len(cells) else ""
+            text = cell if type(cell) is str else _cell_text(cell)
             values[name] = _cents_as_euros(text) if cents and text.strip() else text
-        table.rows.append(Row(line, values, sheet))
+        if any(v.strip() for v in values.values()):  # not Excel's `;;;;` lines, nor empty rows
+            table.rows.append(Row(line, values, sheet))
 
 
 def _cents_as_euros(text: str) -> str:
