@@ -34,7 +34,7 @@ from fabdesk.models import (
     Investor,
     Site,
 )
-from inventory.register import get_item
+from inventory.register import as_text, get_item, record_event
 from inventory.register_import import ImportPlan, RowProblem, import_table, rejected
 from inventory.spreadsheet import (
     COLUMNS,
@@ -45,6 +45,7 @@ from inventory.spreadsheet import (
     Table,
     euros_text,
     read_csv,
+    read_table,
     shares_text,
 )
 
@@ -57,18 +58,6 @@ MODEL_COLUMNS = [{v: k for k, v in LEGACY_CENTS.items()}.get(name, name) for nam
 """The register's columns as the database (and the JSON document) holds them: money in cents."""
 
 _MONEY = set(LEGACY_CENTS)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, EquipmentStatus):
-        return value.value
-    return str(value)
 
 
 def _shares_by_item(session: Session) -> dict[int, list[tuple[str, int, int]]]:
@@ -214,7 +203,7 @@ def export_json(session: Session, *, site_code: str | None = None) -> str:
             name: (value.isoformat() if isinstance(value, date) else value)
             for name, value in record.items()
         }
-        item["status"] = _text(record["status"])
+        item["status"] = as_text(record["status"])
         item["manual_urls"] = [u for u in record["manual_urls"].split("\n") if u]
         item["shares"] = [
             {"investor": code, "basis_points": points, "usage_hours_per_year": hours}
@@ -369,32 +358,51 @@ def apply_import_with_history(
     from inventory.register_import import apply_import
 
     apply_import(session, plan, manager_id=manager_id, now=now)
-    picked = sa.select(col(Equipment.asset_tag), col(Equipment.id)).where(
-        col(Equipment.asset_tag).in_([a.asset_tag for a in plan.added])
-    )
-    ids: dict[str, int] = {tag: number for tag, number in session.execute(picked)}  # noqa: C416  (rows, not pairs, to mypy)
-    rows = []
-    for added in plan.added:
-        for event in past.get(added.line, []):
+    added = {a.asset_tag: a.line for a in plan.added}
+    for item in session.exec(select(Equipment).where(col(Equipment.asset_tag).in_(list(added)))):
+        for event in past.get(added[item.asset_tag], []):
             try:
                 kind = EquipmentEventKind(event.get("kind", ""))
                 at = datetime.fromisoformat(str(event.get("at", "")))
             except ValueError:
                 continue
-            rows.append(
-                EquipmentEvent(
-                    equipment_id=ids[added.asset_tag],
-                    at=at,
-                    actor=str(event.get("actor", ""))[:120],
-                    kind=kind,
-                    field=str(event.get("field", ""))[:64],
-                    old_value=str(event.get("old_value", "")),
-                    new_value=str(event.get("new_value", "")),
-                    reason=str(event.get("reason", "")),
-                )
+            record_event(
+                session,
+                item,
+                kind,
+                actor=str(event.get("actor", ""))[:120],
+                now=at,
+                field=str(event.get("field", ""))[:64],
+                old=str(event.get("old_value", "")),
+                new=str(event.get("new_value", "")),
+                reason=str(event.get("reason", "")),
             )
-    session.add_all(rows)
     session.flush()
+
+
+def import_file(
+    session: Session,
+    data: bytes,
+    *,
+    filename: str,
+    manager_id: int,
+    now: datetime,
+    dry_run: bool = False,
+) -> ImportPlan:
+    """Import a register file by its name: JSON (`fabdesk export x.json`), `.xlsx`, or CSV."""
+    if filename.lower().endswith(".json"):
+        text = data.decode("utf-8-sig")
+        return import_json(
+            session, text, manager_id=manager_id, now=now, source=filename, dry_run=dry_run
+        )
+    return import_table(
+        session,
+        read_table(data, filename),
+        manager_id=manager_id,
+        now=now,
+        source=filename,
+        dry_run=dry_run,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -268,7 +268,8 @@ def parse_field(name: str, raw: str) -> Any:
         ) from None
 
 
-def _as_text(value: object) -> str:
+def as_text(value: object) -> str:
+    """A value as the history and the files write it: `""`, `yes`/`no`, ISO dates, else str()."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -301,8 +302,8 @@ def record_event(
         actor=actor,
         kind=kind,
         field=field,
-        old_value=_as_text(old),
-        new_value=_as_text(new),
+        old_value=as_text(old),
+        new_value=as_text(new),
         reason=reason,
     )
     session.add(event)

@@ -18,13 +18,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
 from inventory.investors import FULL, ShareSpec
-from inventory.register import FieldProblem
+from inventory.register import FieldProblem, as_text
 
 COLUMNS = [
     "asset_tag",
@@ -192,17 +192,11 @@ class Table:
 
 
 def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
     if isinstance(value, datetime):
         return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
+    return as_text(value)
 
 
 def table_of(header: list[Any], rows: Iterable[tuple[int, list[Any]]], *, sheet: str = "") -> Table:

@@ -72,10 +72,8 @@ def import_register(
     column.
     """
     from fabdesk.models import id_of
-    from inventory.csv_io import import_json
+    from inventory.csv_io import import_file
     from inventory.makers import get_maker
-    from inventory.register_import import import_table
-    from inventory.spreadsheet import read_table
     from kiosk.i18n import translator
 
     kind = _format_of(file, fmt, ("csv", "xlsx", "json", "txt", "tsv"))
@@ -86,26 +84,12 @@ def import_register(
     gettext = translator(language).gettext
     try:
         with session_scope(ctx.obj.engine()) as session:
-            if kind == "json":
-                text = data.decode("utf-8-sig")
-                plan = import_json(
-                    session,
-                    text,
-                    manager_id=manager_id,
-                    now=_now(),
-                    source=file.name,
-                    dry_run=dry_run,
-                )
-            else:
-                table = read_table(data, file.name if kind != "xlsx" else "file.xlsx")
-                plan = import_table(
-                    session,
-                    table,
-                    manager_id=manager_id,
-                    now=_now(),
-                    source=file.name,
-                    dry_run=dry_run,
-                )
+            name = file.name
+            if kind in ("json", "xlsx") and not name.lower().endswith(f".{kind}"):
+                name += f".{kind}"  # --format wins over the file's name
+            plan = import_file(
+                session, data, filename=name, manager_id=manager_id, now=_now(), dry_run=dry_run
+            )
             if dry_run:
                 session.rollback()
     except ImportRejected as error:
