@@ -45,8 +45,9 @@ def test_open_data_holds_the_cadastre_and_no_person(at_two: httpx.Client) -> Non
 
 
 def test_the_dcat_ap_catalogue_names_its_publisher(
-    api_settings: Settings, api_engine: Engine
+    api_settings: Settings, api_engine: Engine, at_two: httpx.Client
 ) -> None:
+    assert at_two.get("/api/v1/opendata/catalogue.jsonld").status_code == 404  # no publisher
     settings = api_settings.model_copy(
         update={
             "inventory": api_settings.inventory.model_copy(

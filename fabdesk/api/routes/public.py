@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from fabdesk.api.deps import NowDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
+from fabdesk.errors import NotFound
 from inventory.opendata import (
     make_publisher,
     open_items,
@@ -52,8 +53,15 @@ def cadastre_jsonld(
     summary="The DCAT-AP catalogue of the open data, for open-data portals",
 )
 def catalogue_jsonld(session: SessionDep, state: StateDep, now: NowDep) -> Response:
-    """The dataset (the cadastre), its CSV and JSON-LD distributions, publisher, licence, dates."""
+    """The dataset (the cadastre), its CSV and JSON-LD distributions, publisher, licence, dates;
+    404 until `inventory.opendata_publisher` is set."""
     inventory = state.settings.inventory
+    if not inventory.opendata_publisher.strip():
+        raise NotFound(
+            "This server publishes no open-data catalogue (inventory.opendata_publisher is not "
+            "set).",
+            error_code="catalogue_not_published",
+        )
     body = opendata_catalogue(
         session,
         base_url=state.settings.api.public_url,
