@@ -18,6 +18,7 @@ from fabdesk.cli import (  # noqa: F401  (registers the commands)
     core,
     driver,
     inventory,
+    investors,
     kiosk,
     ops,
     peers,
