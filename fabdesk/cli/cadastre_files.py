@@ -165,13 +165,15 @@ def export_register(
     from inventory.csv_io import export_csv, export_json, export_xlsx
 
     kind = _format_of(file, fmt, ("csv", "xlsx", "json"))
+    sys.stdout.flush()
     with session_scope(ctx.obj.engine()) as session:
         if kind == "xlsx":
             data = export_xlsx(session, site_code=site)
         else:
             data = (export_csv if kind == "csv" else export_json)(session, site_code=site).encode()
     if str(file) == "-":
-        sys.stdout.write(data.decode() if kind != "xlsx" else "")
+        sys.stdout.buffer.write(data)  # a workbook too, for a pipe (`… | ssh host 'cat > x'`)
+        sys.stdout.flush()
         return
     file.write_bytes(data)
     out.print(f"Wrote {file}.")

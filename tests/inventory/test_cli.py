@@ -113,6 +113,14 @@ def test_export_import_opendata_and_labels(fabdesk: Fabdesk, tmp_path: Path) -> 
     assert "Added 0 item(s), changed 0, 0 problem(s)" in other(
         "import", str(register), "--by", "M1"
     )
+    dry = fabdesk("import", str(bad), "--by", "M1", "--dry-run")
+    assert "Nothing was written (dry run)" in dry
+    assert "atlantis" in dry
+    fabdesk("export", str(tmp_path / "register.xlsx"))
+    assert (tmp_path / "register.xlsx").read_bytes().startswith(b"PK")
+    assert "Added 0 item(s), changed 0" in fabdesk(
+        "import", str(tmp_path / "register.xlsx"), "--by", "M1"
+    )
     fabdesk("export", str(tmp_path / "register.json"))
     assert '"format": "fabdesk-register"' in (tmp_path / "register.json").read_text()
     assert "asset_tag,site" in fabdesk("opendata", "-", "--format", "csv", "--site", "cityfab2")
