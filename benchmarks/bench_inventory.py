@@ -13,10 +13,14 @@ from pathlib import Path
 
 from fabdesk.db import make_engine, session_scope, upgrade
 from fabdesk.identifiers import make_asset_tag
+from fabdesk.models import id_of
 from fabdesk.settings import DatabaseSettings
-from inventory.csv_io import COLUMNS, export_csv, import_csv
-from inventory.labels import label_sheet_pdf, labels_for
+from inventory.csv_io import export_csv, import_csv
+from inventory.labels import TEMPLATES, label_sheet_pdf, labels_for
+from inventory.makers import NewMaker, register_maker
+from inventory.managers import set_pin
 from inventory.seed import seed
+from inventory.spreadsheet import COLUMNS
 
 ITEMS = 10_000
 LABELS = 500
@@ -40,15 +44,15 @@ def register_csv(count: int) -> str:
             model="MK4",
             serial_number=f"SN{n:08d}",
             acquired_on=date(2020 + n % 6, 1 + n % 12, 1 + n % 28).isoformat(),
-            acquisition_cost_cents=str(100_000 + n),
+            acquisition_cost_eur=f"{1000 + n // 100}.{n % 100:02d}",
             expected_life_years="5",
             bookable="yes",
             status="in_service",
-            rate_cents_per_hour="200",
+            rate_eur_per_hour="2",
             billing_unit_minutes="15",
-            minimum_charge_cents="100",
+            minimum_charge_eur="1",
             maintenance_every_days="90",
-            shares="REGION:5000;CITY:3000;LAB:2000" if n % 3 == 0 else "",
+            shares="REGION:50;CITY:30;LAB:20" if n % 3 == 0 else "",
         )
         lines.append(",".join(values[c] for c in COLUMNS))
     return "\n".join(lines) + "\n"
@@ -75,6 +79,9 @@ def main() -> None:
         upgrade(engine)
         with session_scope(engine) as session:
             seed(session, today=NOW.date())
+            manager = register_maker(session, NewMaker("BENCH", "Bench manager"))
+            set_pin(session, manager, "1234")
+            manager_id = id_of(manager)
         engine.dispose()
         text = register_csv(ITEMS)
 
@@ -86,7 +93,8 @@ def main() -> None:
 
             def load(engine: object = engine) -> None:
                 with session_scope(engine) as session:  # type: ignore[arg-type]
-                    assert import_csv(session, text, actor="bench", now=NOW) == ITEMS
+                    plan = import_csv(session, text, manager_id=manager_id, now=NOW)
+                    assert len(plan.added) == ITEMS
 
             imports.append(_timed(load))
             if run < 2:
@@ -106,7 +114,14 @@ def main() -> None:
         with session_scope(engine) as session:
             labels = labels_for(session, site_code="cityfab2")[:LABELS]
         assert len(labels) == LABELS
-        sheets = [_timed(lambda: label_sheet_pdf(labels, folder / "labels.pdf")) for _ in range(3)]
+        sheets = [
+            _timed(
+                lambda: label_sheet_pdf(
+                    labels, folder / "labels.pdf", template=TEMPLATES["a4-70x37"]
+                )
+            )
+            for _ in range(3)
+        ]
         _report(f"{LABELS}-label A4 PDF sheet", 10, sheets)
         engine.dispose()
     finally:

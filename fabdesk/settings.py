@@ -168,6 +168,11 @@ class InventorySettings(Section):
     `https://fab.example.org/e/` puts that URL followed by the tag (scans accept both)."""
     audit_interval_days: int = Field(default=365, ge=1)
     """Days from an audit that found an item to that item's next audit."""
+    opendata_publisher: str = ""
+    """Who publishes the open data, as the DCAT-AP catalogue names it (e.g. `Fablabs de
+    Bruxelles asbl`); `fabdesk opendata --format dcat` refuses to write it while empty."""
+    opendata_publisher_url: str = ""
+    """The publisher's web site (optional), in the catalogue."""
 
 
 class LoggingSettings(Section):

@@ -31,6 +31,8 @@ from fabdesk.models import (
     Site,
     id_of,
 )
+from inventory.labels import BOLD, REGULAR, register_fonts
+from inventory.loans import Loan, lent_items
 from inventory.register import get_site, record_event
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,20 @@ class ScanResult:
     registered_site: str | None
     """Site code the register gives for the item (None for an unknown tag)."""
 
+    @property
+    def flag(self) -> str:
+        """`retired` or `lent_out` when the register says the item should not be here."""
+        return flag_of(self.item.status if self.item is not None else None)
+
+
+FLAGGED = (EquipmentStatus.RETIRED, EquipmentStatus.LENT_OUT)
+
+
+def flag_of(status: EquipmentStatus | None) -> str:
+    """What a scan of an item in this status must say: a retired item or one lent out has no
+    business being found in the lab."""
+    return status.value if status in FLAGGED else ""
+
 
 def scan(
     session: Session,
@@ -179,6 +195,8 @@ class ReportLine:
     at: datetime
     last_seen_on: date | None
     next_audit_due_on: date | None
+    flag: str = ""
+    """`retired` or `lent_out` for an item scanned that the register says is not there."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +204,17 @@ class AuditReport:
     audit: Audit
     site: Site
     lines: Sequence[ReportLine]
+    loans: Sequence[Loan] = ()
+    """The site's items lent out (not expected in the lab), overdue ones flagged."""
+
+    @property
+    def flagged(self) -> list[ReportLine]:
+        """Scans of retired or lent-out items."""
+        return [line for line in self.lines if line.flag]
+
+    @property
+    def overdue(self) -> list[Loan]:
+        return [loan for loan in self.loans if loan.overdue]
 
     def group(self, outcome: ScanOutcome) -> list[ReportLine]:
         return [line for line in self.lines if line.outcome == outcome]
@@ -264,8 +293,9 @@ def close_audit(
     return report
 
 
-def audit_report(session: Session, audit_id: int) -> AuditReport:
-    """The lines of an audit, grouped by outcome then in scan order (works on open audits too)."""
+def audit_report(session: Session, audit_id: int, *, today: date | None = None) -> AuditReport:
+    """The lines of an audit, grouped by outcome then in scan order (works on open audits too),
+    and the site's loans as of `today` (default: the day the audit closed, or opened)."""
     audit = get_audit(session, audit_id)
     site = session.get(Site, audit.site_id)
     assert site is not None
@@ -289,11 +319,14 @@ def audit_report(session: Session, audit_id: int) -> AuditReport:
             at=row.at,
             last_seen_on=item.last_seen_on if item else None,
             next_audit_due_on=item.next_audit_due_on if item else None,
+            flag=flag_of(item.status) if item and row.outcome in SEEN else "",
         )
         for row, item in rows
     ]
     lines.sort(key=lambda line: order[line.outcome])
-    return AuditReport(audit=audit, site=site, lines=lines)
+    today = (audit.closed_at or audit.opened_at).date() if today is None else today
+    loans = lent_items(session, today, site_code=site.code)
+    return AuditReport(audit=audit, site=site, lines=lines, loans=loans)
 
 
 def audit_due(
@@ -326,6 +359,7 @@ REPORT_COLUMNS = [
     "at",
     "last_seen_on",
     "next_audit_due_on",
+    "flag",
 ]
 
 
@@ -347,6 +381,23 @@ def report_csv(report: AuditReport) -> str:
                 line.at.isoformat(timespec="seconds"),
                 line.last_seen_on.isoformat() if line.last_seen_on else "",
                 line.next_audit_due_on.isoformat() if line.next_audit_due_on else "",
+                line.flag,
+            ]
+        )
+    for loan in report.loans:
+        writer.writerow(
+            [
+                "overdue_loan" if loan.overdue else "lent_out",
+                loan.asset_tag,
+                loan.name,
+                loan.site,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                f"due back {loan.lent_until.isoformat() if loan.lent_until else '?'}",
             ]
         )
     return buffer.getvalue()
@@ -358,6 +409,7 @@ def report_pdf(report: AuditReport, path: Path) -> Path:
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
 
+    register_fonts()  # names of people and machines in every alphabet of Brussels
     canvas = Canvas(str(path), pagesize=A4)
     height = A4[1]
     y = height - 20 * mm
@@ -367,7 +419,7 @@ def report_pdf(report: AuditReport, path: Path) -> Path:
         if y < 20 * mm:
             canvas.showPage()
             y = height - 20 * mm
-        canvas.setFont("Helvetica-Bold" if bold else "Helvetica", size)
+        canvas.setFont(BOLD if bold else REGULAR, size)
         canvas.drawString(20 * mm + indent, y, text[:110])
         y -= size * 1.5
 
@@ -391,6 +443,15 @@ def report_pdf(report: AuditReport, path: Path) -> Path:
             )
             if entry.scanned_location:
                 text += f"  scanned in: {entry.scanned_location}"
+            if entry.flag:
+                text = f"FLAG: {entry.flag} in the register!  {text}"
             line(text, indent=4 * mm)
+    if report.loans:
+        y -= 6
+        line(f"Lent out ({len(report.loans)}, {len(report.overdue)} overdue)", size=11, bold=True)
+        for loan in report.loans:
+            due = loan.lent_until.isoformat() if loan.lent_until else "?"
+            late = f"  OVERDUE by {loan.days_late} day(s)" if loan.overdue else ""
+            line(f"{loan.asset_tag:<14}  {loan.name[:40]:<40}  due back {due}{late}", indent=4 * mm)
     canvas.save()
     return path

@@ -1,7 +1,10 @@
-"""QR labels: one PNG or SVG per item, and printable A4 PDF sheets (a grid of labels).
+"""QR labels: one PNG or SVG per item, and printable PDF pages on common label stock (an A4 sheet
+of 24 labels of 70 x 37 mm, or a 62 mm roll for Brother QL printers).
 
-A label shows the QR code, the asset tag in clear text, the item's name and its site. The QR
-content is the asset tag, or a configured URL followed by the tag; audit scans accept both.
+A label shows the QR code, the asset tag in clear text, the item's name and its site, in DejaVu
+Sans (every letter of the names people have in Brussels: Ł, ğ, Ş, ő, ș…); nothing is drawn in
+the 4 modules of quiet zone round the code. The QR content is the asset tag, or a configured URL
+followed by the tag; audit scans accept both.
 """
 
 from __future__ import annotations
@@ -10,14 +13,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import qrcode
 import qrcode.image.svg
 from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session
 
-from fabdesk.errors import InvalidValue
+from fabdesk.errors import ConfigError, InvalidValue
 from inventory.register import get_item, list_items
 
 LabelFormat = Literal["png", "svg"]
@@ -68,13 +71,10 @@ def _matrix(content: str) -> list[list[bool]]:
     return [list(row) for row in code.get_matrix()]
 
 
-def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for name in ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf") if bold else ("DejaVuSans.ttf",):
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size)
+def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(
+        str(font_file("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")), size
+    )
 
 
 def label_png(label: Label, *, module_px: int = 8) -> Image.Image:
@@ -163,82 +163,181 @@ def write_label_files(
     return paths
 
 
-# A4 sheet: 3 columns x 7 rows of 70 x 42.4 mm labels, no margins (common label stock).
-COLUMNS = 3
-ROWS = 7
+@dataclass(frozen=True)
+class LabelTemplate:
+    """A label stock: the page, and where each label sits on it (millimetres)."""
+
+    name: str
+    description: str
+    page_width: float
+    page_height: float
+    label_width: float
+    label_height: float
+    columns: int = 1
+    rows: int = 1
+    left: float = 0
+    top: float = 0
+
+    @property
+    def per_page(self) -> int:
+        return self.columns * self.rows
+
+    def cell(self, slot: int) -> tuple[float, float]:
+        """The bottom-left corner of the label in `slot` (0 = top left), from the page's
+        bottom-left corner, in millimetres."""
+        row, column = divmod(slot, self.columns)
+        x = self.left + column * self.label_width
+        y = self.page_height - self.top - (row + 1) * self.label_height
+        return x, y
+
+
+TEMPLATES = {
+    template.name: template
+    for template in (
+        LabelTemplate(
+            "a4-70x37",
+            "A4 sheet of 24 labels, 70 x 37 mm (3 x 8, no side margins)",
+            210,
+            297,
+            70,
+            37,
+            columns=3,
+            rows=8,
+            top=0.5,
+        ),
+        LabelTemplate(
+            "roll-62",
+            "62 mm continuous roll (Brother QL): one 62 x 32 mm label a page",
+            62,
+            32,
+            62,
+            32,
+        ),
+    )
+}
+"""The label stocks `fabdesk labels --template` knows, by name."""
+
+QUIET_MODULES = 4
+"""Blank modules around each QR code, as the standard asks (nothing is drawn there)."""
+
+FONT_FOLDERS = (
+    Path("/usr/share/fonts/truetype/dejavu"),  # Debian, Ubuntu, Raspberry Pi OS: fonts-dejavu-core
+    Path("/usr/share/fonts/dejavu-sans-fonts"),  # Fedora
+    Path("/usr/share/fonts/TTF"),  # Arch
+    Path("/usr/local/share/fonts"),
+    Path.home() / ".local/share/fonts",
+)
+
+
+def font_file(name: str) -> Path:
+    """The TrueType file of a DejaVu font (it has every Latin letter: Ł, ğ, Ş, ő, ș…)."""
+    for folder in FONT_FOLDERS:
+        path = folder / name
+        if path.is_file():
+            return path
+    raise ConfigError(
+        "The font {name} was not found in {folders}: install it (Debian: apt-get install "
+        "fonts-dejavu-core).",
+        name=name,
+        folders=", ".join(str(f) for f in FONT_FOLDERS),
+        error_code="font_missing",
+    )
+
+
+REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+
+
+def register_fonts() -> None:
+    """Make DejaVu Sans (REGULAR, BOLD) known to reportlab, for labels and reports."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    for name in (REGULAR, BOLD):
+        if name not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(name, str(font_file(f"{name}.ttf"))))
 
 
 def label_sheet_pdf(
-    labels: Sequence[Label], path: Path, *, progress: Progress | None = None
+    labels: Sequence[Label],
+    path: Path,
+    *,
+    template: LabelTemplate,
+    progress: Progress | None = None,
 ) -> Path:
-    """Printable A4 sheets, 21 labels each: QR code on the left, tag, name and site beside it."""
-    from reportlab.lib.pagesizes import A4
+    """Printable pages of labels on `template`'s stock: the QR code (with its quiet zone) on the
+    left; tag, name (up to three lines) and site beside it, in DejaVu Sans."""
     from reportlab.lib.units import mm
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen.canvas import Canvas
 
-    page_width, page_height = A4
-    cell_w, cell_h = page_width / COLUMNS, page_height / ROWS
-    canvas = Canvas(str(path), pagesize=A4, pageCompression=1)
+    register_fonts()
+    canvas = Canvas(
+        str(path), pagesize=(template.page_width * mm, template.page_height * mm), pageCompression=1
+    )
     canvas.setTitle("Equipment labels")
-    qr_size = 28 * mm
-    per_page = COLUMNS * ROWS
+    height = template.label_height * mm
     for index, label in enumerate(labels):
-        if index and index % per_page == 0:
+        if index and index % template.per_page == 0:
             canvas.showPage()
-        slot = index % per_page
-        x0 = (slot % COLUMNS) * cell_w
-        y0 = page_height - (slot // COLUMNS + 1) * cell_h
+        x0, y0 = (v * mm for v in template.cell(index % template.per_page))
         matrix = _matrix(label.content)
-        module = qr_size / len(matrix)
-        qx, qy = x0 + 5 * mm, y0 + (cell_h - qr_size) / 2
-        drawing = canvas.beginPath()
-        for r, row in enumerate(matrix):
-            c = 0
-            while c < len(row):
-                if row[c]:
-                    start = c
-                    while c < len(row) and row[c]:
-                        c += 1
-                    drawing.rect(
-                        qx + start * module,
-                        qy + qr_size - (r + 1) * module,
-                        (c - start) * module,
-                        module,
-                    )
-                else:
-                    c += 1
-        canvas.drawPath(drawing, stroke=0, fill=1)
-        tx = qx + qr_size + 5 * mm
-        room = x0 + cell_w - tx - 2 * mm
-        ty = y0 + cell_h / 2 + 8 * mm
-        canvas.setFont("Helvetica-Bold", 11)
-        canvas.drawString(tx, ty, label.asset_tag)
-        canvas.setFont("Helvetica", 7.5)
+        # The code and its quiet zone fill the label's height, less a 1.5 mm edge.
+        module = (height - 3 * mm) / (len(matrix) + 2 * QUIET_MODULES)
+        qx = x0 + 1.5 * mm + QUIET_MODULES * module
+        qy = y0 + 1.5 * mm + QUIET_MODULES * module
+        _draw_matrix(canvas, matrix, qx, qy, module)
+        tx = qx + (len(matrix) + QUIET_MODULES) * module + 1 * mm
+        room = x0 + template.label_width * mm - tx - 2 * mm
+        top = y0 + height - 7 * mm
+        canvas.setFont(BOLD, 10)
+        canvas.drawString(tx, top, _fit(label.asset_tag, room, stringWidth, 10, BOLD))
+        canvas.setFont(REGULAR, 7.5)
         for n, text in enumerate(_wrap(label.name, room, stringWidth, 7.5)[:3]):
-            canvas.drawString(tx, ty - (5 + 3.4 * n) * mm, text)
-        canvas.setFont("Helvetica-Oblique", 7)
-        canvas.drawString(tx, y0 + cell_h / 2 - 10 * mm, _fit(label.site, room, stringWidth, 7))
+            canvas.drawString(tx, top - (4.6 + 3.3 * n) * mm, text)
+        canvas.setFont(REGULAR, 6.5)
+        canvas.drawString(tx, y0 + 3 * mm, _fit(label.site, room, stringWidth, 6.5, REGULAR))
         if progress:
             progress(index + 1)
     canvas.save()
     return path
 
 
-def _fit(text: str, room: float, width: Callable[[str, str, float], float], size: float) -> str:
-    while text and width(text, "Helvetica", size) > room:
+def _draw_matrix(
+    canvas: Any, matrix: list[list[bool]], qx: float, qy: float, module: float
+) -> None:
+    """The dark modules as one path of horizontal runs (small files, crisp at any dpi)."""
+    drawing = canvas.beginPath()
+    size = len(matrix)
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < size:
+            if row[c]:
+                start = c
+                while c < size and row[c]:
+                    c += 1
+                drawing.rect(
+                    qx + start * module, qy + (size - r - 1) * module, (c - start) * module, module
+                )
+            else:
+                c += 1
+    canvas.drawPath(drawing, stroke=0, fill=1)
+
+
+Width = Callable[[str, str, float], float]
+
+
+def _fit(text: str, room: float, width: Width, size: float, font: str = REGULAR) -> str:
+    while text and width(text, font, size) > room:
         text = text[:-1]
     return text
 
 
-def _wrap(
-    text: str, room: float, width: Callable[[str, str, float], float], size: float
-) -> list[str]:
+def _wrap(text: str, room: float, width: Width, size: float) -> list[str]:
     lines: list[str] = []
     current = ""
     for word in text.split():
         candidate = f"{current} {word}".strip()
-        if width(candidate, "Helvetica", size) <= room:
+        if width(candidate, REGULAR, size) <= room:
             current = candidate
         else:
             if current:

@@ -58,8 +58,17 @@ def record_maintenance(
     actor: str,
     now: datetime,
     notes: str = "",
+    cost_cents: int | None = None,
+    supplier: str = "",
 ) -> MaintenanceRecord:
-    """Record a maintenance done on `done_on`: the item's plan restarts from it."""
+    """Record a maintenance done on `done_on` (what it cost, who did it): the item's plan
+    restarts from it."""
+    if cost_cents is not None and cost_cents < 0:
+        raise InvalidValue("A maintenance cannot cost less than nothing.", error_code="field_value")
+    if len(supplier.strip()) > 160:
+        raise InvalidValue(
+            "supplier: is longer than {limit} characters.", limit=160, error_code="field_value"
+        )
     if done_on > now.date():
         raise InvalidValue(
             "A maintenance cannot be recorded on {day}, in the future.",
@@ -75,6 +84,8 @@ def record_maintenance(
         actor=actor,
         notes=notes.strip(),
         recorded_at=now,
+        cost_cents=cost_cents,
+        supplier=supplier.strip(),
     )
     session.add(record)
     if item.last_maintenance_on is None or done_on >= item.last_maintenance_on:
@@ -155,6 +166,20 @@ def plan_state(
         hours_limit=item.maintenance_every_hours,
         due=due,
         overdue=overdue,
+    )
+
+
+def maintenance_state(session: Session, asset_tag: str, today: date) -> MaintenancePlanState:
+    """Where one item stands: its next due date and its hours of use since the last
+    maintenance (whether or not it has a plan)."""
+    item = get_item(session, asset_tag)
+    site = session.get(Site, item.site_id)
+    return plan_state(
+        item,
+        site_code=site.code if site else "",
+        total_hours=usage_hours(session, [id_of(item)])[id_of(item)],
+        last=_last_records(session, [id_of(item)]).get(id_of(item)),
+        today=today,
     )
 
 

@@ -139,13 +139,23 @@ def book_value_cents(item: Equipment, today: date) -> int | None:
 # Field values: one parser per editable field, shared by the CLI, edits and the import
 
 
+class FieldProblem(ValueError):
+    """What is wrong with one value, as an English template and its parameters: `str()` is the
+    English message; a file import translates the template into the manager's language."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params))
+
+
 def _text(limit: int, *, required: bool = False) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip()
         if required and not value:
-            raise ValueError("must not be empty")
+            raise FieldProblem("must not be empty")
         if len(value) > limit:
-            raise ValueError(f"is longer than {limit} characters")
+            raise FieldProblem("is longer than {limit} characters", limit=limit)
         return value
 
     return parse
@@ -155,15 +165,24 @@ def _long_text(raw: str) -> str:
     return raw.replace("\r\n", "\n").strip()
 
 
+_LOCAL_DAY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+
+
 def parse_day(raw: str) -> date | None:
-    """`2024-03-01` → a date; empty → None."""
+    """`2026-11-21`, or day first as Belgians write it (`21/11/2026`, `21.11.2026`,
+    `21-11-2026`) → a date; empty → None."""
     value = raw.strip()
     if not value:
         return None
+    local = _LOCAL_DAY.fullmatch(value)
     try:
+        if local:
+            return date(int(local[3]), int(local[2]), int(local[1]))
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not a date like 2024-03-01") from None
+        raise FieldProblem(
+            "{value!r} is not a date like 2026-11-21 or 21/11/2026", value=value
+        ) from None
 
 
 def _whole(minimum: int, *, optional: bool) -> Callable[[str], int | None]:
@@ -172,15 +191,15 @@ def _whole(minimum: int, *, optional: bool) -> Callable[[str], int | None]:
         if not value:
             if optional:
                 return None
-            raise ValueError("must not be empty")
+            raise FieldProblem("must not be empty")
         if (
             not (value.isdigit() or (value[0] == "-" and value[1:].isdigit()))
             or not value.isascii()
         ):
-            raise ValueError(f"{value!r} is not a whole number")
+            raise FieldProblem("{value!r} is not a whole number", value=value)
         number = int(value)
         if number < minimum:
-            raise ValueError(f"must be at least {minimum}")
+            raise FieldProblem("must be at least {minimum}", minimum=minimum)
         return number
 
     return parse
@@ -192,14 +211,14 @@ def parse_flag(raw: str) -> bool:
         return True
     if value in {"0", "false", "no", "n", "non", "nee"}:
         return False
-    raise ValueError(f"{raw!r} is not yes or no")
+    raise FieldProblem("{value!r} is not yes or no", value=raw)
 
 
 def _urls(raw: str) -> str:
     urls = [u.strip() for u in re.split(r"[\n|]", raw) if u.strip()]
     for url in urls:
         if not re.match(r"https?://\S+$", url):
-            raise ValueError(f"{url!r} is not an http(s) link")
+            raise FieldProblem("{url!r} is not an http(s) link", url=url)
     return "\n".join(urls)
 
 
@@ -249,7 +268,8 @@ def parse_field(name: str, raw: str) -> Any:
         ) from None
 
 
-def _as_text(value: object) -> str:
+def as_text(value: object) -> str:
+    """A value as the history and the files write it: `""`, `yes`/`no`, ISO dates, else str()."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -282,8 +302,8 @@ def record_event(
         actor=actor,
         kind=kind,
         field=field,
-        old_value=_as_text(old),
-        new_value=_as_text(new),
+        old_value=as_text(old),
+        new_value=as_text(new),
         reason=reason,
     )
     session.add(event)

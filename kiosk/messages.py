@@ -176,11 +176,15 @@ class TrainingsListed(KioskMessage):
 class AuditScanned(KioskMessage):
     """A label was scanned into the open audit."""
 
-    def __init__(self, audit_id: int, outcome: str, content: str, name: str) -> None:
+    def __init__(
+        self, audit_id: int, outcome: str, content: str, name: str, flag: str = ""
+    ) -> None:
         self.audit_id = audit_id
         self.outcome = outcome
         self.content = content
         self.name = name
+        self.flag = flag
+        """`retired` or `lent_out`: the register says the item should not be here."""
         super().__init__()
 
 

@@ -280,6 +280,27 @@ def maintenance_alerts(session: Session, context: JobContext, now: datetime) -> 
     return written
 
 
+@job("overdue_loans", cron={"hour": 8, "minute": 10})
+def overdue_loans(session: Session, context: JobContext, now: datetime) -> int:
+    """Tell the managers, once a day, of the items whose loan is overdue."""
+    from inventory.loans import overdue_notices
+
+    today = now.astimezone(ZoneInfo(context.settings.scheduler.timezone)).date()
+    written = 0
+    for notice in overdue_notices(session, today, desk_email=context.settings.desk.managers_email):
+        written += notifier.enqueue(
+            session,
+            key=f"overdue_loans:{today.isoformat()}:{notice.maker_id or 'desk'}",
+            kind="overdue_loans",
+            subject=notice.subject,
+            body=notice.body,
+            now=now,
+            maker_id=notice.maker_id,
+            recipient=notice.recipient,
+        )
+    return written
+
+
 @job("machines_offline", every=timedelta(minutes=5))
 def machines_offline(session: Session, context: JobContext, now: datetime) -> int:
     """Tell the managers, once per outage, of each machine whose driver has gone silent."""

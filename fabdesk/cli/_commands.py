@@ -9,21 +9,18 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Fill the database with the Cityfab demo network (3 sites, ~40 machines, 200 makers).",
     ),
     "demo": (("core",), "Start the whole lab on this machine and open the kiosk in front of it."),
-    "import": (
-        ("inventory",),
-        "Add the items of a CSV or JSON file to the register: all of them, or none.",
-    ),
+    "import": (("cadastre_files",), "Add and update items from a file: all of it, or nothing."),
     "export": (
-        ("inventory",),
-        "Write the whole register (or one site) as CSV or JSON; `fabdesk import` reads it back.",
+        ("cadastre_files",),
+        "Write the whole register (or one site); `fabdesk import` reads it back.",
     ),
     "opendata": (
-        ("inventory",),
-        "Publish the cadastre as open data (CSV, or JSON-LD with schema.org), without any personal data: no maker, no borrower, no notes.",
+        ("cadastre_files",),
+        "Publish the cadastre as open data (CSV, or JSON-LD with schema.org), without any personal data: no maker, no borrower, no notes; or the DCAT-AP catalogue that describes it (dataset, CSV and JSON-LD distributions at the API's public URL, publisher, licence, dates).",
     ),
     "labels": (
-        ("inventory",),
-        "Print QR labels: QR code, asset tag, name and site, as an A4 PDF sheet or one file each.",
+        ("cadastre_files",),
+        "Print QR labels: QR code, asset tag, name and site, as PDF pages for label stock or one image file each. Names print in DejaVu Sans (Debian: fonts-dejavu-core), every letter.",
     ),
     "book": (
         ("scheduling",),
@@ -105,11 +102,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "The equipment register: list, show, add, edit, move, change status, see history, record maintenance.",
     ),
     "investors": (
-        ("inventory", "accounting"),
+        ("investors", "accounting"),
         "Co-investors (the Region, the City, the lab, schools, companies) and the shares of each item they funded.",
     ),
     "audit": (
-        ("inventory",),
+        ("audits",),
         "Audit a site by scanning its labels: `open`, `scan` (type or scan tags, one a line), `close`, `report`.",
     ),
     "bookings": (

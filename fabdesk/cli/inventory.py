@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import getpass
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from fabdesk.cli._app import app, out
 from fabdesk.db import session_scope
-from fabdesk.errors import ImportRejected, InvalidValue
-from fabdesk.models import EquipmentStatus, ScanOutcome
+from fabdesk.errors import InvalidValue
+from fabdesk.models import EquipmentStatus
 
 equipment_app = typer.Typer(
     help="The equipment register: list, show, add, edit, move, change status, see history, "
@@ -27,14 +25,9 @@ investors_app = typer.Typer(
     "each item they funded.",
     no_args_is_help=True,
 )
-audit_app = typer.Typer(
-    help="Audit a site by scanning its labels: `open`, `scan` (type or scan tags, one a line), "
-    "`close`, `report`.",
-    no_args_is_help=True,
-)
+"""Its commands are in fabdesk.cli.investors; the group stays here, where other areas find it."""
 app.add_typer(equipment_app, name="equipment")
 app.add_typer(investors_app, name="investors")
-app.add_typer(audit_app, name="audit")
 
 By = Annotated[
     str, typer.Option("--by", help="Who makes the change (kept in the history; default: you).")
@@ -102,7 +95,7 @@ def equipment_show(
     """Show every field of an item, its funding shares and its maintenance state."""
     from fabdesk.models import EquipmentCategory, Site
     from inventory.investors import item_shares
-    from inventory.maintenance import maintenance_due
+    from inventory.maintenance import maintenance_state
     from inventory.register import book_value_cents, get_item
 
     today = date.today()
@@ -149,9 +142,17 @@ def equipment_show(
                 ", ".join(f"{i.code} {s.basis_points / 100:g} %" for i, s in shares) or "own funds",
             )
         )
-        due = [d for d in maintenance_due(session, today) if d.item.id == item.id]
-        if due:
-            rows.append(("maintenance", "OVERDUE" if due[0].overdue else "due"))
+        state = maintenance_state(session, item.asset_tag, today)
+        plan = "OVERDUE" if state.overdue else "due" if state.due else "up to date"
+        rows.append(
+            (
+                "maintenance",
+                f"next due {_day(state.due_on) or '-'}; "
+                f"{state.hours_since:.1f} h of use since the last"
+                + (f" (plan: every {state.hours_limit} h)" if state.hours_limit else "")
+                + (f"; {plan}" if item.maintenance_every_days or state.hours_limit else ""),
+            )
+        )
         for name, value in rows:
             table.add_row(name, value)
     out.print(table)
@@ -312,7 +313,16 @@ def equipment_history(
             out.print(f"Wrote {csv_file}.")
             return
         events = history(session, asset_tag)
-    table = Table("when (UTC)", "who", "what", "field", "before", "after", "why")
+    # The dates never wrap nor shrink; the free texts fold to what is left of the terminal.
+    table = Table(
+        Column("when (UTC)", no_wrap=True, min_width=16),
+        Column("who", overflow="fold"),
+        Column("what", no_wrap=True),
+        Column("field", overflow="fold"),
+        Column("before", overflow="fold"),
+        Column("after", overflow="fold"),
+        Column("why", overflow="fold"),
+    )
     for event in events:
         table.add_row(
             event.at.strftime("%Y-%m-%d %H:%M"),
@@ -334,11 +344,23 @@ def equipment_maintained(
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day it was done (default today).")
     ] = None,
     notes: Annotated[str, typer.Option(help="What was done.")] = "",
+    cost: Annotated[
+        str | None, typer.Option(help="What it cost, in euros: 120,50 or 120.50.")
+    ] = None,
+    supplier: Annotated[str, typer.Option(help="Who did it or sold the parts.")] = "",
     by: By = "",
 ) -> None:
-    """Record a maintenance done: the item's maintenance plan restarts from it."""
+    """Record a maintenance done (notes, cost, supplier): the item's maintenance plan restarts
+    from it. `fabdesk equipment maintenance TAG` lists the records."""
     from inventory.maintenance import record_maintenance
+    from inventory.spreadsheet import parse_euros
 
+    try:
+        cost_cents = parse_euros(cost) if cost else None
+    except ValueError as problem:
+        raise InvalidValue(
+            "cost: {problem}.", problem=str(problem), error_code="field_value"
+        ) from None
     now = _now()
     with session_scope(ctx.obj.engine()) as session:
         record_maintenance(
@@ -348,8 +370,44 @@ def equipment_maintained(
             actor=by or _me(),
             now=now,
             notes=notes,
+            cost_cents=cost_cents,
+            supplier=supplier,
         )
     out.print("Maintenance recorded.")
+
+
+@equipment_app.command("maintenance")
+def equipment_maintenance(
+    ctx: typer.Context,
+    asset_tag: Annotated[str, typer.Argument(help="Asset tag.")],
+) -> None:
+    """List the maintenance records of an item: when, hours of use then, cost, supplier,
+    notes, who."""
+    from inventory.maintenance import maintenance_records
+
+    with session_scope(ctx.obj.engine()) as session:
+        records = maintenance_records(session, asset_tag)
+    table = Table(
+        Column("done on", no_wrap=True),
+        Column("hours of use", justify="right"),
+        Column("cost", justify="right", no_wrap=True),
+        "supplier",
+        "notes",
+        "by",
+        title=asset_tag.upper(),
+    )
+    for record in records:
+        table.add_row(
+            _day(record.done_on),
+            f"{record.usage_hours:.1f}",
+            _money(record.cost_cents),
+            record.supplier,
+            record.notes,
+            record.actor,
+        )
+    out.print(table)
+    total = sum(r.cost_cents or 0 for r in records)
+    out.print(f"{len(records)} record(s), {_money(total) or '€ 0.00'} in all.", highlight=False)
 
 
 @equipment_app.command("due")
@@ -372,420 +430,5 @@ def equipment_due(
             _day(state.due_on) or "never done",
             f"{state.hours_since:.1f} / {state.hours_limit or '-'}",
             "overdue" if state.overdue else "due",
-        )
-    out.print(table)
-
-
-# ---------------------------------------------------------------------------------------------
-# investors
-
-
-@investors_app.command("list")
-def investors_list(ctx: typer.Context) -> None:
-    """List the co-investors."""
-    from fabdesk.identifiers import format_enterprise_number
-    from inventory.investors import list_investors
-
-    with session_scope(ctx.obj.engine()) as session:
-        investors = list_investors(session)
-    table = Table("code", "name", "enterprise number")
-    for investor in investors:
-        number = investor.enterprise_number
-        table.add_row(
-            investor.code, investor.name, format_enterprise_number(number) if number else ""
-        )
-    out.print(table)
-
-
-@investors_app.command("add")
-def investors_add(
-    ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Short code, e.g. REGION.")],
-    name: Annotated[str, typer.Argument(help="Full name.")],
-    enterprise_number: Annotated[
-        str | None, typer.Option(help="Belgian enterprise number, e.g. 0123.456.749.")
-    ] = None,
-) -> None:
-    """Register a co-investor."""
-    from inventory.investors import add_investor
-
-    with session_scope(ctx.obj.engine()) as session:
-        investor = add_investor(session, code, name, enterprise_number=enterprise_number)
-        added = investor.code
-    out.print(f"Added investor {added}.")
-
-
-@investors_app.command("show")
-def investors_show(
-    ctx: typer.Context, code: Annotated[str, typer.Argument(help="Investor code.")]
-) -> None:
-    """What an investor co-funded: items, sites and shares."""
-    from inventory.investors import investor_holdings
-
-    with session_scope(ctx.obj.engine()) as session:
-        holdings = investor_holdings(session, code)
-    table = Table("asset tag", "name", "site", "share", "hours a year", title=code.upper())
-    for holding in holdings:
-        table.add_row(
-            holding.item.asset_tag,
-            holding.item.name,
-            holding.site.code,
-            f"{holding.share.basis_points / 100:g} %",
-            str(holding.share.usage_hours_per_year),
-        )
-    out.print(table)
-
-
-@investors_app.command("shares")
-def investors_shares(
-    ctx: typer.Context,
-    asset_tag: Annotated[str, typer.Argument(help="Asset tag.")],
-    shares: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="CODE=PERCENT[:HOURS] for each investor, e.g. REGION=50 CITY=30 LAB=20:100. "
-            "They must add up to 100. None at all: the item is the lab's own funds."
-        ),
-    ] = None,
-    reason: Reason = "",
-    by: By = "",
-) -> None:
-    """Set the funding shares of an item (they replace the previous ones)."""
-    from inventory.investors import ShareSpec, parse_percent, set_shares
-
-    specs = []
-    for text in shares or []:
-        code, sep, rest = text.partition("=")
-        if not sep:
-            raise InvalidValue(
-                "{share!r} is not CODE=PERCENT.", share=text, error_code="share_syntax"
-            )
-        percent, _, hours = rest.partition(":")
-        if hours and not hours.isdigit():
-            raise InvalidValue(
-                "{share!r}: hours must be a whole number.", share=text, error_code="share_syntax"
-            )
-        specs.append(ShareSpec(code, parse_percent(percent), int(hours or 0)))
-    with session_scope(ctx.obj.engine()) as session:
-        set_shares(session, asset_tag, specs, actor=by or _me(), now=_now(), reason=reason)
-    out.print("Shares set." if specs else "Shares removed: own funds.")
-
-
-# ---------------------------------------------------------------------------------------------
-# import, export, open data
-
-
-def _format_of(path: Path, given: str | None, allowed: tuple[str, ...]) -> str:
-    fmt = (given or path.suffix.lstrip(".") or allowed[0]).lower()
-    if fmt not in allowed:
-        raise InvalidValue(
-            "Format {fmt!r} is not one of {allowed}.",
-            fmt=fmt,
-            allowed=", ".join(allowed),
-            error_code="file_format",
-        )
-    return fmt
-
-
-@app.command("import")
-def import_register(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A register CSV or JSON file.", exists=True)],
-    fmt: Annotated[
-        str | None, typer.Option("--format", help="csv or json (default: from the file name).")
-    ] = None,
-    by: By = "",
-) -> None:
-    """Add the items of a CSV or JSON file to the register: all of them, or none.
-
-    Every bad row is listed with its line number and field. See `fabdesk export` for the columns.
-    """
-    from inventory.csv_io import RowProblem, import_csv, import_json
-
-    kind = _format_of(file, fmt, ("csv", "json"))
-    text = file.read_text(encoding="utf-8-sig")
-    importer = import_csv if kind == "csv" else import_json
-    try:
-        with session_scope(ctx.obj.engine()) as session:
-            count = importer(session, text, actor=by or _me(), now=_now(), source=file.name)
-    except ImportRejected as error:
-        problems: list[RowProblem] = error.params.get("problems", [])
-        table = Table("line", "field", "problem", title=f"{file.name}: nothing was imported")
-        for problem in problems[:200]:
-            table.add_row(str(problem.line), problem.field, problem.message)
-        out.print(table)
-        raise
-    out.print(f"Imported {count} item(s) from {file.name}.")
-
-
-@app.command("export")
-def export_register(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="File to write; `-` writes to standard output.")],
-    fmt: Annotated[
-        str | None, typer.Option("--format", help="csv or json (default: from the file name).")
-    ] = None,
-    site: Annotated[str | None, typer.Option(help="Only this site (code).")] = None,
-) -> None:
-    """Write the whole register (or one site) as CSV or JSON; `fabdesk import` reads it back."""
-    from inventory.csv_io import export_csv, export_json
-
-    kind = _format_of(file, fmt, ("csv", "json"))
-    with session_scope(ctx.obj.engine()) as session:
-        text = (export_csv if kind == "csv" else export_json)(session, site_code=site)
-    if str(file) == "-":
-        sys.stdout.write(text)
-        return
-    file.write_text(text, encoding="utf-8")
-    out.print(f"Wrote {file}.")
-
-
-@app.command("opendata")
-def opendata(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="File to write; `-` writes to standard output.")],
-    fmt: Annotated[
-        str | None,
-        typer.Option("--format", help="csv or jsonld (default: from the file name)."),
-    ] = None,
-    site: Annotated[str | None, typer.Option(help="Only this site (default: the network).")] = None,
-) -> None:
-    """Publish the cadastre as open data (CSV, or JSON-LD with schema.org), without any personal
-    data: no maker, no borrower, no notes."""
-    from inventory.opendata import open_items, opendata_csv, opendata_jsonld
-
-    kind = _format_of(file, fmt, ("csv", "jsonld"))
-    settings = ctx.obj.settings()
-    with session_scope(ctx.obj.engine()) as session:
-        items = open_items(session, site_code=site)
-    if kind == "csv":
-        text = opendata_csv(items)
-    else:
-        text = opendata_jsonld(items, base_url=settings.api.public_url, published=date.today())
-    if str(file) == "-":
-        sys.stdout.write(text)
-        return
-    file.write_text(text, encoding="utf-8")
-    out.print(f"Wrote {len(items)} item(s) to {file}.")
-
-
-# ---------------------------------------------------------------------------------------------
-# labels
-
-
-@app.command("labels")
-def labels(
-    ctx: typer.Context,
-    target: Annotated[
-        Path, typer.Argument(help="A .pdf file for an A4 sheet, or a folder for PNG/SVG files.")
-    ],
-    fmt: Annotated[
-        str | None, typer.Option("--format", help="pdf, png or svg (default: pdf for *.pdf).")
-    ] = None,
-    site: Annotated[str | None, typer.Option(help="Only this site's items.")] = None,
-    tag: Annotated[list[str] | None, typer.Option(help="Only this item (repeat).")] = None,
-    url: Annotated[
-        str | None,
-        typer.Option(help="QR content: this URL followed by the tag (default: settings)."),
-    ] = None,
-) -> None:
-    """Print QR labels: QR code, asset tag, name and site, as an A4 PDF sheet or one file each."""
-    from inventory.labels import label_sheet_pdf, labels_for, write_label_files
-
-    kind = (fmt or ("pdf" if target.suffix.lower() == ".pdf" else "png")).lower()
-    if kind not in ("pdf", "png", "svg"):
-        raise InvalidValue(
-            "Label format {fmt!r} is not pdf, png or svg.", fmt=kind, error_code="label_format"
-        )
-    prefix = url if url is not None else ctx.obj.settings().inventory.label_url
-    with session_scope(ctx.obj.engine()) as session:
-        items = labels_for(session, site_code=site, asset_tags=tag or (), url_prefix=prefix)
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=out,
-        transient=False,
-    ) as progress:
-        task = progress.add_task("labels", total=len(items))
-
-        def advance(done: int) -> None:
-            progress.update(task, completed=done)
-
-        if kind == "pdf":
-            label_sheet_pdf(items, target, progress=advance)
-        else:
-            write_label_files(items, target, fmt=kind, progress=advance)  # type: ignore[arg-type]
-    out.print(f"Wrote {len(items)} label(s) to {target}.")
-
-
-# ---------------------------------------------------------------------------------------------
-# audits
-
-
-_STYLE = {
-    ScanOutcome.FOUND: "green",
-    ScanOutcome.MISPLACED: "yellow",
-    ScanOutcome.UNKNOWN: "red",
-    ScanOutcome.DUPLICATE: "blue",
-    ScanOutcome.MISSING: "bold red",
-}
-
-
-@audit_app.command("open")
-def audit_open(
-    ctx: typer.Context,
-    site: Annotated[str, typer.Argument(help="Site code.")],
-    by: By = "",
-) -> None:
-    """Open an audit of a site; prints its number, used by `scan` and `close`."""
-    from inventory.audit import open_audit
-
-    with session_scope(ctx.obj.engine()) as session:
-        audit = open_audit(session, site, actor=by or _me(), now=_now())
-        number = audit.id
-    out.print(f"Audit {number} of {site} is open. Scan with: fabdesk audit scan {number}")
-
-
-@audit_app.command("scan")
-def audit_scan(
-    ctx: typer.Context,
-    audit_id: Annotated[int, typer.Argument(help="Audit number.")],
-    scans: Annotated[
-        list[str] | None,
-        typer.Argument(help="Scanned tags or URLs; none: read one a line from the scanner."),
-    ] = None,
-    location: Annotated[
-        str | None, typer.Option(help="Where you are scanning (finds misplaced items).")
-    ] = None,
-) -> None:
-    """Record scans; with no arguments, reads lines as the scanner types them (empty line or
-    Ctrl+D ends)."""
-    from inventory.audit import scan
-
-    engine = ctx.obj.engine()
-
-    def one(content: str) -> None:
-        with session_scope(engine) as session:
-            result = scan(session, audit_id, content, now=_now(), location=location)
-            outcome = result.outcome
-            name = result.item.name if result.item else ""
-            where = result.registered_site or ""
-        style = _STYLE[outcome]
-        out.print(f"[{style}]{outcome.value:<10}[/] {content}  {name}  {where}", highlight=False)
-
-    if scans:
-        for content in scans:
-            one(content)
-        return
-    if sys.stdin.isatty():
-        out.print("Scan labels; an empty line ends.")
-    for line in sys.stdin:
-        if not line.strip():
-            break
-        one(line)
-
-
-@audit_app.command("close")
-def audit_close(
-    ctx: typer.Context,
-    audit_id: Annotated[int, typer.Argument(help="Audit number.")],
-    by: By = "",
-) -> None:
-    """Close an audit: unscanned items are missing; seen items get their next audit date."""
-    from inventory.audit import close_audit
-
-    days = ctx.obj.settings().inventory.audit_interval_days
-    with session_scope(ctx.obj.engine()) as session:
-        report = close_audit(
-            session, audit_id, actor=by or _me(), now=_now(), next_audit_in_days=days
-        )
-        counts = report.counts()
-    out.print(", ".join(f"{o.value}: {n}" for o, n in counts.items()))
-
-
-@audit_app.command("report")
-def audit_report(
-    ctx: typer.Context,
-    audit_id: Annotated[int, typer.Argument(help="Audit number.")],
-    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write it as CSV.")] = None,
-    pdf_file: Annotated[Path | None, typer.Option("--pdf", help="Also write it as PDF.")] = None,
-) -> None:
-    """Show an audit's report, grouped: found, misplaced, unknown, duplicate, missing."""
-    from inventory.audit import audit_report as build_report
-    from inventory.audit import report_csv, report_pdf
-
-    with session_scope(ctx.obj.engine()) as session:
-        report = build_report(session, audit_id)
-    table = Table(
-        "outcome",
-        "asset tag",
-        "name",
-        "registered at",
-        "scanned in",
-        "last seen",
-        "next audit",
-        title=f"Audit {audit_id} of {report.site.code}",
-    )
-    for line in report.lines:
-        table.add_row(
-            f"[{_STYLE[line.outcome]}]{line.outcome.value}[/]",
-            line.asset_tag or line.content,
-            line.name,
-            f"{line.registered_site} / {line.registered_location}".strip(" /"),
-            line.scanned_location,
-            _day(line.last_seen_on),
-            _day(line.next_audit_due_on),
-        )
-    out.print(table)
-    if csv_file is not None:
-        csv_file.write_text(report_csv(report), encoding="utf-8")
-        out.print(f"Wrote {csv_file}.")
-    if pdf_file is not None:
-        report_pdf(report, pdf_file)
-        out.print(f"Wrote {pdf_file}.")
-
-
-@audit_app.command("due")
-def audit_due_list(
-    ctx: typer.Context,
-    site: Annotated[str | None, typer.Option(help="Only this site (code).")] = None,
-) -> None:
-    """List items never audited or whose next audit is due."""
-    from inventory.audit import audit_due
-
-    with session_scope(ctx.obj.engine()) as session:
-        rows = audit_due(session, date.today(), site_code=site)
-    table = Table("asset tag", "name", "site", "last seen", "next audit due")
-    for item, code in rows:
-        table.add_row(
-            item.asset_tag,
-            item.name,
-            code,
-            _day(item.last_seen_on) or "never",
-            _day(item.next_audit_due_on) or "now",
-        )
-    out.print(table)
-
-
-@audit_app.command("list")
-def audit_list(
-    ctx: typer.Context,
-    site: Annotated[str | None, typer.Option(help="Only this site (code).")] = None,
-) -> None:
-    """List audits, newest first."""
-    from inventory.audit import list_audits
-
-    with session_scope(ctx.obj.engine()) as session:
-        audits = list_audits(session, site_code=site)
-    table = Table("number", "site", "opened", "by", "closed")
-    for audit, audit_site in audits:
-        table.add_row(
-            str(audit.id),
-            audit_site.code,
-            audit.opened_at.strftime("%Y-%m-%d %H:%M"),
-            audit.opened_by,
-            audit.closed_at.strftime("%Y-%m-%d %H:%M") if audit.closed_at else "open",
         )
     out.print(table)

@@ -132,6 +132,10 @@ class MaintenanceRecord(SQLModel, table=True):
     actor: str = Field(max_length=120)
     notes: str = Field(default="", sa_type=sa.Text)
     recorded_at: datetime = Field(sa_column=utc_column())
+    cost_cents: int | None = Field(default=None, ge=0)
+    """What the maintenance cost (parts and work), when known."""
+    supplier: str = Field(default="", max_length=160)
+    """Who did it or sold the parts (a company; empty when done by the lab)."""
 
 
 class Investor(SQLModel, table=True):

@@ -34,6 +34,10 @@ OUTCOMES: dict[str, str] = {
     "unknown": N_("unknown"),
     "duplicate": N_("already scanned"),
 }
+FLAGS: dict[str, str] = {
+    "retired": N_("retired in the register!"),
+    "lent_out": N_("lent out in the register!"),
+}
 
 
 class AuditScreen(KioskScreen):
@@ -47,7 +51,7 @@ class AuditScreen(KioskScreen):
         super().__init__()
         self.audit_id: int | None = None
         self.counts: dict[str, int] = {}
-        self.scans: list[tuple[str, str, str]] = []
+        self.scans: list[tuple[str, str, str, str]] = []
         self.closed = False
 
     def compose(self) -> ComposeResult:
@@ -105,11 +109,13 @@ class AuditScreen(KioskScreen):
         with session_scope(kiosk.engine) as session:
             result = scan(session, audit_id, content, now=kiosk.clock())
             name = result.item.name if result.item else ""
-        self.post_message(AuditScanned(audit_id, result.outcome.value, content, name))
+        self.post_message(
+            AuditScanned(audit_id, result.outcome.value, content, name, flag=result.flag)
+        )
 
     def on_audit_scanned(self, message: AuditScanned) -> None:
         self.counts[message.outcome] = self.counts.get(message.outcome, 0) + 1
-        self.scans.insert(0, (message.content, message.name, message.outcome))
+        self.scans.insert(0, (message.content, message.name, message.outcome, message.flag))
         self.fill()
 
     def fill(self) -> None:
@@ -117,8 +123,11 @@ class AuditScreen(KioskScreen):
         table: DataTable[str] = self.query_one("#scans", DataTable)
         table.clear(columns=True)
         table.add_columns(self._("Label"), self._("Item"), self._("Result"))
-        for content, name, outcome in self.scans[:200]:
-            table.add_row(content, name, self._(OUTCOMES.get(outcome, outcome)))
+        for content, name, outcome, flag in self.scans[:200]:
+            result = self._(OUTCOMES.get(outcome, outcome))
+            if flag:
+                result = f"{result} · {self._(FLAGS[flag])}"
+            table.add_row(content, name, result)
         self.query_one("#label", ScanInput).focus()
 
     def action_close_audit(self) -> None:

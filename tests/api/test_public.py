@@ -44,6 +44,31 @@ def test_open_data_holds_the_cadastre_and_no_person(at_two: httpx.Client) -> Non
     assert LASER not in site.text, "only the site asked for"
 
 
+def test_the_dcat_ap_catalogue_names_its_publisher(
+    api_settings: Settings, api_engine: Engine, at_two: httpx.Client
+) -> None:
+    assert at_two.get("/api/v1/opendata/catalogue.jsonld").status_code == 404  # no publisher
+    settings = api_settings.model_copy(
+        update={
+            "inventory": api_settings.inventory.model_copy(
+                update={"opendata_publisher": "Fablabs de Bruxelles asbl"}
+            )
+        }
+    )
+    app = create_app(settings, api_engine, clock=lambda: NOW)
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        answer = client.get("/api/v1/opendata/catalogue.jsonld")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/ld+json")
+    graph = json.loads(answer.text)["@graph"]
+    assert [node["@type"] for node in graph] == ["dcat:Catalog", "dcat:Dataset", "foaf:Agent"]
+    assert graph[2]["foaf:name"] == "Fablabs de Bruxelles asbl"
+    assert {d["dcat:accessURL"].rsplit("/", 1)[-1] for d in graph[1]["dcat:distribution"]} == {
+        "cadastre.csv",
+        "cadastre.jsonld",
+    }
+
+
 def test_board_free_slots_and_calendar_of_a_machine(
     at_two: httpx.Client, api_engine: Engine
 ) -> None:

@@ -74,3 +74,20 @@ def tag(prefix: str, number: int) -> str:
     from fabdesk.identifiers import make_asset_tag
 
     return make_asset_tag(prefix, number)
+
+
+@pytest.fixture
+def manager(session: Session) -> int:
+    """The id of a network admin (a maker who manages every site), who imports files."""
+    return make_manager(session)
+
+
+def make_manager(session: Session, *, language: str = "en", site_code: str | None = None) -> int:
+    from fabdesk.models import id_of
+    from inventory.makers import NewMaker, register_maker
+    from inventory.managers import set_pin
+
+    number = f"M{language.upper()}{site_code or 'ALL'}"
+    maker = register_maker(session, NewMaker(number, f"Manager {number}", language=language))
+    set_pin(session, maker, "1234", site_code=site_code, salt=b"0" * 16)
+    return id_of(maker)

@@ -7,6 +7,8 @@ process, to prove the wiring end to end.
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -99,14 +101,25 @@ def test_export_import_opendata_and_labels(fabdesk: Fabdesk, tmp_path: Path) -> 
     lines = register.read_text().splitlines()
     bad = tmp_path / "bad.csv"
     bad.write_text("\n".join([lines[0], lines[1].replace("cityfab1", "atlantis", 1)]) + "\n")
-    out = fabdesk("import", str(bad), code=exit_codes.IMPORT_REJECTED)
+    for run in (fabdesk, other := Fabdesk(tmp_path / "other.db")):
+        if run is other:
+            other("init")
+            other("seed")  # the same items: importing the file changes nothing
+        run("makers", "add", "M1", "Boss", "--language", "en")
+        run("managers", "set-pin", "M1", "--pin", "1234")
+    out = fabdesk("import", str(bad), "--by", "M1", code=exit_codes.IMPORT_REJECTED)
     assert "nothing was imported" in out
     assert "atlantis" in out
-    other = Fabdesk(tmp_path / "other.db")
-    other("init")
-    other("seed")  # same sites; its items clash with the file's tags
-    assert "already in the register" in other(
-        "import", str(register), code=exit_codes.IMPORT_REJECTED
+    assert "Added 0 item(s), changed 0, 0 problem(s)" in other(
+        "import", str(register), "--by", "M1"
+    )
+    dry = fabdesk("import", str(bad), "--by", "M1", "--dry-run")
+    assert "Nothing was written (dry run)" in dry
+    assert "atlantis" in dry
+    fabdesk("export", str(tmp_path / "register.xlsx"))
+    assert (tmp_path / "register.xlsx").read_bytes().startswith(b"PK")
+    assert "Added 0 item(s), changed 0" in fabdesk(
+        "import", str(tmp_path / "register.xlsx"), "--by", "M1"
     )
     fabdesk("export", str(tmp_path / "register.json"))
     assert '"format": "fabdesk-register"' in (tmp_path / "register.json").read_text()
@@ -147,7 +160,32 @@ def test_a_real_process_reports_a_rejected_import_in_one_exit_code(tmp_path: Pat
     bad.write_text(f"asset_tag,site,category,name\n{TAG},atlantis,laser,X\n")
     env = {"FABDESK_DATABASE__URL": f"sqlite:///{tmp_path / 'f.db'}"}
     assert run_fabdesk("init", env=env).returncode == 0
-    result = run_fabdesk("import", str(bad), env=env)
+    assert run_fabdesk("makers", "add", "M1", "Boss", "--language", "nl", env=env).returncode == 0
+    assert run_fabdesk("managers", "set-pin", "M1", "--pin", "1234", env=env).returncode == 0
+    result = run_fabdesk("import", str(bad), "--by", "M1", env=env)
     assert result.returncode == exit_codes.IMPORT_REJECTED
-    assert "there is no site 'atlantis'" in result.stdout
-    assert result.stderr.startswith("error: bad.csv: 2 problem(s), nothing was imported")
+    # The refusals in the manager's language (Dutch), with line and column.
+    assert "er is geen site 'atlantis'" in result.stdout
+    assert "│ 2    │ B " in result.stdout
+    assert result.stderr.startswith("error: bad.csv: 2 probleem")
+
+
+def test_maintenance_shows_next_due_hours_cost_and_history_fits_80_columns(tmp_path: Path) -> None:
+    run = Fabdesk(tmp_path / "fabdesk.db")
+    run("seed")
+    run("equipment", "edit", TAG, "maintenance_every_days=60", "--reason", "plan")
+    run("equipment", "maintained", TAG, "--cost", "120,50", "--supplier", "Trotec Belgium")
+    shown = run("equipment", "show", TAG)
+    assert f"next due {date.today() + timedelta(days=60)}" in shown
+    assert "0.0 h of use since the last" in shown
+    records = run("equipment", "maintenance", TAG)
+    assert "€ 120.50" in records
+    assert "Trotec Belgium" in records
+    narrow = CliRunner().invoke(
+        app,
+        ["equipment", "history", TAG],
+        env={"FABDESK_DATABASE__URL": run.url, "COLUMNS": "80"},
+    )
+    assert narrow.exit_code == 0, narrow.output
+    assert len(re.findall(r"20\d\d-\d\d-\d\d \d\d:\d\d", narrow.output)) >= 3
+    assert "…" not in narrow.output

@@ -10,7 +10,12 @@ from sqlmodel import Session
 
 from fabdesk.errors import InvalidValue
 from fabdesk.models import EquipmentStatus, UsageSession, id_of
-from inventory.maintenance import maintenance_due, maintenance_records, record_maintenance
+from inventory.maintenance import (
+    maintenance_due,
+    maintenance_records,
+    maintenance_state,
+    record_maintenance,
+)
 from inventory.register import change_status, edit_item, get_item, history
 from tests.inventory.conftest import ACTOR, NOW, TODAY, tag
 
@@ -74,3 +79,41 @@ def test_retired_items_and_other_sites_are_left_out(world: Session) -> None:
 def test_maintenance_in_the_future_is_refused(world: Session) -> None:
     with pytest.raises(InvalidValue):
         record_maintenance(world, LASER, done_on=date(2030, 1, 1), actor=ACTOR, now=NOW)
+
+
+def test_a_record_keeps_cost_supplier_and_notes(world: Session) -> None:
+    record_maintenance(
+        world,
+        LASER,
+        done_on=TODAY,
+        actor=ACTOR,
+        now=NOW,
+        notes="Mirrors cleaned",
+        cost_cents=12050,
+        supplier="Trotec Belgium",
+    )
+    (record,) = maintenance_records(world, LASER)
+    assert (record.cost_cents, record.supplier, record.notes) == (
+        12050,
+        "Trotec Belgium",
+        "Mirrors cleaned",
+    )
+    with pytest.raises(InvalidValue):
+        record_maintenance(world, LASER, done_on=TODAY, actor=ACTOR, now=NOW, cost_cents=-1)
+
+
+def test_the_state_of_one_item_gives_next_due_date_and_hours_since(world: Session) -> None:
+    edit_item(world, LASER, {"maintenance_every_days": 30}, actor=ACTOR, now=NOW)
+    record_maintenance(world, LASER, done_on=TODAY - timedelta(days=10), actor=ACTOR, now=NOW)
+    world.add(
+        UsageSession(
+            uuid=uuid.uuid4(), equipment_id=id_of(get_item(world, LASER)), active_seconds=5400
+        )
+    )
+    world.flush()
+    state = maintenance_state(world, LASER, TODAY)
+    assert (state.due_on, state.hours_since, state.overdue) == (
+        TODAY + timedelta(days=20),
+        1.5,
+        False,
+    )

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from textual.coordinate import Coordinate
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from fabdesk.db import Engine, session_scope
 from fabdesk.models import BookingState, EquipmentStatus, id_of
@@ -328,6 +328,27 @@ async def test_a_manager_audits_the_site(lab: Lab, make_app: MakeApp) -> None:
         await settle(pilot)
         assert audit.counts.get("missing") == 15
         assert "closed. Report: found: 1" in screen_text(app)
+        assert app.incidents == []
+
+
+async def test_an_audit_flags_a_scanned_item_the_register_says_is_retired(
+    lab: Lab, make_app: MakeApp, engine: Engine
+) -> None:
+    from inventory.register import change_status
+
+    app = make_app(language="en")
+    retired = audit_tag(app, 1)
+    with session_scope(engine) as session:
+        change_status(
+            session, retired, EquipmentStatus.RETIRED, reason="old", actor="test", now=NOW
+        )
+    async with app.run_test(size=SIZE) as pilot:
+        await manager_home(pilot, lab)
+        await pilot.press("a")
+        await settle(pilot)
+        await scan(pilot, retired)
+        row = app.screen.query_one("#scans", DataTable).get_row_at(0)
+        assert row[2] == "found · retired in the register!"
         assert app.incidents == []
 
 

@@ -11,7 +11,14 @@ from pydantic import BaseModel
 
 from fabdesk.api.deps import NowDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
-from inventory.opendata import open_items, opendata_csv, opendata_jsonld
+from fabdesk.errors import NotFound
+from inventory.opendata import (
+    make_publisher,
+    open_items,
+    opendata_catalogue,
+    opendata_csv,
+    opendata_jsonld,
+)
 from scheduling.availability import free_slots, site_board, today_at
 from scheduling.bookings import find_machine
 from scheduling.ical import machine_feed
@@ -35,6 +42,31 @@ def cadastre_jsonld(
         open_items(session, site_code=site),
         base_url=state.settings.api.public_url,
         published=now.date(),
+    )
+    return Response(body, media_type="application/ld+json")
+
+
+@router.get(
+    "/opendata/catalogue.jsonld",
+    responses={**refusals(404), 200: {"content": {"application/ld+json": {}}}},
+    response_class=Response,
+    summary="The DCAT-AP catalogue of the open data, for open-data portals",
+)
+def catalogue_jsonld(session: SessionDep, state: StateDep, now: NowDep) -> Response:
+    """The dataset (the cadastre), its CSV and JSON-LD distributions, publisher, licence, dates;
+    404 until `inventory.opendata_publisher` is set."""
+    inventory = state.settings.inventory
+    if not inventory.opendata_publisher.strip():
+        raise NotFound(
+            "This server publishes no open-data catalogue (inventory.opendata_publisher is not "
+            "set).",
+            error_code="catalogue_not_published",
+        )
+    body = opendata_catalogue(
+        session,
+        base_url=state.settings.api.public_url,
+        publisher=make_publisher(inventory.opendata_publisher, inventory.opendata_publisher_url),
+        today=now.date(),
     )
     return Response(body, media_type="application/ld+json")
 
