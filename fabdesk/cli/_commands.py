@@ -51,7 +51,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Reports for co-investors, cheque funders and the Region, as a table, CSV or PDF.",
     ),
     "journal": (
-        (),
+        ("invoicing",),
         "The accountant's journal of a month: journal code, document number, booking and document dates, account of the Belgian minimum chart (settings: accounting.journal), third party, debit, credit, VAT code and base on the VAT lines. Refused if it does not balance.",
     ),
     "reconcile": (
@@ -128,11 +128,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Paying organisations (partner schools, companies): their linked makers book on their behalf (fabdesk book ... --on-behalf-of CODE) and the organisation is billed, with its enterprise number on its statement.",
     ),
     "invoices": (
-        (),
+        ("invoicing",),
         "Invoices and credit notes (Belgian rules): numbered without gaps per year and series, with the lab's legal data (settings: accounting.invoicing), a structured communication and an EPC payment QR code; organisations also get Peppol BIS 3.0 UBL XML.",
     ),
     "bank": (
-        (),
+        ("invoicing",),
         "Payments read from the bank's statements (CODA or camt.053): matched to invoices by structured communication, then by amount and name.",
     ),
     "usage": (

@@ -836,7 +836,3 @@ def organisations_pay(
         owed = balance(session, account) if account is not None else 0
     done = "Recorded" if posted else "Already recorded"
     out.print(f"{done}: payment {reference}. {organisation.upper()} now owes {format_cents(owed)}.")
-
-
-# Invoices, the accountant's journal and the bank import have their own module.
-from fabdesk.cli import invoicing  # noqa: E402, F401

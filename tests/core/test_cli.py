@@ -37,10 +37,14 @@ def test_the_real_command_explains_itself() -> None:
 def test_the_help_lists_every_command_without_importing_them() -> None:
     """`fabdesk --help` lists the commands from the registry, which matches the real tree
     (regenerate it with `python -m fabdesk.cli._lazy`), and loads no database library."""
+    import fabdesk.cli
     from fabdesk.cli._commands import COMMANDS
-    from fabdesk.cli._lazy import registry
+    from fabdesk.cli._lazy import AREAS, registry
 
+    modules = {path.stem for path in Path(fabdesk.cli.__file__).parent.glob("[!_]*.py")}
+    assert modules == set(AREAS), "every command module is an area the lazy group can load"
     assert registry() == COMMANDS
+    assert all(areas for areas, _ in COMMANDS.values()), "each command names where it lives"
     code = (
         "import sys\nfrom fabdesk.cli import main\nsys.argv = ['fabdesk', '--help']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
