@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import re
 import sys
 
 from fabdesk import __version__
@@ -29,9 +30,35 @@ class JsonLines(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+SECRET_IN_TEXT = re.compile(
+    r"(?P<keep>/calendars/|[?&](?:token|access_token|key)=|\bfd[km]_)[^\s/?&\"']+"
+)
+"""Where a secret may appear in a logged text: a calendar feed's path, a token in a query string,
+a device (`fdk_`) or manager (`fdm_`) token."""
+
+
+def redact(text: str) -> str:
+    """`text` with every secret token replaced by `***`."""
+    return SECRET_IN_TEXT.sub(lambda match: match["keep"] + "***", text)
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces tokens in a record's message and arguments (uvicorn's access log puts the
+    request's path there) before any handler writes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
 def configure_logging(settings: Settings) -> None:
-    """Route every fabdesk logger to stderr, in the configured format, with a header line."""
+    """Route every logger (uvicorn's included) to stderr, in the configured format and at the
+    configured level, secrets redacted, with a header line."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactSecrets())
     handler.setFormatter(
         JsonLines()
         if settings.logging.json_lines
@@ -40,6 +67,9 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.logging.level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # theirs go through ours
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
     logging.getLogger(__name__).info(
         "fabdesk_start",
         extra={

@@ -61,8 +61,6 @@ class ApiSettings(Section):
     """Address `fabdesk serve` listens on."""
     port: int = Field(default=8750, ge=1, le=65535)
     """Port `fabdesk serve` listens on."""
-    manager_token: SecretStr = SecretStr("")
-    """Bearer token for manager reports; empty disables them."""
     public_url: str = "http://127.0.0.1:8750"
     """The address people and drivers use to reach the server (used in labels and feeds)."""
     device_requests_per_second: float = Field(default=20.0, gt=0)
@@ -75,6 +73,9 @@ class ApiSettings(Section):
     request."""
     workers: int = Field(default=1, ge=1)
     """uvicorn worker processes of `fabdesk serve` (rate limits are per process)."""
+    failed_auth_per_minute: int = Field(default=10, ge=1)
+    """Requests with a wrong token one client address may make per minute; beyond it every
+    request of that address is refused (429) for the rest of the minute, before any token check."""
 
 
 class BookingDefaults(Section):
@@ -231,6 +232,15 @@ class PrivacySettings(Section):
     inactive_maker_days: int = Field(default=0, ge=0)
     """Erase the personal data of makers with no booking, usage or training for this many days
     (and nothing owed); 0 keeps them until a manager erases them."""
+    backup_days: int = Field(default=35, ge=1)
+    """Days a backup is kept before the scheduler's retention job deletes it: a person erased
+    today is gone from every backup after this many days."""
+
+
+class CliSettings(Section):
+    manager: str = ""
+    """Member number of the manager the `fabdesk` commands act as when `--as` is not given
+    (their actions are recorded under that manager's id)."""
 
 
 class DeskSettings(Section):
@@ -272,6 +282,8 @@ class Settings(BaseSettings):
     """The equipment cadastre: labels and audits."""
     desk: DeskSettings = DeskSettings()
     """Problem reports, trainings and disputes."""
+    cli: CliSettings = CliSettings()
+    """The `fabdesk` commands."""
 
     @classmethod
     def settings_customise_sources(
@@ -291,8 +303,25 @@ class Settings(BaseSettings):
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
     def masked(self) -> dict[str, Any]:
-        """The settings as plain data with every secret shown as ********."""
-        return self.model_dump(mode="json")
+        """The settings as plain data with every secret shown as ********: secret fields and
+        the password of the database URL."""
+        data = self.model_dump(mode="json")
+        data["database"]["url"] = masked_url(self.database.url)
+        return data
+
+
+def masked_url(url: str) -> str:
+    """A database URL with its password shown as ********."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url) if url else None
+    except ArgumentError:
+        return "********" if "@" in url else url
+    if parsed is None or parsed.password is None:
+        return url
+    return parsed.render_as_string(hide_password=True).replace("***", "********")
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
-"""Request dependencies: database sessions, the clock, the calling device, the manager token."""
+"""Request dependencies: database sessions, the clock, the calling device, the calling manager
+(their own token), and the limit on failed authentications per client address."""
 
 from __future__ import annotations
 
-import hmac
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -15,9 +15,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from fabdesk.api.limits import RateLimiter
+from fabdesk.actors import Actor
+from fabdesk.api.limits import FailureLimiter, RateLimiter
 from fabdesk.db import session_scope
-from fabdesk.errors import AccessDenied, Unauthenticated
+from fabdesk.errors import Unauthenticated
 from fabdesk.settings import Settings
 from fabdesk.usage.devices import AuthenticatedDevice, authenticate, hash_token
 
@@ -67,6 +68,7 @@ class ApiState:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(20.0, 60))
     finished_hooks: list[FinishedHook] = field(default_factory=list)
     devices: DeviceCache = field(default_factory=lambda: DeviceCache(0))
+    failures: FailureLimiter = field(default_factory=lambda: FailureLimiter(10))
 
 
 def get_state(request: Request) -> ApiState:
@@ -99,22 +101,33 @@ device_bearer = HTTPBearer(
 )
 manager_bearer = HTTPBearer(
     scheme_name="ManagerToken",
-    description="The manager token of the server's settings (api.manager_token).",
+    description="A manager's own token, from `fabdesk managers token create`.",
     auto_error=False,
 )
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def get_device(
+    request: Request,
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(device_bearer)],
 ) -> AuthenticatedDevice:
     """The device holding the bearer token (401 otherwise), within its rate limit (429)."""
+    address = client_address(request)
+    state.failures.check(address)
     token = credentials.credentials if credentials else None
     digest = hash_token(token) if token else ""
     device = state.devices.get(digest)
     if device is None:
-        with session_scope(state.engine) as session:
-            device = authenticate(session, token)
+        try:
+            with session_scope(state.engine) as session:
+                device = authenticate(session, token)
+        except Unauthenticated:
+            state.failures.failed(address)
+            raise
         state.devices.put(digest, device)
     state.limiter.take(device.device_id)
     return device
@@ -124,24 +137,24 @@ DeviceDep = Annotated[AuthenticatedDevice, Depends(get_device)]
 
 
 def require_manager(
+    request: Request,
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(manager_bearer)],
-) -> None:
-    """Let through only the holder of the manager token (compared in constant time)."""
-    expected = state.settings.api.manager_token.get_secret_value()
-    if not expected:
-        raise AccessDenied(
-            "Manager endpoints are disabled: set api.manager_token in the server's settings.",
-            error_code="manager_token_not_set",
-        )
-    given = credentials.credentials if credentials else ""
-    if not given:
-        raise Unauthenticated(
-            "The manager token is required: send `Authorization: Bearer <token>`.",
-            error_code="token_missing",
-        )
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise Unauthenticated("This manager token is not right.", error_code="token_unknown")
+) -> Actor:
+    """The manager holding the bearer token, with their scope (401 otherwise); an address
+    that failed too often is refused first (429)."""
+    from inventory.manager_tokens import authenticate_manager
+
+    address = client_address(request)
+    state.failures.check(address)
+    try:
+        with session_scope(state.engine) as session:
+            return authenticate_manager(
+                session, credentials.credentials if credentials else None, now=state.clock()
+            )
+    except Unauthenticated:
+        state.failures.failed(address)
+        raise
 
 
-ManagerDep = Depends(require_manager)
+ManagerDep = Annotated[Actor, Depends(require_manager)]

@@ -9,9 +9,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from fabdesk import __version__
+from fabdesk.actors import Actor, actor_named
 from fabdesk.db import make_engine
+from fabdesk.errors import InvalidValue
 from fabdesk.settings import Settings, load_settings
 
 out = Console()
@@ -43,10 +46,31 @@ class Context:
             self._engine = make_engine(self.settings().database)
         return self._engine
 
+    def actor(self, session: Session, given: str | None) -> Actor:
+        """The manager this command acts as: `--as`, else `cli.manager` of the settings."""
+        number = given or self.settings().cli.manager
+        if not number:
+            raise InvalidValue(
+                "Say which manager you are: `--as M00001` (or cli.manager in the settings).",
+                error_code="actor_required",
+            )
+        return actor_named(session, number, "cli")
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+ActingManager = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        metavar="MEMBER",
+        help="The manager you act as (member number, e.g. M00001; default: cli.manager in the "
+        "settings). Checked against their scope and kept, by id, in the managers' audit log.",
+    ),
+]
 
 
 def _version(value: bool) -> None:

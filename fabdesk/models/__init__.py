@@ -12,6 +12,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from fabdesk.models._types import id_of  # noqa: E402
+from fabdesk.models.actions import ManagerAction, ManagerToken  # noqa: E402
 from fabdesk.models.audits import Audit, AuditScan, ScanOutcome  # noqa: E402
 from fabdesk.models.bookings import (  # noqa: E402
     LIVE_STATES,
@@ -158,3 +159,6 @@ __all__ += [
 
 # accounting 2: sheet materials, paying organisations
 __all__ += ["MaterialSale", "Organisation", "OrganisationMember", "SheetMaterial"]
+
+# hardening (issue 18): the managers' audit log and API tokens
+__all__ += ["ManagerAction", "ManagerToken"]

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from fabdesk.api.app import create_app
 from fabdesk.db import Engine
 from fabdesk.settings import Settings
-from tests.api.conftest import MANAGER_TOKEN, DeviceToken, serving
+from tests.api.conftest import DeviceToken, serving
 
 MANAGER_PATHS = ("/api/v1/machines/status", "/api/v1/devices", "/api/v1/reports")
 
@@ -37,7 +37,7 @@ def fuzzed_url(api_settings: Settings, api_engine: Engine) -> Iterator[str]:
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_the_api_keeps_its_schema(
-    fuzzed_url: str, device: DeviceToken, mode: GenerationMode
+    fuzzed_url: str, device: DeviceToken, manager_token: str, mode: GenerationMode
 ) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # schemathesis' own deprecation noise is not ours
@@ -54,7 +54,7 @@ def test_the_api_keeps_its_schema(
     def check(case: schemathesis.Case[Any], authorised: bool) -> None:
         headers = {}
         if authorised:
-            token = MANAGER_TOKEN if case.path.startswith(MANAGER_PATHS) else device.token
+            token = manager_token if case.path.startswith(MANAGER_PATHS) else device.token
             headers["Authorization"] = f"Bearer {token}"
         # Schema-valid but refused on purpose (422): rules JSON Schema cannot say, such as a
         # session_* event without its session_id, or an unknown wire version.

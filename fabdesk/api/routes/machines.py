@@ -12,7 +12,7 @@ from fabdesk.api.routes.common import refusals
 from fabdesk.usage.heartbeats import machine_statuses
 from fabdesk.wire import MachineState
 
-router = APIRouter(prefix="/api/v1", tags=["manager"], dependencies=[ManagerDep])
+router = APIRouter(prefix="/api/v1", tags=["manager"])
 
 
 class MachineStatusPublic(BaseModel):
@@ -31,6 +31,10 @@ class MachineStatusPublic(BaseModel):
     responses=refusals(401, 403),
     summary="Last heard state of every machine",
 )
-def statuses(session: SessionDep) -> list[MachineStatusPublic]:
-    """Every machine whose driver has spoken: last seen (server time), state, outbox backlog."""
-    return [MachineStatusPublic(**vars(view)) for view in machine_statuses(session)]
+def statuses(actor: ManagerDep, session: SessionDep) -> list[MachineStatusPublic]:
+    """Every machine of your site (every site for a network admin) whose driver has spoken:
+    last seen (server time), state, outbox backlog."""
+    return [
+        MachineStatusPublic(**vars(view))
+        for view in machine_statuses(session, site_id=actor.site_id)
+    ]
