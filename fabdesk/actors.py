@@ -17,6 +17,7 @@ from fabdesk.errors import AccessDenied, NotFound
 from fabdesk.models import Maker, ManagerAction, ManagerCredential, Site, id_of
 
 __all__ = [
+    "ActionLine",
     "Actor",
     "Origin",
     "actor_for",
@@ -120,14 +121,32 @@ def record_action(
     session.flush()
 
 
+@dataclass(frozen=True)
+class ActionLine:
+    """One line of the audit log as shown: the manager by member number, the site by code."""
+
+    at: datetime
+    member_number: str
+    action: str
+    subject: str
+    site_code: str
+    origin: str
+
+
 def list_actions(
     session: Session, actor: Actor, *, since: datetime | None = None, limit: int = 200
-) -> list[ManagerAction]:
+) -> list[ActionLine]:
     """The audit log, newest first; network admins only."""
     check_site(session, actor, None)
-    query = select(ManagerAction).order_by(
-        col(ManagerAction.at).desc(), col(ManagerAction.id).desc()
+    query = (
+        select(ManagerAction, Maker.member_number, Site.code)
+        .join(Maker, col(Maker.id) == col(ManagerAction.manager_id))
+        .outerjoin(Site, col(Site.id) == col(ManagerAction.site_id))
+        .order_by(col(ManagerAction.at).desc(), col(ManagerAction.id).desc())
     )
     if since is not None:
         query = query.where(col(ManagerAction.at) >= since)
-    return list(session.exec(query.limit(limit)).all())
+    return [
+        ActionLine(row.at, number, row.action, row.subject, code or "", row.origin)
+        for row, number, code in session.exec(query.limit(limit)).all()
+    ]

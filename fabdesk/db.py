@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session
 
 from fabdesk.errors import ConfigError, DatabaseUnavailable, FabdeskError
+from fabdesk.files import make_private, private_folder
 from fabdesk.settings import DatabaseSettings
 
 __all__ = ["Engine", "make_engine", "session_scope", "upgrade", "write_session"]
@@ -53,7 +54,7 @@ def make_engine(settings: DatabaseSettings) -> Engine:
     url = normalise_url(settings.resolved_url())
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            private_folder(Path(url.database).parent)
         engine = sa.create_engine(
             url,
             echo=settings.echo,
@@ -71,8 +72,15 @@ def make_engine(settings: DatabaseSettings) -> Engine:
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    database = engine.url.database
+
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if database and database != ":memory:":  # SQLite gives its WAL the file's mode
+            path = Path(database)
+            make_private(
+                path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+            )
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is not configurable).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

@@ -10,7 +10,18 @@ from __future__ import annotations
 import sys
 
 from fabdesk import exit_codes
-from fabdesk.cli import accounting, api, core, driver, inventory, kiosk, ops, peers, scheduling  # noqa: F401  (registers the commands)
+from fabdesk.cli import (  # noqa: F401  (registers the commands)
+    accounting,
+    api,
+    core,
+    driver,
+    inventory,
+    kiosk,
+    managers,
+    ops,
+    peers,
+    scheduling,
+)
 from fabdesk.cli._app import app, err
 from fabdesk.errors import FabdeskError, database_error
 

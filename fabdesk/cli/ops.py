@@ -11,6 +11,7 @@ import typer
 from fabdesk.cli._app import app, err, out
 from fabdesk.cli.core import makers_app
 from fabdesk.db import session_scope
+from fabdesk.files import private_file, write_private
 from fabdesk.ops.backup import backup, default_backup_path, restore
 from fabdesk.settings import data_dir
 
@@ -71,10 +72,8 @@ def makers_export(
 
     with session_scope(ctx.obj.engine()) as session:
         export = export_maker(session, member_number)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    json_path = out_dir / f"{export.member_number}.json"
-    json_path.write_text(export.to_json(), encoding="utf-8")
-    pdf_path = out_dir / f"{export.member_number}.pdf"
+    json_path = write_private(out_dir / f"{export.member_number}.json", export.to_json())
+    pdf_path = private_file(out_dir / f"{export.member_number}.pdf")
     write_export_pdf(export, pdf_path, generated=datetime.now())
     rows = sum(len(records) for records in export.records.values())
     out.print(f"Wrote {json_path} and {pdf_path} ({rows} records).")

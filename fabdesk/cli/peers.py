@@ -20,6 +20,7 @@ from fabdesk.cli.inventory import equipment_app  # `check-after-use` and `releas
 from fabdesk.cli.scheduling import bookings_app  # `hand-over` joins it
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
+from fabdesk.files import write_private
 
 trainings_app = typer.Typer(
     help="Training sessions: trainers of a category give them, makers enrol, a pass certifies.\n\n"
@@ -56,7 +57,7 @@ def _write(text: str, path: Path | None, what: str) -> None:
     if path is None:
         out.print(text, end="", markup=False, highlight=False, soft_wrap=True)
         return
-    path.write_text(text, encoding="utf-8")
+    write_private(path, text)
     err.print(f"{what} written to {path}.", highlight=False)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from fabdesk.errors import ConfigError, NotFound
+from fabdesk.files import make_private, private_file, private_folder
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +41,21 @@ def default_backup_path(folder: Path, engine: Engine, now: datetime) -> Path:
 
 
 def backup(engine: Engine, target: Path) -> BackupReport:
-    """Write a consistent copy of the database at `target` (its folder is created)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write a consistent copy of the database at `target`, readable by its owner only (its
+    folder is created 0700)."""
+    private_folder(target.parent)
     if engine.dialect.name == "sqlite":
         source = _sqlite_path(engine)
         partial = target.with_name(target.name + ".partial")
         partial.unlink(missing_ok=True)
+        private_file(partial)
         with _sqlite_connect(source) as src, _sqlite_connect(partial) as dst:
             src.backup(dst)
         partial.replace(target)
     else:
+        private_file(target)
         _run_pg("pg_dump", engine, ["--format=custom", "--no-owner", "--file", str(target)])
+    make_private(target)
     log.info("backup_written", extra={"bytes": target.stat().st_size})
     return BackupReport(path=target, bytes=target.stat().st_size, database=engine.dialect.name)
 

@@ -3,19 +3,15 @@ only), and the ledger for the accountant (network admins)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from fabdesk.accounting.export import export_csv
 from fabdesk.accounting.reconcile import reconcile, reconciliation_csv
 from fabdesk.actors import check_site, scope_site
 from fabdesk.api.deps import ManagerDep, NowDep, SessionDep, StateDep
-from fabdesk.api.routes.common import refusals
+from fabdesk.api.routes.common import Month, refusals
 
 router = APIRouter(prefix="/api/v1/reports", tags=["manager"])
-
-Month = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
 
 
 @router.get(
