@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-import sqlalchemy as sa
+from sqlmodel import select
 
 from fabdesk.api.app import create_app
 from fabdesk.api.serving import serve_in_thread
@@ -53,7 +53,8 @@ def test_a_sites_token_reaches_its_site_only(
     other = client.get(
         "/api/v1/reports/reconcile.csv", params={**month, "site": "cityfab2"}, headers=site
     )
-    assert other.status_code == 403 and other.json()["code"] == "outside_scope"
+    assert other.status_code == 403
+    assert other.json()["code"] == "outside_scope"
     own = client.get("/api/v1/reports/reconcile.csv", params=month, headers=site)
     assert own.status_code == 200
     ledger = client.get("/api/v1/reports/ledger.csv", params=month, headers=site)
@@ -61,7 +62,7 @@ def test_a_sites_token_reaches_its_site_only(
     admin = client.get("/api/v1/reports/ledger.csv", params=month, headers=_bearer(manager_token))
     assert admin.status_code == 200
     with session_scope(api_engine) as session:
-        rows = session.exec(sa.select(ManagerToken)).scalars().all()
+        rows = session.exec(select(ManagerToken)).all()
         assert all(row.token_hash not in (site_manager_token, manager_token) for row in rows)
         assert {row.last_used_at is not None for row in rows} == {True}
 
@@ -74,10 +75,11 @@ def test_a_revoked_token_is_refused_at_once(
     assert client.get("/api/v1/devices", headers=_bearer(manager_token)).status_code == 200
     with session_scope(api_engine) as session:
         actor = actor_named(session, "M00002", "cli")
-        [row] = session.exec(sa.select(ManagerToken)).scalars().all()
+        [row] = session.exec(select(ManagerToken)).all()
         revoke_token(session, actor, row.id or 0, now=datetime.now(UTC))
     refused = client.get("/api/v1/devices", headers=_bearer(manager_token))
-    assert refused.status_code == 401 and refused.json()["code"] == "token_unknown"
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "token_unknown"
 
 
 @pytest.mark.parametrize(

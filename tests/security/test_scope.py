@@ -42,7 +42,8 @@ def test_a_manager_of_another_site_cannot_see_or_decide_a_dispute(world: World) 
     assert accepted.value.code == refused.value.code == "outside_scope"
     with session_scope(world.engine) as session:
         stored = session.get(ChargeDispute, dispute)
-        assert stored is not None and stored.state is DisputeState.OPEN
+        assert stored is not None
+        assert stored.state is DisputeState.OPEN
 
 
 def test_a_manager_cannot_decide_their_own_dispute(world: World) -> None:
@@ -73,7 +74,8 @@ def test_the_cli_acts_as_a_named_manager_recorded_by_id(
     assert done.exit_code == 0, done.output
     with session_scope(world.engine) as session:
         stored = session.get(ChargeDispute, dispute)
-        assert stored is not None and stored.decided_by_id == world.carol
+        assert stored is not None
+        assert stored.decided_by_id == world.carol
         [line] = list_actions(session, admin)
         assert (line.member_number, line.action, line.origin) == ("M-3", "dispute_accepted", "cli")
         with pytest.raises(AccessDenied):  # the audit log is for network admins
@@ -89,10 +91,12 @@ def test_erasure_and_export_leave_no_name_and_no_credential(world: World, admin:
         accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER)
     with session_scope(world.engine) as session:
         exported = export_maker(session, "M-3").to_json()
-        assert "scrypt$" not in exported and "pin_hash" not in exported
+        assert "scrypt$" not in exported
+        assert "pin_hash" not in exported
         assert '"decided_by_id"' in exported  # the manager's decisions are theirs to see
         erase_maker(session, "M-3", now=LATER)
     with session_scope(world.engine) as session:
         stored = session.get(ChargeDispute, dispute)
-        assert stored is not None and stored.decided_by_id == world.carol  # an id, now erased
+        assert stored is not None
+        assert stored.decided_by_id == world.carol  # an id, now erased
         assert "Carol" not in str(stored.model_dump())
