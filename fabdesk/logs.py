@@ -7,6 +7,7 @@ import logging
 import platform
 import re
 import sys
+from typing import TextIO
 
 from fabdesk import __version__
 from fabdesk.settings import Settings
@@ -43,21 +44,23 @@ def redact(text: str) -> str:
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces tokens in a record's message and arguments (uvicorn's access log puts the
-    request's path there) before any handler writes it."""
+    """Replaces tokens in a record's message and arguments (uvicorn's access log and httpx's
+    request log put the path there) before any handler writes it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.args, tuple):  # httpx logs URL objects: they are redacted as text
+            record.args = tuple(
+                a if isinstance(a, int | float) else redact(str(a)) for a in record.args
+            )
         return True
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Route every logger (uvicorn's included) to stderr, in the configured format and at the
     configured level, secrets redacted, with a header line."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RedactSecrets())
     handler.setFormatter(
         JsonLines()
