@@ -107,18 +107,25 @@ def makers_erase(
 def status_command(
     ctx: typer.Context,
     offline_minutes: Annotated[
-        int, typer.Option(help="A driver silent this long counts as offline.", min=1)
-    ] = 5,
+        int | None,
+        typer.Option(
+            help="A driver silent this long counts as offline (default: "
+            "scheduler.offline_minutes, as the managers' offline alerts).",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """Show the database, the scheduler leader and every machine's driver: online or offline,
-    last heard from, state and the events waiting in its outbox."""
+    last heard from, state and the events waiting in its outbox; and the registered drivers
+    never heard from."""
     from rich.table import Table
 
     from fabdesk.ops.status import installation_status
 
     now = datetime.now(UTC)
+    minutes = offline_minutes or ctx.obj.settings().scheduler.offline_minutes
     status = installation_status(
-        ctx.obj.engine(), now=now, offline_after=timedelta(minutes=offline_minutes)
+        ctx.obj.engine(), now=now, offline_after=timedelta(minutes=minutes)
     )
     out.print(f"Database: {status.database} (schema {', '.join(status.schema_revisions)})")
     out.print(f"Scheduler leader: {status.leader or 'none running (no job in the last minutes)'}")
@@ -134,7 +141,8 @@ def status_command(
         "outbox backlog",
         "last fault",
         title=f"Drivers ({sum(m.online for m in status.machines)} online, "
-        f"{sum(not m.online for m in status.machines)} offline)",
+        f"{sum(not m.online for m in status.machines)} offline after {minutes} min, "
+        f"{len(status.never_heard)} never heard from)",
     )
     for line in status.machines:
         view = line.view
@@ -146,4 +154,6 @@ def status_command(
             str(view.outbox_backlog if view.outbox_backlog is not None else "—"),
             view.last_fault_detail or "",
         )
+    for tag in status.never_heard:
+        machines.add_row(tag, "[red]never heard from[/]", "", "", "", "")
     out.print(machines)
