@@ -9,6 +9,7 @@ transaction; `write_session` is the serialised writer that check-then-insert rul
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,8 +50,62 @@ def normalise_url(url: str) -> sa.URL:
     return parsed
 
 
+class DatabaseWatch:
+    """Whether this process last found its database down: a lost database is logged once
+    (`database_lost`, with the first line of the reason) and its return once (`database_back`);
+    the failures in between are not logged again (the log filter in fabdesk.logs drops their
+    tracebacks). A busy SQLite database is not an outage."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self._lock = threading.Lock()
+
+    def lost(self, error: BaseException) -> None:
+        with self._lock:
+            if self.down:
+                return
+            self.down = True
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        log.error("database_lost", extra={"reason": reason[:200], "error": type(error).__name__})
+
+    def back(self) -> None:
+        with self._lock:
+            if not self.down:
+                return
+            self.down = False
+        log.warning("database_back")
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached (not a busy SQLite file, not a
+    refused statement)."""
+    text = str(error)
+    return (
+        isinstance(error, OperationalError | DBAPIError)
+        and "locked" not in text
+        and (isinstance(error, OperationalError) or getattr(error, "connection_invalidated", False))
+    )
+
+
+def _watch(engine: Engine) -> None:
+    watch = DatabaseWatch()
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _on_error(context: sa.engine.ExceptionContext) -> None:
+        error = context.sqlalchemy_exception or context.original_exception
+        if not isinstance(context.original_exception, Exception):
+            return  # Ctrl-C, a stopping process: not the database's doing
+        if context.is_disconnect or (context.connection is None and is_connection_failure(error)):
+            watch.lost(context.original_exception)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, _record: Any) -> None:
+        watch.back()
+
+
 def make_engine(settings: DatabaseSettings) -> Engine:
-    """An engine for the configured database; SQLite files get their folder created."""
+    """An engine for the configured database; SQLite files get their folder created; a lost
+    database is logged once, and its return once (`DatabaseWatch`)."""
     url = normalise_url(settings.resolved_url())
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -61,14 +116,17 @@ def make_engine(settings: DatabaseSettings) -> Engine:
             connect_args={"check_same_thread": False, "timeout": settings.busy_timeout_ms / 1000},
         )
         _configure_sqlite(engine, settings.busy_timeout_ms)
+        _watch(engine)
         return engine
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         echo=settings.echo,
         pool_size=settings.pool_size,
         pool_pre_ping=True,
         connect_args={"connect_timeout": 5},
     )
+    _watch(engine)
+    return engine
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

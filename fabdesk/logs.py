@@ -57,11 +57,23 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class DropOutageRepeats(logging.Filter):
+    """Drops records carrying the traceback of a database that cannot be reached (APScheduler's
+    job store, the leader's lock…): the engine's DatabaseWatch logs the loss once instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from fabdesk.db import is_connection_failure
+
+        error = record.exc_info[1] if record.exc_info else None
+        return error is None or not is_connection_failure(error)
+
+
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Route every logger (uvicorn's included) to stderr, in the configured format and at the
     configured level, secrets redacted, with a header line."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RedactSecrets())
+    handler.addFilter(DropOutageRepeats())
     handler.setFormatter(
         JsonLines()
         if settings.logging.json_lines
