@@ -58,6 +58,9 @@ class DatabaseWatch:
 
     def __init__(self) -> None:
         self.down = False
+        self.seen = False
+        """Whether the database answered once: a failure before is no loss (a command run
+        while the database is down says so itself; a server logs `database_unreachable`)."""
         self._lock = threading.Lock()
 
     def lost(self, error: BaseException) -> None:
@@ -66,10 +69,15 @@ class DatabaseWatch:
                 return
             self.down = True
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        log.error("database_lost", extra={"reason": reason[:200], "error": type(error).__name__})
+        extra = {"reason": reason[:200], "error": type(error).__name__}
+        if self.seen:
+            log.error("database_lost", extra=extra)
+        else:
+            log.info("database_unreachable", extra=extra)
 
     def back(self) -> None:
         with self._lock:
+            self.seen = True
             if not self.down:
                 return
             self.down = False

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from fabdesk.api.app import create_app
@@ -115,3 +116,32 @@ def test_tokens_never_reach_a_log_line_and_every_line_is_json(
         json.loads(line)
         for secret in (feed, manager_token, "not-a-real-device-token"):
             assert secret not in line
+
+
+def test_a_down_or_busy_database_is_one_sentence_and_a_documented_code(tmp_path: Path) -> None:
+    from fabdesk import exit_codes
+
+    down = fabdesk("sites", env={"FABDESK_DATABASE__URL": "postgresql://fab:pw@127.0.0.1:1/fab"})
+    assert down.returncode == exit_codes.DATABASE_UNAVAILABLE, down.stderr
+    assert len(down.stderr.strip().splitlines()) == 1, down.stderr
+    assert "Traceback" not in down.stderr
+    assert "pw@" not in down.stderr
+
+    path = tmp_path / "fabdesk.db"
+    url = f"sqlite:///{path}"
+    assert fabdesk("init", env={"FABDESK_DATABASE__URL": url}).returncode == 0
+    holder = sa.create_engine(url)
+    with holder.connect() as connection:
+        connection.exec_driver_sql("BEGIN EXCLUSIVE")  # another program holds the lock
+        busy = fabdesk(
+            "makers",
+            "add",
+            "M-77",
+            "Test",
+            env={"FABDESK_DATABASE__URL": url, "FABDESK_DATABASE__BUSY_TIMEOUT_MS": "300"},
+        )
+        connection.exec_driver_sql("ROLLBACK")
+    holder.dispose()
+    assert busy.returncode == exit_codes.DATABASE_BUSY, busy.stderr
+    assert len(busy.stderr.strip().splitlines()) == 1, busy.stderr
+    assert "busy" in busy.stderr
