@@ -232,9 +232,18 @@ class PrivacySettings(Section):
     inactive_maker_days: int = Field(default=0, ge=0)
     """Erase the personal data of makers with no booking, usage or training for this many days
     (and nothing owed); 0 keeps them until a manager erases them."""
+    backup_folder: str = ""
+    """Where `fabdesk backup` writes and the retention job prunes; empty: `backups/` in the data
+    folder."""
+    backup_daily_days: int = Field(default=7, ge=1)
+    """Every backup younger than this is kept; older ones, one a week (the week's newest)."""
     backup_days: int = Field(default=35, ge=1)
-    """Days a backup is kept before the scheduler's retention job deletes it: a person erased
-    today is gone from every backup after this many days."""
+    """No backup older than this is kept (the scheduler's `apply_retention` job and `fabdesk
+    backup` delete them): a person erased today is gone from every backup after this many days."""
+
+    def backups(self) -> Path:
+        """The backup folder, with the default filled in."""
+        return Path(self.backup_folder) if self.backup_folder else data_dir() / "backups"
 
 
 class CliSettings(Section):

@@ -13,7 +13,6 @@ from fabdesk.cli.core import makers_app
 from fabdesk.db import session_scope
 from fabdesk.files import private_file, write_private
 from fabdesk.ops.backup import backup, default_backup_path, restore
-from fabdesk.settings import data_dir
 
 
 @app.command("backup")
@@ -22,21 +21,58 @@ def backup_command(
     target: Annotated[
         Path | None,
         typer.Argument(
-            help="File to write (default: backups/fabdesk-DATE-TIME.db or .dump in the data "
-            "folder).",
+            help="File to write (default: fabdesk-DATE-TIME.db or .dump in privacy.backup_folder, "
+            "which is then pruned as the retention settings say).",
             dir_okay=False,
         ),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Then restore the copy into a temporary place and run the ledger check on it "
+            "(exit 10 if the books do not balance there).",
+        ),
+    ] = False,
 ) -> None:
     """Write a consistent copy of the database, safe to run while the server works.
 
     SQLite is copied with its online backup API; PostgreSQL with `pg_dump --format=custom`.
-    Bring a copy back with `fabdesk restore FILE`.
+    The copy is readable by its owner only. Bring a copy back with `fabdesk restore FILE`.
+    Retention: every backup of the last `privacy.backup_daily_days` days is kept, then one a
+    week, and none older than `privacy.backup_days` (also pruned nightly by the scheduler).
     """
+    from fabdesk.errors import LedgerImbalance
+    from fabdesk.ops.backup import prune_backups, verify_backup
+
     engine = ctx.obj.engine()
-    path = target or default_backup_path(data_dir() / "backups", engine, datetime.now())
+    privacy = ctx.obj.settings().privacy
+    now = datetime.now()
+    path = target or default_backup_path(privacy.backups(), engine, now)
     report = backup(engine, path)
     out.print(f"Backup written: {report.path} ({report.bytes:,} bytes)")
+    if target is None:
+        pruned = prune_backups(
+            privacy.backups(),
+            now=now,
+            daily_days=privacy.backup_daily_days,
+            keep_days=privacy.backup_days,
+        )
+        if pruned:
+            err.print(f"{len(pruned)} old backups deleted (retention).", highlight=False)
+    if verify:
+        checked = verify_backup(engine, report.path)
+        if not checked.ok:
+            raise LedgerImbalance(
+                "The backup {path} restores, but its ledger does not balance: keep the previous "
+                "backups and run `fabdesk ledger check`.",
+                path=str(report.path),
+            )
+        out.print(
+            f"Verified: restored into a temporary place, {checked.transactions} transactions, "
+            "the ledger balances.",
+            highlight=False,
+        )
 
 
 @app.command("restore")
