@@ -71,8 +71,8 @@ def test_the_readme_install_steps_let_the_service_read_its_settings(tmp_path: Pa
     """The README's one-lab steps, run as written (into a scratch /etc, with this user's group
     for `fabdesk`): the settings are 0640 and group-readable by the service's group."""
     import grp
-    import pwd
     import os
+    import pwd
     import stat
     import subprocess
 
