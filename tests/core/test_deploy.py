@@ -88,10 +88,12 @@ def test_the_readme_install_steps_let_the_service_read_its_settings(tmp_path: Pa
     user = pwd.getpwuid(os.getuid()).pw_name
     for step in steps:
         assert "-g fabdesk" in step, f"{step!r} leaves the settings unreadable to the service"
-        command = step.replace("/etc/fabdesk", str(tmp_path / "etc")).replace(
-            "-g fabdesk", f"-g {group}"
+        command = (
+            step.replace("/etc/fabdesk", str(tmp_path / "etc"))
+            .replace("-g fabdesk", f"-g {group}")
+            .replace("-o root", f"-o {user}")
         )
-        subprocess.run(command, shell=True, check=True, cwd=DEPLOY.parent)
+        subprocess.run(command, shell=True, check=True, cwd=DEPLOY.parent)  # noqa: S602
     for settings in (tmp_path / "etc").glob("*.toml"):
         mode = settings.stat()
         assert stat.S_IMODE(mode.st_mode) == 0o640
