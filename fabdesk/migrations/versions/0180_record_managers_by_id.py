@@ -1,5 +1,5 @@
 """record managers by id: the managers' audit log, their API tokens, disputes and problems
-decided by a manager's id instead of a free-text name
+decided by a manager's id instead of a free-text name; calendar tokens kept hashed
 
 Revision ID: 0180
 Revises: 0120
@@ -7,6 +7,8 @@ Create Date: 2026-12-06 06:00:00
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import sqlalchemy as sa
 from alembic import op
@@ -16,7 +18,7 @@ from fabdesk.models._types import UTCDateTime
 revision = "0180"
 down_revision = "0120"
 branch_labels = ("hardening",)
-depends_on = ("0050", "0070")  # manager_credentials; charge_disputes, problem_reports
+depends_on = ("0020", "0050", "0070")  # calendar_tokens; manager_credentials; disputes, problems
 
 # A name or member number written before this revision becomes the id of the one maker it names
 # (else nobody): the free text then goes.
@@ -66,9 +68,17 @@ def upgrade() -> None:
         op.execute(f"UPDATE {table} SET {new} = {_MATCH.format(table=table, column=old)}")
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column(old)
+    # Calendar tokens are kept as their SHA-256 from now on: the feed addresses keep working.
+    connection = op.get_bind()
+    tokens = sa.table("calendar_tokens", sa.column("maker_id"), sa.column("token"))
+    for maker_id, token in connection.execute(sa.select(tokens.c.maker_id, tokens.c.token)).all():
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+        connection.execute(tokens.update().where(tokens.c.maker_id == maker_id).values(token=digest))
 
 
 def downgrade() -> None:
+    # Hashed calendar tokens cannot be turned back: the makers get new feed addresses.
+    op.execute("DELETE FROM calendar_tokens")
     for table, (old, new) in _BY.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column(old, sa.String(length=120), nullable=False, server_default=""))
