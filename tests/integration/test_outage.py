@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +19,12 @@ import pytest
 
 from fabdesk.db import make_engine, upgrade
 from fabdesk.settings import DatabaseSettings
-from tests.support.postgres import PostgresServer, running_postgres
+from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
 
 OUTAGE_SECONDS = 10.0
 """Long enough for some twenty failed polls of each process (leader poll: 0.5 s)."""
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[PostgresServer]:
-    with running_postgres() as server:
-        with server.admin() as admin:
-            admin.execute("CREATE DATABASE fabdesk")
-        yield server
 
 
 def _free_port() -> int:
