@@ -27,7 +27,11 @@ def fuzzed_url(api_settings: Settings, api_engine: Engine) -> Iterator[str]:
     settings_ = api_settings.model_copy(
         update={
             "api": api_settings.api.model_copy(
-                update={"device_requests_per_second": 10_000.0, "device_burst": 10_000}
+                update={
+                    "device_requests_per_second": 10_000.0,
+                    "device_burst": 10_000,
+                    "failed_auth_per_minute": 10_000,  # unauthorised cases are half of them
+                }
             )
         }
     )

@@ -27,7 +27,7 @@ class DevicePublic(BaseModel):
 @router.get(
     "/devices",
     response_model=list[DevicePublic],
-    responses=refusals(401, 403),
+    responses=refusals(401, 403, 429),
     summary="Registered driver devices",
 )
 def devices(actor: ManagerDep, session: SessionDep) -> list[DevicePublic]:

@@ -28,7 +28,7 @@ class MachineStatusPublic(BaseModel):
 @router.get(
     "/machines/status",
     response_model=list[MachineStatusPublic],
-    responses=refusals(401, 403),
+    responses=refusals(401, 403, 429),
     summary="Last heard state of every machine",
 )
 def statuses(actor: ManagerDep, session: SessionDep) -> list[MachineStatusPublic]:

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1/reports", tags=["manager"])
 
 @router.get(
     "/reconcile.csv",
-    responses={**refusals(401, 403, 404, 422), 200: {"content": {"text/csv": {}}}},
+    responses={**refusals(401, 403, 404, 422, 429), 200: {"content": {"text/csv": {}}}},
     response_class=Response,
     summary="Booked, used and charged, per booking, with the gaps",
 )
@@ -30,7 +30,7 @@ def reconcile_report(
 
 @router.get(
     "/ledger.csv",
-    responses={**refusals(401, 403, 422), 200: {"content": {"text/csv": {}}}},
+    responses={**refusals(401, 403, 422, 429), 200: {"content": {"text/csv": {}}}},
     response_class=Response,
     summary="The ledger of a month, one line per posting, for the accountant",
 )
