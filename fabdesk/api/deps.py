@@ -157,4 +157,7 @@ def require_manager(
         raise
 
 
-ManagerDep = Annotated[Actor, Depends(require_manager)]
+ActorDep = Annotated[Actor, Depends(require_manager)]
+"""The calling manager, for routes that check their scope (`actor: ActorDep`)."""
+ManagerDep = Depends(require_manager)
+"""A manager's token required (`dependencies=[ManagerDep]`): for routes not scoped by site."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from fabdesk.api.deps import ManagerDep, SessionDep
+from fabdesk.api.deps import ActorDep, SessionDep
 from fabdesk.api.routes.common import refusals
 from fabdesk.models import id_of
 from fabdesk.usage.devices import list_devices
@@ -30,7 +30,7 @@ class DevicePublic(BaseModel):
     responses=refusals(401, 403, 429),
     summary="Registered driver devices",
 )
-def devices(actor: ManagerDep, session: SessionDep) -> list[DevicePublic]:
+def devices(actor: ActorDep, session: SessionDep) -> list[DevicePublic]:
     return [
         DevicePublic(
             id=id_of(item.device),

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from fabdesk.api.deps import ManagerDep, SessionDep
+from fabdesk.api.deps import ActorDep, SessionDep
 from fabdesk.api.routes.common import refusals
 from fabdesk.usage.heartbeats import machine_statuses
 from fabdesk.wire import MachineState
@@ -31,7 +31,7 @@ class MachineStatusPublic(BaseModel):
     responses=refusals(401, 403, 429),
     summary="Last heard state of every machine",
 )
-def statuses(actor: ManagerDep, session: SessionDep) -> list[MachineStatusPublic]:
+def statuses(actor: ActorDep, session: SessionDep) -> list[MachineStatusPublic]:
     """Every machine of your site (every site for a network admin) whose driver has spoken:
     last seen (server time), state, outbox backlog."""
     return [

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from fabdesk.accounting.export import export_csv
 from fabdesk.accounting.reconcile import reconcile, reconciliation_csv
 from fabdesk.actors import check_site, scope_site
-from fabdesk.api.deps import ManagerDep, NowDep, SessionDep, StateDep
+from fabdesk.api.deps import ActorDep, NowDep, SessionDep, StateDep
 from fabdesk.api.routes.common import Month, refusals
 
 router = APIRouter(prefix="/api/v1/reports", tags=["manager"])
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/reports", tags=["manager"])
     summary="Booked, used and charged, per booking, with the gaps",
 )
 def reconcile_report(
-    actor: ManagerDep, session: SessionDep, now: NowDep, month: Month, site: str | None = None
+    actor: ActorDep, session: SessionDep, now: NowDep, month: Month, site: str | None = None
 ) -> Response:
     """A site's manager gets their site's (another site: 403 `outside_scope`)."""
     report = reconcile(session, month, now=now, site_code=scope_site(session, actor, site))
@@ -34,9 +34,7 @@ def reconcile_report(
     response_class=Response,
     summary="The ledger of a month, one line per posting, for the accountant",
 )
-def ledger_report(
-    actor: ManagerDep, session: SessionDep, state: StateDep, month: Month
-) -> Response:
+def ledger_report(actor: ActorDep, session: SessionDep, state: StateDep, month: Month) -> Response:
     """The whole network's books: network admins only."""
     check_site(session, actor, None)
     body = export_csv(session, month, vat_rate=state.settings.accounting.vat_rate)
