@@ -50,6 +50,9 @@ def seeded_sqlite_template(sqlite_template: Path, tmp_path_factory: pytest.TempP
 @pytest.fixture(scope="session")
 def seeded_postgres_template(postgres: PostgresServer, postgres_template: str) -> str:
     with postgres.admin() as admin:
+        query = "SELECT 1 FROM pg_database WHERE datname = %s"
+        if admin.execute(query, (SEEDED_TEMPLATE,)).fetchone():  # tests/security shares it
+            return SEEDED_TEMPLATE
         admin.execute(f"CREATE DATABASE {SEEDED_TEMPLATE} TEMPLATE {postgres_template}")
     _seed(postgres.url(SEEDED_TEMPLATE))
     return SEEDED_TEMPLATE
