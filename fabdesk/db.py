@@ -9,8 +9,8 @@ transaction; `write_session` is the serialised writer that check-then-insert rul
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session
 
 from fabdesk.errors import ConfigError, DatabaseUnavailable, FabdeskError
+from fabdesk.files import make_private, private_file
 from fabdesk.settings import DatabaseSettings
 
 __all__ = ["Engine", "make_engine", "session_scope", "upgrade", "write_session"]
@@ -51,9 +52,71 @@ def normalise_url(url: str) -> sa.URL:
     return parsed
 
 
+class DatabaseWatch:
+    """Whether this process last found its database down: a lost database is logged once
+    (`database_lost`, with the first line of the reason) and its return once (`database_back`);
+    the failures in between are not logged again (the log filter in fabdesk.logs drops their
+    tracebacks). A busy SQLite database is not an outage."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.seen = False
+        """Whether the database answered once: a failure before is no loss (a command run
+        while the database is down says so itself; a server logs `database_unreachable`)."""
+        self._lock = threading.Lock()
+
+    def lost(self, error: BaseException) -> None:
+        with self._lock:
+            if self.down:
+                return
+            self.down = True
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        extra = {"reason": reason[:200], "error": type(error).__name__}
+        if self.seen:
+            log.error("database_lost", extra=extra)
+        else:
+            log.info("database_unreachable", extra=extra)
+
+    def back(self) -> None:
+        with self._lock:
+            self.seen = True
+            if not self.down:
+                return
+            self.down = False
+        log.warning("database_back")
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached (not a busy SQLite file, not a
+    refused statement)."""
+    text = str(error)
+    return (
+        isinstance(error, OperationalError | DBAPIError)
+        and "locked" not in text
+        and (isinstance(error, OperationalError) or getattr(error, "connection_invalidated", False))
+    )
+
+
+def _watch(engine: Engine) -> None:
+    watch = DatabaseWatch()
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _on_error(context: sa.engine.ExceptionContext) -> None:
+        error = context.sqlalchemy_exception or context.original_exception
+        if not isinstance(context.original_exception, Exception):
+            return  # Ctrl-C, a stopping process: not the database's doing
+        if context.is_disconnect or (context.connection is None and is_connection_failure(error)):
+            watch.lost(context.original_exception)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, _record: Any) -> None:
+        watch.back()
+
+
 def make_engine(settings: DatabaseSettings) -> Engine:
     """An engine for the configured database. It never creates one: a SQLite file that is missing
-    is unavailable until `upgrade` (that is `fabdesk init`) creates it."""
+    is unavailable until `upgrade` (that is `fabdesk init`) creates it. A lost database is logged
+    once, and its return once (`DatabaseWatch`)."""
     url = normalise_url(settings.resolved_url())
     if url.get_backend_name() == "sqlite":
         engine = sa.create_engine(
@@ -62,14 +125,17 @@ def make_engine(settings: DatabaseSettings) -> Engine:
             connect_args={"check_same_thread": False, "timeout": settings.busy_timeout_ms / 1000},
         )
         _configure_sqlite(engine, settings.busy_timeout_ms)
+        _watch(engine)
         return engine
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         echo=settings.echo,
         pool_size=settings.pool_size,
         pool_pre_ping=True,
         connect_args={"connect_timeout": 5},
     )
+    _watch(engine)
+    return engine
 
 
 def _sqlite_path(engine: Engine) -> Path | None:
@@ -108,6 +174,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if path is not None:  # SQLite gives its WAL the file's mode
+            make_private(
+                path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+            )
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is not configurable).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -208,8 +278,6 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 
     path = _sqlite_path(engine) if is_sqlite(engine) else None
     if path is not None and not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sqlite3.connect(path).close()  # the one place a database is created
-        os.chmod(path, 0o600)
+        private_file(path)  # the one place a database is created (empty: SQLite fills it)
     check_connection(engine)
     command.upgrade(alembic_config(engine), revision)

@@ -3,6 +3,7 @@
 FabdeskError                 root; `code` is a fixed, documented key, `str()` gives English
 ├── ConfigError              settings that cannot work (bad database URL, bad TOML file)
 ├── DatabaseUnavailable      the database does not answer
+│   └── DatabaseBusy         another writer held the database's lock past the busy timeout
 ├── NotFound                 no such site, item, maker, booking…
 ├── Conflict                 the change collides with the current state (duplicate tag, overlap…)
 ├── InvalidValue             a value is malformed (bad enterprise number, bad asset tag…)
@@ -66,6 +67,26 @@ class ConfigError(FabdeskError):
 
 class DatabaseUnavailable(FabdeskError):
     code = "database_unavailable"
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    code = "database_busy"
+
+
+def database_error(exc: BaseException) -> DatabaseUnavailable:
+    """The one-sentence error for a database that failed under a command or a request: locked
+    (SQLite busy past its timeout) or unreachable (server down, network cut)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if "locked" in first or "busy" in first:
+        return DatabaseBusy(
+            "The database is busy (another program holds its lock): try again in a moment.",
+        )
+    return DatabaseUnavailable(
+        "The database does not answer ({reason}): check that it runs and that "
+        "database.url is right, then try again.",
+        reason=first[:200],
+    )
 
 
 class NotFound(FabdeskError):

@@ -16,6 +16,10 @@ RULE_VIOLATION = 8
 IMPORT_REJECTED = 9
 LEDGER_IMBALANCE = 10
 DRIVER = 11
+ACCESS_DENIED = 12
+"""Unknown credentials, or a manager acting outside their scope (another site, their own case)."""
+DATABASE_BUSY = 13
+"""The database stayed locked by another writer for longer than `database.busy_timeout_ms`."""
 
 _BY_ERROR: dict[type[errors.FabdeskError], int] = {
     errors.ConfigError: CONFIG,
@@ -28,6 +32,9 @@ _BY_ERROR: dict[type[errors.FabdeskError], int] = {
     errors.LedgerImbalance: LEDGER_IMBALANCE,
     errors.DriverProtocolError: DRIVER,
     errors.UplinkError: DRIVER,
+    errors.Unauthenticated: ACCESS_DENIED,
+    errors.AccessDenied: ACCESS_DENIED,
+    errors.DatabaseBusy: DATABASE_BUSY,
 }
 
 

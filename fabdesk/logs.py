@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import re
 import sys
+from typing import TextIO
 
 from fabdesk import __version__
 from fabdesk.settings import Settings
@@ -29,9 +31,49 @@ class JsonLines(logging.Formatter):
         return json.dumps(data, default=str)
 
 
-def configure_logging(settings: Settings) -> None:
-    """Route every fabdesk logger to stderr, in the configured format, with a header line."""
-    handler = logging.StreamHandler(sys.stderr)
+SECRET_IN_TEXT = re.compile(
+    r"(?P<keep>/calendars/|[?&](?:token|access_token|key)=|\bfd[km]_)[^\s/?&\"']+"
+)
+"""Where a secret may appear in a logged text: a calendar feed's path, a token in a query string,
+a device (`fdk_`) or manager (`fdm_`) token."""
+
+
+def redact(text: str) -> str:
+    """`text` with every secret token replaced by `***`."""
+    return SECRET_IN_TEXT.sub(lambda match: match["keep"] + "***", text)
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces tokens in a record's message and arguments (uvicorn's access log and httpx's
+    request log put the path there) before any handler writes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):  # httpx logs URL objects: they are redacted as text
+            record.args = tuple(
+                a if isinstance(a, int | float) else redact(str(a)) for a in record.args
+            )
+        return True
+
+
+class DropOutageRepeats(logging.Filter):
+    """Drops records carrying the traceback of a database that cannot be reached (APScheduler's
+    job store, the leader's lock…): the engine's DatabaseWatch logs the loss once instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from fabdesk.db import is_connection_failure
+
+        error = record.exc_info[1] if record.exc_info else None
+        return error is None or not is_connection_failure(error)
+
+
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """Route every logger (uvicorn's included) to stderr, in the configured format and at the
+    configured level, secrets redacted, with a header line."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(RedactSecrets())
+    handler.addFilter(DropOutageRepeats())
     handler.setFormatter(
         JsonLines()
         if settings.logging.json_lines
@@ -40,6 +82,9 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.logging.level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # theirs go through ours
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
     logging.getLogger(__name__).info(
         "fabdesk_start",
         extra={

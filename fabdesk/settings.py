@@ -63,8 +63,6 @@ class ApiSettings(Section):
     """Address `fabdesk serve` listens on."""
     port: int = Field(default=8750, ge=1, le=65535)
     """Port `fabdesk serve` listens on."""
-    manager_token: SecretStr = SecretStr("")
-    """Bearer token for manager reports; empty disables them."""
     public_url: str = "http://127.0.0.1:8750"
     """The address people and drivers use to reach the server (used in labels and feeds)."""
     device_requests_per_second: float = Field(default=20.0, gt=0)
@@ -81,12 +79,12 @@ class ApiSettings(Section):
     """Requests one maker token may make per second, on average, to `/api/v1/me/` (429 above)."""
     maker_burst: int = Field(default=30, ge=1)
     """Requests one maker token may make at once after a quiet spell."""
-    failed_logins_per_minute: float = Field(default=10.0, gt=0)
-    """Failed token checks one client address may make per minute (429 above): guessing tokens
-    is slowed to a crawl."""
     clock_tolerance_seconds: float = Field(default=300.0, ge=0)
     """How far after the moment the server receives it a device time may be before it counts
     as a wrong clock (corrected by the batch's offset; see docs/attribution.md)."""
+    failed_auth_per_minute: int = Field(default=10, ge=1)
+    """Requests with a wrong token one client address may make per minute; beyond it every
+    request of that address is refused (429) for the rest of the minute, before any token check."""
 
     @property
     def clock_tolerance(self) -> timedelta:
@@ -306,6 +304,24 @@ class PrivacySettings(Section):
     inactive_maker_days: int = Field(default=0, ge=0)
     """Erase the personal data of makers with no booking, usage or training for this many days
     (and nothing owed); 0 keeps them until a manager erases them."""
+    backup_folder: str = ""
+    """Where `fabdesk backup` writes and the retention job prunes; empty: `backups/` in the data
+    folder."""
+    backup_daily_days: int = Field(default=7, ge=1)
+    """Every backup younger than this is kept; older ones, one a week (the week's newest)."""
+    backup_days: int = Field(default=35, ge=1)
+    """No backup older than this is kept (the scheduler's `apply_retention` job and `fabdesk
+    backup` delete them): a person erased today is gone from every backup after this many days."""
+
+    def backups(self) -> Path:
+        """The backup folder, with the default filled in."""
+        return Path(self.backup_folder) if self.backup_folder else data_dir() / "backups"
+
+
+class CliSettings(Section):
+    manager: str = ""
+    """Member number of the manager the `fabdesk` commands act as when `--as` is not given
+    (their actions are recorded under that manager's id)."""
 
 
 class DeskSettings(Section):
@@ -347,6 +363,8 @@ class Settings(BaseSettings):
     """The equipment cadastre: labels and audits."""
     desk: DeskSettings = DeskSettings()
     """Problem reports, trainings and disputes."""
+    cli: CliSettings = CliSettings()
+    """The `fabdesk` commands."""
 
     @classmethod
     def settings_customise_sources(
@@ -366,8 +384,25 @@ class Settings(BaseSettings):
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
     def masked(self) -> dict[str, Any]:
-        """The settings as plain data with every secret shown as ********."""
-        return self.model_dump(mode="json")
+        """The settings as plain data with every secret shown as ********: secret fields and
+        the password of the database URL."""
+        data = self.model_dump(mode="json")
+        data["database"]["url"] = masked_url(self.database.url)
+        return data
+
+
+def masked_url(url: str) -> str:
+    """A database URL with its password shown as ********."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url) if url else None
+    except ArgumentError:
+        return "********" if "@" in url else url
+    if parsed is None or parsed.password is None:
+        return url
+    return parsed.render_as_string(hide_password=True).replace("***", "********")
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

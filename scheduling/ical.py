@@ -1,7 +1,8 @@
 """iCalendar (RFC 5545) feeds: a maker's bookings behind a secret token, a machine's bookings.
 
 The machine feed names no maker (it is public to the lab); the maker feed is found only by its
-token, which `calendar_token` creates once and `rotate_calendar_token` replaces.
+token, which `calendar_token` issues (shown once; the database keeps its SHA-256, so a stolen
+database gives no feed away); issuing another replaces it.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from fabdesk.models import (
     Equipment,
     Site,
 )
+from fabdesk.usage.devices import hash_token
 
-__all__ = ["calendar_token", "machine_feed", "maker_feed", "rotate_calendar_token"]
+__all__ = ["calendar_token", "machine_feed", "maker_feed"]
 
 _PRODID = "-//fabdesk//bookings//EN"
 _HISTORY = timedelta(days=90)
@@ -37,26 +39,14 @@ def _new_token() -> str:
 def calendar_token(
     session: Session, maker_id: int, *, new_token: Callable[[], str] = _new_token
 ) -> str:
-    """The maker's feed token, created on first use."""
-    row = session.get(CalendarToken, maker_id)
-    if row is None:
-        row = CalendarToken(maker_id=maker_id, token=new_token())
-        session.add(row)
-        session.flush()
-    return row.token
-
-
-def rotate_calendar_token(
-    session: Session, maker_id: int, *, new_token: Callable[[], str] = _new_token
-) -> str:
-    """Replace the maker's token (the old feed address stops working)."""
-    row = session.get(CalendarToken, maker_id)
-    if row is None:
-        return calendar_token(session, maker_id, new_token=new_token)
-    row.token = new_token()
+    """A new feed token for the maker, to show them now: only its hash is kept, and the
+    previous token (if any) stops working."""
+    token = new_token()
+    row = session.get(CalendarToken, maker_id) or CalendarToken(maker_id=maker_id, token="")
+    row.token = hash_token(token)
     session.add(row)
     session.flush()
-    return row.token
+    return token
 
 
 def _calendar(name: str) -> Calendar:
@@ -112,7 +102,8 @@ def _event(booking: Booking, summary: str, location: str, stamp: datetime) -> Ev
 
 def maker_feed(session: Session, token: str, now: datetime) -> bytes:
     """The iCalendar feed of the maker whose token this is (NotFound for an unknown token)."""
-    row = session.exec(select(CalendarToken).where(CalendarToken.token == token)).first()
+    digest = hash_token(token)
+    row = session.exec(select(CalendarToken).where(CalendarToken.token == digest)).first()
     if row is None:
         raise NotFound("This calendar address is not known.", error_code="calendar_unknown")
     calendar = _calendar("fabdesk bookings")

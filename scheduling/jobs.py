@@ -375,7 +375,9 @@ def month_close(session: Session, context: JobContext, now: datetime) -> int:
 
 @job("apply_retention", cron={"hour": 3, "minute": 0})
 def apply_retention(session: Session, context: JobContext, now: datetime) -> int:
-    """Delete old sent messages; erase long-inactive makers when the settings ask for it."""
+    """Delete old sent messages and old backups; erase long-inactive makers when the settings
+    ask for it."""
+    from fabdesk.ops.backup import prune_backups
     from fabdesk.ops.privacy import apply_retention as apply
 
     privacy = context.settings.privacy
@@ -385,7 +387,13 @@ def apply_retention(session: Session, context: JobContext, now: datetime) -> int
         notifications_days=privacy.notifications_days,
         inactive_maker_days=privacy.inactive_maker_days,
     )
-    return report.notifications_deleted + len(report.makers_erased)
+    pruned = prune_backups(
+        privacy.backups(),
+        now=now.astimezone().replace(tzinfo=None),
+        daily_days=privacy.backup_daily_days,
+        keep_days=privacy.backup_days,
+    )
+    return report.notifications_deleted + len(report.makers_erased) + len(pruned)
 
 
 @job("cancel_underfilled_trainings", every=timedelta(hours=1))

@@ -47,7 +47,7 @@ class LeaderLock:
             ).scalar()
             self._connection.commit()
         except DBAPIError:
-            log.warning("leader_lock_unreachable", exc_info=True)
+            log.debug("leader_lock_unreachable")  # the engine logs the outage, once
             self._drop()
             return False
         self.held = bool(got)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from fabdesk.actors import Actor, check_site, record_action
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import Booking, Equipment, EquipmentStatus, ProblemReport, Site, id_of
 from fabdesk.settings import SchedulerSettings
@@ -106,21 +107,27 @@ def list_problems(
 
 
 def resolve_problem(
-    session: Session, *, problem_id: int, resolution: str, by: str, now: datetime
+    session: Session, *, problem_id: int, resolution: str, actor: Actor, now: datetime
 ) -> ProblemReport:
-    """Close a problem report (idempotent: a resolved report keeps its first resolution).
-
-    Putting the machine back in service is the cadastre's status change, not this."""
+    """Close a problem report of `actor`'s site (idempotent: a resolved report keeps its first
+    resolution). Putting the machine back in service is the cadastre's status change, not this."""
     report = session.get(ProblemReport, problem_id)
     if report is None:
         raise NotFound(
             "No problem report has the id {id}.", id=problem_id, error_code="problem_not_found"
         )
+    machine = session.get(Equipment, report.equipment_id)
+    site_id = machine.site_id if machine is not None else None
+    check_site(session, actor, site_id)
     if report.resolved_at is None:
         report.resolved_at = now
-        report.resolved_by = by[:120]
+        report.resolved_by_id = actor.manager_id
         report.resolution = resolution.strip()[:500]
         session.add(report)
         session.flush()
+        record_action(
+            session, actor, "problem_resolved", subject=f"problem {problem_id}", site_id=site_id,
+            now=now,
+        )  # fmt: skip
         log.info("problem_resolved", extra={"problem_id": id_of(report)})
     return report

@@ -3,7 +3,8 @@ is reversed in the ledger) or refuses it with a reason. Deciding twice the same 
 nothing; deciding the other way is refused.
 
 Refusal codes: `charge_not_found`, `dispute_not_found`, `not_your_charge`, `reason_required`,
-`dispute_open` (one open dispute per charge), `charge_reversed`, `dispute_decided`.
+`dispute_open` (one open dispute per charge), `charge_reversed`, `dispute_decided`; a manager
+decides only the disputes of their site (`outside_scope`) and never their own (`own_case`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from fabdesk.accounting.charges import reverse_charge
+from fabdesk.actors import Actor, check_not_own, check_site, record_action
 from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation, Violation
 from fabdesk.models import (
     ChargeDispute,
     DisputeState,
+    Equipment,
     LedgerTransaction,
     UsageCharge,
 )
@@ -129,11 +132,28 @@ def _decided(dispute: ChargeDispute) -> Conflict:
     )
 
 
+def _site_of(session: Session, dispute: ChargeDispute) -> int | None:
+    """The site of the disputed charge's machine."""
+    return session.exec(
+        select(Equipment.site_id)
+        .join(UsageCharge, col(UsageCharge.equipment_id) == col(Equipment.id))
+        .where(UsageCharge.id == dispute.usage_charge_id)
+    ).first()
+
+
+def _dispute_to_decide(session: Session, dispute_id: int, actor: Actor) -> ChargeDispute:
+    """The dispute, locked, once `actor` may decide it: their site's, not their own."""
+    dispute = get_dispute(session, dispute_id, for_update=True)
+    check_site(session, actor, _site_of(session, dispute))
+    check_not_own(actor, dispute.maker_id)
+    return dispute
+
+
 def accept_dispute(
-    session: Session, *, dispute_id: int, manager: str, now: datetime, note: str = ""
+    session: Session, *, dispute_id: int, actor: Actor, now: datetime, note: str = ""
 ) -> ChargeDispute:
     """Accept: the charge is reversed (the ledger still balances; the maker owes it no more)."""
-    dispute = get_dispute(session, dispute_id, for_update=True)
+    dispute = _dispute_to_decide(session, dispute_id, actor)
     if dispute.state is DisputeState.ACCEPTED:
         return dispute
     if dispute.state is not DisputeState.OPEN:
@@ -145,20 +165,20 @@ def accept_dispute(
     dispute.reversal_id = (
         reversal.id if reversal is not None else _reversal_of(session, charge.transaction_id)
     )
-    _decide(session, dispute, DisputeState.ACCEPTED, manager, note.strip()[:500], now)
+    _decide(session, dispute, DisputeState.ACCEPTED, actor, note.strip()[:500], now)
     return dispute
 
 
 def refuse_dispute(
-    session: Session, *, dispute_id: int, manager: str, reason: str, now: datetime
+    session: Session, *, dispute_id: int, actor: Actor, reason: str, now: datetime
 ) -> ChargeDispute:
     """Refuse, with a reason the maker is told."""
-    dispute = get_dispute(session, dispute_id, for_update=True)
+    dispute = _dispute_to_decide(session, dispute_id, actor)
     if dispute.state is DisputeState.REFUSED:
         return dispute
     if dispute.state is not DisputeState.OPEN:
         raise _decided(dispute)
-    _decide(session, dispute, DisputeState.REFUSED, manager, _reason(reason), now)
+    _decide(session, dispute, DisputeState.REFUSED, actor, _reason(reason), now)
     return dispute
 
 
@@ -166,7 +186,7 @@ def _decide(
     session: Session,
     dispute: ChargeDispute,
     state: DisputeState,
-    manager: str,
+    actor: Actor,
     reason: str,
     now: datetime,
 ) -> None:
@@ -175,10 +195,18 @@ def _decide(
 
     dispute.state = state
     dispute.decided_at = now
-    dispute.decided_by = manager[:120]
+    dispute.decided_by_id = actor.manager_id
     dispute.decision_reason = reason
     session.add(dispute)
     session.flush()
+    record_action(
+        session,
+        actor,
+        f"dispute_{state.value}",
+        subject=f"dispute {dispute.id}",
+        site_id=_site_of(session, dispute),
+        now=now,
+    )
     charge = session.get(UsageCharge, dispute.usage_charge_id)
     notifier.enqueue_letter(
         session,
@@ -194,10 +222,17 @@ def _decide(
 
 
 def list_disputes(
-    session: Session, *, state: DisputeState | None = DisputeState.OPEN
+    session: Session, actor: Actor, *, state: DisputeState | None = DisputeState.OPEN
 ) -> list[ChargeDispute]:
-    """Disputes, oldest first (only the open ones by default; `state=None`: all)."""
+    """The disputes `actor` may decide (their site's; every site's for a network admin), oldest
+    first (only the open ones by default; `state=None`: all)."""
     query = select(ChargeDispute).order_by(col(ChargeDispute.opened_at), col(ChargeDispute.id))
+    if not actor.is_admin:
+        query = (
+            query.join(UsageCharge, col(UsageCharge.id) == col(ChargeDispute.usage_charge_id))
+            .join(Equipment, col(Equipment.id) == col(UsageCharge.equipment_id))
+            .where(Equipment.site_id == actor.site_id)
+        )
     if state is not None:
         query = query.where(ChargeDispute.state == state)
     return list(session.exec(query).all())

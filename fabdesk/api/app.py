@@ -10,24 +10,18 @@ from sqlalchemy.engine import Engine
 
 from fabdesk import __version__
 from fabdesk.api import errors
-from fabdesk.api.deps import (
-    ApiState,
-    DeviceCache,
-    FinishedHook,
-    failed_login_limiter,
-    maker_limiter,
-    utc_now,
-)
-from fabdesk.api.limits import BodyLimit, RateLimiter
+from fabdesk.api.deps import ApiState, DeviceCache, FinishedHook, maker_limiter, utc_now
+from fabdesk.api.limits import BodyLimit, FailureLimiter, RateLimiter
 from fabdesk.api.routes import ROUTERS
 from fabdesk.settings import Settings
 from fabdesk.wire import MAX_BODY_BYTES
 
 DESCRIPTION = """\
 The fabdesk server. Machine-side drivers post their events to `/api/v1/ingest` with their device
-token; managers read machine status with the manager token; makers book, cancel, extend and wait
-under `/api/v1/me/` with the personal access token they made at the kiosk. Every refusal is a
-JSON `Refusal` (`code`, `message`; a maker's in their language). See docs/api.md and docs/wire.md.
+token; managers read machine status and reports with their own token (scoped to their site);
+makers book, cancel, extend and wait under `/api/v1/me/` with the personal access token they made
+at the kiosk. Every refusal is a JSON `Refusal` (`code`, `message`; a maker's in their language).
+See docs/api.md and docs/wire.md.
 """
 
 
@@ -56,7 +50,7 @@ def create_app(
         finished_hooks=list(finished_hooks),
         devices=DeviceCache(settings.api.device_cache_seconds),
         makers=maker_limiter(settings.api),
-        failed_logins=failed_login_limiter(settings.api),
+        failures=FailureLimiter(settings.api.failed_auth_per_minute),
     )
     for router in ROUTERS:
         app.include_router(router)
@@ -69,7 +63,9 @@ def app_from_environment() -> FastAPI:
     """The application from the settings in the environment ($FABDESK_CONFIG, FABDESK_*): the
     factory uvicorn calls in each worker process of `fabdesk serve --workers N`."""
     from fabdesk.db import make_engine
+    from fabdesk.logs import configure_logging
     from fabdesk.settings import load_settings
 
     settings = load_settings()
+    configure_logging(settings)
     return create_app(settings, make_engine(settings.database))

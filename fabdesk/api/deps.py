@@ -1,9 +1,9 @@
-"""Request dependencies: database sessions, the clock, the calling device, the manager token, the
-calling maker (a personal access token) and the language to answer them in."""
+"""Request dependencies: database sessions, the clock, the calling device, the calling manager
+(their own token), the calling maker (a personal access token) and the language to answer them
+in, and the limit on failed authentications per client address."""
 
 from __future__ import annotations
 
-import hmac
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,9 +16,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from fabdesk.api.limits import RateLimiter
+from fabdesk.actors import Actor
+from fabdesk.api.limits import FailureLimiter, RateLimiter
 from fabdesk.db import session_scope, write_session
-from fabdesk.errors import AccessDenied, Unauthenticated
+from fabdesk.errors import Unauthenticated
 from fabdesk.settings import ApiSettings, Settings
 from fabdesk.usage.devices import AuthenticatedDevice, authenticate, hash_token
 from inventory.maker_tokens import AuthenticatedMaker, authenticate_maker, note_used
@@ -70,7 +71,7 @@ class ApiState:
     finished_hooks: list[FinishedHook] = field(default_factory=list)
     devices: DeviceCache = field(default_factory=lambda: DeviceCache(0))
     makers: RateLimiter = field(default_factory=lambda: maker_limiter(ApiSettings()))
-    failed_logins: RateLimiter = field(default_factory=lambda: failed_login_limiter(ApiSettings()))
+    failures: FailureLimiter = field(default_factory=lambda: FailureLimiter(10))
 
 
 def maker_limiter(api: ApiSettings) -> RateLimiter:
@@ -79,16 +80,6 @@ def maker_limiter(api: ApiSettings) -> RateLimiter:
         api.maker_requests_per_second,
         api.maker_burst,
         template="Too many requests with this access token: retry after {seconds} s.",
-    )
-
-
-def failed_login_limiter(api: ApiSettings) -> RateLimiter:
-    """Failed token checks per client address."""
-    per_minute = api.failed_logins_per_minute
-    return RateLimiter(
-        per_minute / 60,
-        max(1, int(per_minute)),
-        template="Too many failed attempts from your address: retry after {seconds} s.",
     )
 
 
@@ -122,22 +113,33 @@ device_bearer = HTTPBearer(
 )
 manager_bearer = HTTPBearer(
     scheme_name="ManagerToken",
-    description="The manager token of the server's settings (api.manager_token).",
+    description="A manager's own token, from `fabdesk managers token create`.",
     auto_error=False,
 )
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def get_device(
+    request: Request,
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(device_bearer)],
 ) -> AuthenticatedDevice:
     """The device holding the bearer token (401 otherwise), within its rate limit (429)."""
+    address = client_address(request)
+    state.failures.check(address)
     token = credentials.credentials if credentials else None
     digest = hash_token(token) if token else ""
     device = state.devices.get(digest)
     if device is None:
-        with session_scope(state.engine) as session:
-            device = authenticate(session, token)
+        try:
+            with session_scope(state.engine) as session:
+                device = authenticate(session, token)
+        except Unauthenticated:
+            state.failures.failed(address)
+            raise
         state.devices.put(digest, device)
     state.limiter.take(device.device_id)
     return device
@@ -147,27 +149,30 @@ DeviceDep = Annotated[AuthenticatedDevice, Depends(get_device)]
 
 
 def require_manager(
+    request: Request,
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(manager_bearer)],
-) -> None:
-    """Let through only the holder of the manager token (compared in constant time)."""
-    expected = state.settings.api.manager_token.get_secret_value()
-    if not expected:
-        raise AccessDenied(
-            "Manager endpoints are disabled: set api.manager_token in the server's settings.",
-            error_code="manager_token_not_set",
-        )
-    given = credentials.credentials if credentials else ""
-    if not given:
-        raise Unauthenticated(
-            "The manager token is required: send `Authorization: Bearer <token>`.",
-            error_code="token_missing",
-        )
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise Unauthenticated("This manager token is not right.", error_code="token_unknown")
+) -> Actor:
+    """The manager holding the bearer token, with their scope (401 otherwise); an address
+    that failed too often is refused first (429)."""
+    from inventory.manager_tokens import authenticate_manager
+
+    address = client_address(request)
+    state.failures.check(address)
+    try:
+        with session_scope(state.engine) as session:
+            return authenticate_manager(
+                session, credentials.credentials if credentials else None, now=state.clock()
+            )
+    except Unauthenticated:
+        state.failures.failed(address)
+        raise
 
 
+ActorDep = Annotated[Actor, Depends(require_manager)]
+"""The calling manager, for routes that check their scope (`actor: ActorDep`)."""
 ManagerDep = Depends(require_manager)
+"""A manager's token required (`dependencies=[ManagerDep]`): for routes not scoped by site."""
 
 
 maker_bearer = HTTPBearer(
@@ -203,14 +208,14 @@ def get_maker(
 ) -> AuthenticatedMaker:
     """The maker holding the bearer token (401 otherwise), within their rate limit (429).
 
-    Failed checks are counted per client address: past `api.failed_logins_per_minute`, the
+    Failed checks are counted per client address: past `api.failed_auth_per_minute`, the
     address gets 429 before its token is even looked at. Refusals are in the language the
     request asks for (Accept-Language), else the maker's own."""
     asked = preferred_language(request.headers.get("accept-language"))
     if asked:
         request.state.language = asked
-    address = request.client.host if request.client else ""
-    state.failed_logins.check(address)
+    address = client_address(request)
+    state.failures.check(address)
     now = state.clock()
     try:
         with session_scope(state.engine) as session:
@@ -218,7 +223,7 @@ def get_maker(
                 session, credentials.credentials if credentials else None, now=now
             )
     except Unauthenticated:
-        state.failed_logins.take(address)
+        state.failures.failed(address)
         raise
     request.state.language = asked or maker.language
     state.makers.take(maker.token_id)

@@ -94,7 +94,8 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def _database_error(_request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database_unavailable", extra={"error": type(exc).__name__})
+    log.debug("database_unavailable", extra={"error": type(exc).__name__})  # logged once by
+    # the engine's DatabaseWatch when it is an outage
     return refusal(
         503,
         "database_unavailable",

@@ -75,6 +75,44 @@ class RateLimiter:
             bucket.tokens -= cost
 
 
+class FailureLimiter:
+    """Failed authentications per client address, in this process: past `per_minute` failures
+    within a minute, every request of that address is refused before its token is checked, so
+    guessing tokens costs a minute per `per_minute` guesses."""
+
+    WINDOW = 60.0
+
+    def __init__(self, per_minute: int, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._monotonic = monotonic
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> list[float]:
+        kept = [t for t in self._failures.get(address, []) if t > now - self.WINDOW]
+        if kept:
+            self._failures[address] = kept
+        else:
+            self._failures.pop(address, None)
+        return kept
+
+    def check(self, address: str) -> None:
+        """Raise TooManyRequests when `address` failed too often in the last minute."""
+        now = self._monotonic()
+        with self._lock:
+            recent = self._recent(address, now)
+        if len(recent) >= self.per_minute:
+            raise TooManyRequests(recent[0] + self.WINDOW - now)
+
+    def failed(self, address: str) -> None:
+        now = self._monotonic()
+        with self._lock:
+            if len(self._failures) > 10_000:  # many addresses: forget the quiet ones
+                for known in list(self._failures):
+                    self._recent(known, now)
+            self._failures.setdefault(address, []).append(now)
+
+
 class BodyLimit:
     """Refuse request bodies over `max_bytes` with 413 before the application reads them.
 

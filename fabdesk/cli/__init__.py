@@ -12,15 +12,24 @@ import sys
 
 from fabdesk import exit_codes
 from fabdesk.cli._app import app, err
-from fabdesk.errors import FabdeskError
+from fabdesk.errors import FabdeskError, database_error
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Entry point of the `fabdesk` console script."""
+    """Entry point of the `fabdesk` console script. A database that is down or locked is one
+    sentence and exit code 4 (unreachable) or 13 (busy), never a traceback."""
+    from sqlalchemy.exc import OperationalError
+
     try:
         app()
     except FabdeskError as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-        sys.exit(exit_codes.for_error(error))
+        _refuse(error)
+    except OperationalError as exc:
+        _refuse(database_error(exc))
+
+
+def _refuse(error: FabdeskError) -> None:
+    err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    sys.exit(exit_codes.for_error(error))

@@ -14,7 +14,9 @@ from fabdesk.cli._lazy import LazyGroup
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from sqlmodel import Session
 
+    from fabdesk.actors import Actor
     from fabdesk.settings import Settings
 
 out = Console()
@@ -55,10 +57,34 @@ class Context:
             self._engine = make_engine(self.settings().database)
         return self._engine
 
+    def actor(self, session: Session, given: str | None) -> Actor:
+        """The manager this command acts as: `--as`, else `cli.manager` of the settings."""
+        from fabdesk.actors import actor_named
+        from fabdesk.errors import InvalidValue
+
+        number = given or self.settings().cli.manager
+        if not number:
+            raise InvalidValue(
+                "Say which manager you are: `--as M00001` (or cli.manager in the settings).",
+                error_code="actor_required",
+            )
+        return actor_named(session, number, "cli")
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+ActingManager = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        metavar="MEMBER",
+        help="The manager you act as (member number, e.g. M00001; default: cli.manager in the "
+        "settings). Checked against their scope and kept, by id, in the managers' audit log.",
+    ),
+]
 
 
 def _version(value: bool) -> None:

@@ -76,7 +76,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "status": (
         ("ops",),
-        "Show the database, the scheduler leader and every machine's driver: online or offline, last heard from, state and the events waiting in its outbox.",
+        "Show the database, the scheduler leader and every machine's driver: online or offline, last heard from, state and the events waiting in its outbox; and the registered drivers never heard from.",
     ),
     "config": (("core",), "Look at the settings in force."),
     "db": (("core",), "Database schema tools (for developers)."),
@@ -165,7 +165,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Badges at the machines: who the drivers let in, and the uses to look at.",
     ),
     "managers": (
-        ("kiosk",),
+        ("managers", "kiosk"),
         "Managers: makers who may open the kiosk's manager screens with their badge and a PIN.",
     ),
     "driver": (("driver",), "The machine-side driver (on the Raspberry Pi beside a machine)."),

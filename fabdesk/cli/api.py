@@ -60,6 +60,7 @@ def serve(
             port=port,
             workers=workers,
             log_level=level,
+            log_config=None,
         )
         return
     scheduler = None
@@ -69,7 +70,9 @@ def serve(
         scheduler = SchedulerService(settings, engine)
         scheduler.start()
     try:
-        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=level)
+        uvicorn.run(
+            create_app(settings, engine), host=host, port=port, log_level=level, log_config=None
+        )
     finally:
         if scheduler is not None:
             scheduler.shutdown()

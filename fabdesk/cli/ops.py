@@ -11,8 +11,8 @@ import typer
 from fabdesk.cli._app import app, err, out
 from fabdesk.cli.core import makers_app
 from fabdesk.db import session_scope
+from fabdesk.files import private_file, write_private
 from fabdesk.ops.backup import backup, default_backup_path, restore
-from fabdesk.settings import data_dir
 
 
 @app.command("backup")
@@ -21,21 +21,58 @@ def backup_command(
     target: Annotated[
         Path | None,
         typer.Argument(
-            help="File to write (default: backups/fabdesk-DATE-TIME.db or .dump in the data "
-            "folder).",
+            help="File to write (default: fabdesk-DATE-TIME.db or .dump in privacy.backup_folder, "
+            "which is then pruned as the retention settings say).",
             dir_okay=False,
         ),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Then restore the copy into a temporary place and run the ledger check on it "
+            "(exit 10 if the books do not balance there).",
+        ),
+    ] = False,
 ) -> None:
     """Write a consistent copy of the database, safe to run while the server works.
 
     SQLite is copied with its online backup API; PostgreSQL with `pg_dump --format=custom`.
-    Bring a copy back with `fabdesk restore FILE`.
+    The copy is readable by its owner only. Bring a copy back with `fabdesk restore FILE`.
+    Retention: every backup of the last `privacy.backup_daily_days` days is kept, then one a
+    week, and none older than `privacy.backup_days` (also pruned nightly by the scheduler).
     """
+    from fabdesk.errors import LedgerImbalance
+    from fabdesk.ops.backup import prune_backups, verify_backup
+
     engine = ctx.obj.engine()
-    path = target or default_backup_path(data_dir() / "backups", engine, datetime.now())
+    privacy = ctx.obj.settings().privacy
+    now = datetime.now()
+    path = target or default_backup_path(privacy.backups(), engine, now)
     report = backup(engine, path)
     out.print(f"Backup written: {report.path} ({report.bytes:,} bytes)")
+    if target is None:
+        pruned = prune_backups(
+            privacy.backups(),
+            now=now,
+            daily_days=privacy.backup_daily_days,
+            keep_days=privacy.backup_days,
+        )
+        if pruned:
+            err.print(f"{len(pruned)} old backups deleted (retention).", highlight=False)
+    if verify:
+        checked = verify_backup(engine, report.path)
+        if not checked.ok:
+            raise LedgerImbalance(
+                "The backup {path} restores, but its ledger does not balance: keep the previous "
+                "backups and run `fabdesk ledger check`.",
+                path=str(report.path),
+            )
+        out.print(
+            f"Verified: restored into a temporary place, {checked.transactions} transactions, "
+            "the ledger balances.",
+            highlight=False,
+        )
 
 
 @app.command("restore")
@@ -71,10 +108,8 @@ def makers_export(
 
     with session_scope(ctx.obj.engine()) as session:
         export = export_maker(session, member_number)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    json_path = out_dir / f"{export.member_number}.json"
-    json_path.write_text(export.to_json(), encoding="utf-8")
-    pdf_path = out_dir / f"{export.member_number}.pdf"
+    json_path = write_private(out_dir / f"{export.member_number}.json", export.to_json())
+    pdf_path = private_file(out_dir / f"{export.member_number}.pdf")
     write_export_pdf(export, pdf_path, generated=datetime.now())
     rows = sum(len(records) for records in export.records.values())
     out.print(f"Wrote {json_path} and {pdf_path} ({rows} records).")
@@ -108,18 +143,25 @@ def makers_erase(
 def status_command(
     ctx: typer.Context,
     offline_minutes: Annotated[
-        int, typer.Option(help="A driver silent this long counts as offline.", min=1)
-    ] = 5,
+        int | None,
+        typer.Option(
+            help="A driver silent this long counts as offline (default: "
+            "scheduler.offline_minutes, as the managers' offline alerts).",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """Show the database, the scheduler leader and every machine's driver: online or offline,
-    last heard from, state and the events waiting in its outbox."""
+    last heard from, state and the events waiting in its outbox; and the registered drivers
+    never heard from."""
     from rich.table import Table
 
     from fabdesk.ops.status import installation_status
 
     now = datetime.now(UTC)
+    minutes = offline_minutes or ctx.obj.settings().scheduler.offline_minutes
     status = installation_status(
-        ctx.obj.engine(), now=now, offline_after=timedelta(minutes=offline_minutes)
+        ctx.obj.engine(), now=now, offline_after=timedelta(minutes=minutes)
     )
     out.print(f"Database: {status.database} (schema {', '.join(status.schema_revisions)})")
     out.print(f"Scheduler leader: {status.leader or 'none running (no job in the last minutes)'}")
@@ -136,7 +178,8 @@ def status_command(
         "last fault",
         "clock",
         title=f"Drivers ({sum(m.online for m in status.machines)} online, "
-        f"{sum(not m.online for m in status.machines)} offline)",
+        f"{sum(not m.online for m in status.machines)} offline after {minutes} min, "
+        f"{len(status.never_heard)} never heard from)",
     )
     for line in status.machines:
         view = line.view
@@ -151,4 +194,6 @@ def status_command(
             if view.clock_suspect
             else "ok",
         )
+    for tag in status.never_heard:
+        machines.add_row(tag, "[red]never heard from[/]", "", "", "", "")
     out.print(machines)

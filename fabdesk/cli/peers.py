@@ -14,12 +14,13 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from fabdesk.cli._app import app, err, out
+from fabdesk.cli._app import ActingManager, app, err, out
 from fabdesk.cli.accounting import ledger_app  # `ledger export` joins `ledger check`
 from fabdesk.cli.inventory import equipment_app  # `check-after-use` and `release` join it
 from fabdesk.cli.scheduling import bookings_app  # `hand-over` joins it
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
+from fabdesk.files import write_private
 
 trainings_app = typer.Typer(
     help="Training sessions: trainers of a category give them, makers enrol, a pass certifies.\n\n"
@@ -56,7 +57,7 @@ def _write(text: str, path: Path | None, what: str) -> None:
     if path is None:
         out.print(text, end="", markup=False, highlight=False, soft_wrap=True)
         return
-    path.write_text(text, encoding="utf-8")
+    write_private(path, text)
     err.print(f"{what} written to {path}.", highlight=False)
 
 
@@ -253,20 +254,19 @@ def trainings_list(
     out.print(table)
 
 
-Manager = Annotated[str, typer.Option("--by", help="Your name, kept with the decision.")]
-
-
 @disputes_app.command("list")
 def disputes_list(
     ctx: typer.Context,
+    acting: ActingManager = None,
     every: Annotated[bool, typer.Option("--all", help="Decided disputes too.")] = False,
 ) -> None:
-    """List the open disputes (or all of them)."""
+    """List the open disputes of your site (every site's for a network admin), or all of them."""
     from fabdesk.accounting.disputes import list_disputes
     from fabdesk.models import DisputeState
 
     with _session(ctx) as session:
-        rows = list_disputes(session, state=None if every else DisputeState.OPEN)
+        actor = ctx.obj.actor(session, acting)
+        rows = list_disputes(session, actor, state=None if every else DisputeState.OPEN)
     table = Table("#", "charge", "maker", "opened", "reason", "state", "decision")
     for dispute in rows:
         table.add_row(
@@ -285,14 +285,16 @@ def disputes_list(
 def disputes_accept(
     ctx: typer.Context,
     dispute: Annotated[int, typer.Argument(help="The dispute's number.")],
-    by: Manager,
+    acting: ActingManager = None,
     note: Annotated[str, typer.Option(help="A word for the maker.")] = "",
 ) -> None:
-    """Accept a dispute: the charge is reversed in the ledger and the maker told."""
+    """Accept a dispute of your site (not your own): the charge is reversed in the ledger and
+    the maker told."""
     from fabdesk.accounting.disputes import accept_dispute
 
     with _session(ctx) as session:
-        accept_dispute(session, dispute_id=dispute, manager=by, now=datetime.now(UTC), note=note)
+        actor = ctx.obj.actor(session, acting)
+        accept_dispute(session, dispute_id=dispute, actor=actor, now=datetime.now(UTC), note=note)
     out.print(f"Dispute {dispute} accepted: the charge is reversed.", highlight=False)
 
 
@@ -300,15 +302,16 @@ def disputes_accept(
 def disputes_refuse(
     ctx: typer.Context,
     dispute: Annotated[int, typer.Argument(help="The dispute's number.")],
-    by: Manager,
     reason: Annotated[str, typer.Option(help="Why (the maker is told).")],
+    acting: ActingManager = None,
 ) -> None:
-    """Refuse a dispute, with a reason the maker is told."""
+    """Refuse a dispute of your site (not your own), with a reason the maker is told."""
     from fabdesk.accounting.disputes import refuse_dispute
 
     with _session(ctx) as session:
+        actor = ctx.obj.actor(session, acting)
         refuse_dispute(
-            session, dispute_id=dispute, manager=by, reason=reason, now=datetime.now(UTC)
+            session, dispute_id=dispute, actor=actor, reason=reason, now=datetime.now(UTC)
         )
     out.print(f"Dispute {dispute} refused.", highlight=False)
 
@@ -341,15 +344,16 @@ def problems_list(
 def problems_resolve(
     ctx: typer.Context,
     problem: Annotated[int, typer.Argument(help="The problem report's number.")],
-    by: Manager,
+    acting: ActingManager = None,
     resolution: Annotated[str, typer.Option(help="What was done.")] = "",
 ) -> None:
-    """Mark a problem report resolved (the machine's status is changed apart)."""
+    """Mark a problem report of your site resolved (the machine's status is changed apart)."""
     from scheduling.problems import resolve_problem
 
     with _session(ctx) as session:
+        actor = ctx.obj.actor(session, acting)
         resolve_problem(
-            session, problem_id=problem, resolution=resolution, by=by, now=datetime.now(UTC)
+            session, problem_id=problem, resolution=resolution, actor=actor, now=datetime.now(UTC)
         )
     out.print(f"Problem {problem} resolved.", highlight=False)
 
@@ -406,7 +410,7 @@ def trainings_lapsing(
 def equipment_check_after_use(
     ctx: typer.Context,
     tag: Annotated[str, typer.Argument(help="The machine's asset tag.")],
-    by: Manager,
+    by: Annotated[str, typer.Option("--by", help="Who makes the change (kept in its history).")],
     off: Annotated[bool, typer.Option("--off", help="No check needed any more.")] = False,
 ) -> None:
     """Make a machine need a check after each use: it goes to `to_check` when a usage session on

@@ -12,6 +12,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from fabdesk.models._types import id_of  # noqa: E402
+from fabdesk.models.actions import ManagerAction, ManagerToken  # noqa: E402
 from fabdesk.models.audits import Audit, AuditScan, ScanOutcome  # noqa: E402
 from fabdesk.models.badges import BadgeDecision  # noqa: E402
 from fabdesk.models.bookings import (  # noqa: E402
@@ -172,3 +173,5 @@ __all__ += ["MaterialSale", "Organisation", "OrganisationMember", "SheetMaterial
 
 # accounting 3: invoices and credit notes
 __all__ += ["BankTransaction", "Invoice", "InvoiceCounter", "InvoiceItem"]
+# hardening (issue 18): the managers' audit log and API tokens
+__all__ += ["ManagerAction", "ManagerToken"]

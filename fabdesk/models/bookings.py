@@ -191,7 +191,7 @@ class Notification(SQLModel, table=True):
 
 
 class CalendarToken(SQLModel, table=True):
-    """The secret token of a maker's iCal feed."""
+    """The secret token of a maker's iCal feed, kept as its SHA-256 (hex) in `token`."""
 
     __tablename__ = "calendar_tokens"
 

@@ -40,8 +40,8 @@ class ChargeDispute(SQLModel, table=True):
     )
     opened_at: datetime = Field(sa_column=utc_column())
     decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    decided_by: str = Field(default="", max_length=120)
-    """Who decided (a manager's name or login)."""
+    decided_by_id: int | None = Field(default=None, foreign_key="makers.id")
+    """The manager who decided (by id)."""
     decision_reason: str = Field(default="", max_length=500)
     reversal_id: int | None = Field(default=None, foreign_key="ledger_transactions.id")
     """The reversal transaction posted when the dispute was accepted."""

@@ -22,5 +22,6 @@ class ProblemReport(SQLModel, table=True):
     serious: bool = False
     reported_at: datetime = Field(sa_column=utc_column(index=True))
     resolved_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    resolved_by: str = Field(default="", max_length=120)
+    resolved_by_id: int | None = Field(default=None, foreign_key="makers.id")
+    """The manager who resolved it (by id)."""
     resolution: str = Field(default="", max_length=500)

@@ -60,8 +60,17 @@ ERASURE_POLICY: dict[str, Policy] = {
     "organisation_members": "delete",
     # the maker API (issue 16): a phone's access tokens go.
     "maker_tokens": "delete",
+    # hardening (issue 18): what a manager did stays in the audit log, by id only; their API
+    # tokens go.
+    "manager_actions": "keep",
+    "manager_tokens": "delete",
 }
 """What erasure does to each table that points at a maker."""
+
+SECRET_COLUMNS = frozenset(
+    {"manager_credentials.pin_hash", "manager_tokens.token_hash", "calendar_tokens.token"}
+)
+"""Credentials, left out of an export: a hash of a short PIN falls to an offline search."""
 
 
 def maker_tables() -> list[tuple[sa.Table, sa.Column[Any]]]:
@@ -103,11 +112,20 @@ def export_maker(session: Session, member_number: str) -> MakerExport:
     maker = get_maker(session, member_number)
     maker_row = {k: _plain(v) for k, v in maker.model_dump().items()}
     records: dict[str, list[dict[str, Any]]] = {}
-    for table, column in maker_tables():
+    by_table: dict[str, list[sa.Column[Any]]] = {}
+    tables: dict[str, sa.Table] = {}
+    for table, column in maker_tables():  # a table may name the maker in several columns
+        by_table.setdefault(table.name, []).append(column)
+        tables[table.name] = table
+    for name, columns in by_table.items():
+        table = tables[name]
+        shown = [c for c in table.columns if f"{name}.{c.name}" not in SECRET_COLUMNS]
         rows = session.connection().execute(
-            sa.select(table).where(column == maker.id).order_by(*table.primary_key.columns)
+            sa.select(*shown)
+            .where(sa.or_(*(column == maker.id for column in columns)))
+            .order_by(*table.primary_key.columns)
         )
-        records[table.name] = [{k: _plain(v) for k, v in row._mapping.items()} for row in rows]
+        records[name] = [{k: _plain(v) for k, v in row._mapping.items()} for row in rows]
     return MakerExport(member_number=maker.member_number, maker=maker_row, records=records)
 
 
@@ -170,9 +188,12 @@ def erase_maker(session: Session, member_number: str, *, now: datetime) -> Erasu
                 sa.delete(table).where(column == maker_id)
             ).rowcount
         else:
-            kept[table.name] = connection.execute(
-                sa.select(sa.func.count()).select_from(table).where(column == maker_id)
-            ).scalar_one()
+            kept[table.name] = (
+                kept.get(table.name, 0)
+                + connection.execute(
+                    sa.select(sa.func.count()).select_from(table).where(column == maker_id)
+                ).scalar_one()
+            )
     pseudonym = f"ERASED-{maker_id}"
     maker.member_number = pseudonym
     maker.name = ERASED_NAME

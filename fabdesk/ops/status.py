@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from fabdesk.db import check_connection
-from fabdesk.models import JobRun
+from fabdesk.models import Device, Equipment, JobRun, MachineStatus
 from fabdesk.usage.heartbeats import MachineStatusView, machine_statuses
 
 
@@ -36,6 +36,8 @@ class Status:
     """The scheduler process that ran the latest job, if any ran in the last `leader_window`."""
     jobs: list[SchedulerRun]
     machines: list[MachineLine]
+    never_heard: list[str]
+    """Asset tags of machines with a registered device (not revoked) that never called."""
 
     @property
     def outbox_backlog(self) -> int:
@@ -46,7 +48,7 @@ def installation_status(
     engine: Engine,
     *,
     now: datetime,
-    offline_after: timedelta = timedelta(minutes=5),
+    offline_after: timedelta,
     leader_window: timedelta = timedelta(minutes=5),
 ) -> Status:
     """Read the status; raises DatabaseUnavailable (with what to fix) when the database is down."""
@@ -70,6 +72,16 @@ def installation_status(
             MachineLine(view=view, online=now - view.last_seen_at <= offline_after)
             for view in machine_statuses(session)
         ]
+        heard = select(MachineStatus.equipment_id)
+        never_heard = list(
+            session.exec(
+                select(Equipment.asset_tag)
+                .join(Device, col(Device.equipment_id) == col(Equipment.id))
+                .where(col(Device.revoked_at).is_(None), col(Equipment.id).not_in(heard))
+                .distinct()
+                .order_by(col(Equipment.asset_tag))
+            ).all()
+        )
     recent = [run for run in jobs if now - run.last_run_at <= leader_window]
     leader = max(recent, key=lambda run: run.last_run_at).runner if recent else None
     return Status(
@@ -78,4 +90,5 @@ def installation_status(
         leader=leader,
         jobs=jobs,
         machines=machines,
+        never_heard=never_heard,
     )

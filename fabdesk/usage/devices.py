@@ -105,12 +105,17 @@ def revoke_device(session: Session, device_id: int, *, now: datetime) -> Device:
     return device
 
 
-def list_devices(session: Session, *, include_revoked: bool = True) -> list[DeviceListing]:
+def list_devices(
+    session: Session, *, include_revoked: bool = True, site_id: int | None = None
+) -> list[DeviceListing]:
+    """Devices in asset-tag order (only those of `site_id`'s machines when given)."""
     query = (
         select(Device, Equipment.asset_tag)
         .join(Equipment, col(Equipment.id) == col(Device.equipment_id))
         .order_by(col(Equipment.asset_tag), col(Device.id))
     )
+    if site_id is not None:
+        query = query.where(Equipment.site_id == site_id)
     if not include_revoked:
         query = query.where(col(Device.revoked_at).is_(None))
     return [DeviceListing(device, tag) for device, tag in session.exec(query)]

@@ -116,13 +116,16 @@ def _believable(stored: datetime | None, now: datetime) -> datetime | None:
     return None if stored is None or stored > now else stored
 
 
-def machine_statuses(session: Session) -> list[MachineStatusView]:
-    """Every machine whose driver has spoken, in asset-tag order."""
-    rows = session.exec(
+def machine_statuses(session: Session, *, site_id: int | None = None) -> list[MachineStatusView]:
+    """Every machine whose driver has spoken (of `site_id` when given), in asset-tag order."""
+    query = (
         select(MachineStatus, Equipment.asset_tag)
         .join(Equipment, col(Equipment.id) == col(MachineStatus.equipment_id))
         .order_by(col(Equipment.asset_tag))
-    ).all()
+    )
+    if site_id is not None:
+        query = query.where(Equipment.site_id == site_id)
+    rows = session.exec(query).all()
     return [_view(status, tag) for status, tag in rows]
 
 

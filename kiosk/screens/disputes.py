@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input, Static
 
 from fabdesk.accounting.disputes import accept_dispute, list_disputes, refuse_dispute
 from fabdesk.accounting.statements import charge_lines
+from fabdesk.actors import actor_for
 from fabdesk.db import session_scope, write_session
 from kiosk.i18n import N_
 from kiosk.messages import ActionDone, DisputeLine, DisputesListed
@@ -50,8 +51,9 @@ class DisputesScreen(TableScreen):
     @work(thread=True, exclusive=True, group="disputes", exit_on_error=False)
     def load(self) -> None:
         kiosk = self.kiosk
+        assert kiosk.manager is not None
         with session_scope(kiosk.engine) as session:
-            disputes = list_disputes(session)
+            disputes = list_disputes(session, actor_for(session, kiosk.manager.maker_id, "kiosk"))
             charges = charge_lines(session, [d.usage_charge_id for d in disputes])
             lines = [
                 DisputeLine(
@@ -101,17 +103,14 @@ class DisputesScreen(TableScreen):
     def decide(self, dispute_id: int, accept: bool, reason: str) -> None:
         kiosk = self.kiosk
         assert kiosk.manager is not None
-        manager, now = kiosk.manager.name, kiosk.clock()
+        manager, now = kiosk.manager.maker_id, kiosk.clock()
         with write_session(kiosk.engine) as session:
+            actor = actor_for(session, manager, "kiosk")
             if accept:
-                accept_dispute(
-                    session, dispute_id=dispute_id, manager=manager, now=now, note=reason
-                )
+                accept_dispute(session, dispute_id=dispute_id, actor=actor, now=now, note=reason)
                 text = self._("Dispute {id} accepted: the charge is reversed.")
             else:
-                refuse_dispute(
-                    session, dispute_id=dispute_id, manager=manager, reason=reason, now=now
-                )
+                refuse_dispute(session, dispute_id=dispute_id, actor=actor, reason=reason, now=now)
                 text = self._("Dispute {id} refused; the maker is told why.")
         self.post_message(ActionDone(text.format(id=dispute_id)))
 

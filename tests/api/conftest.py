@@ -24,7 +24,10 @@ from fabdesk.usage.devices import register_device
 from tests.support.postgres import PostgresServer
 
 SEEDED_TEMPLATE = "fabdesk_api_template"
-MANAGER_TOKEN = "manager-secret-for-tests-0123456789"
+ADMIN = "M00002"
+"""The demo's member made a network admin by `manager_token`."""
+SITE_MANAGER = "M00003"
+"""The demo's member made Cityfab1's manager by `site_manager_token`."""
 
 
 def _seed(url: str) -> None:
@@ -47,6 +50,9 @@ def seeded_sqlite_template(sqlite_template: Path, tmp_path_factory: pytest.TempP
 @pytest.fixture(scope="session")
 def seeded_postgres_template(postgres: PostgresServer, postgres_template: str) -> str:
     with postgres.admin() as admin:
+        query = "SELECT 1 FROM pg_database WHERE datname = %s"
+        if admin.execute(query, (SEEDED_TEMPLATE,)).fetchone():  # tests/security shares it
+            return SEEDED_TEMPLATE
         admin.execute(f"CREATE DATABASE {SEEDED_TEMPLATE} TEMPLATE {postgres_template}")
     _seed(postgres.url(SEEDED_TEMPLATE))
     return SEEDED_TEMPLATE
@@ -75,7 +81,6 @@ def api_settings(seeded_url: str) -> Settings:
     return load_settings(
         overrides={
             "database": {"url": seeded_url, "pool_size": 10},
-            "api": {"manager_token": MANAGER_TOKEN},
         }
     )
 
@@ -94,6 +99,33 @@ def machines(api_engine: Engine) -> list[str]:
         return list(
             session.exec(select(Equipment.asset_tag).order_by(col(Equipment.asset_tag)).limit(3))
         )
+
+
+def issue_manager_token(engine: Engine, member: str, site: str | None = None) -> str:
+    """An API token for `member`, made a manager (of `site`; without one, a network admin)."""
+    from fabdesk.actors import actor_for
+    from fabdesk.models import id_of
+    from inventory.makers import get_maker
+    from inventory.manager_tokens import issue_token
+    from inventory.managers import set_pin
+
+    with session_scope(engine) as session:
+        maker = get_maker(session, member)
+        set_pin(session, maker, "2468", site_code=site, salt=b"0" * 16)
+        actor = actor_for(session, id_of(maker), "cli")
+        return issue_token(session, actor, maker, label="tests", now=datetime.now(UTC)).token
+
+
+@pytest.fixture
+def manager_token(api_engine: Engine) -> str:
+    """A network admin's API token."""
+    return issue_manager_token(api_engine, ADMIN)
+
+
+@pytest.fixture
+def site_manager_token(api_engine: Engine) -> str:
+    """The API token of Cityfab1's manager."""
+    return issue_manager_token(api_engine, SITE_MANAGER, "cityfab1")
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from fabdesk.wire import Event, EventBatch, EventKind, MachineState, Outcome, Re
 from inventory.makers import NewMaker, certify, register_maker
 from inventory.managers import set_pin
 from scheduling.bookings import book, release_no_shows
-from tests.api.conftest import MANAGER_TOKEN, DeviceToken, serving
+from tests.api.conftest import DeviceToken, serving
 
 DAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 """A Wednesday: 13:00 in Brussels, the lab is open."""
@@ -202,13 +202,14 @@ def test_a_job_overlapping_the_next_booking_most_is_the_next_makers(lab: Lab) ->
 
 def test_a_job_without_a_booking_waits_until_a_manager_assigns_it_then_is_charged_once(
     lab: Lab,
+    manager_token: str,
 ) -> None:
     run, events = job(DAY + timedelta(hours=3), 20)
     lab.post(events, at=DAY + timedelta(hours=4))
     usage = lab.usage(run)
     assert usage.maker_id is None
     assert lab.charges(run) == []
-    manager = {"Authorization": f"Bearer {MANAGER_TOKEN}"}
+    manager = {"Authorization": f"Bearer {manager_token}"}
     listed = lab.client.get("/api/v1/usage/unattributed", headers=manager)
     assert listed.status_code == 200
     assert [row["uuid"] for row in listed.json()] == [str(run)]

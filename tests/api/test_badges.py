@@ -36,7 +36,7 @@ from fabdesk.wire import (
     badge_digest,
 )
 from scheduling.bookings import load_machine
-from tests.api.conftest import MANAGER_TOKEN, DeviceToken, serving
+from tests.api.conftest import DeviceToken, serving
 from tests.support.cli import fabdesk
 
 NOW = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
@@ -181,6 +181,7 @@ def test_an_offline_allow_the_server_refuses_is_flagged_never_dropped(
     people: People,
     api_engine: Engine,
     seeded_url: str,
+    manager_token: str,
 ) -> None:
     assert people.stranger.badge_id is not None
     started = Event(
@@ -201,7 +202,7 @@ def test_an_offline_allow_the_server_refuses_is_flagged_never_dropped(
         )
         assert response.status_code == 200, response.text
     flagged = at_noon.get(
-        "/api/v1/badge-decisions/flagged", headers={"Authorization": f"Bearer {MANAGER_TOKEN}"}
+        "/api/v1/badge-decisions/flagged", headers={"Authorization": f"Bearer {manager_token}"}
     )
     assert flagged.status_code == 200, flagged.text
     (use,) = flagged.json()

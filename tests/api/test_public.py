@@ -18,7 +18,7 @@ from fabdesk.models import Equipment, Maker, id_of
 from fabdesk.settings import SchedulerSettings, Settings
 from inventory.makers import certify
 from scheduling.bookings import book
-from tests.api.conftest import MANAGER_TOKEN, DeviceToken, add_device, serving
+from tests.api.conftest import DeviceToken, add_device, serving
 
 # Thursday 5 November 2026, 14:00 in Brussels: Cityfab1 is open.
 NOW = datetime(2026, 11, 5, 13, 0, tzinfo=UTC)
@@ -129,9 +129,9 @@ def test_the_device_learns_who_is_booked_now(at_two: httpx.Client, api_engine: E
     assert context["booking_state"] == "booked"
 
 
-def test_reports_need_the_manager_token(at_two: httpx.Client) -> None:
+def test_reports_need_a_manager_token(at_two: httpx.Client, manager_token: str) -> None:
     assert at_two.get("/api/v1/reports/ledger.csv", params={"month": "2026-11"}).status_code == 401
-    manager = {"Authorization": f"Bearer {MANAGER_TOKEN}"}
+    manager = {"Authorization": f"Bearer {manager_token}"}
     ledger = at_two.get("/api/v1/reports/ledger.csv", params={"month": "2026-11"}, headers=manager)
     assert ledger.status_code == 200
     report = at_two.get(

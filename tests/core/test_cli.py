@@ -119,12 +119,17 @@ def test_init_seed_and_list_sites(tmp_path: Path) -> None:
 
 def test_settings_file_and_environment(tmp_path: Path) -> None:
     config = tmp_path / "fabdesk.toml"
-    config.write_text('[kiosk]\nsite = "cityfab2"\n[api]\nmanager_token = "s3cret"\n')
+    config.write_text(
+        '[kiosk]\nsite = "cityfab2"\n[scheduler.smtp]\npassword = "s3cret"\n'
+        '[database]\nurl = "postgresql://fab:pa55word@db.example:5432/fab"\n'
+    )
     result = fabdesk("--config", str(config), "config", "show", env={"FABDESK_API__PORT": "9999"})
     assert result.returncode == 0, result.stderr
     assert '"site": "cityfab2"' in result.stdout
     assert '"port": 9999' in result.stdout
     assert "s3cret" not in result.stdout
+    assert "pa55word" not in result.stdout
+    assert "postgresql://fab:********@db.example:5432/fab" in result.stdout
 
 
 def test_broken_settings_file_is_one_line(tmp_path: Path) -> None:

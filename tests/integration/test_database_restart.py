@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -41,19 +40,11 @@ from inventory.seed import seed
 from scheduling.bookings import book
 from tests.api.conftest import serving
 from tests.api.events import job
-from tests.support.postgres import PostgresServer, running_postgres
+from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
 
 TAG = "CF1-00001-R"
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[PostgresServer]:
-    with running_postgres() as server:
-        with server.admin() as admin:
-            admin.execute("CREATE DATABASE fabdesk")
-        yield server
 
 
 def test_restart_while_kiosks_book_and_drivers_post(

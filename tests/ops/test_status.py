@@ -24,6 +24,7 @@ def test_status_tells_online_offline_backlog_and_leader(engine: Engine) -> None:
     with session_scope(engine) as session:
         seed(session, today=NOW.date())
         token = register_device(session, equipment_tag="CF1-00001-R", name="pi", now=NOW).token
+        register_device(session, equipment_tag="CF1-00002-P", name="silent pi", now=NOW)
         session.add(JobRun(job="release_no_shows", slot=NOW, started_at=NOW, runner="host:42"))
     with write_session(engine) as session:
         heartbeat = event(EventKind.HEARTBEAT, NOW, backlog=7, state=MachineState.RUNNING)
@@ -35,15 +36,22 @@ def test_status_tells_online_offline_backlog_and_leader(engine: Engine) -> None:
             clock_tolerance=CLOCK_TOLERANCE,
         )
 
-    status = installation_status(engine, now=NOW + timedelta(minutes=1))
+    fifteen = timedelta(minutes=15)
+    status = installation_status(engine, now=NOW + timedelta(minutes=1), offline_after=fifteen)
     assert status.leader == "host:42"
     assert [m.view.equipment_tag for m in status.machines] == ["CF1-00001-R"]
     assert status.machines[0].online
     assert status.machines[0].view.state is MachineState.RUNNING
     assert status.outbox_backlog == 7
     assert status.schema_revisions
+    assert status.never_heard == ["CF1-00002-P"]  # registered, never called: shown, not hidden
+    assert (
+        installation_status(engine, now=NOW + timedelta(minutes=10), offline_after=fifteen)
+        .machines[0]
+        .online
+    )
 
-    later = installation_status(engine, now=NOW + timedelta(hours=1))
+    later = installation_status(engine, now=NOW + timedelta(hours=1), offline_after=fifteen)
     assert not later.machines[0].online
     assert later.leader is None
 
@@ -67,7 +75,7 @@ def test_status_shows_a_clock_that_was_wrong_as_suspect_until_it_is_right(
 
     boot = datetime(1970, 1, 1, 0, 1, tzinfo=UTC)  # a Pi before NTP
     heartbeat(boot, boot, NOW)
-    [line] = installation_status(engine, now=NOW).machines
+    [line] = installation_status(engine, now=NOW, offline_after=timedelta(minutes=15)).machines
     assert line.view.clock_suspect
     config = tmp_path / "fabdesk.toml"
     config.write_text(f'[database]\nurl = "{engine.url.render_as_string(hide_password=False)}"\n')
@@ -75,5 +83,5 @@ def test_status_shows_a_clock_that_was_wrong_as_suspect_until_it_is_right(
     assert "suspect" in shown.output, shown.output
     later = NOW + timedelta(minutes=5)
     heartbeat(later, later, later)
-    [line] = installation_status(engine, now=later).machines
+    [line] = installation_status(engine, now=later, offline_after=timedelta(minutes=15)).machines
     assert not line.view.clock_suspect

@@ -14,8 +14,9 @@ from sqlmodel import select
 from typer.testing import CliRunner, Result
 
 from fabdesk.accounting.charges import post_usage_charge
+from fabdesk.actors import Actor, actor_for
 from fabdesk.db import Engine, session_scope, write_session
-from fabdesk.models import Equipment, UsageCharge, UsageSession
+from fabdesk.models import Equipment, Maker, UsageCharge, UsageSession
 from fabdesk.settings import SchedulerSettings, Settings
 from fabdesk.usage.attribution import attribute_sessions
 from fabdesk.usage.devices import authenticate, register_device
@@ -104,3 +105,20 @@ def cli(url: str, *args: str) -> Result:
     from fabdesk.cli import app
 
     return CliRunner().invoke(app, list(args), env={"FABDESK_DATABASE__URL": url, "COLUMNS": "200"})
+
+
+def make_manager(world: World, maker_id: int, site: str | None = None) -> Actor:
+    """`maker_id` made a manager (of `site`; without one, a network admin), acting from the CLI."""
+    from inventory.managers import set_pin
+
+    with session_scope(world.engine) as session:
+        maker = session.get(Maker, maker_id)
+        assert maker is not None
+        set_pin(session, maker, "2468", site_code=site, salt=b"0" * 16)
+        return actor_for(session, maker_id, "cli")
+
+
+@pytest.fixture
+def admin(world: World) -> Actor:
+    """Carol (M-3), a network admin."""
+    return make_manager(world, world.carol)

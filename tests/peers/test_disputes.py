@@ -16,6 +16,7 @@ from fabdesk.accounting.disputes import (
     refuse_dispute,
 )
 from fabdesk.accounting.ledger import check_ledger
+from fabdesk.actors import Actor
 from fabdesk.db import session_scope
 from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from fabdesk.models import ChargeDispute, DisputeState, Notification, UsageCharge, id_of
@@ -70,56 +71,58 @@ def test_the_database_holds_one_open_dispute_per_charge(world: World) -> None:
         )
 
 
-def test_accepting_reverses_the_charge_once(world: World) -> None:
+def test_accepting_reverses_the_charge_once(world: World, admin: Actor) -> None:
     charge = _charge(world)
     with session_scope(world.engine) as session:
         assert maker_balance(session, world.alice).owed_cents == charge.maker_cents == 1500
     dispute = _open(world, charge)
     with session_scope(world.engine) as session:
-        accepted = accept_dispute(session, dispute_id=dispute, manager="Mia", now=LATER)
+        accepted = accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER)
         reversal = accepted.reversal_id
         assert reversal is not None
     with session_scope(world.engine) as session:
-        again = accept_dispute(session, dispute_id=dispute, manager="Mia", now=LATER)
+        again = accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER)
         assert again.reversal_id == reversal
         assert maker_balance(session, world.alice).owed_cents == 0
         assert check_ledger(session).ok
         with pytest.raises(Conflict) as decided:
-            refuse_dispute(session, dispute_id=dispute, manager="Mia", reason="no", now=LATER)
+            refuse_dispute(session, dispute_id=dispute, actor=admin, reason="no", now=LATER)
         assert decided.value.code == "dispute_decided"
         [message] = session.exec(
             select(Notification).where(Notification.kind == "dispute_accepted")
         ).all()
         assert message.maker_id == world.alice
-        assert list_disputes(session) == []
-        assert [d.state for d in list_disputes(session, state=None)] == [DisputeState.ACCEPTED]
+        assert list_disputes(session, admin) == []
+        assert [d.state for d in list_disputes(session, admin, state=None)] == [
+            DisputeState.ACCEPTED
+        ]
     with pytest.raises(Conflict) as reversed_already:
         _open(world, charge)
     assert reversed_already.value.code == "charge_reversed"
 
 
-def test_refusing_keeps_the_charge_and_says_why(world: World) -> None:
+def test_refusing_keeps_the_charge_and_says_why(world: World, admin: Actor) -> None:
     charge = _charge(world)
     dispute = _open(world, charge)
     with session_scope(world.engine) as session:
         with pytest.raises(InvalidValue) as no_reason:
-            refuse_dispute(session, dispute_id=dispute, manager="Mia", reason="", now=LATER)
+            refuse_dispute(session, dispute_id=dispute, actor=admin, reason="", now=LATER)
         assert no_reason.value.code == "reason_required"
         refused = refuse_dispute(
-            session, dispute_id=dispute, manager="Mia", reason="The log shows 30 min.", now=LATER
+            session, dispute_id=dispute, actor=admin, reason="The log shows 30 min.", now=LATER
         )
         assert refused.state is DisputeState.REFUSED
     with session_scope(world.engine) as session:
-        refuse_dispute(session, dispute_id=dispute, manager="Mia", reason="again", now=LATER)
+        refuse_dispute(session, dispute_id=dispute, actor=admin, reason="again", now=LATER)
         stored = session.get(ChargeDispute, dispute)
         assert stored is not None
         assert stored.decision_reason == "The log shows 30 min."
         with pytest.raises(Conflict):
-            accept_dispute(session, dispute_id=dispute, manager="Mia", now=LATER)
+            accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER)
         assert maker_balance(session, world.alice).owed_cents == 1500
 
 
-def test_a_charge_reversed_meanwhile_cannot_be_accepted(world: World) -> None:
+def test_a_charge_reversed_meanwhile_cannot_be_accepted(world: World, admin: Actor) -> None:
     charge = _charge(world)
     other = _charge(world, 12)
     with session_scope(world.engine) as session:
@@ -133,24 +136,24 @@ def test_a_charge_reversed_meanwhile_cannot_be_accepted(world: World) -> None:
         assert still.id == other.id
         assert (corrected.usage_session_id, corrected.revision) == (charge.usage_session_id, 2)
     with session_scope(world.engine) as session, pytest.raises(Conflict) as gone:
-        accept_dispute(session, dispute_id=dispute, manager="Mia", now=LATER)
+        accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER)
     assert gone.value.code == "charge_reversed"
 
 
-def test_cli_lists_accepts_and_refuses(world: World, database_url: str) -> None:
+def test_cli_lists_accepts_and_refuses(world: World, database_url: str, admin: Actor) -> None:
     first = _open(world, _charge(world, 10))
     second = _open(world, _charge(world, 12))
-    listing = cli(database_url, "disputes", "list")
+    listing = cli(database_url, "disputes", "list", "--as", "M-3")
     assert listing.exit_code == 0, listing.output
     assert "two minutes" in listing.stdout
-    accepted = cli(database_url, "disputes", "accept", str(first), "--by", "Mia")
+    accepted = cli(database_url, "disputes", "accept", str(first), "--as", "M-3")
     assert accepted.exit_code == 0, accepted.output
     refused = cli(
-        database_url, "disputes", "refuse", str(second), "--by", "Mia", "--reason", "Ran 30 min."
+        database_url, "disputes", "refuse", str(second), "--as", "M-3", "--reason", "Ran 30 min."
     )
     assert refused.exit_code == 0, refused.output
     with session_scope(world.engine) as session:
         assert maker_balance(session, world.alice).owed_cents == 1500
-    wrong = cli(database_url, "disputes", "accept", str(second), "--by", "Mia")
+    wrong = cli(database_url, "disputes", "accept", str(second), "--as", "M-3")
     assert isinstance(wrong.exception, Conflict)
     assert "already refused" in str(wrong.exception)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fabdesk.accounting.disputes import accept_dispute, open_dispute
 from fabdesk.accounting.statements import ChargeState, charge_lines, recent_charges
+from fabdesk.actors import Actor
 from fabdesk.db import session_scope
 from fabdesk.models import id_of
 from fabdesk.usage.history import recent_sessions
@@ -14,7 +15,7 @@ from tests.scheduling.conftest import TOMORROW, World, local
 LATER = local(TOMORROW, 17)
 
 
-def test_recent_usage_and_charges_newest_first(world: World) -> None:
+def test_recent_usage_and_charges_newest_first(world: World, admin: Actor) -> None:
     charges = []
     for hour, minutes in ((10, 30), (12, 45), (14, 20)):
         world.book(world.alice, world.laser1, local(TOMORROW, hour), local(TOMORROW, hour + 1))
@@ -40,7 +41,7 @@ def test_recent_usage_and_charges_newest_first(world: World) -> None:
         assert lines[2].total_cents == 1500 == lines[2].maker_cents + lines[2].cheque_cents
         assert lines[2].billed_minutes == 30
         assert all(line.maker_id == world.alice for line in lines)
-        accept_dispute(session, dispute_id=id_of(dispute), manager="Mia", now=LATER)
+        accept_dispute(session, dispute_id=id_of(dispute), actor=admin, now=LATER)
     with session_scope(world.engine) as session:
         assert recent_charges(session, world.alice, limit=2)[1].state is ChargeState.CANCELLED
         by_id = charge_lines(session, [id_of(charges[0]), id_of(charges[0])])

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from fabdesk.actors import Actor
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue, NotFound, RuleViolation
 from fabdesk.models import Booking, BookingState, Equipment, EquipmentStatus, Notification, id_of
 from fabdesk.settings import SchedulerSettings
 from scheduling.problems import list_problems, report_problem, resolve_problem
-from tests.peers.conftest import cli
+from tests.peers.conftest import cli, make_manager
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
 
 MANAGERS = "managers@cityfab.example"
@@ -70,7 +71,8 @@ def test_a_serious_problem_stops_the_machine_and_tells_everyone(world: World) ->
         world.book(world.alice, world.laser1, local(TOMORROW, 14), local(TOMORROW, 15))
 
 
-def test_bad_reports_are_refused_and_resolving_is_idempotent(world: World) -> None:
+def test_bad_reports_are_refused_and_resolving_is_idempotent(world: World, admin: Actor) -> None:
+    other = make_manager(world, world.bob)
     with pytest.raises(InvalidValue) as empty:
         _report(world, world.laser1, "  ", serious=True)
     assert empty.value.code == "problem_text_required"
@@ -79,22 +81,22 @@ def test_bad_reports_are_refused_and_resolving_is_idempotent(world: World) -> No
     assert unknown.value.code == "machine_not_found"
     problem = _report(world, world.printer, "Nozzle clogged.", serious=False)
     with session_scope(world.engine) as session:
-        resolve_problem(session, problem_id=problem, resolution="Cleaned.", by="Mia", now=NOW)
-        again = resolve_problem(session, problem_id=problem, resolution="x", by="Leo", now=NOW)
-        assert (again.resolution, again.resolved_by) == ("Cleaned.", "Mia")
+        resolve_problem(session, problem_id=problem, resolution="Cleaned.", actor=admin, now=NOW)
+        again = resolve_problem(session, problem_id=problem, resolution="x", actor=other, now=NOW)
+        assert (again.resolution, again.resolved_by_id) == ("Cleaned.", world.carol)
         assert list_problems(session) == []
         assert len(list_problems(session, open_only=False, site_code="lab-a")) == 1
         assert list_problems(session, open_only=False, site_code="lab-b") == []
         with pytest.raises(NotFound) as missing:
-            resolve_problem(session, problem_id=999, resolution="", by="Mia", now=NOW)
+            resolve_problem(session, problem_id=999, resolution="", actor=admin, now=NOW)
         assert missing.value.code == "problem_not_found"
 
 
-def test_cli_lists_and_resolves(world: World, database_url: str) -> None:
+def test_cli_lists_and_resolves(world: World, database_url: str, admin: Actor) -> None:
     problem = _report(world, world.printer, "Nozzle clogged.", serious=False)
     listing = cli(database_url, "problems", "list")
     assert listing.exit_code == 0, listing.output
     assert "Nozzle clogged." in listing.stdout
-    done = cli(database_url, "problems", "resolve", str(problem), "--by", "Mia")
+    done = cli(database_url, "problems", "resolve", str(problem), "--as", "M-3")
     assert done.exit_code == 0, done.output
     assert "Nozzle" not in cli(database_url, "problems", "list").stdout

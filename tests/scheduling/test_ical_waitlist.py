@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import NotFound, RuleViolation
-from fabdesk.models import Notification, WaitlistState
+from fabdesk.models import CalendarToken, Notification, WaitlistState
 from fabdesk.settings import SchedulerSettings
 from scheduling import bookings, ical, waitlist
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
@@ -23,10 +23,16 @@ def test_maker_feed_behind_a_token(world: World) -> None:
     with write_session(world.engine) as session:
         bookings.cancel(session, booking_id=gone.id or 0, now=NOW, settings=SchedulerSettings())
         token = ical.calendar_token(session, world.alice, new_token=lambda: "secret-alice")
-        assert ical.calendar_token(session, world.alice) == "secret-alice"
+        assert token == "secret-alice"
+        stored = session.get(CalendarToken, world.alice)
+        assert stored is not None
+        assert stored.token != token  # kept hashed
         feed = ical.maker_feed(session, token, NOW)
         with pytest.raises(NotFound):
             ical.maker_feed(session, "guess", NOW)
+        ical.calendar_token(session, world.alice, new_token=lambda: "secret-alice-2")
+        with pytest.raises(NotFound):  # a new token replaces the old one
+            ical.maker_feed(session, token, NOW)
     calendar = Calendar.from_ical(feed)
     events = list(calendar.walk("VEVENT"))
     assert [str(e["uid"]) for e in events] == [

@@ -59,6 +59,8 @@ class PostgresServer:
     user: str = "fabdesk"
     control: tuple[str, ...] = ()
     """`pg_ctl -D DATA` (behind `runuser` as root): what `restart` runs."""
+    options: str = ""
+    """The server's `-o` options (port, sockets…), for `start` after `stop`."""
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
@@ -67,6 +69,19 @@ class PostgresServer:
         """Stop the server at once (clients are cut off) and start it again on the same port."""
         subprocess.run(
             [*self.control, "-m", "fast", "-w", "restart"], check=True, capture_output=True
+        )
+        _wait_ready(self)
+
+    def stop(self) -> None:
+        """Stop the server at once: clients are cut off, new connections refused."""
+        subprocess.run([*self.control, "-m", "fast", "-w", "stop"], check=True, capture_output=True)
+
+    def start(self) -> None:
+        """Start a stopped server again on the same port."""
+        subprocess.run(
+            [*self.control, "-o", self.options, "-w", "-t", "60", "start"],
+            check=True,
+            capture_output=True,
         )
         _wait_ready(self)
 
@@ -131,6 +146,7 @@ def running_postgres() -> Iterator[PostgresServer]:
     server = PostgresServer(
         port=port,
         control=(*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log")),
+        options=options,
     )
     try:
         _wait_ready(server)

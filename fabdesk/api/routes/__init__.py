@@ -1,6 +1,7 @@
 """The routers, one module per area. To add an area's endpoints: write `routes/<area>.py` with a
 `router = APIRouter(prefix="/api/v1/...", tags=[...])` whose routes call that area's services
-through `SessionDep`/`NowDep` (and `ManagerDep` for manager reports), then add it to ROUTERS."""
+through `SessionDep`/`NowDep` (`ActorDep` for manager routes scoped by site, `ManagerDep` for
+the others), then add it to ROUTERS."""
 
 from __future__ import annotations
 

@@ -7,12 +7,12 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from fabdesk.api.deps import ManagerDep, SessionDep
+from fabdesk.api.deps import ActorDep, SessionDep
 from fabdesk.api.routes.common import refusals
 from fabdesk.models import id_of
 from fabdesk.usage.devices import list_devices
 
-router = APIRouter(prefix="/api/v1", tags=["manager"], dependencies=[ManagerDep])
+router = APIRouter(prefix="/api/v1", tags=["manager"])
 
 
 class DevicePublic(BaseModel):
@@ -27,10 +27,10 @@ class DevicePublic(BaseModel):
 @router.get(
     "/devices",
     response_model=list[DevicePublic],
-    responses=refusals(401, 403),
+    responses=refusals(401, 403, 429),
     summary="Registered driver devices",
 )
-def devices(session: SessionDep) -> list[DevicePublic]:
+def devices(actor: ActorDep, session: SessionDep) -> list[DevicePublic]:
     return [
         DevicePublic(
             id=id_of(item.device),
@@ -40,5 +40,5 @@ def devices(session: SessionDep) -> list[DevicePublic]:
             created_at=item.device.created_at,
             revoked_at=item.device.revoked_at,
         )
-        for item in list_devices(session)
+        for item in list_devices(session, site_id=actor.site_id)
     ]

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from fabdesk.api.deps import StateDep
 from fabdesk.api.routes.common import refusals
 from fabdesk.db import check_connection
+from fabdesk.errors import DatabaseUnavailable
 
 router = APIRouter(tags=["health"])
 
@@ -26,6 +27,10 @@ def health() -> Health:
 
 @router.get("/ready", response_model=Health, responses=refusals(503))
 def ready(state: StateDep) -> Health:
-    """The database answers: ready to take traffic."""
-    check_connection(state.engine)
+    """Ready to take traffic (the database answers), or 503 `not_ready`: it says nothing more,
+    since anyone may ask."""
+    try:
+        check_connection(state.engine)
+    except DatabaseUnavailable:
+        raise DatabaseUnavailable("Not ready: retry later.", error_code="not_ready") from None
     return Health()

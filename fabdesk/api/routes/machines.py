@@ -7,12 +7,12 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from fabdesk.api.deps import ManagerDep, SessionDep
+from fabdesk.api.deps import ActorDep, SessionDep
 from fabdesk.api.routes.common import refusals
 from fabdesk.usage.heartbeats import machine_statuses
 from fabdesk.wire import MachineState
 
-router = APIRouter(prefix="/api/v1", tags=["manager"], dependencies=[ManagerDep])
+router = APIRouter(prefix="/api/v1", tags=["manager"])
 
 
 class MachineStatusPublic(BaseModel):
@@ -29,9 +29,13 @@ class MachineStatusPublic(BaseModel):
 @router.get(
     "/machines/status",
     response_model=list[MachineStatusPublic],
-    responses=refusals(401, 403),
+    responses=refusals(401, 403, 429),
     summary="Last heard state of every machine",
 )
-def statuses(session: SessionDep) -> list[MachineStatusPublic]:
-    """Every machine whose driver has spoken: last seen (server time), state, outbox backlog."""
-    return [MachineStatusPublic(**vars(view)) for view in machine_statuses(session)]
+def statuses(actor: ActorDep, session: SessionDep) -> list[MachineStatusPublic]:
+    """Every machine of your site (every site for a network admin) whose driver has spoken:
+    last seen (server time), state, outbox backlog."""
+    return [
+        MachineStatusPublic(**vars(view))
+        for view in machine_statuses(session, site_id=actor.site_id)
+    ]

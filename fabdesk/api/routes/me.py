@@ -19,7 +19,7 @@ from fabdesk.errors import InvalidValue
 from scheduling import mine
 from scheduling.availability import FreeSlot, free_slots, free_slots_of_category, next_free_slot
 from scheduling.bookings import book, cancel, extend, find_machine
-from scheduling.ical import calendar_token, rotate_calendar_token
+from scheduling.ical import calendar_token
 from scheduling.waitlist import accept_offer, join, withdraw
 
 router = APIRouter(prefix="/api/v1/me", tags=["maker"])
@@ -323,23 +323,12 @@ def _address(state: StateDep, token: str) -> CalendarAddress:
     return CalendarAddress(url=f"{state.settings.api.public_url}/api/v1/calendars/{token}.ics")
 
 
-@router.get(
+@router.post(
     "/calendar",
     response_model=CalendarAddress,
     responses=refusals(401, 429),
-    summary="My iCal address",
+    summary="A new iCal address, shown once (only its hash is kept; the old one stops working)",
 )
-def my_calendar(maker: MakerDep, state: StateDep) -> CalendarAddress:
+def new_calendar(maker: MakerDep, state: StateDep) -> CalendarAddress:
     with write_session(state.engine) as session:
         return _address(state, calendar_token(session, maker.maker_id))
-
-
-@router.post(
-    "/calendar/regenerate",
-    response_model=CalendarAddress,
-    responses=refusals(401, 429),
-    summary="A new iCal address (the old one stops working)",
-)
-def regenerate_calendar(maker: MakerDep, state: StateDep) -> CalendarAddress:
-    with write_session(state.engine) as session:
-        return _address(state, rotate_calendar_token(session, maker.maker_id))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from fabdesk.api.deps import NowDep, SessionDep, StateDep
-from fabdesk.api.routes.common import refusals
+from fabdesk.api.routes.common import Day, refusals
 from fabdesk.errors import NotFound
 from inventory.opendata import (
     make_publisher,
@@ -111,7 +111,7 @@ class BoardPublic(BaseModel):
     responses=refusals(404, 422),
     summary="A site's day: every machine and when it is taken",
 )
-def board(site: str, session: SessionDep, now: NowDep, day: date | None = None) -> BoardPublic:
+def board(site: str, session: SessionDep, now: NowDep, day: Day = None) -> BoardPublic:
     found = site_board(session, site, day or today_at(session, now, site_code=site))
     return BoardPublic(
         site=found.site_code,
@@ -151,7 +151,7 @@ def machine_free(
     session: SessionDep,
     state: StateDep,
     now: NowDep,
-    day: date | None = None,
+    day: Day = None,
     minutes: Annotated[int, Query(ge=5, le=24 * 60)] = 60,
 ) -> list[FreeSlotPublic]:
     """Stretches of at least `minutes` in which a booking fits."""

@@ -1,0 +1,117 @@
+"""PostgreSQL stops for a while under a running server and a running scheduler (real processes,
+JSON logs): each logs the loss once and the return once, with no traceback per retry, and
+carries on without a restart (the server answers again, the scheduler leads again)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fabdesk.db import make_engine, upgrade
+from fabdesk.settings import DatabaseSettings
+from tests.support.postgres import PostgresServer
+
+pytestmark = [pytest.mark.pg, pytest.mark.slow]
+
+OUTAGE_SECONDS = 10.0
+"""Long enough for some twenty failed polls of each process (leader poll: 0.5 s)."""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(config: Path, log: Path, *command: str) -> subprocess.Popen[bytes]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("FABDESK_")}
+    environment["FABDESK_CONFIG"] = str(config)
+    with log.open("wb") as stderr:  # the child keeps its own copy
+        return subprocess.Popen(
+            [sys.executable, "-c", "from fabdesk.cli import main; main()", *command],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=environment,
+        )
+
+
+def _events(log: Path) -> list[dict[str, Any]]:
+    lines = log.read_text().splitlines()
+    return [json.loads(line) for line in lines]  # every line is JSON, or this fails
+
+
+def _led(log: Path) -> int:
+    """How many times the scheduler became the leader."""
+    return [e["event"] for e in _events(log)].count("scheduler_leader")
+
+
+def _wait(condition: Any, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/ready", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_server_and_scheduler_log_an_outage_once_and_carry_on(
+    own_postgres: PostgresServer, tmp_path: Path
+) -> None:
+    url = own_postgres.url("fabdesk")
+    engine = make_engine(DatabaseSettings(url=url))
+    upgrade(engine)
+    engine.dispose()
+    port = _free_port()
+    config = tmp_path / "fabdesk.toml"
+    config.write_text(
+        f'[database]\nurl = "{url}"\n[logging]\njson_lines = true\nlevel = "INFO"\n'
+        f"[api]\nport = {port}\n[scheduler]\nenabled = false\nleader_poll_seconds = 0.5\n"
+    )
+    server_log, scheduler_log = tmp_path / "server.log", tmp_path / "scheduler.log"
+    server = _start(config, server_log, "serve")
+    scheduler = _start(config, scheduler_log, "scheduler")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _ready(base), "the server never got ready")
+        _wait(lambda: _led(scheduler_log) == 1, "the scheduler never led")
+
+        own_postgres.stop()
+        stopped = time.monotonic()
+        while time.monotonic() - stopped < OUTAGE_SECONDS:
+            assert not _ready(base)  # answered 503, never hung, never crashed
+            time.sleep(0.25)
+        own_postgres.start()
+
+        _wait(lambda: _ready(base), "the server did not come back")
+        _wait(lambda: _led(scheduler_log) == 2, "the scheduler did not lead again")
+    finally:
+        for process in (server, scheduler):
+            process.send_signal(signal.SIGINT)
+        for process in (server, scheduler):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    for log in (server_log, scheduler_log):
+        events = _events(log)
+        names = [e["event"] for e in events]
+        assert names.count("database_lost") == 1, (log.name, names)
+        assert names.count("database_back") == 1, (log.name, names)
+        assert names.index("database_lost") < names.index("database_back")
+        assert not [e for e in events if "traceback" in e], (log.name, names)
