@@ -20,13 +20,15 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Entry point of the `fabdesk` console script. A database that is down or locked is one
     sentence and exit code 4 (unreachable) or 13 (busy), never a traceback."""
-    from sqlalchemy.exc import OperationalError
-
     try:
         app()
     except FabdeskError as error:
         _refuse(error)
-    except OperationalError as exc:
+    except Exception as exc:  # the CLI's boundary: a database failure, or a bug (re-raised)
+        # Only a command that loaded SQLAlchemy can fail in it (`--help` never imports it).
+        operational = getattr(sys.modules.get("sqlalchemy.exc"), "OperationalError", None)
+        if operational is None or not isinstance(exc, operational):
+            raise
         _refuse(database_error(exc))
 
 
