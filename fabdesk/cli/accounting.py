@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, out
+from fabdesk.cli._app import ActingManager, app, out
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue, LedgerImbalance
 
@@ -106,13 +106,10 @@ def close(
             "--assign",
             metavar="SESSION=maker:MEMBER|organisation:CODE|lab:SITE",
             help="Assign a session of the month that waits for a manager, before closing "
-            "(repeatable; see `fabdesk usage unattributed`). Needs --by.",
+            "(repeatable; see `fabdesk usage unattributed`). Needs --as (or cli.manager).",
         ),
     ] = None,
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help="Member number of the manager who assigns (with --assign)."),
-    ] = None,
+    as_: ActingManager = None,
 ) -> None:
     """Close a month of the ledger: charge its last sessions, freeze its balances and usage.
 
@@ -120,18 +117,16 @@ def close(
     their real date. Closing a closed month changes nothing. Months close in order.
     --date 2026-12-01 records the close as done at the end of that day (after the month). A
     month whose usage sessions wait for a manager (nobody to charge) is refused with their list:
-    assign them here with `--assign 42=maker:M-00017 --by M-00001`, or with `fabdesk usage
+    assign them here with `--assign 42=maker:M-00017 --as M-00001`, or with `fabdesk usage
     assign`, and close again.
     """
     from fabdesk.accounting.close import close_period
     from fabdesk.accounting.pricing import PriceRules
     from fabdesk.cli.usage import parse_assignment
-    from fabdesk.usage.unattributed import assign_session, manager_actor, resolve_assignee
+    from fabdesk.usage.unattributed import assign_session, resolve_assignee
 
     rules = PriceRules.from_settings(ctx.obj.settings().accounting)
     assignments = [parse_assignment(text) for text in assign or []]
-    if assignments and not by:
-        raise InvalidValue("--assign needs --by: the manager who assigns.", error_code="actor")
     with write_session(ctx.obj.engine()) as session:
         as_of = _as_of(session, date)
         for session_id, target in assignments:
@@ -139,7 +134,7 @@ def close(
                 session,
                 session_id,
                 resolve_assignee(session, **target),
-                actor=manager_actor(session, by or ""),
+                actor=ctx.obj.actor(session, as_),
                 now=as_of,
                 rules=rules,
             )

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, out
+from fabdesk.cli._app import ActingManager, app, out
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 
@@ -21,14 +21,6 @@ usage_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(usage_app, name="usage")
-
-Manager = Annotated[
-    str,
-    typer.Option(
-        "--by",
-        help="Member number (or badge) of the manager who assigns: kept with the session.",
-    ),
-]
 
 
 @usage_app.command("unattributed")
@@ -78,7 +70,7 @@ def unattributed(
 def assign(
     ctx: typer.Context,
     session_id: Annotated[int, typer.Argument(metavar="SESSION", help="The session's number.")],
-    by: Manager,
+    as_: ActingManager = None,
     maker: Annotated[
         str | None, typer.Option(help="The maker who used the machine (member number or badge).")
     ] = None,
@@ -93,10 +85,10 @@ def assign(
     """Assign an unattributed session to a maker, an organisation or a lab's own use, and
     charge it (once: assigning it again to the same payer posts nothing).
 
-    Example: `fabdesk usage assign 42 --maker M-00017 --by M-00001`.
+    Example: `fabdesk usage assign 42 --maker M-00017 --as M-00001`.
     """
     from fabdesk.accounting.pricing import PriceRules
-    from fabdesk.usage.unattributed import assign_session, manager_actor, resolve_assignee
+    from fabdesk.usage.unattributed import assign_session, resolve_assignee
 
     rules = PriceRules.from_settings(ctx.obj.settings().accounting)
     with write_session(ctx.obj.engine()) as session:
@@ -105,7 +97,7 @@ def assign(
             session,
             session_id,
             assignee,
-            actor=manager_actor(session, by),
+            actor=ctx.obj.actor(session, as_),
             now=datetime.now(UTC),
             rules=rules,
         )

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from fabdesk.accounting.charges import WAITING, post_usage_charge
 from fabdesk.accounting.ledger import PostedTransaction, account_id, month_bounds, parse_month
 from fabdesk.accounting.pricing import PriceRules
+from fabdesk.actors import Actor, check_site, record_action
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.models import (
     AccountKind,
@@ -30,7 +31,6 @@ from fabdesk.models import (
     id_of,
 )
 from inventory.makers import find_by_badge
-from inventory.managers import is_manager
 
 log = logging.getLogger(__name__)
 
@@ -145,21 +145,12 @@ def resolve_assignee(
     return Assignee(lab_site_id=id_of(site))
 
 
-def manager_actor(session: Session, member: str) -> str:
-    """`maker:<id>` of the manager named by a member number or badge (people are ids); a maker
-    who is not a manager is refused (`not_a_manager`)."""
-    maker = find_by_badge(session, member)
-    if not is_manager(session, maker):
-        raise NotFound("This badge does not belong to a manager.", error_code="not_a_manager")
-    return f"maker:{id_of(maker)}"
-
-
 def assign_session(
     session: Session,
     usage_session_id: int,
     assignee: Assignee,
     *,
-    actor: str,
+    actor: Actor,
     now: datetime,
     rules: PriceRules,
 ) -> Assigned:
@@ -167,7 +158,8 @@ def assign_session(
 
     Assigning it again to the same payer changes nothing (and posts nothing); a session that
     already has a payer is refused (`session_already_attributed`): a wrong charge is corrected
-    by a dispute, not by moving the session.
+    by a dispute, not by moving the session. Only a manager of the machine's site (or a network
+    admin) may assign; it is kept in the managers' audit log.
     """
     usage = session.exec(
         select(UsageSession).where(UsageSession.id == usage_session_id).with_for_update()
@@ -176,6 +168,9 @@ def assign_session(
         raise NotFound(
             "There is no usage session {id}.", id=usage_session_id, error_code="session_not_found"
         )
+    equipment = session.get(Equipment, usage.equipment_id)
+    site_id = equipment.site_id if equipment is not None else None
+    check_site(session, actor, site_id)
     current = (
         Assignee(usage.maker_id, usage.organisation_id, usage.lab_site_id)
         if (usage.attributed)
@@ -197,11 +192,19 @@ def assign_session(
     usage.organisation_id = assignee.organisation_id
     usage.lab_site_id = assignee.lab_site_id
     usage.attributed_by = AttributedBy.MANAGER
-    usage.assigned_by = actor[:64]
+    usage.assigned_by = f"maker:{actor.manager_id}"
     usage.assigned_at = now
     session.add(usage)
     session.flush()
-    log.info("usage_assigned", extra={"session_id": str(usage.uuid), "actor": actor[:64]})
+    record_action(
+        session,
+        actor,
+        "usage_assigned",
+        subject=f"usage session {usage_session_id}",
+        site_id=site_id,
+        now=now,
+    )
+    log.info("usage_assigned", extra={"session_id": str(usage.uuid), "actor": actor.manager_id})
     charge = (
         post_usage_charge(session, usage_session_id, now=now, rules=rules)
         if usage.finished

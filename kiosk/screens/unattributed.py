@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
 from fabdesk.accounting.pricing import PriceRules
+from fabdesk.actors import actor_for
 from fabdesk.db import session_scope, write_session
 from fabdesk.usage.unattributed import (
     Assignee,
@@ -111,7 +112,7 @@ class UnattributedScreen(TableScreen):
                 session,
                 session_id,
                 assignee,
-                actor=f"maker:{kiosk.manager.maker_id}",
+                actor=actor_for(session, kiosk.manager.maker_id, "kiosk"),
                 now=kiosk.clock(),
                 rules=rules,
             )

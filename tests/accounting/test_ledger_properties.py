@@ -37,6 +37,7 @@ from fabdesk.accounting.ledger import (
 )
 from fabdesk.accounting.materials import add_material, sell_material
 from fabdesk.accounting.pricing import PriceRules
+from fabdesk.actors import Actor
 from fabdesk.db import Engine
 from fabdesk.errors import RuleViolation
 from fabdesk.models import (
@@ -49,6 +50,7 @@ from fabdesk.models import (
     LedgerPosting,
     LedgerTransaction,
     Maker,
+    ManagerCredential,
     MaterialSale,
     PeriodBalance,
     Sector,
@@ -68,6 +70,8 @@ class World:
     makers: list[int]
     site: int
     organisation: int
+    admin: Actor
+    """A network admin, who assigns the sessions nobody booked (to the lab's own use)."""
 
 
 @pytest.fixture
@@ -106,12 +110,15 @@ def world(engine: Engine) -> Iterator[World]:
                 cap_cents_per_maker_year=100_000,
                 category_codes=["laser", "fdm"] if code == "short" else [],
             )
+        admin = add_maker(session, "A1", sector=None)
+        session.add(ManagerCredential(maker_id=id_of(admin), pin_hash=""))
         session.commit()
         yield World(
             machines=[id_of(lab.laser), id_of(lab.printer), id_of(lab.vinyl)],
             makers=[id_of(maker) for maker in makers],
             site=id_of(lab.site),
             organisation=id_of(organisation),
+            admin=Actor(manager_id=id_of(admin), site_id=None, origin="cli"),
         )
 
 
@@ -330,7 +337,7 @@ def _run(session: Session, world: World, plan: list[Step]) -> None:
                         session,
                         id_of(usage),
                         Assignee(lab_site_id=world.site),
-                        actor="test",
+                        actor=world.admin,
                         now=model.now,
                         rules=PriceRules.default(),
                     )

@@ -46,16 +46,16 @@ def test_waiting_sessions_are_listed_assigned_and_let_the_month_close(sqlite_url
     assert refused.exception.code == "period_has_unattributed_sessions"
     assert f"{first}, {second}" in str(refused.exception)
 
-    not_a_manager = cli(sqlite_url, "usage", "assign", str(first), "--maker", "A1", "--by", "A1")
+    not_a_manager = cli(sqlite_url, "usage", "assign", str(first), "--maker", "A1", "--as", "A1")
     assert getattr(not_a_manager.exception, "code", None) == "not_a_manager"
-    assigned = cli(sqlite_url, "usage", "assign", str(first), "--maker", "A1", "--by", "BOSS")
+    assigned = cli(sqlite_url, "usage", "assign", str(first), "--maker", "A1", "--as", "BOSS")
     assert assigned.exit_code == 0, assigned.output
     assert "charged" in assigned.output
-    again = cli(sqlite_url, "usage", "assign", str(first), "--maker", "A1", "--by", "BOSS")
+    again = cli(sqlite_url, "usage", "assign", str(first), "--maker", "A1", "--as", "BOSS")
     assert "nothing new charged" in again.output
 
     closed = cli(
-        sqlite_url, "close", "2026-10", "--assign", f"{second}=lab:cityfab1", "--by", "BOSS"
+        sqlite_url, "close", "2026-10", "--assign", f"{second}=lab:cityfab1", "--as", "BOSS"
     )
     assert closed.exit_code == 0, closed.output
     with Session(engine) as session:

@@ -6,13 +6,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from fabdesk.accounting.pricing import PriceRules
-from fabdesk.api.deps import ManagerDep, SessionDep, StateDep
+from fabdesk.api.deps import ActorDep, ManagerDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
 from fabdesk.db import write_session
 from fabdesk.usage.unattributed import (
     WaitingSession,
     assign_session,
-    manager_actor,
     resolve_assignee,
     unattributed_sessions,
 )
@@ -21,12 +20,10 @@ router = APIRouter(prefix="/api/v1/usage", tags=["manager"], dependencies=[Manag
 
 
 class Assignment(BaseModel):
-    """Exactly one of `maker`, `organisation`, `lab`; `by` is the manager who assigns."""
+    """Exactly one of `maker`, `organisation`, `lab`; the manager who assigns is the token's."""
 
     model_config = ConfigDict(extra="forbid")
 
-    by: str = Field(min_length=1, max_length=64)
-    """The manager's member number (or badge)."""
     maker: str | None = Field(default=None, max_length=64)
     """The maker's member number (or badge)."""
     organisation: str | None = Field(default=None, max_length=32)
@@ -62,7 +59,7 @@ def unattributed(
     responses=refusals(401, 403, 404, 409, 422),
     summary="Assign a waiting session and charge it",
 )
-def assign(session_id: int, body: Assignment, state: StateDep) -> AssignmentResult:
+def assign(session_id: int, body: Assignment, state: StateDep, actor: ActorDep) -> AssignmentResult:
     """Assign the session to a maker, an organisation or a lab's own use; it is charged once
     (assigning it again the same way posts nothing; another way is refused with 409)."""
     rules = PriceRules.from_settings(state.settings.accounting)
@@ -73,7 +70,7 @@ def assign(session_id: int, body: Assignment, state: StateDep) -> AssignmentResu
             resolve_assignee(
                 session, maker=body.maker, organisation=body.organisation, lab=body.lab
             ),
-            actor=manager_actor(session, body.by),
+            actor=actor,
             now=state.clock(),
             rules=rules,
         )
