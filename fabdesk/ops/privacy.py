@@ -64,11 +64,21 @@ ERASURE_POLICY: dict[str, Policy] = {
     # tokens go.
     "manager_actions": "keep",
     "manager_tokens": "delete",
+    # badges at the machine (issue 15): who badged where is not the books: it goes.
+    "badge_decisions": "delete",
+    # invoices (issue 17): the books a lab must keep (Belgium: 7 years); the person behind them
+    # is pseudonymised with the maker row.
+    "invoices": "keep",
 }
 """What erasure does to each table that points at a maker."""
 
 SECRET_COLUMNS = frozenset(
-    {"manager_credentials.pin_hash", "manager_tokens.token_hash", "calendar_tokens.token"}
+    {
+        "manager_credentials.pin_hash",
+        "manager_tokens.token_hash",
+        "maker_tokens.token_hash",
+        "calendar_tokens.token",
+    }
 )
 """Credentials, left out of an export: a hash of a short PIN falls to an offline search."""
 

@@ -229,7 +229,7 @@ def test_a_revoked_token_is_refused_and_use_is_noted(
 
 def test_guessing_tokens_is_slowed_per_address(api_settings: Settings, api_engine: Engine) -> None:
     settings = api_settings.model_copy(
-        update={"api": api_settings.api.model_copy(update={"failed_logins_per_minute": 3.0})}
+        update={"api": api_settings.api.model_copy(update={"failed_auth_per_minute": 3})}
     )
     with serving(create_app(settings, api_engine, clock=lambda: NOW)) as url:
         phone = make_phone(api_engine, url, "M00004", language="en")

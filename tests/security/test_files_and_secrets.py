@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from fabdesk.api.app import create_app
 from fabdesk.api.serving import serve_in_thread
-from fabdesk.db import Engine, make_engine, session_scope, write_session
+from fabdesk.db import Engine, make_engine, session_scope, upgrade, write_session
 from fabdesk.logs import configure_logging
 from fabdesk.models import Maker
 from fabdesk.ops.backup import backup
@@ -45,6 +45,7 @@ def open_umask() -> Iterator[None]:
 def test_a_new_sqlite_database_and_its_wal_are_private(tmp_path: Path) -> None:
     path = tmp_path / "new" / "data" / "fabdesk.db"
     engine = make_engine(DatabaseSettings(url=f"sqlite:///{path}"))
+    upgrade(engine)  # `fabdesk init`: the one place a database is created
     with write_session(engine) as session:
         session.connection().exec_driver_sql("CREATE TABLE t (x INTEGER)")
         session.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
