@@ -17,6 +17,7 @@ from kiosk.messages import ActionDone, ChargesListed
 from kiosk.screens.table_screen import TableScreen
 from kiosk.views import charge_cells
 from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.text_field import TextField
 
 LISTED_DAYS = 90
 """How far back the list of charges goes."""
@@ -39,7 +40,7 @@ class DisputeScreen(TableScreen):
             )
             yield DataTable(id=self.TABLE, cursor_type="row")
             yield Static("", id="empty")
-            yield Input(placeholder=self._("Why? (a few words)"), max_length=500, id="reason")
+            yield TextField(placeholder=self._("Why? (a few words)"), max_length=500, id="reason")
             yield MessageLine(id="message")
         yield self.key_hints()
 

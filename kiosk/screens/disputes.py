@@ -17,6 +17,7 @@ from kiosk.messages import ActionDone, DisputeLine, DisputesListed
 from kiosk.screens.table_screen import TableScreen
 from kiosk.views import money
 from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.text_field import TextField
 
 
 class DisputesScreen(TableScreen):
@@ -41,7 +42,7 @@ class DisputesScreen(TableScreen):
             yield Static(self._("Charge disputes"), classes="title")
             yield DataTable(id=self.TABLE, cursor_type="row", zebra_stripes=True)
             yield Static("", id="empty")
-            yield Input(
+            yield TextField(
                 placeholder=self._("Reason (needed to refuse)"), max_length=500, id="reason"
             )
             yield MessageLine(id="message")

@@ -97,3 +97,23 @@ async def test_the_board_shows_every_hint_and_whole_cells(
                 for i in range(0, grid.cell_width * len(shown_hours), grid.cell_width)
             ]
             assert all(word in labels for word in words), (line, words)
+
+
+async def test_a_field_drops_zero_width_joiners_as_text_arrives() -> None:
+    from textual.app import App, ComposeResult
+
+    from kiosk.widgets.text_field import TextField
+
+    class FieldApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TextField(id="field")
+
+    app = FieldApp()
+    async with app.run_test(size=(40, 5)) as pilot:
+        field = app.query_one(TextField)
+        field.focus()
+        await pilot.press("a")
+        field.insert_text_at_cursor("👩\u200d💻❤\ufe0f\u200b")
+        await pilot.pause()
+        assert field.value == "a👩💻❤"
+        assert cell_len(field.value) == 1 + 2 + 2 + 1
