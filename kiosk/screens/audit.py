@@ -27,6 +27,7 @@ from kiosk.messages import AuditClosed, AuditOpened, AuditScanned, Scanned
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
+from kiosk.widgets.table import Table
 
 COUNTS: dict[str, tuple[str, str]] = {
     "found": ("{n} found", "{n} found"),
@@ -78,7 +79,7 @@ class AuditScreen(KioskScreen):
             yield Static(self.progress_text(), id="progress")
             yield Static(self.summary(), id="counts")
             yield MessageLine(id="message")
-            yield DataTable(id="scans", cursor_type="none")
+            yield Table(id="scans", cursor_type="none")
         yield self.key_hints()
 
     def summary(self) -> str:

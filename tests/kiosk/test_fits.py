@@ -6,14 +6,15 @@ from __future__ import annotations
 import importlib
 import io
 import pkgutil
+from typing import Any
 
 import pytest
 from rich.cells import cell_len
 from rich.console import Console
+from textual.app import App
 
 import kiosk.screens
 from fabdesk.i18n import translator
-from kiosk.app import KioskApp
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.board import cell_labels
 from kiosk.widgets.board_grid import BoardGrid
@@ -30,7 +31,7 @@ def database_url(sqlite_url: str) -> str:
     return sqlite_url
 
 
-def drawn_lines(app: KioskApp) -> list[str]:
+def drawn_lines(app: App[Any]) -> list[str]:
     """The text of each line of the terminal, as the kiosk drew it."""
     width, height = app.size
     console = Console(width=width, height=height, file=io.StringIO(), record=True)
@@ -100,7 +101,7 @@ async def test_the_board_shows_every_hint_and_whole_cells(
 
 
 async def test_a_field_drops_zero_width_joiners_as_text_arrives() -> None:
-    from textual.app import App, ComposeResult
+    from textual.app import ComposeResult
 
     from kiosk.widgets.text_field import TextField
 
@@ -117,3 +118,33 @@ async def test_a_field_drops_zero_width_joiners_as_text_arrives() -> None:
         await pilot.pause()
         assert field.value == "a👩💻❤"
         assert cell_len(field.value) == 1 + 2 + 2 + 1
+
+
+async def test_a_refilled_table_keeps_columns_as_wide_as_their_content() -> None:
+    """A frame painted between a refill and the table's idle measure used to keep every column
+    at its header's width ("Trotec   06  1  rése") until something else redrew the table."""
+    from textual.app import ComposeResult
+    from textual.widgets import DataTable
+
+    from kiosk.widgets.table import Table
+
+    rows = [("Trotec Speedy 360 #1", "06", "1", "réservé")] * 3
+
+    class TableApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Table[str]()
+
+        def fill(self) -> None:
+            table: DataTable[str] = self.query_one(DataTable)
+            table.clear(columns=True)
+            table.add_columns("M", "N", "#", "S")
+            table.add_rows(rows)
+
+    app = TableApp()
+    async with app.run_test(size=(60, 8)) as pilot:
+        app.fill()
+        await pilot.pause()
+        app.fill()
+        drawn_lines(app)  # a frame before the idle measure (a loaded machine)
+        await pilot.pause()
+        assert " Trotec Speedy 360 #1  06  1  réservé" in drawn_lines(app)[1]
