@@ -1,5 +1,6 @@
-"""The kiosk fits a Linux console: at 80x24 and 100x30, in each language, no key hint and no
-board cell is cut. Read from the screen as drawn (the compositor's text), on SQLite."""
+"""The kiosk fits a Linux console: at 80x24 and 100x30 (and on a 220x60 screen), in each
+language, no key hint and no board cell is cut. Read from the screen as drawn (the compositor's
+text), on SQLite."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def test_hints_wrap_between_hints_never_inside_one() -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", [*SIZES, (220, 60)])
 async def test_the_board_shows_every_hint_and_whole_cells(
     lab: Lab, make_app: MakeApp, language: str, size: tuple[int, int]
 ) -> None:
