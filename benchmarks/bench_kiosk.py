@@ -255,10 +255,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fabdesk-bench-kiosk-") as tmp:
         url, badge = _prepare(Path(tmp))
         shown, ready = bench_cold_start(url)
-        _report("cold start to Welcome", 1500, shown)
-        _report("... with the lab at a glance", 1500, ready)
+        _report("cold start to Welcome", 600, shown)
+        _report("... with the lab at a glance", 600, ready)
         scans, redraws, tables = asyncio.run(_scan_and_redraw(url, badge))
-        _report("scan to board", 150, scans)
+        _report("scan to board", 100, scans)
         _report("redraw a 40-machine board", 50, redraws)
         _report("... the old DataTable grid", 50, tables)
 

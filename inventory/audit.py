@@ -223,6 +223,37 @@ class AuditReport:
         return {outcome: len(self.group(outcome)) for outcome in ScanOutcome}
 
 
+@dataclass(frozen=True)
+class AuditProgress:
+    """How far an audit is: `seen` of the `expected` items of its site were scanned there."""
+
+    seen: int
+    expected: int
+
+
+def audit_progress(session: Session, audit_id: int) -> AuditProgress:
+    """The items expected at the audit's site (not retired, not lent out) and how many of them
+    were scanned so far (found or misplaced); an item of another site scanned here is not one."""
+    audit = get_audit(session, audit_id)
+    expected = set(
+        session.exec(
+            select(Equipment.id)
+            .where(Equipment.site_id == audit.site_id)
+            .where(
+                col(Equipment.status).not_in([EquipmentStatus.RETIRED, EquipmentStatus.LENT_OUT])
+            )
+        ).all()
+    )
+    seen = set(
+        session.exec(
+            select(AuditScan.equipment_id)
+            .where(AuditScan.audit_id == id_of(audit))
+            .where(col(AuditScan.outcome).in_(SEEN))
+        ).all()
+    )
+    return AuditProgress(seen=len(expected & seen), expected=len(expected))
+
+
 def close_audit(
     session: Session,
     audit_id: int,

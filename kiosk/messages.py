@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from fabdesk.accounting.statements import ChargeLine
     from fabdesk.usage.history import UsageLine
     from inventory.trainings import TrainingOffer
@@ -177,30 +179,46 @@ class AuditScanned(KioskMessage):
     """A label was scanned into the open audit."""
 
     def __init__(
-        self, audit_id: int, outcome: str, content: str, name: str, flag: str = ""
+        self,
+        audit_id: int,
+        outcome: str,
+        content: str,
+        name: str,
+        progress: tuple[int, int],
+        flag: str = "",
     ) -> None:
         self.audit_id = audit_id
         self.outcome = outcome
         self.content = content
         self.name = name
+        self.progress = progress
+        """(seen, expected) items of the site."""
         self.flag = flag
         """`retired` or `lent_out`: the register says the item should not be here."""
         super().__init__()
 
 
 class AuditOpened(KioskMessage):
-    def __init__(self, audit_id: int, counts: dict[str, int]) -> None:
+    def __init__(self, audit_id: int, counts: dict[str, int], progress: tuple[int, int]) -> None:
         self.audit_id = audit_id
         self.counts = counts
+        self.progress = progress
         super().__init__()
 
 
 class AuditClosed(KioskMessage):
-    """The audit was closed: its report counts by outcome."""
+    """The audit was closed: its report counts by outcome, and what is missing: (asset tag,
+    name, registered location, day last seen or None)."""
 
-    def __init__(self, audit_id: int, counts: dict[str, int]) -> None:
+    def __init__(
+        self,
+        audit_id: int,
+        counts: dict[str, int],
+        missing: list[tuple[str, str, str, date | None]],
+    ) -> None:
         self.audit_id = audit_id
         self.counts = counts
+        self.missing = missing
         super().__init__()
 
 

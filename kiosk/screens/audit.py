@@ -3,6 +3,8 @@ read the report (with what is missing)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,12 +13,21 @@ from textual.widgets import DataTable, Static
 
 from fabdesk.db import session_scope
 from fabdesk.errors import NotFound
-from inventory.audit import audit_report, close_audit, open_audit, open_audit_of, scan
+from fabdesk.models import ScanOutcome
+from inventory.audit import (
+    audit_progress,
+    audit_report,
+    close_audit,
+    open_audit,
+    open_audit_of,
+    scan,
+)
 from kiosk.i18n import N_, translator
 from kiosk.messages import AuditClosed, AuditOpened, AuditScanned, Scanned
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
+from kiosk.widgets.table import Table
 
 COUNTS: dict[str, tuple[str, str]] = {
     "found": ("{n} found", "{n} found"),
@@ -26,6 +37,12 @@ COUNTS: dict[str, tuple[str, str]] = {
     "duplicate": ("{n} already scanned", "{n} already scanned"),
 }
 """Singular and plural msgids of each count of the summary (French: "1 trouvé", "2 trouvés")."""
+
+PROGRESS = (
+    "Progress: {seen} of {expected} expected item",
+    "Progress: {seen} of {expected} expected items",
+)
+"""How many of the items expected at the site were seen (plural on the expected ones)."""
 
 OUTCOMES: dict[str, str] = {
     "found": N_("found"),
@@ -52,6 +69,10 @@ class AuditScreen(KioskScreen):
         self.audit_id: int | None = None
         self.counts: dict[str, int] = {}
         self.scans: list[tuple[str, str, str, str]] = []
+        self.progress = (0, 0)
+        """(seen, expected) items of the site."""
+        self.missing: list[tuple[str, str, str, date | None]] = []
+        """What closing found missing: (tag, name, registered location, day last seen)."""
         self.closed = False
 
     def compose(self) -> ComposeResult:
@@ -59,9 +80,10 @@ class AuditScreen(KioskScreen):
             yield Static(self._("Audit of this site"), classes="title")
             yield Static(self._("Scan the label of each item you see."), id="prompt")
             yield ScanInput(self._("Asset label"), id="label")
+            yield Static(self.progress_text(), id="progress")
             yield Static(self.summary(), id="counts")
             yield MessageLine(id="message")
-            yield DataTable(id="scans", cursor_type="none")
+            yield Table(id="scans", cursor_type="none")
         yield self.key_hints()
 
     def summary(self) -> str:
@@ -71,6 +93,11 @@ class AuditScreen(KioskScreen):
             for key, (singular, plural) in COUNTS.items()
             for n in [self.counts.get(key, 0)]
         )
+
+    def progress_text(self) -> str:
+        seen, expected = self.progress
+        words = translator(self.kiosk.language)
+        return words.ngettext(*PROGRESS, expected).format(seen=seen, expected=expected)
 
     def on_mount(self) -> None:
         self.open()
@@ -91,11 +118,13 @@ class AuditScreen(KioskScreen):
                 )
             report = audit_report(session, audit.id or 0)
             counts = {o.value: n for o, n in report.counts().items()}
-        self.post_message(AuditOpened(audit.id or 0, counts))
+            progress = audit_progress(session, audit.id or 0)
+        self.post_message(AuditOpened(audit.id or 0, counts, (progress.seen, progress.expected)))
 
     def on_audit_opened(self, message: AuditOpened) -> None:
         self.audit_id = message.audit_id
         self.counts = message.counts
+        self.progress = message.progress
         self.fill()
 
     def on_scanned(self, message: Scanned) -> None:
@@ -109,19 +138,26 @@ class AuditScreen(KioskScreen):
         with session_scope(kiosk.engine) as session:
             result = scan(session, audit_id, content, now=kiosk.clock())
             name = result.item.name if result.item else ""
+            progress = audit_progress(session, audit_id)
+        seen = (progress.seen, progress.expected)
         self.post_message(
-            AuditScanned(audit_id, result.outcome.value, content, name, flag=result.flag)
+            AuditScanned(audit_id, result.outcome.value, content, name, seen, flag=result.flag)
         )
 
     def on_audit_scanned(self, message: AuditScanned) -> None:
         self.counts[message.outcome] = self.counts.get(message.outcome, 0) + 1
+        self.progress = message.progress
         self.scans.insert(0, (message.content, message.name, message.outcome, message.flag))
         self.fill()
 
     def fill(self) -> None:
+        self.query_one("#progress", Static).update(self.progress_text())
         self.query_one("#counts", Static).update(self.summary())
         table: DataTable[str] = self.query_one("#scans", DataTable)
         table.clear(columns=True)
+        if self.closed:
+            self.fill_missing(table)
+            return
         table.add_columns(self._("Label"), self._("Item"), self._("Result"))
         for content, name, outcome, flag in self.scans[:200]:
             result = self._(OUTCOMES.get(outcome, outcome))
@@ -129,6 +165,15 @@ class AuditScreen(KioskScreen):
                 result = f"{result} · {self._(FLAGS[flag])}"
             table.add_row(content, name, result)
         self.query_one("#label", ScanInput).focus()
+
+    def fill_missing(self, table: DataTable[str]) -> None:
+        """What closing found missing, with where the register last had it."""
+        words = translator(self.kiosk.language)
+        table.add_columns(
+            self._("Label"), self._("Missing item"), self._("Last known place"), self._("Last seen")
+        )
+        for tag, name, place, seen_on in self.missing:
+            table.add_row(tag, name, place, words.day(seen_on) if seen_on else self._("never"))
 
     def action_close_audit(self) -> None:
         if self.audit_id is not None and not self.closed:
@@ -143,11 +188,16 @@ class AuditScreen(KioskScreen):
                 session, audit_id, actor=f"maker:{kiosk.manager.maker_id}", now=kiosk.clock()
             )
             counts = {o.value: n for o, n in report.counts().items()}
-        self.post_message(AuditClosed(audit_id, counts))
+            missing = [
+                (line.asset_tag, line.name, line.registered_location, line.last_seen_on)
+                for line in report.group(ScanOutcome.MISSING)
+            ]
+        self.post_message(AuditClosed(audit_id, counts, missing))
 
     def on_audit_closed(self, message: AuditClosed) -> None:
         self.closed = True
         self.counts = message.counts
+        self.missing = message.missing
         self.fill()
         self.show_message(
             self._("Audit {number} closed. Report: {summary}").format(

@@ -6,6 +6,7 @@ N finds the first free slot of the selected machine's category at any site."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from rich.text import Text
@@ -33,6 +34,17 @@ CELL_STYLES: dict[str, str] = {
     "past": "dim",
     "closed": "dim",
 }
+
+CELL_SHORT: dict[str, str] = {
+    "out_of_order": N_("out of order (board cell)"),
+    "maintenance": N_("maintenance (board cell)"),
+}
+"""The cell's own word where the legend's is too long for a cell ("broken", "panne")."""
+
+
+def cell_labels(gettext: Callable[[str], str]) -> dict[str, str]:
+    """The word in each kind of cell, translated by `gettext`."""
+    return {kind: gettext(CELL_SHORT.get(kind, msgid)) for kind, msgid in CELL_LABELS.items()}
 
 
 class BoardScreen(KioskScreen):
@@ -277,7 +289,7 @@ class BoardScreen(KioskScreen):
         """Draw the grid from `view`; the cursor stays where it was, or starts on the first free
         hour of a freshly drawn grid."""
         grid = self.query_one("#grid", BoardGrid)
-        grid.set_kinds({kind: self._(msgid) for kind, msgid in CELL_LABELS.items()}, CELL_STYLES)
+        grid.set_kinds(cell_labels(self._), CELL_STYLES)
         if self.view is None:
             grid.show(self._("Machine"), [], [])
             return

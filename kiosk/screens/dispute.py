@@ -7,7 +7,7 @@ from datetime import timedelta
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from fabdesk.accounting.disputes import disputable_charges, open_dispute
 from fabdesk.accounting.statements import ChargeLine, charge_lines
@@ -17,6 +17,8 @@ from kiosk.messages import ActionDone, ChargesListed
 from kiosk.screens.table_screen import TableScreen
 from kiosk.views import charge_cells
 from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.table import Table
+from kiosk.widgets.text_field import TextField
 
 LISTED_DAYS = 90
 """How far back the list of charges goes."""
@@ -37,9 +39,9 @@ class DisputeScreen(TableScreen):
                 self._("Choose the charge, say why, press Enter: a manager will answer."),
                 id="prompt",
             )
-            yield DataTable(id=self.TABLE, cursor_type="row")
+            yield Table(id=self.TABLE, cursor_type="row")
             yield Static("", id="empty")
-            yield Input(placeholder=self._("Why? (a few words)"), max_length=500, id="reason")
+            yield TextField(placeholder=self._("Why? (a few words)"), max_length=500, id="reason")
             yield MessageLine(id="message")
         yield self.key_hints()
 

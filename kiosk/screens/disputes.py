@@ -7,7 +7,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from fabdesk.accounting.disputes import accept_dispute, list_disputes, refuse_dispute
 from fabdesk.accounting.statements import charge_lines
@@ -18,6 +18,8 @@ from kiosk.messages import ActionDone, DisputeLine, DisputesListed
 from kiosk.screens.table_screen import TableScreen
 from kiosk.views import money
 from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.table import Table
+from kiosk.widgets.text_field import TextField
 
 
 class DisputesScreen(TableScreen):
@@ -40,9 +42,9 @@ class DisputesScreen(TableScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="disputes"):
             yield Static(self._("Charge disputes"), classes="title")
-            yield DataTable(id=self.TABLE, cursor_type="row", zebra_stripes=True)
+            yield Table(id=self.TABLE, cursor_type="row", zebra_stripes=True)
             yield Static("", id="empty")
-            yield Input(
+            yield TextField(
                 placeholder=self._("Reason (needed to refuse)"), max_length=500, id="reason"
             )
             yield MessageLine(id="message")

@@ -19,6 +19,8 @@ from kiosk.messages import ActionDone
 from kiosk.screens.machine_list import MachineListScreen
 from kiosk.views import STATUS_LABELS
 from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.table import Table
+from kiosk.widgets.text_field import TextField
 
 
 class MachinesScreen(MachineListScreen):
@@ -40,8 +42,8 @@ class MachinesScreen(MachineListScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="machines-screen"):
             yield Static(self._("Machines"), classes="title")
-            yield DataTable(id="machines", cursor_type="row", zebra_stripes=True)
-            yield Input(placeholder=self._("Reason or notes"), max_length=240, id="reason")
+            yield Table(id="machines", cursor_type="row", zebra_stripes=True)
+            yield TextField(placeholder=self._("Reason or notes"), max_length=240, id="reason")
             yield MessageLine(id="message")
         yield self.key_hints()
 

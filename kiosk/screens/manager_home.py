@@ -11,6 +11,7 @@ from kiosk.i18n import N_
 from kiosk.screens.machine_list import MachineListScreen
 from kiosk.views import STATUS_LABELS
 from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.table import Table
 
 
 class ManagerHomeScreen(MachineListScreen):
@@ -38,7 +39,7 @@ class ManagerHomeScreen(MachineListScreen):
                 self._("Manager: {name}").format(name=manager.name if manager else ""),
                 classes="title",
             )
-            yield DataTable(id="machines", cursor_type="row", zebra_stripes=True)
+            yield Table(id="machines", cursor_type="row", zebra_stripes=True)
             yield MessageLine(id="message")
         yield self.key_hints()
 

@@ -22,6 +22,7 @@ from kiosk.messages import BookingChanged, BookingLine, ChequeLine, MeLoaded
 from kiosk.screens.table_screen import LoadedScreen
 from kiosk.views import BOOKING_STATES, charge_cells, money, usage_cells
 from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.table import Table
 from scheduling.bookings import (
     bookings_of,
     check_in,
@@ -67,14 +68,14 @@ class MeScreen(LoadedScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="me"):
             yield Static(self._("My bookings"), classes="title")
-            yield DataTable(id="bookings", cursor_type="row")
+            yield Table(id="bookings", cursor_type="row")
             yield Static(self._("My cheques"), classes="section")
-            yield DataTable(id="cheques", cursor_type="none")
+            yield Table(id="cheques", cursor_type="none")
             yield Static("", id="balance")
             yield Static(self._("My recent usage"), classes="section")
-            yield DataTable(id="usage", cursor_type="none")
+            yield Table(id="usage", cursor_type="none")
             yield Static(self._("My charges"), classes="section")
-            yield DataTable(id="charges", cursor_type="none")
+            yield Table(id="charges", cursor_type="none")
             yield Static("", id="empty")
             yield MessageLine(id="message")
         yield self.key_hints()

@@ -16,6 +16,8 @@ from kiosk.messages import ActionDone
 from kiosk.screens.machine_list import MachineListScreen
 from kiosk.views import SEVERITIES, STATUS_LABELS
 from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.table import Table
+from kiosk.widgets.text_field import TextField
 from scheduling.problems import report_problem
 
 
@@ -44,9 +46,9 @@ class ProblemScreen(MachineListScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="problem"):
             yield Static(self._("Report a problem"), classes="title")
-            yield DataTable(id="machines", cursor_type="row", zebra_stripes=True)
+            yield Table(id="machines", cursor_type="row", zebra_stripes=True)
             yield Static(self.severity_text(), id="severity")
-            yield Input(
+            yield TextField(
                 placeholder=self._("What is wrong? (a few words)"), max_length=240, id="text"
             )
             yield MessageLine(id="message")

@@ -9,7 +9,7 @@ from datetime import timedelta
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from fabdesk.db import session_scope, write_session
 from inventory.makers import find_by_badge
@@ -20,6 +20,7 @@ from kiosk.messages import ActionDone, Scanned, TrainingLine, TrainingsListed
 from kiosk.screens.table_screen import TableScreen
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
+from kiosk.widgets.table import Table
 
 LISTED_DAYS = 30
 """Trainings that ended up to this many days ago are still listed (passes are recorded after)."""
@@ -44,7 +45,7 @@ class TrainingsScreen(TableScreen):
                 self._("Choose the training, then scan the badge of each maker who passed it."),
                 id="prompt",
             )
-            yield DataTable(id=self.TABLE, cursor_type="row")
+            yield Table(id=self.TABLE, cursor_type="row")
             yield Static("", id="empty")
             yield ScanInput(self._("Badge or member number"), id="maker-badge")
             yield MessageLine(id="message")

@@ -17,6 +17,7 @@ from kiosk.screens.base import KioskScreen
 from kiosk.views import STATUS_LABELS, read_machines, warm_up
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
+from kiosk.widgets.table import Table
 
 LANGUAGE_NAMES = {"fr": "Français", "nl": "Nederlands", "en": "English"}
 
@@ -58,7 +59,7 @@ class WelcomeScreen(KioskScreen):
             yield ScanInput(self._("Badge or member number"), id="scan")
             yield MessageLine(id="message")
             yield Static(self._("The lab at a glance"), classes="section")
-            glance: DataTable[str] = DataTable(id="glance", cursor_type="none", zebra_stripes=True)
+            glance: DataTable[str] = Table(id="glance", cursor_type="none", zebra_stripes=True)
             glance.can_focus = False
             yield glance
         yield self.key_hints()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -25,7 +26,8 @@ from textual.widget import Widget
 NAME_WIDTH = 24
 """Longest machine name shown (longer names are cut)."""
 CELL_WIDTH = 9
-"""Each hour column: a label of up to 7 characters and a space either side."""
+"""The narrowest hour column: a label of up to 7 characters and a space either side. Longer
+labels widen every column rather than being cut (the board gives short ones: "panne", "broken")."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class BoardGrid(Widget, can_focus=True):
         self._cells: dict[str, Segment] = {}
         self._names: list[Segment] = []
         self._name_width = 8
+        self._cell_width = CELL_WIDTH
         self._top = 0
         """The first row shown (the grid scrolls itself to keep the cursor in view)."""
         self._left = 0
@@ -102,11 +105,20 @@ class BoardGrid(Widget, can_focus=True):
         """The label (translated) and the style of each kind of cell."""
         self._labels = dict(labels)
         self._styles = {kind: Style.parse(style) for kind, style in styles.items()}
+        self._cell_width = max([CELL_WIDTH, *(cell_len(label) + 2 for label in labels.values())])
         self._cells = {
-            kind: Segment(f" {label[: CELL_WIDTH - 2]:<{CELL_WIDTH - 2}} ", self._styles[kind])
+            kind: Segment(self._pad(label), self._styles[kind])
             for kind, label in self._labels.items()
         }
         self.refresh()
+
+    def _pad(self, label: str) -> str:
+        """` label ` padded to the width of a cell (by terminal cells, not characters)."""
+        return f" {label}{' ' * (self._cell_width - 2 - cell_len(label))} "
+
+    @property
+    def cell_width(self) -> int:
+        return self._cell_width
 
     def show(self, header_name: str, hours: Sequence[str], rows: Sequence[GridRow]) -> None:
         """Draw a new board, keeping the cursor where it was (within the new bounds)."""
@@ -148,7 +160,7 @@ class BoardGrid(Widget, can_focus=True):
         return max(1, self.size.height - 1)
 
     def _visible_columns(self) -> int:
-        return max(1, (self.size.width - self._name_width - 2) // CELL_WIDTH)
+        return max(1, (self.size.width - self._name_width - 2) // self._cell_width)
 
     def _scroll_to_cursor(self) -> None:
         row, column = self.cursor_coordinate.row, self.cursor_coordinate.column - 1
@@ -174,7 +186,7 @@ class BoardGrid(Widget, can_focus=True):
         if event.y < 1 or event.x < self._name_width + 2:
             return
         row = self._top + event.y - 1
-        column = self._left + (event.x - self._name_width - 2) // CELL_WIDTH + 1
+        column = self._left + (event.x - self._name_width - 2) // self._cell_width + 1
         if row < len(self.rows) and column <= len(self.hours):
             self.cursor_coordinate = Coordinate(row, column)
             self.action_choose()
@@ -189,7 +201,7 @@ class BoardGrid(Widget, can_focus=True):
         if y == 0:
             header = base + self.get_component_rich_style("board-grid--header")
             cells = [Segment(f" {self.header_name:<{self._name_width}} ", header)]
-            cells += [Segment(f" {self.hours[h]:<{CELL_WIDTH - 2}} ", header) for h in hours]
+            cells += [Segment(self._pad(self.hours[h]), header) for h in hours]
             return Strip(cells).adjust_cell_length(width, header)
         index = self._top + y - 1
         if index >= len(self.rows):

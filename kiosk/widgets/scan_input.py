@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input
 
 from kiosk.messages import Scanned
+from kiosk.widgets.text_field import TextField
 
 MAX_SCAN = 64
 """Longest value kept from one scan; the rest of a runaway burst is dropped."""
 
 
-class ScanInput(Input):
+class ScanInput(TextField):
     """An input that posts `Scanned` with the trimmed value on Enter, then empties itself.
 
     Enter is handled as the key arrives, not through a binding: bindings are resolved after the

@@ -12,7 +12,9 @@ from sqlmodel import Session
 from fabdesk.errors import Conflict, NotFound
 from fabdesk.models import EquipmentStatus, ScanOutcome
 from inventory.audit import (
+    AuditProgress,
     audit_due,
+    audit_progress,
     audit_report,
     close_audit,
     open_audit,
@@ -50,6 +52,7 @@ def test_an_audit_sorts_every_scan_and_finds_what_is_missing(world: Session) -> 
     )
     audit = open_audit(world, "lab1", actor=ACTOR, now=NOW)
     assert open_audit_of(world, "lab1").id == audit.id
+    assert audit_progress(world, audit.id or 0) == AuditProgress(seen=0, expected=4)
     at = NOW + timedelta(minutes=5)
     outcomes = [
         scan(world, audit.id or 0, f"{LASER}\n", now=at).outcome,
@@ -69,6 +72,9 @@ def test_an_audit_sorts_every_scan_and_finds_what_is_missing(world: Session) -> 
         ScanOutcome.UNKNOWN,
         ScanOutcome.UNKNOWN,
     ]
+    # Of the 4 items expected at lab1 (not the retired, not the lent-out), 3 were seen; the item
+    # of lab2 seen here is not one of them.
+    assert audit_progress(world, audit.id or 0) == AuditProgress(seen=3, expected=4)
     closed = NOW + timedelta(hours=2)
     report = close_audit(world, audit.id or 0, actor=ACTOR, now=closed, next_audit_in_days=180)
     groups = {o: [line.asset_tag or line.content for line in report.group(o)] for o in ScanOutcome}

@@ -6,8 +6,8 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
 
-from kiosk.screens.board import CELL_STYLES
-from kiosk.views import CELL_LABELS
+from fabdesk.i18n import translator
+from kiosk.screens.board import CELL_STYLES, cell_labels
 from kiosk.widgets.board_grid import BoardGrid, GridRow
 
 HOURS = [f"{hour:02d}h" for hour in range(8, 20)]
@@ -28,7 +28,7 @@ class GridApp(App[None]):
 
     def on_mount(self) -> None:
         grid = self.query_one(BoardGrid)
-        grid.set_kinds(CELL_LABELS, CELL_STYLES)
+        grid.set_kinds(cell_labels(translator("en").gettext), CELL_STYLES)
         grid.show("Machine", HOURS, rows(40))
         grid.focus()
 

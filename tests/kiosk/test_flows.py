@@ -324,10 +324,23 @@ async def test_a_manager_audits_the_site(lab: Lab, make_app: MakeApp) -> None:
         assert audit.counts.get("found") == 1
         assert audit.counts.get("duplicate") == 1
         assert audit.counts.get("unknown") == 1
+        assert "Progress: 1 of 16 expected items" in screen_text(app)
         await pilot.press("f9")
         await settle(pilot)
         assert audit.counts.get("missing") == 15
-        assert "closed. Report: found: 1" in screen_text(app)
+        assert "closed. Report: 1 found" in screen_text(app)
+        # The missing items are on screen, each with where the register last had it.
+        table = audit.query_one("#scans", DataTable)
+        assert [str(column.label) for column in table.columns.values()] == [
+            "Label",
+            "Missing item",
+            "Last known place",
+            "Last seen",
+        ]
+        rows = [table.get_row_at(index) for index in range(table.row_count)]
+        assert len(rows) == 15
+        assert audit_tag(app, 0) not in {row[0] for row in rows}
+        assert all(row[2] and row[3] == "never" for row in rows), rows[:2]
         assert app.incidents == []
 
 
