@@ -234,7 +234,7 @@ class KioskApp(App[None]):
         error = event.worker.error
         screen = event.worker.node
         if isinstance(error, DatabaseUnavailable):
-            self.database_lost(error)
+            self.database_lost()
             return
         if isinstance(error, FabdeskError):
             log.info("kiosk_refused code=%s worker=%s", error.code, event.worker.name)
@@ -263,22 +263,21 @@ class KioskApp(App[None]):
         kiosk waits for it); otherwise it is an incident."""
         try:
             check_connection(self.engine)
-        except DatabaseUnavailable as lost:
-            self.call_from_thread(self.database_lost, lost)
+        except DatabaseUnavailable:
+            self.call_from_thread(self.database_lost)
         else:
             self.call_from_thread(self.incident, error)
 
-    def database_lost(self, error: DatabaseUnavailable) -> None:
-        """Forget whoever was here and wait for the database (logged once per outage)."""
+    def database_lost(self) -> None:
+        """Forget whoever was here and wait for the database (the engine logs the loss and the
+        return, once each: `fabdesk.db.DatabaseWatch`)."""
         if any(isinstance(screen, UnavailableScreen) for screen in self.screen_stack):
             return
-        log.warning("kiosk_database_lost site=%s reason=%s", self.site, error)
         self.maker = None
         self.manager = None
         self.push_screen(UnavailableScreen())
 
     def database_back(self) -> None:
-        log.info("kiosk_database_back site=%s", self.site)
         self.forget()
         welcome = self.screen
         if isinstance(welcome, WelcomeScreen):
