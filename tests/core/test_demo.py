@@ -29,5 +29,5 @@ def test_headless_demo_records_and_charges_every_machine(tmp_path: Path) -> None
         "status", env={"FABDESK_DATABASE__URL": f"sqlite:///{tmp_path / 'demo' / 'fabdesk.db'}"}
     )
     assert status.returncode == 0, status.stderr
-    assert "Drivers (3 online, 0 offline)" in status.stdout
+    assert "Drivers (3 online, 0 offline after 15 min" in status.stdout
     assert "CF1-00001-R" in status.stdout
