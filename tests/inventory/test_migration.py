@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 
@@ -17,6 +18,7 @@ from tests.support.postgres import PostgresServer
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def empty_engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
     if request.param == "sqlite":
+        sqlite3.connect(f"{tmp_path}/empty.db").close()  # empty, as `fabdesk init` starts it
         engine = make_engine(DatabaseSettings(url=f"sqlite:///{tmp_path}/empty.db"))
         yield engine
         engine.dispose()
