@@ -91,6 +91,9 @@ class BookScreen(KioskScreen):
         elif self.slot is not None:
             self.find_next_free(self.slot)
 
+    def machine_in_question(self) -> int:
+        return self.row.equipment_id
+
     @work(thread=True, exclusive=True, group="book-next-free", exit_on_error=False)
     def find_next_free(self, taken: Slot) -> None:
         """Where the taken slot's machine is free next, for as long, from that slot on."""
