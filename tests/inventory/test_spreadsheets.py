@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, func, select
 
 from fabdesk.errors import ImportRejected
-from fabdesk.i18n import catalogue_path, parse_po
+from fabdesk.i18n import catalogue_path, parse_po, translator
 from fabdesk.identifiers import make_asset_tag
 from fabdesk.models import Equipment, EquipmentEvent, EquipmentStatus
 from inventory.csv_io import export_xlsx, import_csv
