@@ -286,7 +286,7 @@ def test_the_gate_keeps_its_allow_list_and_decides_alone_when_the_server_is_gone
     ingest.allow_list = server.AllowList.model_validate_json(listed.model_dump_json())
     clock = [NOW]
     shown = tmp_path / "shown.txt"
-    hook = ["sh", "-c", f'echo "$0 $1" > {shown}']
+    hook = ["sh", "-c", f'echo "$0 $1" >> {shown}']
 
     def gate(url: str, outbox: Outbox) -> Gate:
         return Gate(
