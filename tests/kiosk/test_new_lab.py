@@ -65,7 +65,7 @@ async def test_a_lab_set_up_by_commands_books_the_same_way_at_the_kiosk(
     set_up_lab(database_url, today)
     tomorrow = today + timedelta(days=1)
     app = make_app(now=datetime.combine(tomorrow, time(10), ZONE).astimezone(UTC),
-                   site="newlab", language="en")  # fmt: skip
+                   site="newlab", language="en", undo_seconds=1)  # fmt: skip
     async with app.run_test(size=SIZE) as pilot:
         board = await open_board(pilot, "BADGE-ANA")
         await pick(pilot, board, "Laser 2", 11)
@@ -86,7 +86,8 @@ async def test_a_lab_set_up_by_commands_books_the_same_way_at_the_kiosk(
         await pilot.press("e")  # 30 more minutes: 90 in all
         await settle(pilot)
         assert "A booking of Laser 1 lasts at most 60 minutes." in screen_text(app)
-        await pilot.press("down", "x")  # cancel the 11:00 booking an hour ahead: not late
+        await pilot.press("down", "x", "enter")  # cancel the 11:00 booking an hour ahead
+        await pilot.pause(1.5)  # the undo time goes by
         await settle(pilot)
         assert "Booking cancelled." in screen_text(app)
         assert app.incidents == []
