@@ -63,6 +63,7 @@ def test_manager_login_with_a_wrong_pin(
 
 
 def test_book_screen_with_a_refusal(lab: Lab, make_app: MakeApp, snap_compare: SnapCompare) -> None:
+    """A novice is refused a laser: the refusal, with the next trainings for it (guidance)."""
     from textual.coordinate import Coordinate
 
     from kiosk.widgets.board_grid import BoardGrid
