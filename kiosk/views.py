@@ -261,11 +261,6 @@ def read_board(
     )
 
 
-def money(cents: int, language: str) -> str:
-    """Cents as euros in the reader's form: 1234 -> "12,34 €" (fr), "€ 12,34" (nl), "€12.34"."""
-    return translator(language).money(cents)
-
-
 def warm_up() -> None:
     """Load the board's modules ahead of the first scan (run in a worker once Welcome shows)."""
     for name in ("scheduling.availability", "fabdesk.usage.heartbeats", "kiosk.screens.board"):

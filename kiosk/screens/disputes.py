@@ -16,7 +16,6 @@ from fabdesk.db import session_scope, write_session
 from kiosk.i18n import N_
 from kiosk.messages import ActionDone, DisputeLine, DisputesListed
 from kiosk.screens.table_screen import TableScreen
-from kiosk.views import money
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.table import Table
 from kiosk.widgets.text_field import TextField
@@ -82,7 +81,7 @@ class DisputesScreen(TableScreen):
                     str(line.dispute_id),
                     line.opened_on,
                     line.machine,
-                    money(line.amount_cents, self.kiosk.language),
+                    self.kiosk.words.money(line.amount_cents),
                     line.reason[:60],
                 ]
                 for line in self.disputes

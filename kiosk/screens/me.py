@@ -20,7 +20,7 @@ from fabdesk.usage.history import UsageLine, recent_sessions
 from kiosk.i18n import N_
 from kiosk.messages import BookingChanged, BookingLine, ChequeLine, MeLoaded
 from kiosk.screens.table_screen import LoadedScreen
-from kiosk.views import BOOKING_STATES, charge_cells, money, usage_cells
+from kiosk.views import BOOKING_STATES, charge_cells, usage_cells
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.table import Table
 from scheduling.bookings import (
@@ -144,12 +144,12 @@ class MeScreen(LoadedScreen):
             expires = cheque.expires_on + (f" ({self._('expired')})" if cheque.expired else "")
             cheques.add_row(
                 cheque.programme,
-                money(cheque.remaining_cents, self.kiosk.language),
-                money(cheque.face_value_cents, self.kiosk.language),
+                self.kiosk.words.money(cheque.remaining_cents),
+                self.kiosk.words.money(cheque.face_value_cents),
                 expires,
             )
         balance = (
-            self._("You owe the lab {amount}.").format(amount=money(self.owed, self.kiosk.language))
+            self._("You owe the lab {amount}.").format(amount=self.kiosk.words.money(self.owed))
             if self.owed > 0
             else self._("You owe nothing.")
         )
