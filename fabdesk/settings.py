@@ -329,6 +329,9 @@ class DeskSettings(Section):
 
     managers_email: str = "managers@localhost"
     """Where messages for the managers go (serious problem reports, new disputes)."""
+    language: Language = "fr"
+    """Language of the messages sent to `managers_email` (machines offline, serious problems,
+    overdue loans); a manager's own messages are in the language of their member record."""
     training_notice_hours: int = Field(default=48, ge=0)
     """A training still below its minimum of participants this long before it starts is
     cancelled, and its makers told."""

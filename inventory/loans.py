@@ -3,8 +3,10 @@ word to the managers about the overdue ones."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -61,21 +63,24 @@ def overdue_loans(session: Session, today: date, *, site_code: str | None = None
 
 @dataclass(frozen=True)
 class LoanNotice:
-    """The daily message about overdue loans for one manager (by id) or for the desk."""
+    """The daily letter (`overdue_loans` of `scheduling.letters`) about overdue loans for one
+    manager (by id) or for the desk, in their language."""
 
     maker_id: int | None
     recipient: str
-    subject: str
-    body: str
+    language: str
+    params: Mapping[str, Any]
 
 
-def overdue_notices(session: Session, today: date, *, desk_email: str) -> list[LoanNotice]:
-    """One message per manager (the loans of the site they manage, or all for a network admin),
+def overdue_notices(
+    session: Session, today: date, *, desk_email: str, desk_language: str
+) -> list[LoanNotice]:
+    """One letter per manager (the loans of the site they manage, or all for a network admin),
     plus one for the desk's address; none when no loan is overdue."""
     late = overdue_loans(session, today)
     if not late:
         return []
-    notices = [_notice(None, desk_email, late, today)] if desk_email else []
+    notices = [_notice(None, desk_email, desk_language, late, today)] if desk_email else []
     rows = session.exec(
         select(Maker, ManagerCredential.site_id, Site.code)
         .join(ManagerCredential, col(ManagerCredential.maker_id) == col(Maker.id))
@@ -85,19 +90,25 @@ def overdue_notices(session: Session, today: date, *, desk_email: str) -> list[L
     for maker, site_id, code in rows:
         theirs = [loan for loan in late if site_id is None or loan.site == code]
         if theirs:
-            notices.append(_notice(id_of(maker), maker.email, theirs, today))
+            notices.append(_notice(id_of(maker), maker.email, maker.language, theirs, today))
     return notices
 
 
-def _notice(maker_id: int | None, recipient: str, loans: list[Loan], today: date) -> LoanNotice:
-    lines = [
-        f"- {loan.asset_tag} {loan.name} ({loan.site}): lent to {loan.lent_to}, due back "
-        f"{loan.lent_until.isoformat() if loan.lent_until else '?'}, {loan.days_late} day(s) late"
+def _notice(
+    maker_id: int | None, recipient: str, language: str, loans: list[Loan], today: date
+) -> LoanNotice:
+    from scheduling.letters import DAYS_LATE, Count
+
+    items = [
+        {
+            "tag": loan.asset_tag,
+            "name": loan.name,
+            "site": loan.site,
+            "borrower": loan.lent_to,
+            "due": loan.lent_until or today,
+            "late": Count(DAYS_LATE, loan.days_late),
+        }
         for loan in loans
     ]
-    return LoanNotice(
-        maker_id=maker_id,
-        recipient=recipient,
-        subject=f"{len(loans)} overdue loan(s) on {today.isoformat()}",
-        body="These items are not back from their loan:\n" + "\n".join(lines),
-    )
+    params = {"day": today, "count": len(loans), "items": items}
+    return LoanNotice(maker_id=maker_id, recipient=recipient, language=language, params=params)

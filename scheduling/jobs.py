@@ -46,7 +46,7 @@ from fabdesk.models import (
     Site,
 )
 from fabdesk.settings import Settings
-from scheduling import bookings, notifier, waitlist
+from scheduling import bookings, letters, notifier, waitlist
 from scheduling.leader import LeaderLock
 
 __all__ = [
@@ -285,18 +285,23 @@ def overdue_loans(session: Session, context: JobContext, now: datetime) -> int:
     """Tell the managers, once a day, of the items whose loan is overdue."""
     from inventory.loans import overdue_notices
 
-    today = now.astimezone(ZoneInfo(context.settings.scheduler.timezone)).date()
+    desk = context.settings.desk
+    timezone = context.settings.scheduler.timezone
+    today = now.astimezone(ZoneInfo(timezone)).date()
     written = 0
-    for notice in overdue_notices(session, today, desk_email=context.settings.desk.managers_email):
-        written += notifier.enqueue(
+    for notice in overdue_notices(
+        session, today, desk_email=desk.managers_email, desk_language=desk.language
+    ):
+        written += notifier.write_letter(
             session,
             key=f"overdue_loans:{today.isoformat()}:{notice.maker_id or 'desk'}",
             kind="overdue_loans",
-            subject=notice.subject,
-            body=notice.body,
+            language=notice.language,
+            recipient=notice.recipient,
+            params=notice.params,
+            timezone=timezone,
             now=now,
             maker_id=notice.maker_id,
-            recipient=notice.recipient,
         )
     return written
 
@@ -308,17 +313,21 @@ def machines_offline(session: Session, context: JobContext, now: datetime) -> in
 
     after = timedelta(minutes=context.settings.scheduler.offline_minutes)
     written = 0
+    desk = context.settings.desk
     for view in silent_machines(session, now=now, after=after):
-        written += notifier.enqueue(
+        written += notifier.write_letter(
             session,
             key=f"offline:{view.equipment_tag}:{view.last_seen_at.isoformat()}",
             kind="machine_offline",
-            subject=f"{view.equipment_tag}: its driver is silent",
-            body=f"No word from the driver of {view.equipment_tag} since "
-            f"{view.last_seen_at:%Y-%m-%d %H:%M} UTC (last state: {view.state.value}). "
-            "Check the Raspberry Pi, its network and the machine's cable.",
+            language=desk.language,
+            recipient=desk.managers_email,
+            params={
+                "machine": view.equipment_tag,
+                "last_seen": view.last_seen_at,
+                "state": letters.Word(letters.MACHINE_STATES[view.state.value]),
+            },
+            timezone=context.settings.scheduler.timezone,
             now=now,
-            recipient=context.settings.desk.managers_email,
         )
     return written
 

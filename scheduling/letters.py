@@ -1,9 +1,13 @@
-"""Every message sent to a maker, written in their language when it is put in the outbox.
+"""Every message sent to a person (a maker, a manager, the managers' desk), written in the
+reader's language when it is put in the outbox.
 
 A letter is a subject and a body template (English msgids, translated by the one set of catalogues
 in `fabdesk.i18n`) filled with plain values: moments (aware datetimes) are said in the site's zone
 as people say them ("sam. 12 déc. 18:00"), days as "sam. 12 déc. 2026", amounts in cents as
-"46,00 €", and names given in every language (`Localized`) in the reader's.
+"46,00 €", counts with the plural of the reader's language (`Count`: "1 jour", "3 jours"), words
+of a closed list as msgids (`Word`), and names given in every language (`Localized`) in the
+reader's. A letter with an `item` template lists `params["items"]` (each a mapping of values),
+one line each, after its body.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from fabdesk.i18n import N_, Translator, translator
 class Letter:
     subject: str
     body: str
+    item: str = ""
+    """The line of each entry of `params["items"]`, listed after the body."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,40 @@ class Cents:
 
     value: int
 
+
+@dataclass(frozen=True)
+class Count:
+    """A number said with the plural form of the reader's language; `forms` is one of `PLURALS`."""
+
+    forms: tuple[str, str]
+    n: int
+
+
+@dataclass(frozen=True)
+class Word:
+    """A msgid (one of a closed list, such as a machine's state), translated for the reader."""
+
+    msgid: str
+
+
+DAYS_LATE = ("{n} day late", "{n} days late")
+BOOKINGS_CANCELLED = (
+    "{n} booking was cancelled and its maker told",
+    "{n} bookings were cancelled and their makers told",
+)
+PLURALS: tuple[tuple[str, str], ...] = (DAYS_LATE, BOOKINGS_CANCELLED)
+"""The singular and plural msgids of the counts said in letters (plural entries of the
+catalogues)."""
+
+MACHINE_STATES: Mapping[str, str] = {
+    "idle": N_("idle"),
+    "running": N_("running"),
+    "paused": N_("paused"),
+    "alarm": N_("in alarm"),
+    "offline": N_("offline"),
+    "unknown": N_("unknown"),
+}
+"""A driver's last reported state (`fabdesk.wire.MachineState`), as a letter says it."""
 
 LETTERS: Mapping[str, Letter] = {
     "booking_reminder": Letter(
@@ -82,8 +122,27 @@ LETTERS: Mapping[str, Letter] = {
         N_("Your dispute of {amount} was refused"),
         N_("Your dispute of the charge of {amount} was refused."),
     ),
+    "machine_offline": Letter(
+        N_("{machine}: its driver is silent"),
+        N_(
+            "No word from the driver of {machine} since {last_seen} (last state: {state}). "
+            "Check the Raspberry Pi, its network and the machine's cable."
+        ),
+    ),
+    "problem_serious": Letter(
+        N_("Out of order: {machine} ({tag})"),
+        N_(
+            "Problem {problem} was reported on {machine} ({tag}): the machine is out of order "
+            "and {cancelled}. The report says:"
+        ),
+    ),
+    "overdue_loans": Letter(
+        N_("Loans overdue on {day}: {count}"),
+        N_("These items are not back from their loan:"),
+        item=N_("{tag} {name} ({site}): lent to {borrower}, due back {due}, {late}"),
+    ),
 }
-"""The letter of each kind of notification sent to a maker."""
+"""The letter of each kind of notification sent to a person."""
 
 NO_REASON = N_("no details given")
 """Said where a letter's `reason` (a person's words) was left empty."""
@@ -99,7 +158,15 @@ def say(value: Any, words: Translator, timezone: str) -> Any:
         return words.day(value)
     if isinstance(value, Cents):
         return words.money(value.value)
+    if isinstance(value, Count):
+        return words.ngettext(*value.forms, value.n).format(n=value.n)
+    if isinstance(value, Word):
+        return words.gettext(value.msgid)
     return value
+
+
+def _said(params: Mapping[str, Any], words: Translator, timezone: str) -> dict[str, Any]:
+    return {key: say(value, words, timezone) for key, value in params.items()}
 
 
 def render(
@@ -109,9 +176,14 @@ def render(
     such as a manager's reason) follows the body as written."""
     letter = LETTERS[kind]
     words = translator(language)
-    shown = {key: say(value, words, timezone) for key, value in params.items()}
+    shown = _said(params, words, timezone)
     if shown.get("reason") == "":
         shown["reason"] = words.gettext(NO_REASON)
     subject = words.gettext(letter.subject).format(**shown)
-    body = words.gettext(letter.body).format(**shown)
-    return subject, f"{body}\n{note}" if note else body
+    lines = [words.gettext(letter.body).format(**shown)]
+    if letter.item:
+        item = words.gettext(letter.item)
+        lines += [f"- {item.format(**_said(entry, words, timezone))}" for entry in params["items"]]
+    if note:
+        lines.append(note)
+    return subject, "\n".join(lines)

@@ -31,6 +31,7 @@ __all__ = [
     "enqueue_letter",
     "enqueue_offer_message",
     "make_notifier",
+    "write_letter",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,9 +126,38 @@ def enqueue_letter(
     now: datetime,
     note: str = "",
 ) -> bool:
-    """Write the letter `kind` to a maker, in their language, unless `key` was written already."""
+    """Write the letter `kind` to a maker (a manager too), in their language, unless `key` was
+    written already."""
     maker = session.get(Maker, maker_id)
-    language = maker.language if maker is not None else "en"
+    return write_letter(
+        session,
+        key=key,
+        kind=kind,
+        language=maker.language if maker is not None else "en",
+        recipient=maker.email if maker is not None else "",
+        params=params,
+        timezone=timezone,
+        now=now,
+        maker_id=maker_id,
+        note=note,
+    )
+
+
+def write_letter(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    language: str,
+    recipient: str,
+    params: Mapping[str, Any],
+    timezone: str,
+    now: datetime,
+    maker_id: int | None = None,
+    note: str = "",
+) -> bool:
+    """Write the letter `kind` in `language` to `recipient` (an address with no maker behind it,
+    such as the managers' desk, or a maker's) unless `key` was written already."""
     subject, body = letters.render(kind, language, params, timezone=timezone, note=note)
     return enqueue(
         session,
@@ -137,7 +167,7 @@ def enqueue_letter(
         body=body,
         now=now,
         maker_id=maker_id,
-        recipient=maker.email if maker is not None else "",
+        recipient=recipient,
     )
 
 

@@ -16,10 +16,11 @@ from sqlmodel import Session, col, select
 from fabdesk.actors import Actor, check_site, record_action
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import Booking, Equipment, EquipmentStatus, ProblemReport, Site, id_of
-from fabdesk.settings import SchedulerSettings
+from fabdesk.settings import DeskSettings, SchedulerSettings
 from inventory.register import change_status
 from scheduling import notifier
 from scheduling.bookings import cancel_bookings_for_outage
+from scheduling.letters import BOOKINGS_CANCELLED, Count
 
 __all__ = ["ProblemReported", "list_problems", "report_problem", "resolve_problem"]
 
@@ -41,10 +42,11 @@ def report_problem(
     text: str,
     serious: bool,
     now: datetime,
-    managers_email: str,
+    desk: DeskSettings,
     settings: SchedulerSettings,
 ) -> ProblemReported:
-    """Record a maker's problem report (the kiosk calls this)."""
+    """Record a maker's problem report (the kiosk calls this); a serious one is written to the
+    managers' desk in its language."""
     cleaned = text.strip()
     if not cleaned:
         raise InvalidValue("Say what the problem is.", error_code="problem_text_required")
@@ -74,18 +76,22 @@ def report_problem(
             now=now,
         )
     result.cancelled = cancel_bookings_for_outage(session, equipment_id, cleaned, now, settings)
-    notifier.enqueue(
+    site = session.get(Site, equipment.site_id)
+    notifier.write_letter(
         session,
         key=f"problem_serious:{report.id}",
         kind="problem_serious",
-        subject=f"Out of order: {equipment.name} ({equipment.asset_tag})",
-        body=(
-            f"Problem {report.id} reported on {equipment.name} ({equipment.asset_tag}):\n"
-            f"{cleaned}\nThe machine is out of order; {len(result.cancelled)} booking(s) were "
-            "cancelled and their makers told."
-        ),
+        language=desk.language,
+        recipient=desk.managers_email,
+        params={
+            "machine": equipment.name,
+            "tag": equipment.asset_tag,
+            "problem": report.id,
+            "cancelled": Count(BOOKINGS_CANCELLED, len(result.cancelled)),
+        },
+        timezone=site.timezone if site is not None else settings.timezone,
         now=now,
-        recipient=managers_email,
+        note=cleaned,
     )
     return result
 

@@ -102,7 +102,7 @@ class ProblemScreen(MachineListScreen):
                 text=text,
                 serious=serious,
                 now=kiosk.clock(),
-                managers_email=kiosk.settings.desk.managers_email,
+                desk=kiosk.settings.desk,
                 settings=kiosk.settings.scheduler,
             )
             cancelled = len(reported.cancelled)

@@ -77,12 +77,14 @@ def test_every_plural_msgid_is_translated(language: str) -> None:
     from babel.messages.catalog import Catalog
 
     from kiosk.screens.audit import COUNTS
+    from scheduling.letters import PLURALS
 
     catalogue = read_catalogue(catalogue_path(language).read_text(encoding="utf-8"), language)
     assert isinstance(catalogue, Catalog)
     plurals = [
         *COUNTS.values(),
         ("Cancelled in {n} second: press U to undo.", "Cancelled in {n} seconds: press U to undo."),
+        *PLURALS,
     ]
     for singular, plural in plurals:
         message = catalogue.get((singular, plural)) or catalogue.get(singular)

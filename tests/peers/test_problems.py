@@ -10,7 +10,7 @@ from fabdesk.actors import Actor
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue, NotFound, RuleViolation
 from fabdesk.models import Booking, BookingState, Equipment, EquipmentStatus, Notification, id_of
-from fabdesk.settings import SchedulerSettings
+from fabdesk.settings import DeskSettings, SchedulerSettings
 from scheduling.problems import list_problems, report_problem, resolve_problem
 from tests.peers.conftest import cli, make_manager
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
@@ -27,7 +27,7 @@ def _report(world: World, machine: int, text: str, *, serious: bool) -> int:
             text=text,
             serious=serious,
             now=NOW,
-            managers_email=MANAGERS,
+            desk=DeskSettings(managers_email=MANAGERS, language="nl"),
             settings=SchedulerSettings(),
         )
         return id_of(reported.report)
