@@ -1,13 +1,72 @@
-"""Rendering of statements and reports: CSV text, and PDF (reportlab) with bar and line charts."""
+"""Rendering of statements and reports: CSV text, and PDF (reportlab) with bar and line charts.
+
+A document says amounts and days through `Forms`: as data in a CSV (`DATA`: `1234.56`,
+`2026-11-24`), in a reader's local form in a PDF (`local_forms`: Babel's fr_BE, nl_BE or en_GB,
+"1 234,56", "mar. 24 nov. 2026", "1 234,56 €")."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
-__all__ = ["Document", "to_csv", "to_pdf"]
+__all__ = ["DATA", "Document", "Forms", "local_forms", "to_csv", "to_pdf"]
+
+
+@dataclass(frozen=True)
+class Forms:
+    """How a document says an amount (cents, under a heading that says EUR), a day, and an
+    amount in a sentence."""
+
+    amount: Callable[[int], str]
+    day: Callable[[date], str]
+    money: Callable[[int], str]
+    hours: Callable[[float], str]
+    """Seconds said as hours, to the hundredth."""
+
+
+def euros(cents: int) -> str:
+    """`1234` -> `12.34` (no symbol: for tables and CSV)."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def hours(seconds: float) -> str:
+    return f"{seconds / 3600:.2f}"
+
+
+DATA = Forms(
+    amount=euros,
+    day=date.isoformat,
+    money=lambda cents: f"EUR {euros(cents)}",
+    hours=hours,
+)
+"""The forms of a CSV file, read by programs."""
+
+
+def local_forms(language: str) -> Forms:
+    """The forms of a PDF read by a person of `language` (Babel: fr_BE, nl_BE, en_GB)."""
+    from fabdesk.i18n import translator
+
+    words = translator(language)
+
+    def printable(say: Callable[[int], str]) -> Callable[[int], str]:
+        # The PDF's standard fonts lack the narrow no-break space of fr_BE's thousands.
+        return lambda cents: say(cents).replace("\u202f", "\xa0")
+
+    def said_hours(seconds: float) -> str:
+        from babel.numbers import format_decimal
+
+        return str(format_decimal(seconds / 3600, "#,##0.00", locale=words.locale))
+
+    return Forms(
+        amount=printable(words.amount),
+        day=words.day,
+        money=printable(words.money),
+        hours=lambda seconds: said_hours(seconds).replace("\u202f", "\xa0"),
+    )
 
 
 @dataclass
@@ -125,16 +184,6 @@ def to_pdf(document: Document) -> bytes:
     story.append(table)
     template.build(story)
     return buffer.getvalue()
-
-
-def euros(cents: int) -> str:
-    """`1234` -> `12.34` (no symbol: for tables and CSV)."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
-
-
-def hours(seconds: float) -> str:
-    return f"{seconds / 3600:.2f}"
 
 
 def column(rows: Sequence[Sequence[object]], index: int) -> list[object]:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from fabdesk.accounting import _tables as tables
-from fabdesk.accounting._documents import Chart, Document, euros
+from fabdesk.accounting._documents import Chart, Document, Forms
 from fabdesk.accounting.reports import sector_names
 from fabdesk.errors import InvalidValue
 from fabdesk.models import (
@@ -73,12 +73,9 @@ def parse_period(text: str) -> Period:
     return Period(text.strip(), [f"{year}-{number:02d}" for number in numbers])
 
 
-def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:.2f}"
-
-
-def indicators_report(session: Session, period_text: str) -> Document:
-    """The Industrial Plan's indicators of a period (see the module docstring)."""
+def indicators_report(session: Session, period_text: str, forms: Forms) -> Document:
+    """The Industrial Plan's indicators of a period (see the module docstring), amounts and hours
+    said in `forms`."""
     period = parse_period(period_text)
     reversed_ids = sa.select(tables.TRANSACTIONS.c.reverses_id).where(
         tables.TRANSACTIONS.c.reverses_id.is_not(None)
@@ -129,9 +126,9 @@ def indicators_report(session: Session, period_text: str) -> Document:
     for name, names in keys.items():
         for key in names:
             count, seconds, net = usage[name].get(key, (0, 0.0, 0))
-            rows.append([name, key, str(count), _hours(seconds), euros(net)])
-    rows += _cheque_rows(session, period)
-    rows += _coinvestor_rows(session, period)
+            rows.append([name, key, str(count), forms.hours(seconds), forms.amount(net)])
+    rows += _cheque_rows(session, period, forms)
+    rows += _coinvestor_rows(session, period, forms)
     by_sector = [usage["sector"].get(key, (0, 0.0, 0)) for key in sectors]
     by_month = [usage["month"].get(key, (0, 0.0, 0)) for key in period.months]
     return Document(
@@ -166,7 +163,7 @@ def indicators_report(session: Session, period_text: str) -> Document:
     )
 
 
-def _cheque_rows(session: Session, period: Period) -> list[list[str]]:
+def _cheque_rows(session: Session, period: Period, forms: Forms) -> list[list[str]]:
     sector = sa.func.coalesce(tables.CHARGES.c.sector, "none")
     found = session.execute(
         sa.select(
@@ -197,12 +194,12 @@ def _cheque_rows(session: Session, period: Period) -> list[list[str]]:
         .order_by(tables.PROGRAMMES.c.code, sector)
     ).all()
     return [
-        ["cheques", f"{code}/{sec}", str(makers), "", euros(int(cents))]
+        ["cheques", f"{code}/{sec}", str(makers), "", forms.amount(int(cents))]
         for code, sec, makers, cents in found
     ]
 
 
-def _coinvestor_rows(session: Session, period: Period) -> list[list[str]]:
+def _coinvestor_rows(session: Session, period: Period, forms: Forms) -> list[list[str]]:
     revenue = dict(
         session.execute(
             sa.select(tables.ACCOUNTS.c.owner_id, -sa.func.sum(tables.POSTINGS.c.amount_cents))
@@ -250,8 +247,8 @@ def _coinvestor_rows(session: Session, period: Period) -> list[list[str]]:
             "coinvestor",
             str(name),
             "",
-            _hours(float(shared_seconds.get(investor, 0) or 0)),
-            euros(int(revenue.get(investor, 0) or 0)),
+            forms.hours(float(shared_seconds.get(investor, 0) or 0)),
+            forms.amount(int(revenue.get(investor, 0) or 0)),
         ]
         for investor, name in investors
         if investor in revenue or investor in shared_seconds

@@ -19,7 +19,7 @@ from xml.etree import ElementTree as ET
 
 from stdnum.be import vat as be_vat
 
-from fabdesk.accounting._documents import euros
+from fabdesk.accounting._documents import euros, local_forms
 from fabdesk.accounting.invoices import InvoiceView, format_communication
 from fabdesk.identifiers import format_enterprise_number
 from fabdesk.settings import InvoicingSettings
@@ -60,15 +60,18 @@ def _title(view: InvoiceView) -> str:
     return f"{kind} {view.invoice.document_number}"
 
 
-def invoice_pdf(view: InvoiceView, settings: InvoicingSettings, vat_rate: Decimal) -> bytes:
+def invoice_pdf(
+    view: InvoiceView, settings: InvoicingSettings, vat_rate: Decimal, language: str
+) -> bytes:
     """The invoice (or credit note) as an A4 PDF, with the EPC payment QR code when there is
-    something to pay."""
+    something to pay; its amounts and days in the local form of `language`."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     invoice = view.invoice
+    forms = local_forms(language)
     sign = -1 if invoice.credit_note else 1
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
@@ -100,7 +103,7 @@ def invoice_pdf(view: InvoiceView, settings: InvoicingSettings, vat_rate: Decima
         ),
         Spacer(1, 8),
         Paragraph(
-            f"Date {invoice.issued_on.isoformat()} &nbsp; Due {invoice.due_on.isoformat()} "
+            f"Date {forms.day(invoice.issued_on)} &nbsp; Due {forms.day(invoice.due_on)} "
             f"&nbsp; Period {invoice.month}",
             styles["Normal"],
         ),
@@ -111,7 +114,7 @@ def invoice_pdf(view: InvoiceView, settings: InvoicingSettings, vat_rate: Decima
     header = ["date", "machine", "start-end", "min", "description", "unit price", "VAT", "EUR"]
     rows = [
         [
-            line.day.isoformat(),
+            forms.day(line.day),
             line.machine,
             f"{line.start}-{line.end}" if line.start else "",
             str(abs(line.minutes)) if line.minutes else "",
@@ -119,9 +122,9 @@ def invoice_pdf(view: InvoiceView, settings: InvoicingSettings, vat_rate: Decima
                 line.description + (f" ({line.used_by})" if line.used_by else ""),
                 styles["BodyText"],
             ),
-            line.unit_price,
+            line.price(forms.amount),
             rate,
-            euros(sign * line.total_cents),
+            forms.amount(sign * line.total_cents),
         ]
         for line in view.lines
     ]
@@ -141,16 +144,16 @@ def invoice_pdf(view: InvoiceView, settings: InvoicingSettings, vat_rate: Decima
         ["VAT rate", "base EUR", "VAT EUR", "total EUR"],
         [
             rate,
-            euros(sign * base),
-            euros(sign * invoice.vat_cents),
-            euros(sign * invoice.total_cents),
+            forms.amount(sign * base),
+            forms.amount(sign * invoice.vat_cents),
+            forms.amount(sign * invoice.total_cents),
         ],
-        ["paid by maker cheques", "", "", euros(sign * invoice.cheque_cents)],
+        ["paid by maker cheques", "", "", forms.amount(sign * invoice.cheque_cents)],
         [
             "credited" if invoice.credit_note else "to pay",
             "",
             "",
-            euros(sign * invoice.to_pay_cents),
+            forms.amount(sign * invoice.to_pay_cents),
         ],
     ]
     story += [Table(summary, colWidths=[130, 80, 80, 80]), Spacer(1, 8)]
@@ -160,7 +163,7 @@ def invoice_pdf(view: InvoiceView, settings: InvoicingSettings, vat_rate: Decima
     elif invoice.to_pay_cents > 0:
         story.append(
             Paragraph(
-                f"Please pay EUR {euros(invoice.to_pay_cents)} by {invoice.due_on.isoformat()} "
+                f"Please pay {forms.money(invoice.to_pay_cents)} by {forms.day(invoice.due_on)} "
                 f"to {settings.iban} with the structured communication {communication}, or "
                 "scan the code with your banking app.",
                 styles["Normal"],

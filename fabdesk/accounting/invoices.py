@@ -285,6 +285,8 @@ class InvoiceView:
     lines: list[StatementLine]
     credited_number: str | None
     """The number of the invoice a credit note corrects."""
+    language: str | None = None
+    """The maker's language (fr, nl, en); None for an organisation, which has none on record."""
 
 
 def invoice_view(session: Session, invoice: Invoice) -> InvoiceView:
@@ -321,4 +323,5 @@ def invoice_view(session: Session, invoice: Invoice) -> InvoiceView:
         customer_code=statement.member_number,
         lines=[line for line in statement.lines if line.transaction_id in covered],
         credited_number=credited.document_number if credited else None,
+        language=statement.language,
     )

@@ -4,7 +4,7 @@ Me screen)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,7 +13,16 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from fabdesk.accounting._documents import Chart, Document, euros, to_csv, to_pdf
+from fabdesk.accounting._documents import (
+    DATA,
+    Chart,
+    Document,
+    Forms,
+    euros,
+    local_forms,
+    to_csv,
+    to_pdf,
+)
 from fabdesk.accounting.disputes import charge_corrected, charge_disputed, charge_reversed
 from fabdesk.accounting.ledger import LAB_TIME_ZONE, find_account, parse_month
 from fabdesk.errors import NotFound
@@ -62,8 +71,11 @@ class StatementLine:
     transaction_id: int
     reverses_id: int | None
     """The transaction a reversal reverses."""
-    unit_price: str
-    """The price the line was computed from, VAT included: `30.00/h`, `3 x 4.84`."""
+    hourly_cents: int | None
+    """The machine's rate per hour (VAT included) of a usage line."""
+    units: int | None
+    """How many units of sheet material a sale line sold, at `unit_cents` each."""
+    unit_cents: int | None
     minutes: int
     material_grams: float
     total_cents: int
@@ -71,6 +83,20 @@ class StatementLine:
     cheque_cents: int
     maker_cents: int
     """What this line adds to what the maker owes."""
+
+    def price(self, amount: Callable[[int], str]) -> str:
+        """The price the line was computed from, VAT included, its amounts said by `amount`:
+        `30.00/h`, `3 x 4.84`; empty for a line without one."""
+        if self.hourly_cents is not None:
+            return f"{amount(self.hourly_cents)}/h"
+        if self.units is not None and self.unit_cents is not None:
+            return f"{self.units} x {amount(self.unit_cents)}"
+        return ""
+
+    @property
+    def unit_price(self) -> str:
+        """The price as data: `30.00/h`, `3 x 4.84`."""
+        return self.price(euros)
 
 
 @dataclass(frozen=True)
@@ -83,6 +109,8 @@ class Statement:
     lines: list[StatementLine]
     enterprise_number: str | None = None
     """An organisation's company number (printed on its statement); None for a maker."""
+    language: str | None = None
+    """The maker's language (fr, nl, en); None for an organisation, which has none on record."""
 
     @property
     def movements_cents(self) -> int:
@@ -121,7 +149,15 @@ def maker_statement(
         ),
     )
     opening = _opening(session, account, month)
-    return Statement(maker.member_number, maker.name, month, vat_rate, opening, lines)
+    return Statement(
+        maker.member_number,
+        maker.name,
+        month,
+        vat_rate,
+        opening,
+        lines,
+        language=maker.language,
+    )
 
 
 def organisation_statement(
@@ -267,11 +303,9 @@ def _lines(
             used_by=f"{row[12]} {row[13]}" if row[12] else "",
             transaction_id=int(row[14]),
             reverses_id=row[15],
-            unit_price=f"{euros(row[16])}/h"
-            if row[16] is not None
-            else f"{row[17]} x {euros(row[18])}"
-            if row[17] is not None
-            else "",
+            hourly_cents=row[16],
+            units=row[17],
+            unit_cents=row[18],
             minutes=int(row[4]),
             material_grams=float(row[5]),
             total_cents=int(row[6]),
@@ -299,9 +333,9 @@ def _opening(session: Session, account: int | None, month: str) -> int:
     )
 
 
-def statement_document(statement: Statement) -> Document:
+def statement_document(statement: Statement, forms: Forms) -> Document:
     """The statement as a table: the opening balance, each line in time order, the month's
-    movements and the closing balance (the same rows in the CSV and the PDF)."""
+    movements and the closing balance (the same rows in the CSV and the PDF, said in `forms`)."""
     rate = f"{statement.vat_rate * 100:.0f} %"
     organisation = statement.enterprise_number is not None
     blank = [""] * (7 if organisation else 6)
@@ -309,11 +343,11 @@ def statement_document(statement: Statement) -> Document:
     def money_row(label: str, *amounts: str) -> list[str]:
         return ["", label, *blank, *([""] * (4 - len(amounts))), *amounts]
 
-    rows = [money_row("opening balance", euros(statement.opening_cents))]
+    rows = [money_row("opening balance", forms.amount(statement.opening_cents))]
     for line in statement.lines:
         rows.append(
             [
-                line.day.isoformat(),
+                forms.day(line.day),
                 line.kind,
                 line.start,
                 line.end,
@@ -322,10 +356,10 @@ def statement_document(statement: Statement) -> Document:
                 line.description,
                 str(line.minutes),
                 f"{line.material_grams:.1f}",
-                euros(line.total_cents),
-                euros(line.vat_cents),
-                euros(line.cheque_cents),
-                euros(line.maker_cents),
+                forms.amount(line.total_cents),
+                forms.amount(line.vat_cents),
+                forms.amount(line.cheque_cents),
+                forms.amount(line.maker_cents),
             ]
         )
     totals = (
@@ -334,8 +368,8 @@ def statement_document(statement: Statement) -> Document:
         sum(line.cheque_cents for line in statement.lines),
         statement.movements_cents,
     )
-    rows.append(money_row("movements", *(euros(total) for total in totals)))
-    rows.append(money_row("closing balance", euros(statement.closing_cents)))
+    rows.append(money_row("movements", *(forms.amount(total) for total in totals)))
+    rows.append(money_row("closing balance", forms.amount(statement.closing_cents)))
     number = (
         format_enterprise_number(statement.enterprise_number)
         if statement.enterprise_number
@@ -368,9 +402,9 @@ def statement_document(statement: Statement) -> Document:
         rows=rows,
         notes=[
             *([f"Enterprise number: {number}."] if number else []),
-            f"Owed at the start of the month: EUR {euros(statement.opening_cents)}. "
-            f"Movements: EUR {euros(statement.movements_cents)}. "
-            f"Owed at its end: EUR {euros(statement.closing_cents)}.",
+            f"Owed at the start of the month: {forms.money(statement.opening_cents)}. "
+            f"Movements: {forms.money(statement.movements_cents)}. "
+            f"Owed at its end: {forms.money(statement.closing_cents)}.",
             f"Prices include VAT at {rate}; each line is rounded once to the cent. "
             "Times are local (Europe/Brussels).",
         ],
@@ -385,11 +419,12 @@ def statement_document(statement: Statement) -> Document:
 
 
 def statement_csv(statement: Statement) -> str:
-    return to_csv(statement_document(statement))
+    return to_csv(statement_document(statement, DATA))
 
 
-def statement_pdf(statement: Statement) -> bytes:
-    return to_pdf(statement_document(statement))
+def statement_pdf(statement: Statement, language: str) -> bytes:
+    """The statement as a PDF, its amounts and days in the local form of `language`."""
+    return to_pdf(statement_document(statement, local_forms(language)))
 
 
 class ChargeState(StrEnum):

@@ -326,7 +326,15 @@ def cheques_expire(ctx: typer.Context, date: DateOption = None) -> None:
     out.print(f"{count} cheque(s) expired.")
 
 
-def _save(document: object, csv_path: Path | None, pdf_path: Path | None) -> None:
+def _save(
+    document: object,
+    csv_path: Path | None,
+    pdf_path: Path | None,
+    *,
+    local: object = None,
+) -> None:
+    """Write `document` as CSV (its amounts and days as data) and PDF (`local`: the same
+    document said in its reader's language, when the document has such forms), or show it."""
     from fabdesk.accounting._documents import Document, to_csv, to_pdf
 
     assert isinstance(document, Document)
@@ -334,7 +342,9 @@ def _save(document: object, csv_path: Path | None, pdf_path: Path | None) -> Non
         csv_path.write_text(to_csv(document), encoding="utf-8")
         out.print(f"CSV written to {csv_path}")
     if pdf_path is not None:
-        pdf_path.write_bytes(to_pdf(document))
+        printed = local if local is not None else document
+        assert isinstance(printed, Document)
+        pdf_path.write_bytes(to_pdf(printed))
         out.print(f"PDF written to {pdf_path}")
     if csv_path is None and pdf_path is None:
         table = Table(*document.header, title=document.title)
@@ -350,6 +360,25 @@ CsvOption = Annotated[Path | None, typer.Option("--csv", help="Write a CSV file.
 PdfOption = Annotated[
     Path | None, typer.Option("--pdf", help="Write a PDF file (with a chart).", dir_okay=False)
 ]
+LanguageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        help="fr, nl or en: the language of the PDF's amounts and days (46,00 / 24 nov. 2026). "
+        "Default: the maker's own language, else the desk's (settings: desk.language).",
+    ),
+]
+
+
+def _language(ctx: typer.Context, chosen: str | None, own: str | None = None) -> str:
+    from fabdesk.i18n import LANGUAGES
+
+    language = chosen or own or str(ctx.obj.settings().desk.language)
+    if language not in LANGUAGES:
+        raise InvalidValue(
+            "Choose fr, nl or en (got {language!r}).", language=language, error_code="language"
+        )
+    return language
 
 
 @app.command("statement")
@@ -359,15 +388,19 @@ def statement(
     month: MonthOption,
     csv: CsvOption = None,
     pdf: PdfOption = None,
+    language: LanguageOption = None,
 ) -> None:
-    """A maker's monthly statement: sessions, VAT, what cheques paid, what is owed."""
+    """A maker's monthly statement: sessions, VAT, what cheques paid, what is owed (the PDF in
+    the maker's language's forms: `fabdesk statement M00042 --month 2026-11 --pdf nov.pdf`)."""
+    from fabdesk.accounting._documents import DATA, local_forms
     from fabdesk.accounting.statements import maker_statement, statement_document
 
     with session_scope(ctx.obj.engine()) as session:
         found = maker_statement(
             session, member, month, vat_rate=ctx.obj.settings().accounting.vat_rate
         )
-    _save(statement_document(found), csv, pdf)
+    forms = local_forms(_language(ctx, language, found.language))
+    _save(statement_document(found, DATA), csv, pdf, local=statement_document(found, forms))
 
 
 class ReportKind(StrEnum):
@@ -407,6 +440,7 @@ def report(
     ] = None,
     csv: CsvOption = None,
     pdf: PdfOption = None,
+    language: LanguageOption = None,
 ) -> None:
     """Reports for co-investors, cheque funders and the Region, as a table, CSV or PDF.
 
@@ -420,8 +454,17 @@ def report(
     if kind is ReportKind.INDICATORS:
         if (period or month) is None:
             raise InvalidValue("Give the --period (2026-11, 2026-Q4 or 2026).", error_code="period")
+        from fabdesk.accounting._documents import DATA, local_forms
+
+        forms = local_forms(_language(ctx, language))
         with session_scope(ctx.obj.engine()) as session:
-            _save(indicators_report(session, period or month or ""), csv, pdf)
+            asked = period or month or ""
+            _save(
+                indicators_report(session, asked, DATA),
+                csv,
+                pdf,
+                local=indicators_report(session, asked, forms),
+            )
         return
     if month is None:
         raise InvalidValue("Give the --month, as YYYY-MM (e.g. 2026-11).", error_code="month")
@@ -794,16 +837,19 @@ def organisations_statement(
     month: MonthOption,
     csv: CsvOption = None,
     pdf: PdfOption = None,
+    language: LanguageOption = None,
 ) -> None:
     """An organisation's monthly statement: the usage its makers booked on its behalf, with its
     enterprise number."""
+    from fabdesk.accounting._documents import DATA, local_forms
     from fabdesk.accounting.statements import organisation_statement, statement_document
 
     with session_scope(ctx.obj.engine()) as session:
         found = organisation_statement(
             session, organisation, month, vat_rate=ctx.obj.settings().accounting.vat_rate
         )
-    _save(statement_document(found), csv, pdf)
+    forms = local_forms(_language(ctx, language))
+    _save(statement_document(found, DATA), csv, pdf, local=statement_document(found, forms))
 
 
 @organisations_app.command("pay")

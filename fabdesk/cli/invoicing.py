@@ -125,7 +125,8 @@ def invoices_show(
             error_code="not_an_organisation",
         )
     if pdf is not None:
-        pdf.write_bytes(invoice_pdf(view, accounting.invoicing, accounting.vat_rate))
+        language = view.language or ctx.obj.settings().desk.language
+        pdf.write_bytes(invoice_pdf(view, accounting.invoicing, accounting.vat_rate, language))
         out.print(f"PDF written to {pdf}")
     if ubl is not None:
         ubl.write_bytes(invoice_ubl(view, accounting.invoicing, accounting.vat_rate))

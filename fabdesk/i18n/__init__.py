@@ -117,6 +117,13 @@ class Translator:
         value = Decimal(amount) / 100 if cents else Decimal(amount)
         return str(format_currency(value, "EUR", locale=self.locale))
 
+    def amount(self, cents: int) -> str:
+        """`123456` (cents) as a bare number of euros for a table whose heading says EUR:
+        "1 234,56" (fr), "1.234,56" (nl), "1,234.56" (en)."""
+        from babel.numbers import format_decimal
+
+        return str(format_decimal(Decimal(cents) / 100, "#,##0.00", locale=self.locale))
+
     def when(self, moment: datetime, timezone: str) -> str:
         """A moment as people say it in the site's zone: "sam. 12 déc. 18:00"."""
         from babel.dates import format_datetime

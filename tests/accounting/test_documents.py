@@ -97,7 +97,7 @@ def test_statement_shows_each_session_the_cheque_and_what_is_owed(
     assert rows[-2][1:2] == ["movements"]
     assert rows[-1][1:2] == ["closing balance"]
     assert rows[-1][-1] == "3.00"
-    assert statement_pdf(alice).startswith(b"%PDF")
+    assert statement_pdf(alice, "nl").startswith(b"%PDF")
     with pytest.raises(NotFound):
         maker_statement(session, "nobody", "2026-11")
     with pytest.raises(InvalidValue):

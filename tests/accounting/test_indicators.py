@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from fabdesk.accounting import issue_cheque, post_pending_charges
-from fabdesk.accounting._documents import to_csv, to_pdf
+from fabdesk.accounting._documents import DATA, local_forms, to_csv, to_pdf
 from fabdesk.accounting.indicators import indicators_report, parse_period
 from fabdesk.accounting.reports import programme_report, sector_report
 from fabdesk.errors import InvalidValue
@@ -69,7 +70,7 @@ def test_the_charge_records_sector_and_tier_at_the_time_of_use(
 
 
 def test_indicators_of_a_quarter(session: Session, every_sector: Lab) -> None:
-    document = indicators_report(session, "2026-Q4")
+    document = indicators_report(session, "2026-Q4", DATA)
     rows = {(row[0], row[1]): row[2:] for row in document.rows}
     # 30 min of laser at €30/h = €15.00 incl. VAT = €12.40 net; the student (tier discount) less.
     assert rows[("sector", "creative")] == ["1", "0.50", "12.40"]
@@ -95,10 +96,13 @@ def test_indicators_pdf_reads_back_with_its_charts(
     session: Session, every_sector: Lab, tmp_path: Path
 ) -> None:
     pdf = tmp_path / "q4.pdf"
-    pdf.write_bytes(to_pdf(indicators_report(session, "2026")))
+    pdf.write_bytes(to_pdf(indicators_report(session, "2026", local_forms("nl"))))
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout
+    assert "12,40" in text  # a laser's half hour, net of VAT, in nl-BE's form
+    assert "0,50" in text
+    assert not re.search(r"\d\.\d\d\b", text), "no decimal point in an amount or hours"
     assert "Industrial Plan indicators 2026" in text
     assert "Hours of machine use by sector" in text
     assert "Revenue and hours per month" in text

@@ -82,14 +82,14 @@ def test_an_invoice_then_a_credit_note_that_names_it(
         find_invoice(session, "F2026-00009")
 
     pdf = tmp_path / "invoice.pdf"
-    pdf.write_bytes(invoice_pdf(invoice_view(session, invoice), LAB, RATE_21))
+    pdf.write_bytes(invoice_pdf(invoice_view(session, invoice), LAB, RATE_21, "fr"))
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout
     communication = format_communication(invoice.communication)
     shown = ["Invoice F2026-00001", "Cityfab asbl", "BE0403.019.261", "BE71 0961 2345 6769"]
-    shown += ["Maker A1", "CF1-LAS-01", "09:53-10:30", "2027-01-01", communication, "21.50"]
-    shown += ["30.00/h", "12.00/h"]
+    shown += ["Maker A1", "CF1-LAS-01", "09:53-10:30", "ven. 1 janv. 2027", communication]
+    shown += ["21,50", "30,00/h", "12,00/h"]  # fr-BE's forms
     for expected in shown:
         assert expected in text, expected
     payload = _zbar(pdf, tmp_path).splitlines()
@@ -100,7 +100,7 @@ def test_an_invoice_then_a_credit_note_that_names_it(
     assert communication in payload
 
     credit_pdf = tmp_path / "credit.pdf"
-    credit_pdf.write_bytes(invoice_pdf(invoice_view(session, credit), LAB, RATE_21))
+    credit_pdf.write_bytes(invoice_pdf(invoice_view(session, credit), LAB, RATE_21, "en"))
     credit_text = subprocess.run(
         ["pdftotext", str(credit_pdf), "-"], check=True, capture_output=True, text=True
     ).stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from fabdesk.accounting.statements import (
 )
 from fabdesk.models import Booking, Organisation, id_of
 from tests.accounting.factories import Lab, add_maker, add_usage, at
+
+LOCAL_FORM_BROKEN = re.compile(r"\d\.\d\d\b|\d{4}-\d{2}-\d{2}|EUR \d")
+"""An amount with a decimal point, an ISO day or "EUR 12": not how a PDF says them in French."""
 
 
 def test_a_makers_statement_from_opening_to_closing_balance(
@@ -45,17 +49,27 @@ def test_a_makers_statement_from_opening_to_closing_balance(
     assert statement.closing_cents == 1800
     rows = list(csv.reader(io.StringIO(statement_csv(statement))))
     assert rows[0][:5] == ["date", "kind", "start", "end", "machine"]
+    assert rows[2][0] == "2026-11-05", "a CSV says days and amounts as data"
     assert (rows[1][1], rows[1][-1]) == ("opening balance", "5.00")
     assert (rows[-2][1], rows[-2][-1]) == ("movements", "13.00")
     assert (rows[-1][1], rows[-1][-1]) == ("closing balance", "18.00")
     assert all(len(row) == len(rows[0]) for row in rows)
     pdf = tmp_path / "statement.pdf"
-    pdf.write_bytes(statement_pdf(statement))
+    pdf.write_bytes(statement_pdf(statement, "fr"))
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout
-    for shown in ("opening balance", "closing balance", "CF1-VIN-01", "16:45", "18.00"):
-        assert shown in text
+    for shown in (
+        "opening balance",
+        "closing balance",
+        "CF1-VIN-01",
+        "16:45",
+        "18,00",
+        "nov. 2026",
+    ):
+        assert shown in text, shown
+    assert "Owed at its end: 18,00\xa0€." in text.replace(" €", "\xa0€")
+    assert not LOCAL_FORM_BROKEN.search(text), LOCAL_FORM_BROKEN.search(text)
 
 
 def test_an_organisations_statement_names_the_maker(session: Session, lab: Lab) -> None:

@@ -113,7 +113,7 @@ def test_the_organisation_is_billed_instead_of_the_maker_and_no_cheque_is_spent(
         assert line.description.endswith("for ERASMUS")
         assert statement.enterprise_number == "0123456749"
         assert "enterprise number,0123.456.749" in statement_csv(statement)
-        assert statement_pdf(statement).startswith(b"%PDF")
+        assert statement_pdf(statement, "en").startswith(b"%PDF")
         assert "1500" not in statement_csv(statement)  # euros, not cents
         assert "15.00" in statement_csv(statement)
         member = session.get(Maker, world.alice)
