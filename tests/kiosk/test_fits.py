@@ -1,6 +1,7 @@
-"""The kiosk fits a Linux console: at 80x24 and 100x30 (and on a 220x60 screen), in each
-language, no key hint and no board cell is cut. Read from the screen as drawn (the compositor's
-text), on SQLite."""
+"""The kiosk fits a Linux console: at 80x24 and 100x30, on a large screen (160x50) and on a
+220x60 one, in each language, no key hint and no board cell is cut. Read from the screen as drawn
+(the compositor's text), on SQLite. (The console snapshots check the key hints of every screen
+as drawn at 80x24 and 160x50.)"""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from tests.kiosk.conftest import Lab
 from tests.kiosk.pilot import MakeApp, open_board
 
 LANGUAGES = ("fr", "nl", "en")
-SIZES = ((80, 24), (100, 30))
+SIZES = ((80, 24), (100, 30), (160, 50))
 
 
 @pytest.fixture
