@@ -76,6 +76,8 @@ class Context:
             self._engine = None
 
 
+MakerArgument = Annotated[str, typer.Argument(help="Badge or member number of the maker.")]
+
 ActingManager = Annotated[
     str | None,
     typer.Option(

@@ -19,9 +19,9 @@ from typer.core import TyperCommand, TyperGroup
 __all__ = ["AREAS", "LazyGroup", "load_all", "registry"]
 
 AREAS = (
-    "core", "setup", "inventory", "cadastre_files", "investors", "audits", "scheduling",
-    "accounting", "invoicing", "usage", "peers", "api", "makerapi", "badges", "managers",
-    "kiosk", "ops", "driver",
+    "core", "setup", "inventory", "cadastre_files", "investors", "costs", "audits",
+    "scheduling", "accounting", "organisations", "invoicing", "usage", "peers", "api",
+    "makerapi", "badges", "managers", "kiosk", "ops", "driver",
 )  # fmt: skip
 """The area modules of fabdesk.cli, in the order their commands are listed."""
 

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from fabdesk.accounting.charges import post_pending_charges, post_usage_charge, reverse_charge
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.accounting.reconcile import Gap, reconcile, reconciliation_csv
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue, NotFound
@@ -119,8 +120,10 @@ def test_a_run_on_a_booked_slot_without_kiosk_ends_checked_in_completed_and_char
         )
         complete_finished(session, local(TOMORROW, 11, 1))
     with session_scope(world.engine) as session:
-        assert post_usage_charge(session, usage.id or 0, now=AFTER) is None
-        assert post_pending_charges(session, now=AFTER) == 0
+        assert (
+            post_usage_charge(session, usage.id or 0, now=AFTER, rules=PriceRules.default()) is None
+        )
+        assert post_pending_charges(session, now=AFTER, rules=PriceRules.default()) == 0
         stored = session.get(Booking, booking.id)
         assert stored is not None
         assert stored.state is BookingState.COMPLETED
