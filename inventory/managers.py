@@ -199,7 +199,7 @@ def put_out_of_order(
     and every booking of it that has not ended is cancelled, its maker told through the
     notifier's outbox. Returns how many bookings were cancelled."""
     from inventory.register import change_status
-    from scheduling.bookings import cancel_bookings_for_outage
+    from scheduling.releases import cancel_bookings_for_outage
 
     item = change_status(
         session, asset_tag, EquipmentStatus.OUT_OF_ORDER, reason=reason, actor=actor, now=now

@@ -19,7 +19,7 @@ from fabdesk.models import Booking, Equipment, EquipmentStatus, ProblemReport, S
 from fabdesk.settings import SchedulerSettings
 from inventory.register import change_status
 from scheduling import notifier
-from scheduling.bookings import cancel_bookings_for_outage
+from scheduling.releases import cancel_bookings_for_outage
 
 __all__ = ["ProblemReported", "list_problems", "report_problem", "resolve_problem"]
 

@@ -45,7 +45,7 @@ def costs_set(
     """Enter (or replace) a machine's costs of a year."""
     from fabdesk.accounting.costs import set_equipment_cost
     from fabdesk.money import format_cents
-    from scheduling.bookings import find_machine
+    from scheduling.machines import find_machine
 
     with session_scope(ctx.obj.engine()) as session:
         cost = set_equipment_cost(

@@ -130,7 +130,7 @@ def material_sell(
     from inventory.makers import find_by_badge
     from inventory.organisations import get_organisation
     from inventory.register import get_site
-    from scheduling.bookings import find_machine
+    from scheduling.machines import find_machine
 
     if cash == (maker is not None or organisation is not None):
         raise InvalidValue("Give --maker, --organisation or --cash.", error_code="sale_payer")

@@ -36,7 +36,8 @@ from fabdesk.settings import SchedulerSettings, Settings
 from fabdesk.wire import Event, EventBatch, EventKind, MachineState, Outcome, Readings
 from inventory.makers import NewMaker, certify, register_maker
 from inventory.managers import set_pin
-from scheduling.bookings import book, release_no_shows
+from scheduling.bookings import book
+from scheduling.releases import release_no_shows
 from tests.api.conftest import DeviceToken, serving
 
 DAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
