@@ -107,7 +107,7 @@ class SerialLink:
         if not taken and self.failure is not None:
             raise MachineUnavailable(self.failure)
         skew = self.clock().timestamp() - time.monotonic()
-        return [(_dated(wall, at, skew), text) for wall, at, text in taken]
+        return [(dated(wall, at, skew), text) for wall, at, text in taken]
 
     def peek(self) -> list[str]:
         """The texts of the lines waiting, without taking them."""
@@ -150,7 +150,7 @@ class SerialLink:
             self.arrived.set()
 
 
-def _dated(wall: datetime, at: float, skew: float) -> datetime:
+def dated(wall: datetime, at: float, skew: float) -> datetime:
     """A line's time on the wall clock whose lead over the monotonic clock is now `skew`: moved
     by the wall clock's jump since the line came (a jump under JUMP_TOLERANCE_SECONDS is NTP's
     usual slewing, left alone)."""
