@@ -172,7 +172,7 @@ def test_back_to_back_bookings_each_job_is_charged_to_its_own_maker(
 ) -> None:
     started(driver, lab.engine)
     # A books the hour that ends in a few seconds, B the next one (16:00-17:00, 17:00-18:00).
-    change = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=6)
+    change = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=8)
     first = lab.book("A", change - timedelta(hours=1))
     second = lab.book("B", change)
     run_job(laser)  # in the last seconds of A's slot, in B's check-in window
