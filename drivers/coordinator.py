@@ -140,24 +140,25 @@ class MachineLoop:
         self.health.machine_connected = True
         self.health.last_failure = None
 
-    def _clock_jump(self) -> float:
-        """How far the wall clock jumped since the last poll (0 within NTP's slewing)."""
+    def _follow_clock(self) -> bool:
+        """Whether the wall clock jumped since it was last read here (beyond NTP's slewing): the
+        tracker and the next heartbeat then move with it."""
         skew = self.clock().timestamp() - self.monotonic()
         previous, self._skew = self._skew, skew
         if previous is None or abs(skew - previous) < JUMP_TOLERANCE_SECONDS:
-            return 0.0
-        return skew - previous
+            return False
+        jump = skew - previous
+        log.info("wall_clock_jumped seconds=%.0f", jump)
+        self.tracker.clock_jumped(jump)
+        if self._next_heartbeat is not None:
+            self._next_heartbeat += timedelta(seconds=jump)
+        return True
 
     def poll_once(self) -> None:
         now = self.clock()
         events: list[Event] = []
         observations = self.machine.poll()  # dated on the wall clock as it reads now
-        jump = self._clock_jump()
-        if jump:
-            log.info("wall_clock_jumped seconds=%.0f", jump)
-            self.tracker.clock_jumped(jump)
-            if self._next_heartbeat is not None:
-                self._next_heartbeat += timedelta(seconds=jump)
+        if self._follow_clock():
             now = self.clock()
         for observation in observations:
             events += self.tracker.observe(observation)
@@ -174,6 +175,7 @@ class MachineLoop:
         self.health.machine_connected = False
         self.health.last_failure = str(error)
         self.machine.close()
+        self._follow_clock()
         self.store(self.tracker.lose_contact(self.clock()))
 
     def _recover(self, error: MachineUnavailable) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from drivers.outbox import Outbox
 from drivers.uplink import Outcome as SendOutcome
@@ -41,13 +41,12 @@ from fabdesk.models import (
     UsageSession,
     id_of,
 )
-from fabdesk.settings import SchedulerSettings, Settings
+from fabdesk.settings import Settings
 from hardware.simulators.grbl_laser import GrblLaser
-from inventory.makers import NewMaker, certify, register_maker
-from scheduling.bookings import book
 from scheduling.jobs import JobContext, release_no_shows
 from scheduling.notifier import OutboxNotifier
 from tests.api.conftest import ADMIN, DeviceToken, issue_manager_token
+from tests.api.test_attribution import book_for, maker_certified
 from tests.drivers import test_badges_end_to_end
 from tests.drivers.conftest import wait_until
 from tests.drivers.test_daemon_faults import BIN, DriverProcess, write_config
@@ -69,18 +68,9 @@ class Lab:
     equipment_id: int
     makers: dict[str, Maker] = field(default_factory=dict)
 
-    def book(self, who: str, start: datetime, minutes: float = 60) -> int:
-        with write_session(self.engine) as session:
-            booking = book(
-                session,
-                maker_id=id_of(self.makers[who]),
-                equipment_id=self.equipment_id,
-                starts_at=start,
-                ends_at=start + timedelta(minutes=minutes),
-                now=min(start, datetime.now(UTC)) - timedelta(minutes=1),
-                settings=SchedulerSettings(),
-            )
-            return id_of(booking)
+    def book(self, who: str, start: datetime) -> int:
+        """`who` books the machine for an hour from `start`."""
+        return book_for(self.engine, self.makers[who], self.equipment_id, start, hours=1)
 
     def booking(self, booking_id: int) -> Booking:
         with session_scope(self.engine) as session:
@@ -122,12 +112,6 @@ class Lab:
         return id_of(self.makers[who])
 
 
-def _maker(session: Session, number: str, category: str) -> Maker:
-    maker = register_maker(session, NewMaker(member_number=number, name=f"Maker {number}"))
-    certify(session, maker, category, granted_on=datetime.now(UTC).date() - timedelta(days=30))
-    return maker
-
-
 @pytest.fixture
 def lab(api_engine: Engine, equipment_id: int) -> Lab:
     with write_session(api_engine) as session:
@@ -135,7 +119,7 @@ def lab(api_engine: Engine, equipment_id: int) -> Lab:
         assert machine is not None
         category = session.get(EquipmentCategory, machine.category_id)
         assert category is not None
-        makers = {name: _maker(session, f"T-{name}", category.code) for name in ("A", "B")}
+        makers = {name: maker_certified(session, f"T-{name}", category.code) for name in ("A", "B")}
         for maker in makers.values():
             session.expunge(maker)
     return Lab(api_engine, equipment_id, makers)
