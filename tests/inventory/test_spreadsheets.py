@@ -84,7 +84,7 @@ def test_a_french_excel_csv_in_windows_1252_updates_and_adds(world: Session) -> 
         "shares",
         "notes",
     }
-    assert {e.actor for e in events} == {f"maker:{manager}"}
+    assert {e.actor_id for e in events} == {manager}
     printer = get_item(world, tag("LAB1", 4))
     assert (printer.name, printer.acquisition_cost_cents) == ("Imprimante Prusa « Été »", 79900)
     assert get_item(world, tag("LAB2", 2)).acquisition_cost_cents == 4550
