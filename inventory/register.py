@@ -536,42 +536,25 @@ def move_item(
         session, actor, "equipment_moved", subject=item.asset_tag,
         site_ids=(item.site_id, item.site_id if site is None else id_of(site)), now=now,
     )  # fmt: skip
-    changed = False
+    moves: list[tuple[str, object, object]] = []
     if site is not None and site.id != item.site_id:
         old_site = session.get(Site, item.site_id)
-        record_event(
-            session,
-            item,
-            EquipmentEventKind.MOVED,
-            actor_id=actor_id,
-            now=now,
-            field="site",
-            old=old_site.code if old_site else item.site_id,
-            new=site.code,
-            reason=reason,
-        )
+        moves.append(("site", old_site.code if old_site else item.site_id, site.code))
         item.site_id = id_of(site)
-        changed = True
     if location is not None:
         location = _location(location)
     if location is not None and location != item.location:
-        record_event(
-            session,
-            item,
-            EquipmentEventKind.MOVED,
-            actor_id=actor_id,
-            now=now,
-            field="location",
-            old=item.location,
-            new=location,
-            reason=reason,
-        )
+        moves.append(("location", item.location, location))
         item.location = location
-        changed = True
-    if not changed:
+    if not moves:
         raise Conflict(
             "Item {tag} is already there.", tag=item.asset_tag, error_code="move_unchanged"
         )
+    for name, old, new in moves:
+        record_event(
+            session, item, EquipmentEventKind.MOVED, actor_id=actor_id, now=now, field=name,
+            old=old, new=new, reason=reason,
+        )  # fmt: skip
     session.flush()
     return item
 

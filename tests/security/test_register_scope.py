@@ -8,17 +8,20 @@ from sqlmodel import select
 from textual.widgets import Input
 
 from fabdesk import exit_codes
-from fabdesk.actors import Actor, list_actions
+from fabdesk.actors import SYSTEM, Actor, list_actions, names_of
 from fabdesk.db import Engine, session_scope
 from fabdesk.errors import AccessDenied
 from fabdesk.models import Audit, EquipmentStatus, ManagerCredential, Site, id_of
-from inventory.register import get_item, history
+from fabdesk.ops.privacy import ERASED_NAME, erase_maker
+from inventory.audit import open_audit
+from inventory.maintenance import record_maintenance
+from inventory.register import change_status, get_item, history
 from kiosk.screens.audit import AuditScreen
 from kiosk.screens.machines import MachinesScreen
 from tests.kiosk.conftest import SIZE, Lab
 from tests.kiosk.pilot import MakeApp, manager_home, screen_text, settle
 from tests.peers.conftest import cli, make_manager
-from tests.scheduling.conftest import World
+from tests.scheduling.conftest import NOW, World
 
 LASER_A = "A-00001-O"
 """Lab A's laser; lab B's manager is M-2 (Bob) in these tests."""
@@ -116,3 +119,23 @@ async def test_the_kiosk_acts_as_its_manager_within_their_scope(
     with session_scope(engine) as session:
         assert get_item(session, "CF1-00001-R").status == EquipmentStatus.IN_SERVICE
         assert session.exec(select(Audit)).all() == []
+
+
+def test_erasure_keeps_the_register_history_by_id_naming_nobody(world: World) -> None:
+    alice = make_manager(world, world.alice, "lab-a")
+    with session_scope(world.engine) as session:
+        change_status(
+            session, LASER_A, EquipmentStatus.MAINTENANCE, reason="mirrors", actor=alice, now=NOW
+        )
+        record_maintenance(session, LASER_A, done_on=NOW.date(), actor=alice, now=NOW)
+        open_audit(session, "lab-a", actor=alice, now=NOW)
+    with session_scope(world.engine) as session:
+        erased = erase_maker(session, "M-1", now=NOW)
+    assert {name: erased.kept[name] for name in ("equipment_events", "maintenance_records")} == {
+        "equipment_events": 2,
+        "maintenance_records": 1,
+    }
+    assert erased.kept["audits"] == 1
+    with session_scope(world.engine) as session:
+        assert history(session, LASER_A)[-1].actor_id == world.alice
+        assert names_of(session, [world.alice, None]) == {world.alice: ERASED_NAME, None: SYSTEM}
