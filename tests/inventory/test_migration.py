@@ -65,7 +65,7 @@ def test_who_changed_items_becomes_a_maker_id_and_the_free_text_goes(
 ) -> None:
     """0200: `maker:ID` (the kiosk's) and member numbers (imports) become the maker's id; a login
     name, "seed" or a person's name becomes nobody (the system), and no text is kept."""
-    for revision in ("0010", "0180"):
+    for revision in ("0190", "0180", "0130"):  # the heads before 0200 with these tables
         command.upgrade(alembic_config(empty_engine), revision)
     at = "'2026-01-05 10:00:00'"
     with empty_engine.begin() as connection:
@@ -105,8 +105,17 @@ def test_who_changed_items_becomes_a_maker_id_and_the_free_text_goes(
             "INSERT INTO audits (id, site_id, opened_at, opened_by, closed_at, closed_by) VALUES "
             f"(1, 1, {at}, 'maker:9', {at}, 'M00007'), (2, 1, {at}, 'alice', NULL, NULL)"
         )
+        run(
+            "INSERT INTO usage_sessions (id, uuid, equipment_id, active_seconds, assigned_by) "
+            "VALUES (1, '0123456789abcdef0123456789abcdef', 1, 60, 'maker:9'), "
+            "(2, 'fedcba9876543210fedcba9876543210', 1, 60, NULL)"
+        )
     upgrade(empty_engine)
     with empty_engine.connect() as connection:
+        assigned = connection.exec_driver_sql(
+            "SELECT assigned_by_id FROM usage_sessions ORDER BY id"
+        ).scalars()
+        assert list(assigned) == [9, None]
         events = connection.exec_driver_sql(
             "SELECT actor_id FROM equipment_events ORDER BY id"
         ).scalars()
@@ -118,7 +127,7 @@ def test_who_changed_items_becomes_a_maker_id_and_the_free_text_goes(
         ).all()
         columns = {
             table: {c["name"] for c in sa.inspect(connection).get_columns(table)}
-            for table in ("equipment_events", "maintenance_records", "audits")
+            for table in ("equipment_events", "maintenance_records", "audits", "usage_sessions")
         }
     assert list(events) == [7, 9, None, None, None, None, 7]
     assert list(records) == [7, None]
@@ -126,3 +135,4 @@ def test_who_changed_items_becomes_a_maker_id_and_the_free_text_goes(
     assert not columns["equipment_events"] & {"actor"}
     assert not columns["maintenance_records"] & {"actor"}
     assert not columns["audits"] & {"opened_by", "closed_by"}
+    assert "assigned_by" not in columns["usage_sessions"]
