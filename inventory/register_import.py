@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from fabdesk.actors import actor_for, record_action
 from fabdesk.errors import AccessDenied, InvalidValue, NotFound
 from fabdesk.identifiers import make_asset_tag, parse_asset_tag
 from fabdesk.models import (
@@ -415,6 +416,11 @@ def apply_import(session: Session, plan: ImportPlan, *, manager_id: int, now: da
     if plan.problems:
         raise rejected(plan)
     reason = f"imported from {plan.source}"
+    manager = actor_for(session, manager_id, "cli")  # files are imported from the CLI only
+    subject = f"{plan.source}: {len(plan.added)} added, {len(plan.updated)} changed"
+    record_action(
+        session, manager, "register_imported", subject=subject, site_id=manager.site_id, now=now
+    )
     _insert(session, plan._new, actor_id=manager_id, now=now, reason=reason)
     for (item, name, value), change in zip(plan._updates, plan.changed, strict=True):
         if name == "shares":
