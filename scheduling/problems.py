@@ -70,7 +70,7 @@ def report_problem(
             equipment.asset_tag,
             EquipmentStatus.OUT_OF_ORDER,
             reason=f"Problem report {report.id}: {cleaned}"[:240],
-            actor=f"maker:{maker_id}" if maker_id is not None else "kiosk",
+            actor=maker_id,
             now=now,
         )
     result.cancelled = cancel_bookings_for_outage(session, equipment_id, cleaned, now, settings)

@@ -100,7 +100,7 @@ async def test_a_manager_assigns_a_use_by_scanning_the_makers_badge(
         used = session.get(UsageSession, second)
         assert used is not None
         assert used.lab_site_id is not None
-        assert used.assigned_by == f"maker:{lab.manager.id}"
+        assert used.assigned_by_id == lab.manager.id
         account = session.exec(
             select(LedgerAccount).where(LedgerAccount.kind == AccountKind.LAB)
         ).one()

@@ -98,7 +98,7 @@ def test_use_of_a_machine_that_needs_the_category_counts(world: World) -> None:
             session,
             "B-00001-N",
             {"category": "big", "training_category_code": "laser"},
-            actor="test",
+            actor=None,
             now=NOW,
         )
     world.book(world.bob, world.laser_b, local(USED, 10), local(USED, 11), now=local(USED, 9))
