@@ -335,7 +335,9 @@ def _close_only(url: str) -> None:
     engine = make_engine(DatabaseSettings(url=url))
     started = time.perf_counter()
     with Session(engine, expire_on_commit=False) as session:
-        period = close_period(session, MONTH, now=datetime(2026, 12, 1, 6, tzinfo=UTC))
+        period = close_period(
+            session, MONTH, now=datetime(2026, 12, 1, 6, tzinfo=UTC), rules=PriceRules.default()
+        )
         session.commit()
     seconds = time.perf_counter() - started
     peak_mb = _peak_resident_mb()

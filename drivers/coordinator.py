@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from uuid import UUID
 from drivers.errors import MachineUnavailable
 from drivers.gate import Gate
 from drivers.machines import Machine
-from drivers.outbox import Outbox
+from drivers.outbox import JUMP_TOLERANCE_SECONDS, Outbox
 from drivers.sessions import OpenSession, SessionTracker
 from drivers.uplink import Outcome as SendOutcome
 from drivers.uplink import Uplink
@@ -70,6 +71,7 @@ class MachineLoop:
         wake_uplink: threading.Event | None = None,
         uniform: Callable[[float, float], float] = random.uniform,
         gate: Gate | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.machine = machine
         self.tracker = tracker
@@ -82,8 +84,10 @@ class MachineLoop:
         self.wake_uplink = wake_uplink
         self.uniform = uniform
         self.gate = gate
+        self.monotonic = monotonic
         self.health = Health()
         self._next_heartbeat: datetime | None = None
+        self._skew: float | None = None
 
     def _badged(self, event: Event) -> Event:
         """A session that starts just after an allowed badge (or while its maker holds the
@@ -136,10 +140,27 @@ class MachineLoop:
         self.health.machine_connected = True
         self.health.last_failure = None
 
+    def _follow_clock(self) -> bool:
+        """Whether the wall clock jumped since it was last read here (beyond NTP's slewing): the
+        tracker and the next heartbeat then move with it."""
+        skew = self.clock().timestamp() - self.monotonic()
+        previous, self._skew = self._skew, skew
+        if previous is None or abs(skew - previous) < JUMP_TOLERANCE_SECONDS:
+            return False
+        jump = skew - previous
+        log.info("wall_clock_jumped seconds=%.0f", jump)
+        self.tracker.clock_jumped(jump)
+        if self._next_heartbeat is not None:
+            self._next_heartbeat += timedelta(seconds=jump)
+        return True
+
     def poll_once(self) -> None:
         now = self.clock()
         events: list[Event] = []
-        for observation in self.machine.poll():
+        observations = self.machine.poll()  # dated on the wall clock as it reads now
+        if self._follow_clock():
+            now = self.clock()
+        for observation in observations:
             events += self.tracker.observe(observation)
         self.store(events)
         if self.gate is not None:
@@ -154,6 +175,7 @@ class MachineLoop:
         self.health.machine_connected = False
         self.health.last_failure = str(error)
         self.machine.close()
+        self._follow_clock()
         self.store(self.tracker.lose_contact(self.clock()))
 
     def _recover(self, error: MachineUnavailable) -> None:

@@ -1,5 +1,9 @@
 """A serial link read by a background thread: every line stamped with the time it arrived.
 
+Lines are dated on the wall clock as it reads when they are taken: if it jumped since a line
+came (NTP sets a Raspberry Pi's clock from 1970), the line moves with it, so the lines of one
+poll never straddle a jump (see `drivers.outbox.redate` for the events already written).
+
 The port is opened with `serial.serial_for_url`, so a device path, `socket://host:port` or
 `rfc2217://…` all work. Raw bytes can be tapped (the GRBL bridge forwards them untouched).
 """
@@ -9,13 +13,15 @@ from __future__ import annotations
 import logging
 import termios
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import serial
 
 from drivers.errors import MachineUnavailable
+from drivers.outbox import JUMP_TOLERANCE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +54,15 @@ class SerialLink:
         self.clock = clock
         self.tap = tap
         self._port: serial.SerialBase | None = None
-        self._lines: deque[tuple[datetime, str]] = deque(maxlen=10_000)
+        self._lines: deque[tuple[datetime, float, str]] = deque(maxlen=10_000)
+        """(wall clock, monotonic clock, text) of each line as it arrived."""
         self._write_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closing = threading.Event()
         self.failure: str | None = None
         self.last_heard: datetime | None = None
+        self.heard_at: float | None = None
+        """`last_heard` on the monotonic clock (the wall clock may jump: NTP on a Pi)."""
         self.arrived = threading.Event()
 
     def open(self) -> None:
@@ -92,20 +101,22 @@ class SerialLink:
 
     def lines(self) -> list[tuple[datetime, str]]:
         """Lines received since the last call (oldest first); raises if the port is gone."""
-        taken: list[tuple[datetime, str]] = []
+        taken: list[tuple[datetime, float, str]] = []
         while self._lines:
             taken.append(self._lines.popleft())
         if not taken and self.failure is not None:
             raise MachineUnavailable(self.failure)
-        return taken
+        skew = self.clock().timestamp() - time.monotonic()
+        return [(dated(wall, at, skew), text) for wall, at, text in taken]
 
     def peek(self) -> list[str]:
         """The texts of the lines waiting, without taking them."""
-        return [text for _, text in list(self._lines)]
+        return [text for _, _, text in list(self._lines)]
 
     def unread(self, lines: list[tuple[datetime, str]]) -> None:
         """Put lines back in front of the queue, in order."""
-        self._lines.extendleft(reversed(lines))
+        skew = self.clock().timestamp() - time.monotonic()
+        self._lines.extendleft((t, t.timestamp() - skew, x) for t, x in reversed(lines))
 
     def _read_loop(self) -> None:
         port = self._port
@@ -130,10 +141,18 @@ class SerialLink:
                     buffer = b""  # noise without line ends: drop it
                 continue
             *complete, buffer = buffer.split(b"\n")
-            now = self.clock()
-            self.last_heard = now
+            now, at = self.clock(), time.monotonic()
+            self.last_heard, self.heard_at = now, at
             for raw in complete:
                 text = raw[:MAX_LINE].decode("ascii", "replace").strip("\r\x00 ")
                 if text:
-                    self._lines.append((now, text))
+                    self._lines.append((now, at, text))
             self.arrived.set()
+
+
+def dated(wall: datetime, at: float, skew: float) -> datetime:
+    """A line's time on the wall clock whose lead over the monotonic clock is now `skew`: moved
+    by the wall clock's jump since the line came (a jump under JUMP_TOLERANCE_SECONDS is NTP's
+    usual slewing, left alone)."""
+    jump = skew - (wall.timestamp() - at)
+    return wall + timedelta(seconds=jump) if abs(jump) >= JUMP_TOLERANCE_SECONDS else wall

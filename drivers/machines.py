@@ -12,6 +12,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from time import monotonic
 from typing import Protocol
 
 from drivers.errors import MachineUnavailable
@@ -36,7 +37,10 @@ class Machine(Protocol):
 
 
 class SerialMachine:
-    """Common ground: a `SerialLink`, a silence watchdog (a stalled machine is not a gone port)."""
+    """Common ground: a `SerialLink`, a silence watchdog (a stalled machine is not a gone port).
+
+    Silences and waits are measured on the monotonic clock: a Pi's wall clock jumps when NTP sets
+    it (from 1970), and a jump is not a machine that stopped answering."""
 
     def __init__(
         self,
@@ -47,18 +51,20 @@ class SerialMachine:
     ) -> None:
         self.link = link
         self.clock = clock
-        self.stall = timedelta(seconds=stall_seconds)
+        self.stall_seconds = stall_seconds
         self._silent = False
-        self._connected_at: datetime | None = None
+        self._connected_at: float | None = None
 
     def close(self) -> None:
         self.link.close()
 
     def _silence(self, now: datetime) -> list[Observation]:
-        heard = self.link.last_heard or self._connected_at or now
-        if now - heard > self.stall:
+        at = monotonic()
+        heard = self.link.heard_at or self._connected_at or at
+        if at - heard > self.stall_seconds:
             if not self._silent:
-                log.warning("machine_not_answering url=%s since=%s", self.link.url, heard)
+                since = self.link.last_heard or now - timedelta(seconds=at - heard)
+                log.warning("machine_not_answering url=%s since=%s", self.link.url, since)
                 self._silent = True
                 return [Observation(time=now, state=MachineState.UNKNOWN)]
         elif self._silent:
@@ -68,9 +74,9 @@ class SerialMachine:
 
     def _await_answer(self, seconds: float, query: bytes, wanted: Callable[[str], bool]) -> bool:
         """Send `query` until a line satisfying `wanted` arrives; lines stay queued for `poll`."""
-        deadline = self.clock() + timedelta(seconds=seconds)
-        self._connected_at = self.clock()
-        while self.clock() < deadline:
+        self._connected_at = monotonic()
+        deadline = self._connected_at + seconds
+        while monotonic() < deadline:
             self.link.arrived.clear()
             self.link.write(query)
             self.link.arrived.wait(0.25)

@@ -122,6 +122,22 @@ class SessionTracker:
         """What must survive a restart: the open session, if any (stored with its events)."""
         return self.session.to_json() if self.session else None
 
+    def clock_jumped(self, seconds: float) -> None:
+        """The wall clock jumped by `seconds` (NTP set a Pi's clock): the times kept move with
+        it, so the jump counts as neither working nor idle time. Events already written keep
+        their times (the outbox re-dates them on the way out)."""
+        shift = timedelta(seconds=seconds)
+        if self._previous is not None:
+            self._previous = replace(self._previous, time=self._previous.time + shift)
+        session = self.session
+        if session is not None:
+            session.started_at += shift
+            session.last_time += shift
+            if session.last_report is not None:
+                session.last_report += shift
+            if session.idle_since is not None:
+                session.idle_since += shift
+
     def lose_contact(self, time: datetime) -> list[Event]:
         """The machine cannot be reached (port gone, OctoPrint down): nothing counts meanwhile."""
         return self.observe(Observation(time=time, state=MachineState.OFFLINE))

@@ -7,6 +7,7 @@ acting on another site, or on the whole network), `own_case` (deciding one's own
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -17,14 +18,18 @@ from fabdesk.errors import AccessDenied, NotFound
 from fabdesk.models import Maker, ManagerAction, ManagerCredential, Site, id_of
 
 __all__ = [
+    "SYSTEM",
     "ActionLine",
     "Actor",
+    "Author",
     "Origin",
     "actor_for",
     "actor_named",
+    "authorise",
     "check_not_own",
     "check_site",
     "list_actions",
+    "names_of",
     "record_action",
     "scope_site",
 ]
@@ -88,6 +93,45 @@ def scope_site(session: Session, actor: Actor, site_code: str | None) -> str | N
     if site_code is not None and site_code != own.code:
         raise AccessDenied("You manage {site} only.", site=own.name, error_code="outside_scope")
     return own.code
+
+
+Author = Actor | int | None
+"""Who makes a change kept in a history: a manager acting (an `Actor`: their scope is checked and
+the action goes to the audit log), a maker by id who is not acting as a manager (a serious problem
+they report, a trainer releasing a machine), or None: the system (a use, the scheduler, the
+seed)."""
+
+SYSTEM = "system"
+"""How a change made by no person (`Author` None) is shown."""
+
+
+def authorise(
+    session: Session,
+    author: Author,
+    action: str,
+    *,
+    subject: object,
+    site_ids: tuple[int, ...],
+    now: datetime,
+) -> int | None:
+    """Refuse a manager acting outside their scope (every site of `site_ids` must be theirs) and
+    log the action; returns the id a history keeps (None: the system)."""
+    if not isinstance(author, Actor):
+        return author
+    for site_id in dict.fromkeys(site_ids):
+        check_site(session, author, site_id)
+    record_action(session, author, action, subject=subject, site_id=site_ids[0], now=now)
+    return author.manager_id
+
+
+def names_of(session: Session, maker_ids: Iterable[int | None]) -> dict[int | None, str]:
+    """The names to show for makers kept by id (None: `SYSTEM`; an erased maker's pseudonym)."""
+    wanted = {i for i in maker_ids if i is not None}
+    names: dict[int | None, str] = {None: SYSTEM}
+    if wanted:
+        rows = session.exec(select(Maker.id, Maker.name).where(col(Maker.id).in_(wanted))).all()
+        names.update(dict(rows))
+    return names
 
 
 def check_not_own(actor: Actor, person_id: int | None) -> None:

@@ -21,8 +21,11 @@ kiosk translates, then formats with `params`. Codes never change once published.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 
@@ -40,6 +43,36 @@ class Localized(dict[str, str]):
         return self.get(language) or self.get("en", "")
 
 
+_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def readable(params: Mapping[str, Any], language: str = "en") -> dict[str, Any]:
+    """Parameters as a person reads them: local ISO instants as "24/11 10:00", days as
+    "24/11/2026", names given in every language in the reader's."""
+    shown: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, Localized):
+            value = value.in_language(language)
+        elif isinstance(value, str) and _ISO_INSTANT.match(value):
+            with contextlib.suppress(ValueError):
+                value = datetime.fromisoformat(value).strftime("%d/%m %H:%M")
+        elif isinstance(value, str) and _ISO_DAY.match(value):
+            value = date.fromisoformat(value).strftime("%d/%m/%Y")
+        elif isinstance(value, datetime):
+            value = value.strftime("%d/%m %H:%M")
+        elif isinstance(value, date):
+            value = value.strftime("%d/%m/%Y")
+        shown[key] = value
+    return shown
+
+
+def _say(
+    template: str, params: Mapping[str, Any], gettext: Callable[[str], str] | None, language: str
+) -> str:
+    return (gettext(template) if gettext else template).format(**readable(params, language))
+
+
 class FabdeskError(Exception):
     """Root of every error fabdesk raises on purpose."""
 
@@ -52,10 +85,11 @@ class FabdeskError(Exception):
             self.code = error_code
         super().__init__(self.render())
 
-    def render(self, gettext: Callable[[str], str] | None = None) -> str:
-        """The message, translated by `gettext` when given, with its parameters filled in."""
-        template = gettext(self.template) if gettext else self.template
-        return template.format(**self.params)
+    def render(self, gettext: Callable[[str], str] | None = None, language: str = "en") -> str:
+        """The message, translated by `gettext` (the catalogue of `language`) when given, with
+        its parameters filled in as a person reads them: the one way every path (kiosk, CLI,
+        API) words a refusal."""
+        return _say(self.template, self.params, gettext, language)
 
     def __str__(self) -> str:
         return self.render()
@@ -109,9 +143,8 @@ class Violation:
     template: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
-    def render(self, gettext: Callable[[str], str] | None = None) -> str:
-        template = gettext(self.template) if gettext else self.template
-        return template.format(**self.params)
+    def render(self, gettext: Callable[[str], str] | None = None, language: str = "en") -> str:
+        return _say(self.template, self.params, gettext, language)
 
 
 class RuleViolation(FabdeskError):
@@ -122,8 +155,8 @@ class RuleViolation(FabdeskError):
         first = self.violations[0]
         super().__init__(first.template, error_code=first.code, **dict(first.params))
 
-    def render(self, gettext: Callable[[str], str] | None = None) -> str:
-        return " ".join(v.render(gettext) for v in self.violations)
+    def render(self, gettext: Callable[[str], str] | None = None, language: str = "en") -> str:
+        return " ".join(v.render(gettext, language) for v in self.violations)
 
 
 class ImportRejected(FabdeskError):

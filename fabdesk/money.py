@@ -14,14 +14,17 @@ stable key such as the investor id), so the same inputs always give the same par
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
+
+from fabdesk.errors import InvalidValue
 
 __all__ = [
     "ROUNDING",
     "allocate",
     "cents_of",
     "format_cents",
+    "parse_euros",
     "split_included_vat",
     "to_cents",
 ]
@@ -81,3 +84,18 @@ def format_cents(cents: int, symbol: str = "€") -> str:
     sign = "-" if cents < 0 else ""
     amount = (Decimal(abs(cents)) / 100).quantize(_CENT)
     return f"{sign}{symbol}{amount}"
+
+
+def parse_euros(text: str) -> int:
+    """An amount a person typed in euros (`100`, `100.00` or `12,50`) as cents; more than two
+    decimals, or not a number, is refused."""
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        raise InvalidValue(
+            "{text!r} is not an amount in euros, e.g. 100.00.", text=text, error_code="amount"
+        ) from None
+    cents = value * 100
+    if cents != cents.to_integral_value():
+        raise InvalidValue("{text!r} has more than two decimals.", text=text, error_code="amount")
+    return int(cents)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from fabdesk.actors import Actor, authorise, names_of
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.identifiers import parse_asset_tag
 from fabdesk.models import (
@@ -50,9 +51,11 @@ def tag_from_scan(content: str) -> str | None:
         return None
 
 
-def open_audit(session: Session, site_code: str, *, actor: str, now: datetime) -> Audit:
-    """Open an audit of a site; a site has at most one open audit."""
+def open_audit(session: Session, site_code: str, *, actor: Actor, now: datetime) -> Audit:
+    """Open an audit of a site (its manager, or a network admin); a site has at most one open
+    audit."""
     site = get_site(session, site_code)
+    authorise(session, actor, "audit_opened", subject=site.code, site_ids=(id_of(site),), now=now)
     already = session.exec(
         select(Audit.id).where(Audit.site_id == id_of(site)).where(col(Audit.closed_at).is_(None))
     ).first()
@@ -63,7 +66,7 @@ def open_audit(session: Session, site_code: str, *, actor: str, now: datetime) -
             number=already,
             error_code="audit_already_open",
         )
-    audit = Audit(site_id=id_of(site), opened_at=now, opened_by=actor)
+    audit = Audit(site_id=id_of(site), opened_at=now, opened_by_id=actor.manager_id)
     session.add(audit)
     session.flush()
     log.info("audit_opened audit_id=%s site=%s", audit.id, site.code)
@@ -206,6 +209,8 @@ class AuditReport:
     lines: Sequence[ReportLine]
     loans: Sequence[Loan] = ()
     """The site's items lent out (not expected in the lab), overdue ones flagged."""
+    opened_by: str = ""
+    """The name of the manager who opened it."""
 
     @property
     def flagged(self) -> list[ReportLine]:
@@ -258,13 +263,17 @@ def close_audit(
     session: Session,
     audit_id: int,
     *,
-    actor: str,
+    actor: Actor,
     now: datetime,
     next_audit_in_days: int = 365,
 ) -> AuditReport:
     """Close an audit: mark unscanned expected items missing, date the seen ones, and report."""
     audit = get_audit(session, audit_id)
     _require_open(audit)
+    actor_id = authorise(
+        session, actor, "audit_closed", subject=f"audit {audit_id}", site_ids=(audit.site_id,),
+        now=now,
+    )  # fmt: skip
     scans = session.exec(select(AuditScan).where(AuditScan.audit_id == id_of(audit))).all()
     seen_on: dict[int, date] = {}
     for row in scans:
@@ -291,7 +300,7 @@ def close_audit(
                 session,
                 item,
                 EquipmentEventKind.AUDITED,
-                actor=actor,
+                actor_id=actor_id,
                 now=now,
                 field="missing",
                 new="not found",
@@ -303,7 +312,7 @@ def close_audit(
                 session,
                 item,
                 EquipmentEventKind.AUDITED,
-                actor=actor,
+                actor_id=actor_id,
                 now=now,
                 field="last_seen_on",
                 old=item.last_seen_on,
@@ -313,7 +322,7 @@ def close_audit(
             item.last_seen_on = seen_on[id_of(item)]
             item.next_audit_due_on = next_due
     audit.closed_at = now
-    audit.closed_by = actor
+    audit.closed_by_id = actor_id
     session.flush()
     report = audit_report(session, audit_id)
     log.info(
@@ -357,7 +366,10 @@ def audit_report(session: Session, audit_id: int, *, today: date | None = None) 
     lines.sort(key=lambda line: order[line.outcome])
     today = (audit.closed_at or audit.opened_at).date() if today is None else today
     loans = lent_items(session, today, site_code=site.code)
-    return AuditReport(audit=audit, site=site, lines=lines, loans=loans)
+    opener = names_of(session, [audit.opened_by_id])
+    return AuditReport(
+        audit=audit, site=site, lines=lines, loans=loans, opened_by=opener[audit.opened_by_id]
+    )
 
 
 def audit_due(
@@ -457,7 +469,7 @@ def report_pdf(report: AuditReport, path: Path) -> Path:
     audit = report.audit
     closed = audit.closed_at.strftime("%Y-%m-%d %H:%M UTC") if audit.closed_at else "still open"
     line(f"Audit {audit.id} of {report.site.name} ({report.site.code})", size=14, bold=True)
-    line(f"Opened {audit.opened_at:%Y-%m-%d %H:%M UTC} by {audit.opened_by}; closed: {closed}")
+    line(f"Opened {audit.opened_at:%Y-%m-%d %H:%M UTC} by {report.opened_by}; closed: {closed}")
     counts = report.counts()
     line(", ".join(f"{outcome.value}: {n}" for outcome, n in counts.items()))
     for outcome in ScanOutcome:

@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from fabdesk.actors import Author, authorise
 from fabdesk.errors import RuleViolation, Violation
 from fabdesk.models import (
     Equipment,
@@ -29,21 +30,23 @@ __all__ = ["mark_used", "release_check", "set_check_after_use"]
 
 log = logging.getLogger(__name__)
 
-SYSTEM_ACTOR = "fabdesk"
-"""Who the history names when a use, not a person, sends a machine to be checked."""
-
 
 def set_check_after_use(
-    session: Session, asset_tag: str, enabled: bool, *, actor: str, now: datetime
+    session: Session, asset_tag: str, enabled: bool, *, actor: Author, now: datetime
 ) -> Equipment:
-    """Make a machine need (or no longer need) a check after each use; kept in its history."""
+    """Make a machine need (or no longer need) a check after each use (a manager of its site);
+    kept in its history."""
     item = get_item(session, asset_tag)
+    subject = f"{item.asset_tag} {'on' if enabled else 'off'}"
+    actor_id = authorise(
+        session, actor, "check_after_use", subject=subject, site_ids=(item.site_id,), now=now
+    )
     if item.check_after_use != enabled:
         record_event(
             session,
             item,
             EquipmentEventKind.EDITED,
-            actor=actor,
+            actor_id=actor_id,
             now=now,
             field="check_after_use",
             old=item.check_after_use,
@@ -74,9 +77,7 @@ def mark_used(
         )
     ).all()
     for tag in tags:
-        change_status(
-            session, tag, EquipmentStatus.TO_CHECK, reason=cause, actor=SYSTEM_ACTOR, now=now
-        )
+        change_status(session, tag, EquipmentStatus.TO_CHECK, reason=cause, actor=None, now=now)
     return list(tags)
 
 
@@ -111,7 +112,7 @@ def release_check(
         item.asset_tag,
         EquipmentStatus.IN_SERVICE,
         reason=reason,
-        actor=f"maker:{by_maker_id}",
+        actor=by_maker_id,
         now=now,
     )
 

@@ -32,6 +32,7 @@ from fabdesk.models import (
     EquipmentShare,
     EquipmentStatus,
     Investor,
+    Maker,
     Site,
 )
 from inventory.register import as_text, get_item, record_event
@@ -359,6 +360,10 @@ def apply_import_with_history(
 
     apply_import(session, plan, manager_id=manager_id, now=now)
     added = {a.asset_tag: a.line for a in plan.added}
+    wanted = {str(e.get("actor", "")) for events in past.values() for e in events}
+    # The document names makers by member number: those known here are kept by id.
+    query = sa.select(col(Maker.member_number), col(Maker.id))
+    numbers = dict(session.execute(query.where(col(Maker.member_number).in_(wanted))).all())
     for item in session.exec(select(Equipment).where(col(Equipment.asset_tag).in_(list(added)))):
         for event in past.get(added[item.asset_tag], []):
             try:
@@ -370,7 +375,7 @@ def apply_import_with_history(
                 session,
                 item,
                 kind,
-                actor=str(event.get("actor", ""))[:120],
+                actor_id=numbers.get(str(event.get("actor", ""))),
                 now=at,
                 field=str(event.get("field", ""))[:64],
                 old=str(event.get("old_value", "")),
@@ -417,20 +422,21 @@ def _history_rows(
 ) -> Iterator[list[str]]:
     """Every event of the register (or of one site's items, or one item), by tag then time."""
     query = (
-        sa.select(col(Equipment.asset_tag), EquipmentEvent)
+        sa.select(col(Equipment.asset_tag), EquipmentEvent, col(Maker.member_number))
         .join(EquipmentEvent, col(EquipmentEvent.equipment_id) == col(Equipment.id))
         .join(Site, col(Site.id) == col(Equipment.site_id))
+        .outerjoin(Maker, col(Maker.id) == col(EquipmentEvent.actor_id))
         .order_by(col(Equipment.asset_tag), col(EquipmentEvent.at), col(EquipmentEvent.id))
     )
     if site_code is not None:
         query = query.where(col(Site.code) == site_code)
     if asset_tag is not None:
         query = query.where(col(Equipment.asset_tag) == asset_tag)
-    for tag, event in session.execute(query):
+    for tag, event, member_number in session.execute(query):
         yield [
             tag,
             event.at.isoformat(timespec="seconds"),
-            event.actor,
+            member_number or "",  # the maker by member number; empty: the system
             event.kind.value,
             event.field,
             event.old_value,

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
+from fabdesk.actors import Author, authorise
 from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation, Violation
 from fabdesk.identifiers import parse_enterprise_number
 from fabdesk.models import (
@@ -125,7 +126,7 @@ def set_shares(
     asset_tag: str,
     shares: Sequence[ShareSpec],
     *,
-    actor: str,
+    actor: Author,
     now: datetime,
     reason: str = "",
 ) -> list[EquipmentShare]:
@@ -134,6 +135,9 @@ def set_shares(
     if violations:
         raise RuleViolation(violations)
     item = get_item(session, asset_tag)
+    actor_id = authorise(
+        session, actor, "shares_set", subject=item.asset_tag, site_ids=(item.site_id,), now=now
+    )
     investors = {s.investor_code.upper(): get_investor(session, s.investor_code) for s in shares}
     old = describe_shares(session, item)
     session.exec(delete(EquipmentShare).where(col(EquipmentShare.equipment_id) == id_of(item)))
@@ -154,7 +158,7 @@ def set_shares(
             session,
             item,
             EquipmentEventKind.SHARES,
-            actor=actor,
+            actor_id=actor_id,
             now=now,
             field="shares",
             old=old,

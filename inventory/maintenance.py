@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
+from fabdesk.actors import Author, authorise
 from fabdesk.errors import InvalidValue
 from fabdesk.models import (
     Equipment,
@@ -55,7 +56,7 @@ def record_maintenance(
     asset_tag: str,
     *,
     done_on: date,
-    actor: str,
+    actor: Author,
     now: datetime,
     notes: str = "",
     cost_cents: int | None = None,
@@ -76,12 +77,16 @@ def record_maintenance(
             error_code="maintenance_in_future",
         )
     item = get_item(session, asset_tag)
+    actor_id = authorise(
+        session, actor, "maintenance_recorded", subject=item.asset_tag,
+        site_ids=(item.site_id,), now=now,
+    )  # fmt: skip
     hours = usage_hours(session, [id_of(item)])[id_of(item)]
     record = MaintenanceRecord(
         equipment_id=id_of(item),
         done_on=done_on,
         usage_hours=hours,
-        actor=actor,
+        actor_id=actor_id,
         notes=notes.strip(),
         recorded_at=now,
         cost_cents=cost_cents,
@@ -93,7 +98,7 @@ def record_maintenance(
             session,
             item,
             EquipmentEventKind.MAINTENANCE,
-            actor=actor,
+            actor_id=actor_id,
             now=now,
             field="last_maintenance_on",
             old=item.last_maintenance_on,

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from fabdesk.actors import Actor
 from fabdesk.errors import AccessDenied, Conflict, FabdeskError, InvalidValue, NotFound
 from fabdesk.models import EquipmentStatus, Maker, ManagerCredential, Site, id_of
 from fabdesk.settings import SchedulerSettings
@@ -191,7 +192,7 @@ def put_out_of_order(
     asset_tag: str,
     *,
     reason: str,
-    actor: str,
+    actor: Actor,
     now: datetime,
     settings: SchedulerSettings,
 ) -> int:
@@ -199,7 +200,7 @@ def put_out_of_order(
     and every booking of it that has not ended is cancelled, its maker told through the
     notifier's outbox. Returns how many bookings were cancelled."""
     from inventory.register import change_status
-    from scheduling.bookings import cancel_bookings_for_outage
+    from scheduling.releases import cancel_bookings_for_outage
 
     item = change_status(
         session, asset_tag, EquipmentStatus.OUT_OF_ORDER, reason=reason, actor=actor, now=now
@@ -207,7 +208,7 @@ def put_out_of_order(
     return len(cancel_bookings_for_outage(session, id_of(item), reason, now, settings))
 
 
-def put_back_in_service(session: Session, asset_tag: str, *, actor: str, now: datetime) -> None:
+def put_back_in_service(session: Session, asset_tag: str, *, actor: Actor, now: datetime) -> None:
     """The item works again (its bookings were cancelled when it broke; nothing to restore)."""
     from inventory.register import change_status
 

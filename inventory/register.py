@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from fabdesk.actors import Author, authorise
 from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation, Violation
 from fabdesk.identifiers import make_asset_tag, parse_asset_tag
 from fabdesk.models import (
@@ -288,18 +289,19 @@ def record_event(
     item: Equipment,
     kind: EquipmentEventKind,
     *,
-    actor: str,
+    actor_id: int | None,
     now: datetime,
     field: str = "",
     old: object = None,
     new: object = None,
     reason: str = "",
 ) -> EquipmentEvent:
-    """Keep one event in the item's history (the other inventory services call this too)."""
+    """Keep one event in the item's history (the other inventory services call this too), made
+    by the maker `actor_id` (None: the system); the caller has checked who may make it."""
     event = EquipmentEvent(
         equipment_id=id_of(item),
         at=now,
-        actor=actor,
+        actor_id=actor_id,
         kind=kind,
         field=field,
         old_value=as_text(old),
@@ -385,8 +387,9 @@ def _check_values(session: Session, values: Mapping[str, Any]) -> None:
         raise InvalidValue("name: must not be empty.", error_code="field_value")
 
 
-def add_item(session: Session, new: NewItem, *, actor: str, now: datetime) -> Equipment:
-    """Register an item; its tag must be well formed (check character) and not taken."""
+def add_item(session: Session, new: NewItem, *, actor: Author, now: datetime) -> Equipment:
+    """Register an item; its tag must be well formed (check character) and not taken. A site's
+    manager adds items to their site only."""
     site = get_site(session, new.site_code)
     category = get_category(session, new.category_code)
     tag = parse_asset_tag(new.asset_tag) if new.asset_tag else next_asset_tag(session, site)
@@ -418,11 +421,15 @@ def add_item(session: Session, new: NewItem, *, actor: str, now: datetime) -> Eq
         location=_location(new.location),
         **values,
     )
+    actor_id = authorise(
+        session, actor, "equipment_added", subject=tag, site_ids=(id_of(site),), now=now
+    )
     session.add(item)
     session.flush()
     record_event(
-        session, item, EquipmentEventKind.CREATED, actor=actor, now=now, new=tag, reason="added"
-    )
+        session, item, EquipmentEventKind.CREATED, actor_id=actor_id, now=now, new=tag,
+        reason="added",
+    )  # fmt: skip
     session.flush()
     log.info("equipment_added asset_tag=%s site=%s", tag, site.code)
     return item
@@ -433,7 +440,7 @@ def edit_item(
     asset_tag: str,
     changes: Mapping[str, object],
     *,
-    actor: str,
+    actor: Author,
     now: datetime,
     reason: str = "",
 ) -> list[EquipmentEvent]:
@@ -443,6 +450,10 @@ def edit_item(
     and `move_item`, which keep their own rules.
     """
     item = get_item(session, asset_tag)
+    actor_id = authorise(
+        session, actor, "equipment_edited", subject=item.asset_tag, site_ids=(item.site_id,),
+        now=now,
+    )  # fmt: skip
     parsed: dict[str, Any] = {}
     for name, value in changes.items():
         if name not in FIELD_PARSERS:
@@ -474,7 +485,7 @@ def edit_item(
                 session,
                 item,
                 EquipmentEventKind.EDITED,
-                actor=actor,
+                actor_id=actor_id,
                 now=now,
                 field=name,
                 old=old_value,
@@ -508,55 +519,42 @@ def move_item(
     *,
     site_code: str | None = None,
     location: str | None = None,
-    actor: str,
+    actor: Author,
     now: datetime,
     reason: str,
 ) -> Equipment:
-    """Move an item to another site and/or location; a retired item stays where it is."""
+    """Move an item to another site and/or location; a retired item stays where it is. A
+    site's manager moves within their site only (both ends must be theirs)."""
     _require_reason(reason)
     item = get_item(session, asset_tag)
     if item.status == EquipmentStatus.RETIRED:
         raise RuleViolation(
             [Violation("item_retired", "Item {tag} is retired.", {"tag": item.asset_tag})]
         )
-    changed = False
-    if site_code is not None:
-        site = get_site(session, site_code)
-        if site.id != item.site_id:
-            old_site = session.get(Site, item.site_id)
-            record_event(
-                session,
-                item,
-                EquipmentEventKind.MOVED,
-                actor=actor,
-                now=now,
-                field="site",
-                old=old_site.code if old_site else item.site_id,
-                new=site.code,
-                reason=reason,
-            )
-            item.site_id = id_of(site)
-            changed = True
+    site = get_site(session, site_code) if site_code is not None else None
+    actor_id = authorise(
+        session, actor, "equipment_moved", subject=item.asset_tag,
+        site_ids=(item.site_id, item.site_id if site is None else id_of(site)), now=now,
+    )  # fmt: skip
+    moves: list[tuple[str, object, object]] = []
+    if site is not None and site.id != item.site_id:
+        old_site = session.get(Site, item.site_id)
+        moves.append(("site", old_site.code if old_site else item.site_id, site.code))
+        item.site_id = id_of(site)
     if location is not None:
         location = _location(location)
     if location is not None and location != item.location:
-        record_event(
-            session,
-            item,
-            EquipmentEventKind.MOVED,
-            actor=actor,
-            now=now,
-            field="location",
-            old=item.location,
-            new=location,
-            reason=reason,
-        )
+        moves.append(("location", item.location, location))
         item.location = location
-        changed = True
-    if not changed:
+    if not moves:
         raise Conflict(
             "Item {tag} is already there.", tag=item.asset_tag, error_code="move_unchanged"
         )
+    for name, old, new in moves:
+        record_event(
+            session, item, EquipmentEventKind.MOVED, actor_id=actor_id, now=now, field=name,
+            old=old, new=new, reason=reason,
+        )  # fmt: skip
     session.flush()
     return item
 
@@ -567,7 +565,7 @@ def change_status(
     status: EquipmentStatus,
     *,
     reason: str,
-    actor: str,
+    actor: Author,
     now: datetime,
     lent_to: str | None = None,
     lent_until: date | None = None,
@@ -610,6 +608,10 @@ def change_status(
         )
     if violations:
         raise RuleViolation(violations)
+    actor_id = authorise(
+        session, actor, "equipment_status", subject=f"{item.asset_tag} {status.value}",
+        site_ids=(item.site_id,), now=now,
+    )  # fmt: skip
     if status == item.status and status != EquipmentStatus.LENT_OUT:
         raise Conflict(
             "Item {tag} is already {status}.",
@@ -623,7 +625,7 @@ def change_status(
             session,
             item,
             kind,
-            actor=actor,
+            actor_id=actor_id,
             now=now,
             field="status",
             old=item.status.value,
@@ -637,7 +639,7 @@ def change_status(
                 session,
                 item,
                 kind,
-                actor=actor,
+                actor_id=actor_id,
                 now=now,
                 field=name,
                 old=getattr(item, name),

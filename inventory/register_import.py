@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from fabdesk.actors import actor_for, record_action
 from fabdesk.errors import AccessDenied, InvalidValue, NotFound
 from fabdesk.identifiers import make_asset_tag, parse_asset_tag
 from fabdesk.models import (
@@ -414,18 +415,22 @@ def apply_import(session: Session, plan: ImportPlan, *, manager_id: int, now: da
     """Write a plan without problems: the new items in bulk, then each change as an event."""
     if plan.problems:
         raise rejected(plan)
-    actor = f"maker:{manager_id}"
     reason = f"imported from {plan.source}"
-    _insert(session, plan._new, actor=actor, now=now, reason=reason)
+    manager = actor_for(session, manager_id, "cli")  # files are imported from the CLI only
+    subject = f"{plan.source}: {len(plan.added)} added, {len(plan.updated)} changed"
+    record_action(
+        session, manager, "register_imported", subject=subject, site_id=manager.site_id, now=now
+    )
+    _insert(session, plan._new, actor_id=manager_id, now=now, reason=reason)
     for (item, name, value), change in zip(plan._updates, plan.changed, strict=True):
         if name == "shares":
-            set_shares(session, item.asset_tag, value, actor=actor, now=now, reason=reason)
+            set_shares(session, item.asset_tag, value, actor=manager_id, now=now, reason=reason)
             continue
         record_event(
             session,
             item,
             _KINDS.get(name, EquipmentEventKind.EDITED),
-            actor=actor,
+            actor_id=manager_id,
             now=now,
             field=change.field,
             old=change.old,
@@ -463,7 +468,12 @@ _ITEM_COLUMNS = {
 
 
 def _insert(
-    session: Session, records: list[dict[str, Any]], *, actor: str, now: datetime, reason: str
+    session: Session,
+    records: list[dict[str, Any]],
+    *,
+    actor_id: int,
+    now: datetime,
+    reason: str,
 ) -> None:
     if not records:
         return
@@ -499,12 +509,21 @@ def _insert(
     # One "created" event per item, written by the database itself (INSERT … SELECT).
     events = EquipmentEvent.__table__  # type: ignore[attr-defined]
     new_ids = list(ids.values())
-    columns = ["equipment_id", "at", "actor", "kind", "field", "old_value", "new_value", "reason"]
+    columns = [
+        "equipment_id",
+        "at",
+        "actor_id",
+        "kind",
+        "field",
+        "old_value",
+        "new_value",
+        "reason",
+    ]
     for start in range(0, len(new_ids), 5000):
         chosen = sa.select(
             table.c.id,
             sa.literal(now, UTCDateTime()),
-            sa.literal(actor, sa.String()),
+            sa.literal(actor_id, sa.Integer()),
             sa.literal(EquipmentEventKind.CREATED.value, sa.String()),
             sa.literal("", sa.String()),
             sa.literal("", sa.Text()),

@@ -363,7 +363,6 @@ def _seed_site(
                 EquipmentEvent(
                     equipment_id=id_of(item),
                     at=datetime.combine(item.acquired_on or today, time(9), tzinfo=UTC),
-                    actor="seed",
                     kind=EquipmentEventKind.CREATED,
                     new_value=tag,
                     reason="demo data",

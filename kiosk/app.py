@@ -25,7 +25,6 @@ from textual.worker import Worker, WorkerState
 
 from fabdesk.db import Engine, check_connection, write_session
 from fabdesk.errors import DatabaseUnavailable, FabdeskError, RuleViolation
-from fabdesk.i18n.sentences import render_error
 from fabdesk.settings import Settings
 from kiosk.i18n import LANGUAGES, Translator, translator
 from kiosk.messages import Person
@@ -238,7 +237,7 @@ class KioskApp(App[None]):
             return
         if isinstance(error, FabdeskError):
             log.info("kiosk_refused code=%s worker=%s", error.code, event.worker.name)
-            text = render_error(error, self._, self.language)
+            text = error.render(self._, self.language)
             target = screen if isinstance(screen, KioskScreen) else self.screen
             if isinstance(target, KioskScreen):
                 target.show_message(text, error=True)

@@ -44,7 +44,8 @@ from fabdesk.wire import ALLOW, AllowedBadge, AllowList, BookedSlot, badge_diges
 from inventory.makers import find_by_badge
 from scheduling import rules
 from scheduling._sql import instant
-from scheduling.bookings import Machine, _facts, current_booking, load_machine, walk_in
+from scheduling.bookings import _facts, current_booking, walk_in
+from scheduling.machines import Machine, load_machine
 from scheduling.rules import Proposal
 
 __all__ = [

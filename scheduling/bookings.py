@@ -1,4 +1,4 @@
-"""Booking services: book, cancel, check in, complete, extend, walk in, hand over, release no-shows.
+"""Booking services: book, cancel, check in, complete, extend, walk in, hand over.
 
 Each takes a session and plain values (`now` included) and never commits: the caller owns the
 transaction. **Book inside `fabdesk.db.write_session`**: on SQLite it holds the write lock from
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any, NoReturn
@@ -23,15 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
-from fabdesk.booking_rules import BookingRules
-from fabdesk.errors import InvalidValue, Localized, NotFound, RuleViolation, Violation
+from fabdesk.errors import InvalidValue, NotFound, RuleViolation, Violation
 from fabdesk.models import (
     LIVE_STATES,
     Booking,
     BookingState,
-    Equipment,
     EquipmentStatus,
-    MakerSuspension,
     Organisation,
     OrganisationMember,
 )
@@ -39,25 +35,21 @@ from fabdesk.settings import SchedulerSettings
 from inventory.checks import mark_used
 from scheduling import rules
 from scheduling._sql import fetch, instant, param
-from scheduling.rules import Facts, Interval, OfferHold, Policy, Proposal
+from scheduling.machines import Machine, load_machine, policy_for
+from scheduling.releases import strike
+from scheduling.rules import Facts, Interval, OfferHold, Proposal
 
 __all__ = [
-    "Machine",
     "book",
     "bookings_of",
     "cancel",
-    "cancel_bookings_for_outage",
     "check_in",
     "complete",
     "complete_finished",
     "current_booking",
     "extend",
-    "find_machine",
     "get_booking",
     "hand_over",
-    "load_machine",
-    "policy_for",
-    "release_no_shows",
     "walk_in",
 ]
 
@@ -65,111 +57,6 @@ log = logging.getLogger(__name__)
 
 _LONGEST = timedelta(days=2)
 """No booking lasts longer: bounds range scans so the (equipment_id, starts_at) index serves."""
-
-
-@dataclass(frozen=True)
-class Machine:
-    """What the rules need of one machine, with the booking policy in force for it."""
-
-    id: int
-    name: str
-    bookable: bool
-    status: EquipmentStatus
-    category_id: int
-    category_name: Localized
-    needs_training: bool
-    training_category_id: int
-    """The category whose training the machine needs: the cadastre's `training_category_code`,
-    else its own category."""
-    training_name: Localized
-    lapse_after_days: int | None
-    """The training category's "lapse after N days without use"."""
-    site_id: int
-    site_name: str
-    timezone: str
-    policy: Policy
-
-
-def find_machine(session: Session, asset_tag: str) -> int:
-    """The id of the machine with this asset tag (as printed on its label)."""
-    found = session.exec(
-        select(Equipment.id).where(Equipment.asset_tag == asset_tag.strip().upper())
-    ).first()
-    if found is None:
-        raise NotFound(
-            "No machine with asset tag {tag}.", tag=asset_tag, error_code="machine_not_found"
-        )
-    return found
-
-
-_POLICY_FIELDS = tuple(BookingRules.model_fields)
-_POLICY_COLUMNS = ",\n    ".join(f"COALESCE(pm.{name}, pc.{name})" for name in _POLICY_FIELDS)
-_MACHINE_SQL = f"""
-SELECT e.id, e.name, e.bookable, e.status, e.category_id, c.name_en,
-    COALESCE(tc.needs_training, c.needs_training), COALESCE(tc.id, c.id),
-    COALESCE(tc.name_en, c.name_en),
-    e.site_id, s.name, s.timezone,
-    c.name_fr, c.name_nl, COALESCE(tc.name_fr, c.name_fr), COALESCE(tc.name_nl, c.name_nl),
-    CASE WHEN tc.id IS NULL THEN c.lapse_after_days ELSE tc.lapse_after_days END,
-    {_POLICY_COLUMNS}
-FROM equipment e
-JOIN equipment_categories c ON c.id = e.category_id
-LEFT JOIN equipment_categories tc ON tc.code = e.training_category_code
-JOIN sites s ON s.id = e.site_id
-LEFT JOIN booking_policies pm ON pm.equipment_id = e.id
-LEFT JOIN booking_policies pc ON pc.category_id = e.category_id
-WHERE e.id = :equipment_id
-"""
-
-
-def load_machine(session: Session, equipment_id: int, settings: SchedulerSettings) -> Machine:
-    """The machine and its policy: its own row, else its category's, else the settings'."""
-    rows = fetch(session, _MACHINE_SQL, equipment_id=equipment_id)
-    if not rows:
-        raise NotFound("No machine with id {equipment_id}.", equipment_id=equipment_id)
-    row = rows[0]
-    values = row[17:]
-    source = (
-        settings.booking
-        if values[0] is None
-        else BookingRules.model_construct(**dict(zip(_POLICY_FIELDS, values, strict=True)))
-    )
-    policy = _policy(source)
-    return Machine(
-        id=row[0],
-        name=row[1],
-        bookable=bool(row[2]),
-        status=EquipmentStatus(row[3]),
-        category_id=row[4],
-        category_name=Localized(en=row[5], fr=row[12], nl=row[13]),
-        needs_training=bool(row[6]),
-        training_category_id=row[7],
-        training_name=Localized(en=row[8], fr=row[14], nl=row[15]),
-        lapse_after_days=row[16],
-        site_id=row[9],
-        site_name=row[10],
-        timezone=row[11],
-        policy=policy,
-    )
-
-
-def policy_for(session: Session, equipment_id: int, settings: SchedulerSettings) -> Policy:
-    """The booking policy in force for a machine."""
-    return load_machine(session, equipment_id, settings).policy
-
-
-def _policy(source: BookingRules) -> Policy:
-    return Policy(
-        buffer=timedelta(minutes=source.buffer_minutes),
-        min_length=timedelta(minutes=source.min_minutes),
-        max_length=timedelta(minutes=source.max_minutes),
-        max_days_ahead=source.max_days_ahead,
-        check_in_before=timedelta(minutes=source.check_in_before_minutes),
-        check_in_after=timedelta(minutes=source.check_in_after_minutes),
-        cancel_cutoff=timedelta(minutes=source.cancel_cutoff_minutes),
-        max_hours_per_week=source.max_hours_per_week,
-        max_future_bookings=source.max_future_bookings,
-    )
 
 
 _T = "CAST(NULL AS TIMESTAMP)"
@@ -622,7 +509,7 @@ def cancel(
     session.add(booking)
     session.flush()
     if booking.late_cancel:
-        _strike(session, booking.maker_id, now, settings)
+        strike(session, booking.maker_id, now, settings)
     waitlist.offer_freed(
         session, booking.equipment_id, max(booking.starts_at, now), booking.ends_at, now, settings
     )
@@ -800,116 +687,6 @@ def hand_over(
         extra={"booking_id": booking.id, "new_booking_id": taken.id, "maker_id": to_maker_id},
     )
     return taken
-
-
-def release_no_shows(session: Session, now: datetime, settings: SchedulerSettings) -> list[Booking]:
-    """Release every booking nobody checked in by the end of its grace period (idempotent)."""
-    from scheduling import waitlist
-
-    candidates = session.exec(
-        select(Booking)
-        .where(Booking.state == BookingState.BOOKED, col(Booking.starts_at) < now)
-        .with_for_update(skip_locked=True)
-    ).all()
-    released: list[Booking] = []
-    policies: dict[int, Policy] = {}
-    for booking in candidates:
-        if booking.equipment_id not in policies:
-            policies[booking.equipment_id] = policy_for(session, booking.equipment_id, settings)
-        if now <= booking.starts_at + policies[booking.equipment_id].check_in_after:
-            continue
-        booking.state = BookingState.NO_SHOW
-        booking.closed_at = now
-        session.add(booking)
-        released.append(booking)
-    session.flush()
-    for booking in released:
-        log.info("booking_no_show", extra={"booking_id": booking.id, "maker_id": booking.maker_id})
-        _strike(session, booking.maker_id, now, settings)
-        if booking.ends_at > now:
-            waitlist.offer_freed(session, booking.equipment_id, now, booking.ends_at, now, settings)
-    return released
-
-
-def _strike(
-    session: Session, maker_id: int, now: datetime, settings: SchedulerSettings
-) -> MakerSuspension | None:
-    """After a no-show or a late cancel: suspend the maker when the strikes reach the limit."""
-    policy = settings.suspension
-    since = now - timedelta(days=policy.window_days)
-    active = session.exec(
-        select(MakerSuspension.id).where(
-            MakerSuspension.maker_id == maker_id, col(MakerSuspension.ends_at) > now
-        )
-    ).first()
-    if active is not None:
-        return None
-    last_end = session.exec(
-        select(sa.func.max(MakerSuspension.starts_at)).where(MakerSuspension.maker_id == maker_id)
-    ).one()
-    if last_end is not None and last_end > since:
-        since = last_end  # strikes before the last suspension are spent
-    strikes = session.exec(
-        select(sa.func.count())
-        .select_from(Booking)
-        .where(
-            Booking.maker_id == maker_id,
-            col(Booking.closed_at) > since,
-            sa.or_(col(Booking.state) == BookingState.NO_SHOW, col(Booking.late_cancel)),
-        )
-    ).one()
-    if strikes < policy.strikes:
-        return None
-    suspension = MakerSuspension(
-        maker_id=maker_id,
-        starts_at=now,
-        ends_at=now + timedelta(days=policy.suspension_days),
-        reason=f"{strikes} no-shows or late cancellations in {policy.window_days} days",
-    )
-    session.add(suspension)
-    session.flush()
-    log.info("maker_suspended", extra={"maker_id": maker_id})
-    return suspension
-
-
-def cancel_bookings_for_outage(
-    session: Session,
-    equipment_id: int,
-    reason: str,
-    now: datetime,
-    settings: SchedulerSettings,
-) -> list[Booking]:
-    """Cancel every booking of a machine put out of order that has not ended (no strike for the
-    makers), and tell them through the outbox."""
-    from scheduling import notifier
-
-    affected = session.exec(
-        select(Booking)
-        .where(
-            Booking.equipment_id == equipment_id,
-            col(Booking.state).in_(LIVE_STATES),
-            col(Booking.ends_at) > now,
-        )
-        .with_for_update()
-    ).all()
-    machine = load_machine(session, equipment_id, settings)
-    for booking in affected:
-        booking.state = BookingState.CANCELLED
-        booking.closed_at = now
-        booking.reason = reason[:240]
-        session.add(booking)
-    session.flush()
-    for booking in affected:
-        notifier.enqueue_booking_message(
-            session,
-            booking,
-            machine_name=machine.name,
-            timezone=machine.timezone,
-            kind="booking_cancelled_outage",
-            now=now,
-            reason=reason,
-        )
-    return list(affected)
 
 
 def current_booking(session: Session, equipment_id: int, now: datetime) -> Booking | None:

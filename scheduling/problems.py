@@ -19,8 +19,8 @@ from fabdesk.models import Booking, Equipment, EquipmentStatus, ProblemReport, S
 from fabdesk.settings import DeskSettings, SchedulerSettings
 from inventory.register import change_status
 from scheduling import notifier
-from scheduling.bookings import cancel_bookings_for_outage
 from scheduling.letters import BOOKINGS_CANCELLED, Count
+from scheduling.releases import cancel_bookings_for_outage
 
 __all__ = ["ProblemReported", "list_problems", "report_problem", "resolve_problem"]
 
@@ -72,7 +72,7 @@ def report_problem(
             equipment.asset_tag,
             EquipmentStatus.OUT_OF_ORDER,
             reason=f"Problem report {report.id}: {cleaned}"[:240],
-            actor=f"maker:{maker_id}" if maker_id is not None else "kiosk",
+            actor=maker_id,
             now=now,
         )
     result.cancelled = cancel_bookings_for_outage(session, equipment_id, cleaned, now, settings)

@@ -2,9 +2,10 @@
 
 The services other areas call are re-exported here:
 
-- `post_usage_charge(session, usage_session_id, *, now)` / `post_pending_charges(session, *, now)`
-- `reverse_charge(session, usage_session_id, *, now, repost=False)`
-- `close_period(session, month, *, now)` and `check_ledger(session)`
+- `post_usage_charge(session, usage_session_id, *, now, rules)` /
+  `post_pending_charges(session, *, now, rules)` (the configured `PriceRules`, never defaults)
+- `reverse_charge(session, usage_session_id, *, now, repost=None|rules)`
+- `close_period(session, month, *, now, rules)` and `check_ledger(session)`
 - `maker_balance(session, maker_id, today)` and `cheques_of(session, maker_id, today)` (kiosk)
 - `expire_cheques(session, today)` (scheduler, daily)
 - `record_payment(session, *, maker_id, cents, reference, now)` (the desk, bank imports)

@@ -85,7 +85,7 @@ def post_usage_charge(
     usage_session_id: int,
     *,
     now: datetime,
-    rules: PriceRules | None = None,
+    rules: PriceRules,
 ) -> PostedTransaction | None:
     """Price a finished usage session and post its charge; None if it was charged already.
 
@@ -95,7 +95,7 @@ def post_usage_charge(
     facts = _facts(session, usage_session_id)
     if facts.charged:
         return None
-    return _post_charge(session, facts, revision=1, now=now, rules=rules or PriceRules.default())
+    return _post_charge(session, facts, revision=1, now=now, rules=rules)
 
 
 @dataclass(frozen=True)
@@ -423,10 +423,9 @@ def pending_session_ids(
 
 
 def post_pending_charges(
-    session: Session, *, now: datetime, rules: PriceRules | None = None, limit: int | None = None
+    session: Session, *, now: datetime, rules: PriceRules, limit: int | None = None
 ) -> int:
     """Price and post every session finished by `now` not charged yet; returns how many."""
-    rules = rules or PriceRules.default()
     count = 0
     for usage_id in pending_session_ids(session, limit=limit, ended_by=now):
         count += post_usage_charge(session, usage_id, now=now, rules=rules) is not None
@@ -438,15 +437,14 @@ def reverse_charge(
     usage_session_id: int,
     *,
     now: datetime,
-    repost: bool = False,
-    rules: PriceRules | None = None,
+    repost: PriceRules | None = None,
 ) -> PostedTransaction | None:
     """Reverse the latest charge of a session (a correction is a reversal plus a new posting).
 
     The reversal mirrors every posting, except that value going back to a cheque that has
-    expired by `now` goes to its programme instead. With `repost`, the session is priced again
-    from its current values and posted as the next revision. Returns the reversal, or None when
-    the latest charge is already reversed (idempotent).
+    expired by `now` goes to its programme instead. With `repost` (the configured price rules),
+    the session is priced again from its current values and posted as the next revision. Returns
+    the reversal, or None when the latest charge is already reversed (idempotent).
     """
     charge = latest_charge(session, usage_session_id)
     if charge is None:
@@ -473,13 +471,13 @@ def reverse_charge(
         equipment_id=original.equipment_id,
         reverses_id=id_of(original),
     )
-    if repost:
+    if repost is not None:
         _post_charge(
             session,
             _facts(session, usage_session_id),
             revision=charge.revision + 1,
             now=now,
-            rules=rules or PriceRules.default(),
+            rules=repost,
         )
     return reversal
 

@@ -41,9 +41,7 @@ __all__ = ["close_period"]
 log = logging.getLogger(__name__)
 
 
-def close_period(
-    session: Session, month: str, *, now: datetime, rules: PriceRules | None = None
-) -> LedgerPeriod:
+def close_period(session: Session, month: str, *, now: datetime, rules: PriceRules) -> LedgerPeriod:
     """Close a month (`YYYY-MM`) that has ended by `now`; closing it again changes nothing."""
     month = parse_month(month)
     hold_period_lock(session, exclusive=True)
@@ -66,7 +64,7 @@ def close_period(
     if session.get_bind().dialect.name == "sqlite":
         # A bigger page cache for the few big scans below (SQLite's default is 2 MB).
         session.execute(sa.text("PRAGMA cache_size = -131072"))
-    _charge_month_backlog(session, start, end, now=now, rules=rules or PriceRules.default())
+    _charge_month_backlog(session, start, end, now=now, rules=rules)
     session.flush()
     transactions, postings, debits = period_fingerprint(session, month)
     period = LedgerPeriod(

@@ -52,9 +52,8 @@ def in_language(request: Request, error: errors.FabdeskError) -> str:
     if language is None:
         return str(error)
     from fabdesk.i18n import translator
-    from fabdesk.i18n.sentences import render_error
 
-    return render_error(error, translator(language).gettext, language)
+    return error.render(translator(language).gettext, language)
 
 
 def _fabdesk_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,6 +1,7 @@
 """`fabdesk …`: every command parses its arguments, calls a service, and renders the result.
 
-Errors that fabdesk raises on purpose are printed as one line on stderr, with an exit code from
+Errors that fabdesk raises on purpose are printed as one line on stderr (the same sentence the
+kiosk and the API give, days and times in the local form), with an exit code from
 fabdesk.exit_codes; anything else is a bug and shows its traceback. Each area keeps its commands in
 its own module here; importing one registers its commands on `app`, and `fabdesk.cli._lazy`
 imports only the module a command needs (`fabdesk --help` imports none).

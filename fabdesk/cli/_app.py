@@ -57,9 +57,8 @@ class Context:
             self._engine = make_engine(self.settings().database)
         return self._engine
 
-    def actor(self, session: Session, given: str | None) -> Actor:
-        """The manager this command acts as: `--as`, else `cli.manager` of the settings."""
-        from fabdesk.actors import actor_named
+    def member(self, given: str | None) -> str:
+        """The member number this command acts as: `--as`, else `cli.manager` of the settings."""
         from fabdesk.errors import InvalidValue
 
         number = given or self.settings().cli.manager
@@ -68,13 +67,21 @@ class Context:
                 "Say which manager you are: `--as M00001` (or cli.manager in the settings).",
                 error_code="actor_required",
             )
-        return actor_named(session, number, "cli")
+        return number
+
+    def actor(self, session: Session, given: str | None) -> Actor:
+        """The manager this command acts as (`member`), with their scope."""
+        from fabdesk.actors import actor_named
+
+        return actor_named(session, self.member(given), "cli")
 
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
 
+
+MakerArgument = Annotated[str, typer.Argument(help="Badge or member number of the maker.")]
 
 ActingManager = Annotated[
     str | None,

@@ -98,11 +98,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "maintenance": (("setup",), "Maintenance windows: times a machine cannot be booked."),
     "equipment": (
-        ("inventory", "accounting", "peers"),
+        ("inventory", "costs", "peers"),
         "The equipment register: list, show, add, edit, move, change status, see history, record maintenance.",
     ),
     "investors": (
-        ("investors", "accounting"),
+        ("investors", "costs"),
         "Co-investors (the Region, the City, the lab, schools, companies) and the shares of each item they funded.",
     ),
     "audit": (
@@ -120,11 +120,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Maker cheques: programmes, issuing, expiry. Only makers without an enterprise number may receive them.",
     ),
     "material": (
-        ("accounting",),
+        ("organisations",),
         "Sheet materials sold at the desk (MDF, plexiglass…): each site's catalogue, and sales billed to a maker or paid at the till.",
     ),
     "organisations": (
-        ("accounting",),
+        ("organisations",),
         "Paying organisations (partner schools, companies): their linked makers book on their behalf (fabdesk book ... --on-behalf-of CODE) and the organisation is billed, with its enterprise number on its statement.",
     ),
     "invoices": (

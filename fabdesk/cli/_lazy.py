@@ -19,9 +19,9 @@ from typer.core import TyperCommand, TyperGroup
 __all__ = ["AREAS", "LazyGroup", "load_all", "registry"]
 
 AREAS = (
-    "core", "setup", "inventory", "cadastre_files", "investors", "audits", "scheduling",
-    "accounting", "invoicing", "usage", "peers", "api", "makerapi", "badges", "managers",
-    "kiosk", "ops", "driver",
+    "core", "setup", "inventory", "cadastre_files", "investors", "costs", "audits",
+    "scheduling", "accounting", "organisations", "invoicing", "usage", "peers", "api",
+    "makerapi", "badges", "managers", "kiosk", "ops", "driver",
 )  # fmt: skip
 """The area modules of fabdesk.cli, in the order their commands are listed."""
 
@@ -62,8 +62,12 @@ class LazyGroup(TyperGroup):
         from fabdesk.cli._commands import COMMANDS
 
         name = args[0] if args else ""
-        if name in COMMANDS and name not in self.commands:
-            self.commands[name] = _build(COMMANDS[name][0]).commands[name]
+        modules = COMMANDS[name][0] if name in COMMANDS else ()
+        # A group another area registered (`investors`, made by `inventory`) is there before
+        # the modules that give it its commands are imported: build it once they all are.
+        loaded = all(f"fabdesk.cli.{module}" in sys.modules for module in modules)
+        if name in COMMANDS and (name not in self.commands or not loaded):
+            self.commands[name] = _build(modules).commands[name]
         return super().resolve_command(ctx, args)
 
 

@@ -7,7 +7,6 @@ The clock is read here, at the edge, and handed to the services.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,8 +15,17 @@ import typer
 from rich.table import Table
 
 from fabdesk.cli._app import ActingManager, app, out
+from fabdesk.cli._documents import (
+    CsvOption,
+    LanguageOption,
+    MonthOption,
+    PdfOption,
+    document_language,
+    save_document,
+)
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue, LedgerImbalance
+from fabdesk.money import parse_euros
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -38,20 +46,6 @@ cheques_app.add_typer(programme_app, name="programme")
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _cents(text: str) -> int:
-    """`100`, `100.00` or `12,50` euros as cents."""
-    try:
-        value = Decimal(text.replace(",", "."))
-    except InvalidOperation:
-        raise InvalidValue(
-            "{text!r} is not an amount in euros, e.g. 100.00.", text=text, error_code="amount"
-        ) from None
-    cents = value * 100
-    if cents != cents.to_integral_value():
-        raise InvalidValue("{text!r} has more than two decimals.", text=text, error_code="amount")
-    return int(cents)
 
 
 DateOption = Annotated[
@@ -187,7 +181,7 @@ def ledger_pay(
         maker = get_maker(session, member)
         assert maker.id is not None
         posted = record_payment(
-            session, maker_id=maker.id, cents=_cents(amount), reference=reference, now=_now()
+            session, maker_id=maker.id, cents=parse_euros(amount), reference=reference, now=_now()
         )
         owed = maker_balance(session, maker.id).owed_cents
     done = "Recorded" if posted else "Already recorded"
@@ -229,21 +223,21 @@ def programme_add(
     """Create a cheque programme."""
     from fabdesk.accounting.cheques import add_programme
 
-    copay_points = _cents(copay)  # percent with two decimals = basis points
+    copay_points = parse_euros(copay)  # percent with two decimals = basis points
     with session_scope(ctx.obj.engine()) as session:
         programme = add_programme(
             session,
             code=code,
             name=name,
             funder_code=funder,
-            face_value_cents=_cents(face_value),
+            face_value_cents=parse_euros(face_value),
             copay_basis_points=copay_points,
             valid_from=valid_from.date(),
             valid_until=valid_until.date(),
             sectors=sector or [],
             category_codes=category or [],
             cheque_validity_days=validity_days,
-            cap_cents_per_maker_year=_cents(cap),
+            cap_cents_per_maker_year=parse_euros(cap),
         )
     out.print(f"Programme {programme.code} created.")
 
@@ -326,61 +320,6 @@ def cheques_expire(ctx: typer.Context, date: DateOption = None) -> None:
     out.print(f"{count} cheque(s) expired.")
 
 
-def _save(
-    document: object,
-    csv_path: Path | None,
-    pdf_path: Path | None,
-    *,
-    local: object = None,
-) -> None:
-    """Write `document` as CSV (its amounts and days as data) and PDF (`local`: the same
-    document said in its reader's language, when the document has such forms), or show it."""
-    from fabdesk.accounting._documents import Document, to_csv, to_pdf
-
-    assert isinstance(document, Document)
-    if csv_path is not None:
-        csv_path.write_text(to_csv(document), encoding="utf-8")
-        out.print(f"CSV written to {csv_path}")
-    if pdf_path is not None:
-        printed = local if local is not None else document
-        assert isinstance(printed, Document)
-        pdf_path.write_bytes(to_pdf(printed))
-        out.print(f"PDF written to {pdf_path}")
-    if csv_path is None and pdf_path is None:
-        table = Table(*document.header, title=document.title)
-        for row in document.rows:
-            table.add_row(*row)
-        out.print(table)
-        for note in document.notes:
-            out.print(note)
-
-
-MonthOption = Annotated[str, typer.Option("--month", help="The month, as YYYY-MM.")]
-CsvOption = Annotated[Path | None, typer.Option("--csv", help="Write a CSV file.", dir_okay=False)]
-PdfOption = Annotated[
-    Path | None, typer.Option("--pdf", help="Write a PDF file (with a chart).", dir_okay=False)
-]
-LanguageOption = Annotated[
-    str | None,
-    typer.Option(
-        "--language",
-        help="fr, nl or en: the language of the PDF's amounts and days (46,00 / 24 nov. 2026). "
-        "Default: the maker's own language, else the desk's (settings: desk.language).",
-    ),
-]
-
-
-def _language(ctx: typer.Context, chosen: str | None, own: str | None = None) -> str:
-    from fabdesk.i18n import LANGUAGES
-
-    language = chosen or own or str(ctx.obj.settings().desk.language)
-    if language not in LANGUAGES:
-        raise InvalidValue(
-            "Choose fr, nl or en (got {language!r}).", language=language, error_code="language"
-        )
-    return language
-
-
 @app.command("statement")
 def statement(
     ctx: typer.Context,
@@ -399,8 +338,8 @@ def statement(
         found = maker_statement(
             session, member, month, vat_rate=ctx.obj.settings().accounting.vat_rate
         )
-    forms = local_forms(_language(ctx, language, found.language))
-    _save(statement_document(found, DATA), csv, pdf, local=statement_document(found, forms))
+    forms = local_forms(document_language(ctx, language, found.language))
+    save_document(statement_document(found, DATA), csv, pdf, local=statement_document(found, forms))
 
 
 class ReportKind(StrEnum):
@@ -456,10 +395,10 @@ def report(
             raise InvalidValue("Give the --period (2026-11, 2026-Q4 or 2026).", error_code="period")
         from fabdesk.accounting._documents import DATA, local_forms
 
-        forms = local_forms(_language(ctx, language))
+        forms = local_forms(document_language(ctx, language))
         with session_scope(ctx.obj.engine()) as session:
             asked = period or month or ""
-            _save(
+            save_document(
                 indicators_report(session, asked, DATA),
                 csv,
                 pdf,
@@ -478,402 +417,4 @@ def report(
             document = reports.sector_report(session, month)
         else:
             document = reports.cost_report(session, int(month[:4]))
-    _save(document, csv, pdf)
-
-
-material_app = typer.Typer(
-    help="Sheet materials sold at the desk (MDF, plexiglass…): each site's catalogue, and sales "
-    "billed to a maker or paid at the till.",
-    no_args_is_help=True,
-)
-app.add_typer(material_app, name="material")
-SiteOption = Annotated[str, typer.Option("--site", help="Code of the site, e.g. cityfab1.")]
-
-
-@material_app.command("add")
-def material_add(
-    ctx: typer.Context,
-    site: SiteOption,
-    code: Annotated[str, typer.Argument(help="Short code typed at the desk, e.g. MDF3-600.")],
-    name: Annotated[str, typer.Option(help="Name shown on statements, e.g. 'MDF 3 mm 600x400'.")],
-    price: Annotated[str, typer.Option(help="Price of one unit in euros, VAT included.")],
-    cost: Annotated[str, typer.Option(help="What one unit cost the lab, in euros.")],
-) -> None:
-    """Put a sheet material in a site's catalogue."""
-    from fabdesk.accounting.materials import add_material
-    from fabdesk.models import id_of
-    from inventory.register import get_site
-
-    with session_scope(ctx.obj.engine()) as session:
-        material = add_material(
-            session,
-            site_id=id_of(get_site(session, site)),
-            code=code,
-            name=name,
-            unit_price_cents=_cents(price),
-            unit_cost_cents=_cents(cost),
-        )
-    out.print(f"Material {material.code} added to {site}.")
-
-
-@material_app.command("list")
-def material_list(
-    ctx: typer.Context,
-    site: Annotated[str | None, typer.Option("--site", help="Only this site.")] = None,
-) -> None:
-    """List the sheet materials for sale, with price (VAT included) and cost."""
-    from fabdesk.accounting.materials import list_materials
-    from fabdesk.models import Site
-    from fabdesk.money import format_cents
-    from inventory.register import get_site
-
-    table = Table("site", "code", "name", "price", "cost", title="Sheet materials")
-    with session_scope(ctx.obj.engine()) as session:
-        site_id = get_site(session, site).id if site else None
-        for material in list_materials(session, site_id):
-            found = session.get(Site, material.site_id)
-            table.add_row(
-                found.code if found else "?",
-                material.code,
-                material.name,
-                format_cents(material.unit_price_cents),
-                format_cents(material.unit_cost_cents),
-            )
-    out.print(table)
-
-
-@material_app.command("sell")
-def material_sell(
-    ctx: typer.Context,
-    site: SiteOption,
-    item: Annotated[str, typer.Option("--item", help="Code of the material.")],
-    qty: Annotated[int, typer.Option("--qty", help="Units sold.")],
-    maker: Annotated[
-        str | None,
-        typer.Option("--maker", help="Badge or member number of the maker billed."),
-    ] = None,
-    cash: Annotated[
-        bool, typer.Option("--cash", help="Paid at the till (cash or card): no maker billed.")
-    ] = False,
-    machine: Annotated[
-        str | None,
-        typer.Option(
-            "--machine",
-            help="Asset tag of the machine it is for: its co-investors share the margin.",
-        ),
-    ] = None,
-    reference: Annotated[
-        str | None,
-        typer.Option(help="The sale's own reference (till slip): recorded once. Default: new."),
-    ] = None,
-    organisation: Annotated[
-        str | None,
-        typer.Option(
-            "--organisation",
-            help="Code of the organisation billed (a partner school or company); --maker then "
-            "says who took the material.",
-        ),
-    ] = None,
-) -> None:
-    """Sell units of a sheet material, billed to a maker (--maker), to an organisation
-    (--organisation) or paid at the till (--cash).
-
-    Posted once to the ledger: running it again with the same --reference records nothing.
-    A wrong sale is corrected with `fabdesk material reverse REFERENCE` and a new sale.
-    """
-    import uuid
-
-    from fabdesk.accounting.materials import sell_material
-    from fabdesk.models import id_of
-    from fabdesk.money import format_cents
-    from inventory.makers import find_by_badge
-    from inventory.organisations import get_organisation
-    from inventory.register import get_site
-    from scheduling.bookings import find_machine
-
-    if cash == (maker is not None or organisation is not None):
-        raise InvalidValue("Give --maker, --organisation or --cash.", error_code="sale_payer")
-    key = reference or uuid.uuid4().hex
-    with write_session(ctx.obj.engine()) as session:
-        buyer = find_by_badge(session, maker) if maker else None
-        billed = get_organisation(session, organisation) if organisation else None
-        sale = sell_material(
-            session,
-            site_id=id_of(get_site(session, site)),
-            code=item,
-            quantity=qty,
-            maker_id=buyer.id if buyer else None,
-            key=key,
-            now=_now(),
-            equipment_id=find_machine(session, machine) if machine else None,
-            vat_rate=ctx.obj.settings().accounting.vat_rate,
-            organisation_id=billed.id if billed else None,
-        )
-    if sale is None:
-        out.print(f"Already recorded: sale {key}.")
-        return
-    who = billed.code if billed else buyer.member_number if buyer else "the till"
-    out.print(
-        f"Sold {qty} x {item.upper()} for {format_cents(sale.total_cents)} "
-        f"(VAT {format_cents(sale.vat_cents)}) to {who}; reference {key}."
-    )
-
-
-@material_app.command("reverse")
-def material_reverse(
-    ctx: typer.Context,
-    reference: Annotated[str, typer.Argument(help="The reference of the sale to reverse.")],
-) -> None:
-    """Reverse a wrong sale (booked today, in the open month); then sell again, correctly,
-    with a new reference. Safe to run again."""
-    from fabdesk.accounting.materials import reverse_sale
-
-    with write_session(ctx.obj.engine()) as session:
-        reversal = reverse_sale(session, key=reference, now=_now())
-    out.print(f"{'Reversed' if reversal else 'Already reversed'}: sale {reference}.")
-
-
-# Machine costs and co-investors' members live in the cadastre's groups.
-from fabdesk.cli.inventory import equipment_app, investors_app  # noqa: E402
-
-costs_app = typer.Typer(
-    help="Each machine's yearly costs (depreciation, maintenance, consumables) behind the "
-    "cost-price report (fabdesk report costs).",
-    no_args_is_help=True,
-)
-members_app = typer.Typer(
-    help="The makers who use a co-investor's usage rights (a school's students, a company's "
-    "staff): their usage on its machines is priced at the reduced rate, within its hours.",
-    no_args_is_help=True,
-)
-equipment_app.add_typer(costs_app, name="costs")
-investors_app.add_typer(members_app, name="members")
-
-
-@costs_app.command("set")
-def costs_set(
-    ctx: typer.Context,
-    asset_tag: Annotated[str, typer.Argument(help="Asset tag of the machine.")],
-    year: Annotated[int, typer.Option(help="The year the costs are for.")],
-    depreciation: Annotated[
-        str | None,
-        typer.Option(
-            help="Depreciation in euros. Default: acquisition cost / expected life (cadastre)."
-        ),
-    ] = None,
-    maintenance: Annotated[str, typer.Option(help="Maintenance in euros.")] = "0",
-    consumables: Annotated[str, typer.Option(help="Consumables in euros.")] = "0",
-) -> None:
-    """Enter (or replace) a machine's costs of a year."""
-    from fabdesk.accounting.costs import set_equipment_cost
-    from fabdesk.money import format_cents
-    from scheduling.bookings import find_machine
-
-    with session_scope(ctx.obj.engine()) as session:
-        cost = set_equipment_cost(
-            session,
-            equipment_id=find_machine(session, asset_tag),
-            year=year,
-            depreciation_cents=_cents(depreciation) if depreciation is not None else None,
-            maintenance_cents=_cents(maintenance),
-            consumables_cents=_cents(consumables),
-        )
-        total = cost.depreciation_cents + cost.maintenance_cents + cost.consumables_cents
-    out.print(f"Costs of {asset_tag} in {year}: {format_cents(total)}.")
-
-
-@costs_app.command("list")
-def costs_list(ctx: typer.Context, year: Annotated[int, typer.Option(help="The year.")]) -> None:
-    """List the machines' costs entered for a year."""
-    from fabdesk.accounting.costs import equipment_costs
-    from fabdesk.money import format_cents
-
-    table = Table(
-        "machine", "depreciation", "maintenance", "consumables", title=f"Machine costs {year}"
-    )
-    with session_scope(ctx.obj.engine()) as session:
-        for item, cost in equipment_costs(session, year):
-            table.add_row(
-                item.asset_tag,
-                format_cents(cost.depreciation_cents),
-                format_cents(cost.maintenance_cents),
-                format_cents(cost.consumables_cents),
-            )
-    out.print(table)
-
-
-InvestorArgument = Annotated[str, typer.Argument(help="Investor code, e.g. SCHOOL.")]
-MakerArgument = Annotated[str, typer.Argument(help="Badge or member number of the maker.")]
-
-
-@members_app.command("add")
-def members_add(ctx: typer.Context, investor: InvestorArgument, maker: MakerArgument) -> None:
-    """Let a maker use a co-investor's usage rights (again: changes nothing)."""
-    from fabdesk.models import id_of
-    from inventory.investors import add_member
-    from inventory.makers import find_by_badge
-
-    with session_scope(ctx.obj.engine()) as session:
-        found = find_by_badge(session, maker)
-        add_member(session, investor, id_of(found))
-        number = found.member_number
-    out.print(f"{number} uses the usage rights of {investor.upper()}.")
-
-
-@members_app.command("remove")
-def members_remove(ctx: typer.Context, investor: InvestorArgument, maker: MakerArgument) -> None:
-    """Stop a maker using a co-investor's usage rights."""
-    from fabdesk.models import id_of
-    from inventory.investors import remove_member
-    from inventory.makers import find_by_badge
-
-    with session_scope(ctx.obj.engine()) as session:
-        removed = remove_member(session, investor, id_of(find_by_badge(session, maker)))
-    out.print("Removed." if removed else "Was not a member: nothing changed.")
-
-
-@members_app.command("list")
-def members_list(ctx: typer.Context, investor: InvestorArgument) -> None:
-    """The makers who use a co-investor's usage rights."""
-    from inventory.investors import investor_members
-
-    table = Table("member number", "name", title=f"Members of {investor.upper()}")
-    with session_scope(ctx.obj.engine()) as session:
-        for maker in investor_members(session, investor):
-            table.add_row(maker.member_number, maker.name)
-    out.print(table)
-
-
-organisations_app = typer.Typer(
-    help="Paying organisations (partner schools, companies): their linked makers book on their "
-    "behalf (fabdesk book ... --on-behalf-of CODE) and the organisation is billed, with its "
-    "enterprise number on its statement.",
-    no_args_is_help=True,
-)
-app.add_typer(organisations_app, name="organisations")
-OrganisationArgument = Annotated[str, typer.Argument(help="Organisation code, e.g. ERASMUS.")]
-
-
-@organisations_app.command("add")
-def organisations_add(
-    ctx: typer.Context,
-    code: OrganisationArgument,
-    name: Annotated[str, typer.Option(help="Full name, printed on its statements.")],
-    enterprise_number: Annotated[
-        str, typer.Option(help="Belgian enterprise number, e.g. 0123.456.749.")
-    ],
-    email: Annotated[str, typer.Option(help="Where its statements go.")] = "",
-    address: Annotated[
-        str, typer.Option(help="Postal address printed on its invoices: street, postcode town.")
-    ] = "",
-) -> None:
-    """Register a paying organisation."""
-    from inventory.organisations import add_organisation
-
-    with session_scope(ctx.obj.engine()) as session:
-        added_code = add_organisation(
-            session,
-            code=code,
-            name=name,
-            enterprise_number=enterprise_number,
-            email=email,
-            address=address,
-        ).code
-    out.print(f"Added organisation {added_code}.")
-
-
-@organisations_app.command("list")
-def organisations_list(ctx: typer.Context) -> None:
-    """List the paying organisations and how many makers may book for each."""
-    from fabdesk.identifiers import format_enterprise_number
-    from inventory.organisations import list_organisations, organisation_makers
-
-    table = Table("code", "name", "enterprise number", "makers", title="Paying organisations")
-    with session_scope(ctx.obj.engine()) as session:
-        for organisation in list_organisations(session):
-            table.add_row(
-                organisation.code,
-                organisation.name,
-                format_enterprise_number(organisation.enterprise_number),
-                ", ".join(m.member_number for m in organisation_makers(session, organisation.code)),
-            )
-    out.print(table)
-
-
-@organisations_app.command("link")
-def organisations_link(
-    ctx: typer.Context, organisation: OrganisationArgument, maker: MakerArgument
-) -> None:
-    """Let a maker book on behalf of an organisation (again: changes nothing)."""
-    from fabdesk.models import id_of
-    from inventory.makers import find_by_badge
-    from inventory.organisations import link_maker
-
-    with session_scope(ctx.obj.engine()) as session:
-        found = find_by_badge(session, maker)
-        link_maker(session, organisation, id_of(found))
-        number = found.member_number
-    out.print(f"{number} may book on behalf of {organisation.upper()}.")
-
-
-@organisations_app.command("unlink")
-def organisations_unlink(
-    ctx: typer.Context, organisation: OrganisationArgument, maker: MakerArgument
-) -> None:
-    """The maker may no longer book on the organisation's behalf (past bookings stay billed)."""
-    from fabdesk.models import id_of
-    from inventory.makers import find_by_badge
-    from inventory.organisations import unlink_maker
-
-    with session_scope(ctx.obj.engine()) as session:
-        removed = unlink_maker(session, organisation, id_of(find_by_badge(session, maker)))
-    out.print("Unlinked." if removed else "Was not linked: nothing changed.")
-
-
-@organisations_app.command("statement")
-def organisations_statement(
-    ctx: typer.Context,
-    organisation: OrganisationArgument,
-    month: MonthOption,
-    csv: CsvOption = None,
-    pdf: PdfOption = None,
-    language: LanguageOption = None,
-) -> None:
-    """An organisation's monthly statement: the usage its makers booked on its behalf, with its
-    enterprise number."""
-    from fabdesk.accounting._documents import DATA, local_forms
-    from fabdesk.accounting.statements import organisation_statement, statement_document
-
-    with session_scope(ctx.obj.engine()) as session:
-        found = organisation_statement(
-            session, organisation, month, vat_rate=ctx.obj.settings().accounting.vat_rate
-        )
-    forms = local_forms(_language(ctx, language))
-    _save(statement_document(found, DATA), csv, pdf, local=statement_document(found, forms))
-
-
-@organisations_app.command("pay")
-def organisations_pay(
-    ctx: typer.Context,
-    organisation: OrganisationArgument,
-    amount: Annotated[str, typer.Argument(help="Amount paid in euros, e.g. 118.50.")],
-    reference: Annotated[
-        str, typer.Option(help="The payment's own reference (bank): recorded once.")
-    ],
-) -> None:
-    """Record an organisation's payment (bank transfer). Safe to run again."""
-    from fabdesk.accounting.charges import record_payment
-    from fabdesk.accounting.ledger import balance, find_account
-    from fabdesk.models import AccountKind, id_of
-    from fabdesk.money import format_cents
-    from inventory.organisations import get_organisation
-
-    with write_session(ctx.obj.engine()) as session:
-        found = id_of(get_organisation(session, organisation))
-        posted = record_payment(
-            session, organisation_id=found, cents=_cents(amount), reference=reference, now=_now()
-        )
-        account = find_account(session, AccountKind.ORGANISATION, found)
-        owed = balance(session, account) if account is not None else 0
-    done = "Recorded" if posted else "Already recorded"
-    out.print(f"{done}: payment {reference}. {organisation.upper()} now owes {format_cents(owed)}.")
+    save_document(document, csv, pdf)

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, out
-from fabdesk.cli.inventory import By, _day, _me, _now
+from fabdesk.cli._app import ActingManager, app, out
+from fabdesk.cli.inventory import _day, _now
 from fabdesk.db import session_scope
 from fabdesk.models import ScanOutcome
 
@@ -42,13 +42,13 @@ _FLAGS = {
 def audit_open(
     ctx: typer.Context,
     site: Annotated[str, typer.Argument(help="Site code.")],
-    by: By = "",
+    acting: ActingManager = None,
 ) -> None:
     """Open an audit of a site; prints its number, used by `scan` and `close`."""
     from inventory.audit import open_audit
 
     with session_scope(ctx.obj.engine()) as session:
-        audit = open_audit(session, site, actor=by or _me(), now=_now())
+        audit = open_audit(session, site, actor=ctx.obj.actor(session, acting), now=_now())
         number = audit.id
     out.print(f"Audit {number} of {site} is open. Scan with: fabdesk audit scan {number}")
 
@@ -100,7 +100,7 @@ def audit_scan(
 def audit_close(
     ctx: typer.Context,
     audit_id: Annotated[int, typer.Argument(help="Audit number.")],
-    by: By = "",
+    acting: ActingManager = None,
 ) -> None:
     """Close an audit: unscanned items are missing; seen items get their next audit date."""
     from inventory.audit import close_audit
@@ -108,7 +108,11 @@ def audit_close(
     days = ctx.obj.settings().inventory.audit_interval_days
     with session_scope(ctx.obj.engine()) as session:
         report = close_audit(
-            session, audit_id, actor=by or _me(), now=_now(), next_audit_in_days=days
+            session,
+            audit_id,
+            actor=ctx.obj.actor(session, acting),
+            now=_now(),
+            next_audit_in_days=days,
         )
         counts = report.counts()
     out.print(", ".join(f"{o.value}: {n}" for o, n in counts.items()))
@@ -193,17 +197,19 @@ def audit_list(
     site: Annotated[str | None, typer.Option(help="Only this site (code).")] = None,
 ) -> None:
     """List audits, newest first."""
+    from fabdesk.actors import names_of
     from inventory.audit import list_audits
 
     with session_scope(ctx.obj.engine()) as session:
         audits = list_audits(session, site_code=site)
+        names = names_of(session, (audit.opened_by_id for audit, _ in audits))
     table = Table("number", "site", "opened", "by", "closed")
     for audit, audit_site in audits:
         table.add_row(
             str(audit.id),
             audit_site.code,
             audit.opened_at.strftime("%Y-%m-%d %H:%M"),
-            audit.opened_by,
+            names[audit.opened_by_id],
             audit.closed_at.strftime("%Y-%m-%d %H:%M") if audit.closed_at else "open",
         )
     out.print(table)

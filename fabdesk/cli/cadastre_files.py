@@ -45,14 +45,16 @@ def import_register(
             exists=True,
         ),
     ],
-    by: Annotated[
-        str,
+    acting: Annotated[
+        str | None,
         typer.Option(
-            "--by",
-            help="Your member number: a manager. Kept in the history of each item changed; "
-            "refusals are told in your language.",
+            "--as",
+            metavar="MEMBER",
+            help="The manager you act as (member number; default: cli.manager in the "
+            "settings): a site's manager imports their site's items only. Kept, by id, in the "
+            "history of each item changed; refusals are told in your language.",
         ),
-    ],
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be added, changed and refused.")
     ] = False,
@@ -79,7 +81,7 @@ def import_register(
     kind = _format_of(file, fmt, ("csv", "xlsx", "json", "txt", "tsv"))
     data = file.read_bytes()
     with session_scope(ctx.obj.engine()) as session:
-        manager = get_maker(session, by)
+        manager = get_maker(session, ctx.obj.member(acting))
         manager_id, language = id_of(manager), manager.language
     gettext = translator(language).gettext
     try:

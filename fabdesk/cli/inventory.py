@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
-from fabdesk.cli._app import app, out
+from fabdesk.cli._app import ActingManager, app, out
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue
 from fabdesk.models import EquipmentStatus
@@ -29,18 +28,8 @@ investors_app = typer.Typer(
 app.add_typer(equipment_app, name="equipment")
 app.add_typer(investors_app, name="investors")
 
-By = Annotated[
-    str, typer.Option("--by", help="Who makes the change (kept in the history; default: you).")
-]
 Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the history).")]
 Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])]
-
-
-def _me() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in containers without a passwd entry
-        return "cli"
 
 
 def _now() -> datetime:
@@ -93,10 +82,11 @@ def equipment_show(
     asset_tag: Annotated[str, typer.Argument(help="Asset tag, e.g. CF1-00001-X.")],
 ) -> None:
     """Show every field of an item, its funding shares and its maintenance state."""
+    from fabdesk.actors import names_of
     from fabdesk.models import EquipmentCategory, Site
     from inventory.investors import item_shares
     from inventory.maintenance import maintenance_state
-    from inventory.register import book_value_cents, get_item
+    from inventory.register import book_value_cents, get_item, history
 
     today = date.today()
     with session_scope(ctx.obj.engine()) as session:
@@ -153,6 +143,13 @@ def equipment_show(
                 + (f"; {plan}" if item.maintenance_every_days or state.hours_limit else ""),
             )
         )
+        events = history(session, item.asset_tag)
+        if events:
+            last = events[-1]
+            who = names_of(session, [last.actor_id])[last.actor_id]
+            rows.append(
+                ("last change", f"{last.at:%Y-%m-%d %H:%M} UTC, {last.kind.value}, by {who}")
+            )
         for name, value in rows:
             table.add_row(name, value)
     out.print(table)
@@ -181,7 +178,7 @@ def equipment_add(
     ] = None,
     not_bookable: Annotated[bool, typer.Option(help="Cannot be booked.")] = False,
     manual: Annotated[list[str] | None, typer.Option(help="Link to a manual (repeat).")] = None,
-    by: By = "",
+    acting: ActingManager = None,
 ) -> None:
     """Register a new item; prints its asset tag."""
     from inventory.register import NewItem, add_item
@@ -205,7 +202,7 @@ def equipment_add(
         manual_urls=tuple(manual or ()),
     )
     with session_scope(ctx.obj.engine()) as session:
-        item = add_item(session, new, actor=by or _me(), now=_now())
+        item = add_item(session, new, actor=ctx.obj.actor(session, acting), now=_now())
         tag_added = item.asset_tag
     out.print(f"Added {tag_added}.")
 
@@ -222,7 +219,7 @@ def equipment_edit(
         ),
     ],
     reason: Reason = "",
-    by: By = "",
+    acting: ActingManager = None,
 ) -> None:
     """Change fields of an item; each change is kept in its history."""
     from inventory.register import edit_item
@@ -236,7 +233,14 @@ def equipment_edit(
             )
         values[field.strip()] = value
     with session_scope(ctx.obj.engine()) as session:
-        events = edit_item(session, asset_tag, values, actor=by or _me(), now=_now(), reason=reason)
+        events = edit_item(
+            session,
+            asset_tag,
+            values,
+            actor=ctx.obj.actor(session, acting),
+            now=_now(),
+            reason=reason,
+        )
         count = len(events)
     out.print(f"{count} field(s) changed." if count else "Nothing changed.")
 
@@ -248,7 +252,7 @@ def equipment_move(
     reason: Reason,
     site: Annotated[str | None, typer.Option(help="New site (code).")] = None,
     location: Annotated[str | None, typer.Option(help="New location in the site.")] = None,
-    by: By = "",
+    acting: ActingManager = None,
 ) -> None:
     """Move an item to another site and/or location."""
     from inventory.register import move_item
@@ -259,7 +263,7 @@ def equipment_move(
             asset_tag,
             site_code=site,
             location=location,
-            actor=by or _me(),
+            actor=ctx.obj.actor(session, acting),
             now=_now(),
             reason=reason,
         )
@@ -276,7 +280,7 @@ def equipment_status(
     until: Annotated[
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Return date (lent_out only).")
     ] = None,
-    by: By = "",
+    acting: ActingManager = None,
 ) -> None:
     """Put an item in service, out of order, in maintenance, lend it out, or retire it (final)."""
     from inventory.register import change_status
@@ -287,7 +291,7 @@ def equipment_status(
             asset_tag,
             status,
             reason=reason,
-            actor=by or _me(),
+            actor=ctx.obj.actor(session, acting),
             now=_now(),
             lent_to=to,
             lent_until=until.date() if until else None,
@@ -304,6 +308,7 @@ def equipment_history(
     ] = None,
 ) -> None:
     """Show (or export) every change of an item: who, when, what and why."""
+    from fabdesk.actors import names_of
     from inventory.csv_io import history_csv
     from inventory.register import history
 
@@ -313,6 +318,7 @@ def equipment_history(
             out.print(f"Wrote {csv_file}.")
             return
         events = history(session, asset_tag)
+        names = names_of(session, (e.actor_id for e in events))
     # The dates never wrap nor shrink; the free texts fold to what is left of the terminal.
     table = Table(
         Column("when (UTC)", no_wrap=True, min_width=16),
@@ -326,7 +332,7 @@ def equipment_history(
     for event in events:
         table.add_row(
             event.at.strftime("%Y-%m-%d %H:%M"),
-            event.actor,
+            names[event.actor_id],
             event.kind.value,
             event.field,
             event.old_value,
@@ -348,7 +354,7 @@ def equipment_maintained(
         str | None, typer.Option(help="What it cost, in euros: 120,50 or 120.50.")
     ] = None,
     supplier: Annotated[str, typer.Option(help="Who did it or sold the parts.")] = "",
-    by: By = "",
+    acting: ActingManager = None,
 ) -> None:
     """Record a maintenance done (notes, cost, supplier): the item's maintenance plan restarts
     from it. `fabdesk equipment maintenance TAG` lists the records."""
@@ -367,7 +373,7 @@ def equipment_maintained(
             session,
             asset_tag,
             done_on=on.date() if on else now.date(),
-            actor=by or _me(),
+            actor=ctx.obj.actor(session, acting),
             now=now,
             notes=notes,
             cost_cents=cost_cents,
@@ -383,10 +389,12 @@ def equipment_maintenance(
 ) -> None:
     """List the maintenance records of an item: when, hours of use then, cost, supplier,
     notes, who."""
+    from fabdesk.actors import names_of
     from inventory.maintenance import maintenance_records
 
     with session_scope(ctx.obj.engine()) as session:
         records = maintenance_records(session, asset_tag)
+        names = names_of(session, (r.actor_id for r in records))
     table = Table(
         Column("done on", no_wrap=True),
         Column("hours of use", justify="right"),
@@ -403,7 +411,7 @@ def equipment_maintenance(
             _money(record.cost_cents),
             record.supplier,
             record.notes,
-            record.actor,
+            names[record.actor_id],
         )
     out.print(table)
     total = sum(r.cost_cents or 0 for r in records)

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import out
-from fabdesk.cli.inventory import By, Reason, _me, _now, investors_app
+from fabdesk.cli._app import ActingManager, out
+from fabdesk.cli.inventory import Reason, _now, investors_app
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue
 
@@ -81,7 +81,7 @@ def investors_shares(
         ),
     ] = None,
     reason: Reason = "",
-    by: By = "",
+    acting: ActingManager = None,
 ) -> None:
     """Set the funding shares of an item (they replace the previous ones)."""
     from inventory.investors import ShareSpec, parse_percent, set_shares
@@ -100,5 +100,12 @@ def investors_shares(
             )
         specs.append(ShareSpec(code, parse_percent(percent), int(hours or 0)))
     with session_scope(ctx.obj.engine()) as session:
-        set_shares(session, asset_tag, specs, actor=by or _me(), now=_now(), reason=reason)
+        set_shares(
+            session,
+            asset_tag,
+            specs,
+            actor=ctx.obj.actor(session, acting),
+            now=_now(),
+            reason=reason,
+        )
     out.print("Shares set." if specs else "Shares removed: own funds.")

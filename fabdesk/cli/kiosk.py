@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -20,14 +19,13 @@ app.add_typer(managers_app, name="managers")
 
 
 def _log_to_file(settings: Settings) -> None:
-    """The kiosk owns the terminal: its log goes to a file in the data folder."""
-    folder = data_dir() / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(folder / "kiosk.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(settings.logging.level)
+    """The kiosk owns the terminal: its log goes to a private file in the data folder, as the
+    services log (`logging.level`, JSON lines with `logging.json_lines`, secrets redacted)."""
+    from fabdesk.files import private_file
+    from fabdesk.logs import configure_logging
+
+    path = private_file(data_dir() / "logs" / "kiosk.log")
+    configure_logging(settings, stream=path.open("a", encoding="utf-8"))  # open while it runs
 
 
 @app.command()

@@ -84,7 +84,7 @@ def tokens_revoke(
 def waitlist_list(ctx: typer.Context, member_number: Annotated[str, _MEMBER]) -> None:
     """A maker's places in line (waiting, or offered until when)."""
     from inventory.makers import get_maker
-    from scheduling.bookings import find_machine, load_machine
+    from scheduling.machines import find_machine, load_machine
     from scheduling.mine import my_waitlist
 
     rules = ctx.obj.settings().scheduler
@@ -118,7 +118,7 @@ def waitlist_join(
 ) -> None:
     """Put a maker in line for a taken slot (refused if it is free: book it instead)."""
     from inventory.makers import get_maker
-    from scheduling.bookings import find_machine, load_machine
+    from scheduling.machines import find_machine, load_machine
     from scheduling.waitlist import join
 
     rules = ctx.obj.settings().scheduler

@@ -410,15 +410,17 @@ def trainings_lapsing(
 def equipment_check_after_use(
     ctx: typer.Context,
     tag: Annotated[str, typer.Argument(help="The machine's asset tag.")],
-    by: Annotated[str, typer.Option("--by", help="Who makes the change (kept in its history).")],
     off: Annotated[bool, typer.Option("--off", help="No check needed any more.")] = False,
+    acting: ActingManager = None,
 ) -> None:
     """Make a machine need a check after each use: it goes to `to_check` when a usage session on
     it ends or its booking completes, until `fabdesk equipment release` puts it back."""
     from inventory.checks import set_check_after_use
 
     with _session(ctx) as session:
-        set_check_after_use(session, tag, not off, actor=by, now=datetime.now(UTC))
+        set_check_after_use(
+            session, tag, not off, actor=ctx.obj.actor(session, acting), now=datetime.now(UTC)
+        )
     out.print(f"{tag}: {'no check' if off else 'a check'} after each use.", highlight=False)
 
 
@@ -426,9 +428,15 @@ def equipment_check_after_use(
 def equipment_release(
     ctx: typer.Context,
     tag: Annotated[str, typer.Argument(help="The machine's asset tag.")],
-    by: Annotated[
-        str, typer.Option("--by", help="Your member number (a manager, or a trainer of it).")
-    ],
+    acting: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="MEMBER",
+            help="Who checked it: your member number, a manager of its site or a trainer of "
+            "it (default: cli.manager in the settings). Kept, by id, in its history.",
+        ),
+    ] = None,
     note: Annotated[str, typer.Option(help="What the check found (kept in its history).")] = "",
 ) -> None:
     """Release a machine checked after its use: it is back in service."""
@@ -440,7 +448,7 @@ def equipment_release(
         release_check(
             session,
             tag,
-            by_maker_id=id_of(get_maker(session, by)),
+            by_maker_id=id_of(get_maker(session, ctx.obj.member(acting))),
             now=datetime.now(UTC),
             note=note,
         )

@@ -86,7 +86,7 @@ def book(
     from inventory.makers import get_maker
     from inventory.organisations import get_organisation
     from scheduling.bookings import book as book_machine
-    from scheduling.bookings import find_machine, load_machine
+    from scheduling.machines import find_machine, load_machine
 
     settings = ctx.obj.settings()
     with write_session(ctx.obj.engine()) as session:
@@ -128,7 +128,7 @@ def bookings_list(
 
     from fabdesk.models import Booking, Equipment, Maker, Site
     from inventory.makers import get_maker
-    from scheduling.bookings import find_machine
+    from scheduling.machines import find_machine
 
     now = _now()
     with session_scope(ctx.obj.engine()) as session:
@@ -211,7 +211,8 @@ def walk_in_command(
 ) -> None:
     """Book a machine from now and check in at once (as at the kiosk's W)."""
     from inventory.makers import get_maker
-    from scheduling.bookings import find_machine, walk_in
+    from scheduling.bookings import walk_in
+    from scheduling.machines import find_machine
 
     with write_session(ctx.obj.engine()) as session:
         booking = walk_in(
@@ -256,7 +257,7 @@ def bookings_complete(
 @bookings_app.command("release-no-shows")
 def bookings_release_no_shows(ctx: typer.Context) -> None:
     """Release the bookings nobody checked in for (the scheduler does it every minute)."""
-    from scheduling.bookings import release_no_shows
+    from scheduling.releases import release_no_shows
 
     with write_session(ctx.obj.engine()) as session:
         released = release_no_shows(session, _now(), ctx.obj.settings().scheduler)

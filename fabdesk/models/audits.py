@@ -31,9 +31,10 @@ class Audit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     site_id: int = Field(foreign_key="sites.id", index=True)
     opened_at: datetime = Field(sa_column=utc_column())
-    opened_by: str = Field(max_length=120)
+    opened_by_id: int | None = Field(default=None, foreign_key="makers.id", index=True)
+    """The manager who opened it (by id); None: from before managers were kept by id."""
     closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    closed_by: str | None = Field(default=None, max_length=120)
+    closed_by_id: int | None = Field(default=None, foreign_key="makers.id", index=True)
 
     @property
     def is_open(self) -> bool:

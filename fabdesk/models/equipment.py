@@ -111,7 +111,8 @@ class EquipmentEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     equipment_id: int = Field(foreign_key="equipment.id", index=True, ondelete="CASCADE")
     at: datetime = Field(sa_column=utc_column())
-    actor: str = Field(max_length=120)
+    actor_id: int | None = Field(default=None, foreign_key="makers.id", index=True)
+    """Who made the change (a maker, by id); None: the system (a use, the scheduler, the seed)."""
     kind: EquipmentEventKind = Field(sa_type=str_enum(EquipmentEventKind))
     field: str = Field(default="", max_length=64)
     old_value: str = Field(default="", sa_type=sa.Text)
@@ -129,7 +130,8 @@ class MaintenanceRecord(SQLModel, table=True):
     done_on: date
     usage_hours: float = Field(default=0, ge=0)
     """The item's total hours of active use when the maintenance was done."""
-    actor: str = Field(max_length=120)
+    actor_id: int | None = Field(default=None, foreign_key="makers.id", index=True)
+    """Who recorded it (a maker, by id); None: the system."""
     notes: str = Field(default="", sa_type=sa.Text)
     recorded_at: datetime = Field(sa_column=utc_column())
     cost_cents: int | None = Field(default=None, ge=0)

@@ -67,8 +67,8 @@ class UsageSession(SQLModel, table=True):
     """A manager assigned the session to this organisation (it pays)."""
     lab_site_id: int | None = Field(default=None, foreign_key="sites.id")
     """A manager assigned the session to this lab's own use (its lab account pays)."""
-    assigned_by: str | None = Field(default=None, max_length=64)
-    """The manager who assigned the session (`maker:<id>`, or the API's manager token)."""
+    assigned_by_id: int | None = Field(default=None, foreign_key="makers.id")
+    """The manager who assigned the session (by id)."""
     assigned_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
     @property

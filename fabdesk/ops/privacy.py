@@ -69,6 +69,11 @@ ERASURE_POLICY: dict[str, Policy] = {
     # invoices (issue 17): the books a lab must keep (Belgium: 7 years); the person behind them
     # is pseudonymised with the maker row.
     "invoices": "keep",
+    # who changed an item, recorded a maintenance, opened or closed an audit (issue 18): the
+    # register's history, by id only.
+    "equipment_events": "keep",
+    "maintenance_records": "keep",
+    "audits": "keep",
 }
 """What erasure does to each table that points at a maker."""
 

@@ -37,7 +37,7 @@ from fabdesk.models import (
 )
 from fabdesk.settings import SchedulerSettings
 from inventory.makers import find_by_badge
-from scheduling.bookings import policy_for
+from scheduling.machines import policy_for
 
 log = logging.getLogger(__name__)
 

@@ -192,7 +192,7 @@ def assign_session(
     usage.organisation_id = assignee.organisation_id
     usage.lab_site_id = assignee.lab_site_id
     usage.attributed_by = AttributedBy.MANAGER
-    usage.assigned_by = f"maker:{actor.manager_id}"
+    usage.assigned_by_id = actor.manager_id
     usage.assigned_at = now
     session.add(usage)
     session.flush()

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from fabdesk.actors import actor_for
 from fabdesk.db import session_scope
 from fabdesk.errors import NotFound
 from fabdesk.models import ScanOutcome
@@ -113,9 +114,8 @@ class AuditScreen(KioskScreen):
             try:
                 audit = open_audit_of(session, kiosk.site)
             except NotFound:
-                audit = open_audit(
-                    session, kiosk.site, actor=f"maker:{kiosk.manager.maker_id}", now=kiosk.clock()
-                )
+                actor = actor_for(session, kiosk.manager.maker_id, "kiosk")
+                audit = open_audit(session, kiosk.site, actor=actor, now=kiosk.clock())
             report = audit_report(session, audit.id or 0)
             counts = {o.value: n for o, n in report.counts().items()}
             progress = audit_progress(session, audit.id or 0)
@@ -184,9 +184,8 @@ class AuditScreen(KioskScreen):
         kiosk = self.kiosk
         assert kiosk.manager is not None
         with session_scope(kiosk.engine) as session:
-            report = close_audit(
-                session, audit_id, actor=f"maker:{kiosk.manager.maker_id}", now=kiosk.clock()
-            )
+            actor = actor_for(session, kiosk.manager.maker_id, "kiosk")
+            report = close_audit(session, audit_id, actor=actor, now=kiosk.clock())
             counts = {o.value: n for o, n in report.counts().items()}
             missing = [
                 (line.asset_tag, line.name, line.registered_location, line.last_seen_on)

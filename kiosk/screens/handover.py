@@ -19,7 +19,8 @@ from kiosk.screens.base import KioskScreen
 from kiosk.views import BOOKING_STATES
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
-from scheduling.bookings import bookings_of, hand_over, load_machine
+from scheduling.bookings import bookings_of, hand_over
+from scheduling.machines import load_machine
 
 
 class RunningLoaded(Message):

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
+from fabdesk.actors import actor_for
 from fabdesk.db import write_session
 from inventory.checks import release_check
 from inventory.maintenance import record_maintenance
@@ -71,9 +72,9 @@ class MachinesScreen(MachineListScreen):
     def change(self, action: str, asset_tag: str, name: str, reason: str) -> None:
         kiosk = self.kiosk
         assert kiosk.manager is not None
-        actor = f"maker:{kiosk.manager.maker_id}"
         now = kiosk.clock()
         with write_session(kiosk.engine) as session:
+            actor = actor_for(session, kiosk.manager.maker_id, "kiosk")
             if action == "out_of_order":
                 cancelled = put_out_of_order(
                     session,

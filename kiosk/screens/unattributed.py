@@ -30,9 +30,13 @@ class UnattributedScreen(TableScreen):
         ("↑↓", N_("Session")),
         ("Enter", N_("Assign to the badge scanned")),
         ("F6", N_("Lab's own use")),
+        ("F7", N_("Uses allowed offline, refused")),
         ("Esc", N_("Back")),
     ]
-    BINDINGS = [Binding("f6", "lab_use", show=False, priority=True)]
+    BINDINGS = [
+        Binding("f6", "lab_use", show=False, priority=True),
+        Binding("f7", "flagged", show=False, priority=True),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -98,6 +102,11 @@ class UnattributedScreen(TableScreen):
         if selected is not None:
             self.clear_message()
             self.assign(selected, None)
+
+    def action_flagged(self) -> None:
+        from kiosk.screens.flagged import FlaggedScreen
+
+        self.app.push_screen(FlaggedScreen())
 
     @work(thread=True, exclusive=True, group="unattributed-assign", exit_on_error=False)
     def assign(self, session_id: int, badge: str | None) -> None:

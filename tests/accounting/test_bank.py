@@ -14,6 +14,7 @@ from fabdesk.accounting import post_pending_charges
 from fabdesk.accounting.bank import import_statement, parse_coda, unmatched
 from fabdesk.accounting.charges import maker_balance
 from fabdesk.accounting.invoices import issue_month
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.errors import ImportRejected
 from fabdesk.models import Maker, id_of
 from tests.accounting.factories import Lab, add_maker, add_usage, at
@@ -29,7 +30,7 @@ def invoiced(session: Session, lab: Lab) -> tuple[Maker, Maker]:
     bob = add_maker(session, "B1")
     add_usage(session, lab.laser, alice, ended_at=at("2026-11-05 14:37"), active_seconds=2220)
     add_usage(session, lab.vinyl, bob, ended_at=at("2026-11-06 10:00"), active_seconds=900)
-    post_pending_charges(session, now=at("2026-11-07 08:00"))
+    post_pending_charges(session, now=at("2026-11-07 08:00"), rules=PriceRules.default())
     issued = issue_month(session, month="2026-11", today=date(2026, 11, 30), settings=LAB)
     assert [invoice.document_number for invoice in issued] == ["F2026-00001", "F2026-00002"]
     return alice, bob

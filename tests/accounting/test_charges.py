@@ -21,6 +21,7 @@ from fabdesk.accounting import (
     reverse_charge,
 )
 from fabdesk.accounting.ledger import balance, find_account
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from fabdesk.models import (
     AccountKind,
@@ -62,10 +63,10 @@ def test_a_replayed_session_is_charged_once(session: Session, lab: Lab) -> None:
     maker = add_maker(session, "M1")
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=600)
     now = at("2026-11-05 10:01")
-    assert post_usage_charge(session, id_of(job), now=now) is not None
+    assert post_usage_charge(session, id_of(job), now=now, rules=PriceRules.default()) is not None
     postings = _count(session, LedgerPosting)
-    assert post_usage_charge(session, id_of(job), now=now) is None
-    assert post_pending_charges(session, now=now) == 0
+    assert post_usage_charge(session, id_of(job), now=now, rules=PriceRules.default()) is None
+    assert post_pending_charges(session, now=now, rules=PriceRules.default()) == 0
     assert _count(session, LedgerPosting) == postings
     assert maker_balance(session, id_of(maker)).owed_cents == 500
 
@@ -76,11 +77,15 @@ def test_pending_charges_skip_unfinished_sessions(session: Session, lab: Lab) ->
     running = add_usage(
         session, lab.laser, maker, ended_at=at("2026-11-05 11:00"), active_seconds=60, outcome=None
     )
-    assert post_pending_charges(session, now=at("2026-11-05 12:00")) == 1
+    assert (
+        post_pending_charges(session, now=at("2026-11-05 12:00"), rules=PriceRules.default()) == 1
+    )
     with pytest.raises(Conflict, match="has not finished"):
-        post_usage_charge(session, id_of(running), now=at("2026-11-05 12:00"))
+        post_usage_charge(
+            session, id_of(running), now=at("2026-11-05 12:00"), rules=PriceRules.default()
+        )
     with pytest.raises(NotFound):
-        post_usage_charge(session, 999_999, now=at("2026-11-05 12:00"))
+        post_usage_charge(session, 999_999, now=at("2026-11-05 12:00"), rules=PriceRules.default())
 
 
 def test_minimum_charge_tier_and_filament_weight(session: Session, lab: Lab) -> None:
@@ -95,7 +100,7 @@ def test_minimum_charge_tier_and_filament_weight(session: Session, lab: Lab) -> 
         active_seconds=170,
         material_mm=1000,
     )
-    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"))
+    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default())
     charge = session.exec(select(UsageCharge)).one()
     assert (charge.time_cents, charge.material_cents, charge.total_cents) == (50, 12, 62)
     assert charge.material_grams == pytest.approx(2.982, abs=0.001)
@@ -109,7 +114,7 @@ def test_minimum_charge_tier_and_filament_weight(session: Session, lab: Lab) -> 
 def test_billing_unit_rounds_up_to_started_quarters(session: Session, lab: Lab) -> None:
     maker = add_maker(session, "M1")
     job = add_usage(session, lab.vinyl, maker, ended_at=at("2026-11-05 10:00"), active_seconds=961)
-    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"))
+    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default())
     charge = session.exec(select(UsageCharge)).one()
     assert (charge.billed_minutes, charge.total_cents) == (30, 600)
     revenue = find_account(session, AccountKind.REVENUE, id_of(lab.vinyl))
@@ -122,15 +127,19 @@ def test_a_late_session_of_a_closed_month_is_booked_in_the_open_one(
 ) -> None:
     maker = add_maker(session, "M1")
     add_usage(session, lab.laser, maker, ended_at=at("2026-10-30 10:00"), active_seconds=600)
-    closed = close_period(session, "2026-10", now=at("2026-11-01 06:00"))
+    closed = close_period(
+        session, "2026-10", now=at("2026-11-01 06:00"), rules=PriceRules.default()
+    )
     assert closed.transaction_count == 1
     late = add_usage(
         session, lab.laser, maker, ended_at=at("2026-10-31 18:00"), active_seconds=1200
     )
-    transaction = post_usage_charge(session, id_of(late), now=at("2026-11-03 09:00"))
+    transaction = post_usage_charge(
+        session, id_of(late), now=at("2026-11-03 09:00"), rules=PriceRules.default()
+    )
     assert transaction is not None
     assert (transaction.month, transaction.occurred_on) == ("2026-11", date(2026, 10, 31))
-    again = close_period(session, "2026-10", now=at("2026-11-20 06:00"))
+    again = close_period(session, "2026-10", now=at("2026-11-20 06:00"), rules=PriceRules.default())
     assert again.closed_at == closed.closed_at
     assert again.transaction_count == 1
     assert check_ledger(session).ok
@@ -140,17 +149,17 @@ def test_close_refuses_a_month_that_has_not_ended_and_bad_months(
     session: Session, lab: Lab
 ) -> None:
     with pytest.raises(RuleViolation, match="has not ended"):
-        close_period(session, "2026-11", now=at("2026-11-30 12:00"))
+        close_period(session, "2026-11", now=at("2026-11-30 12:00"), rules=PriceRules.default())
     with pytest.raises(InvalidValue, match="YYYY-MM"):
-        close_period(session, "2026-13", now=at("2026-11-30 12:00"))
+        close_period(session, "2026-13", now=at("2026-11-30 12:00"), rules=PriceRules.default())
 
 
 def test_close_stores_balances_carried_from_the_previous_close(session: Session, lab: Lab) -> None:
     maker = add_maker(session, "M1", sector=Sector.HEALTH)
     add_usage(session, lab.laser, maker, ended_at=at("2026-10-10 10:00"), active_seconds=600)
-    close_period(session, "2026-10", now=at("2026-11-01 06:00"))
+    close_period(session, "2026-10", now=at("2026-11-01 06:00"), rules=PriceRules.default())
     add_usage(session, lab.laser, maker, ended_at=at("2026-11-10 10:00"), active_seconds=1200)
-    close_period(session, "2026-11", now=at("2026-12-01 06:00"))
+    close_period(session, "2026-11", now=at("2026-12-01 06:00"), rules=PriceRules.default())
     account = find_account(session, AccountKind.MAKER, id_of(maker))
     rows = session.exec(
         select(PeriodBalance)
@@ -212,7 +221,7 @@ def test_soonest_expiring_cheque_pays_first_partly_then_the_next(
     # its 20.00, covering 25.00 of the charge (maker co-pays 5.00); the later cheque (no
     # co-payment) pays the remaining 5.00. The maker owes 5.00.
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=3600)
-    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"))
+    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default())
     views = {
         view.code: view.remaining_cents
         for view in cheques_of(session, id_of(maker), date(2026, 11, 5))
@@ -230,7 +239,9 @@ def test_expiry_returns_what_is_left_to_the_programme_once(session: Session, lab
         session, programme_code="chq", maker_id=id_of(maker), today=now.date(), now=now
     )
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=600)
-    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"))  # cheque pays 4.00
+    post_usage_charge(
+        session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default()
+    )  # cheque pays 4.00
     assert expire_cheques(session, date(2026, 11, 11)) == 0  # still valid on the 11th
     assert expire_cheques(session, date(2026, 11, 12)) == 1
     assert expire_cheques(session, date(2026, 11, 13)) == 0
@@ -256,7 +267,7 @@ def test_reversal_gives_the_cheque_back_and_a_repost_charges_again(
         session, programme_code="chq", maker_id=id_of(maker), today=now.date(), now=now
     )
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=600)
-    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"))
+    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default())
     reversal = reverse_charge(session, id_of(job), now=at("2026-11-06 10:00"))
     assert reversal is not None
     assert reversal.kind == TransactionKind.REVERSAL
@@ -264,7 +275,12 @@ def test_reversal_gives_the_cheque_back_and_a_repost_charges_again(
     assert maker_balance(session, id_of(maker)).owed_cents == 0
     assert cheques_of(session, id_of(maker), date(2026, 11, 6))[0].remaining_cents == 2000
     # A replay after the reversal posts nothing; a correction reposts explicitly.
-    assert post_usage_charge(session, id_of(job), now=at("2026-11-06 10:00")) is None
+    assert (
+        post_usage_charge(
+            session, id_of(job), now=at("2026-11-06 10:00"), rules=PriceRules.default()
+        )
+        is None
+    )
     job.active_seconds = 1200
     session.add(job)
     reverse_charge(session, id_of(job), now=at("2026-11-06 11:00"))  # already reversed: None
@@ -277,10 +293,10 @@ def test_reversal_gives_the_cheque_back_and_a_repost_charges_again(
 def test_correction_reverses_and_reposts_the_next_revision(session: Session, lab: Lab) -> None:
     maker = add_maker(session, "M1")
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=600)
-    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"))
+    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default())
     job.active_seconds = 1200
     session.add(job)
-    reverse_charge(session, id_of(job), now=at("2026-11-06 10:00"), repost=True)
+    reverse_charge(session, id_of(job), now=at("2026-11-06 10:00"), repost=PriceRules.default())
     charges = session.exec(select(UsageCharge).order_by(col(UsageCharge.revision))).all()
     assert [(c.revision, c.total_cents) for c in charges] == [(1, 500), (2, 1000)]
     assert maker_balance(session, id_of(maker)).owed_cents == 1000
@@ -299,7 +315,7 @@ def test_reversal_to_an_expired_cheque_goes_back_to_the_programme(
         session, programme_code="chq", maker_id=id_of(maker), today=now.date(), now=now
     )
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=600)
-    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"))
+    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default())
     expire_cheques(session, date(2026, 11, 20))
     reverse_charge(session, id_of(job), now=at("2026-11-21 10:00"))
     cheque_account = find_account(session, AccountKind.CHEQUE, id_of(cheque))
@@ -321,8 +337,10 @@ def test_usage_rights_make_a_members_hours_free_up_to_the_allowance(
     second = add_usage(
         session, lab.laser, student, ended_at=at("2026-03-02 18:00"), active_seconds=2 * 3600
     )
-    post_usage_charge(session, id_of(first), now=at("2026-03-02 19:00"))
-    post_usage_charge(session, id_of(second), now=at("2026-03-02 19:00"))
+    post_usage_charge(session, id_of(first), now=at("2026-03-02 19:00"), rules=PriceRules.default())
+    post_usage_charge(
+        session, id_of(second), now=at("2026-03-02 19:00"), rules=PriceRules.default()
+    )
     charges = session.exec(select(UsageCharge).order_by(col(UsageCharge.id))).all()
     assert [(c.rights_seconds, c.total_cents) for c in charges] == [(9 * 3600, 0), (3600, 3000)]
     assert check_ledger(session).ok
@@ -342,12 +360,16 @@ def test_a_session_without_a_payer_is_never_charged_and_holds_its_month_open(
         outcome=Outcome.INTERRUPTED,
     )
     with pytest.raises(Conflict) as refused:
-        post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"))
+        post_usage_charge(
+            session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default()
+        )
     assert refused.value.code == "session_unattributed"
-    assert post_pending_charges(session, now=at("2026-11-05 10:01")) == 0
+    assert (
+        post_pending_charges(session, now=at("2026-11-05 10:01"), rules=PriceRules.default()) == 0
+    )
     assert find_account(session, AccountKind.MAKER) is None
     with pytest.raises(RuleViolation) as closing:
-        close_period(session, "2026-11", now=at("2026-12-01 06:00"))
+        close_period(session, "2026-11", now=at("2026-12-01 06:00"), rules=PriceRules.default())
     assert closing.value.code == "period_has_unattributed_sessions"
     assert str(id_of(job)) in str(closing.value)
 
@@ -355,19 +377,19 @@ def test_a_session_without_a_payer_is_never_charged_and_holds_its_month_open(
 def test_months_close_in_order(session: Session, lab: Lab) -> None:
     maker = add_maker(session, "M1")
     add_usage(session, lab.laser, maker, ended_at=at("2026-10-10 10:00"), active_seconds=600)
-    post_pending_charges(session, now=at("2026-10-10 11:00"))
+    post_pending_charges(session, now=at("2026-10-10 11:00"), rules=PriceRules.default())
     with pytest.raises(RuleViolation, match="Close 2026-10 first"):
-        close_period(session, "2026-11", now=at("2026-12-01 06:00"))
-    close_period(session, "2026-10", now=at("2026-12-01 06:00"))
-    close_period(session, "2026-11", now=at("2026-12-01 06:00"))
+        close_period(session, "2026-11", now=at("2026-12-01 06:00"), rules=PriceRules.default())
+    close_period(session, "2026-10", now=at("2026-12-01 06:00"), rules=PriceRules.default())
+    close_period(session, "2026-11", now=at("2026-12-01 06:00"), rules=PriceRules.default())
     with pytest.raises(RuleViolation, match="closed in order"):
-        close_period(session, "2026-09", now=at("2026-12-01 06:00"))
+        close_period(session, "2026-09", now=at("2026-12-01 06:00"), rules=PriceRules.default())
 
 
 def test_a_payment_settles_what_the_maker_owes_once(session: Session, lab: Lab) -> None:
     maker = add_maker(session, "M1")
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=600)
-    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"))
+    post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default())
     now = at("2026-11-06 09:00")
     assert record_payment(session, maker_id=id_of(maker), cents=500, reference="T-1", now=now)
     assert (

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from fabdesk.accounting import post_usage_charge
 from fabdesk.accounting.costs import equipment_costs, set_equipment_cost
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.accounting.reports import coinvestor_report, cost_report
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import UsageCharge, id_of
@@ -74,7 +75,9 @@ def test_members_entered_use_the_usage_rights_and_the_report_counts_them(
         session, lab.laser, stranger, ended_at=at("2026-11-05 12:00"), active_seconds=3600
     )
     for usage in (used, paid):
-        post_usage_charge(session, id_of(usage), now=at("2026-11-06 00:00"))
+        post_usage_charge(
+            session, id_of(usage), now=at("2026-11-06 00:00"), rules=PriceRules.default()
+        )
     charges = {c.usage_session_id: c for c in session.exec(select(UsageCharge)).all()}
     assert charges[id_of(used)].rights_seconds == 3600
     assert charges[id_of(used)].time_cents == 0

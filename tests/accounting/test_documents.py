@@ -18,6 +18,7 @@ from fabdesk.accounting import (
     reverse_charge,
 )
 from fabdesk.accounting._documents import to_csv, to_pdf
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.accounting.reports import (
     coinvestor_report,
     cost_report,
@@ -58,7 +59,7 @@ def month_of_use(session: Session, lab: Lab) -> Lab:
     add_usage(session, lab.laser, alice, ended_at=at("2026-11-06 10:00"), active_seconds=10 * 60)
     wrong = add_usage(session, lab.laser, bob, ended_at=at("2026-11-07 10:00"), active_seconds=600)
     add_usage(session, lab.vinyl, bob, ended_at=at("2026-11-08 10:00"), active_seconds=900)
-    post_pending_charges(session, now=at("2026-11-08 12:00"))
+    post_pending_charges(session, now=at("2026-11-08 12:00"), rules=PriceRules.default())
     reverse_charge(session, id_of(wrong), now=at("2026-11-09 12:00"))
     expire_cheques(session, date(2026, 11, 30))
     session.add(OpeningHours(site_id=id_of(lab.site), weekday=2, opens=_time(10), closes=_time(18)))
@@ -71,7 +72,7 @@ def month_of_use(session: Session, lab: Lab) -> Lab:
             consumables_cents=10000,
         )
     )
-    close_period(session, "2026-11", now=at("2026-12-01 06:00"))
+    close_period(session, "2026-11", now=at("2026-12-01 06:00"), rules=PriceRules.default())
     return lab
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from fabdesk.accounting import issue_cheque, post_pending_charges
 from fabdesk.accounting._documents import DATA, local_forms, to_csv, to_pdf
 from fabdesk.accounting.indicators import indicators_report, parse_period
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.accounting.reports import programme_report, sector_report
 from fabdesk.errors import InvalidValue
 from fabdesk.models import Sector, Tier, UsageCharge, id_of
@@ -42,7 +43,7 @@ def every_sector(session: Session, lab: Lab) -> Lab:
             session, lab.laser, maker, ended_at=at(f"2026-11-{day:02d} 10:00"), active_seconds=1800
         )
     add_usage(session, lab.vinyl, nobody, ended_at=at("2026-12-01 10:00"), active_seconds=900)
-    post_pending_charges(session, now=at("2026-12-01 12:00"))
+    post_pending_charges(session, now=at("2026-12-01 12:00"), rules=PriceRules.default())
     # The sector at the time of use counts, not the sector given later.
     nobody.sector = Sector.HEALTH
     session.add(nobody)

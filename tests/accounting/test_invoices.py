@@ -20,6 +20,7 @@ from fabdesk.accounting.invoices import (
     invoice_view,
     issue_invoices,
 )
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import id_of
 from fabdesk.settings import InvoicingSettings
@@ -54,7 +55,7 @@ def test_an_invoice_then_a_credit_note_that_names_it(
         session, lab.laser, maker, ended_at=at("2026-11-05 09:30"), active_seconds=2220
     )
     add_usage(session, lab.vinyl, maker, ended_at=at("2026-11-06 10:00"), active_seconds=900)
-    post_pending_charges(session, now=at("2026-11-07 08:00"))
+    post_pending_charges(session, now=at("2026-11-07 08:00"), rules=PriceRules.default())
     [invoice] = issue_invoices(
         session, month="2026-11", today=date(2026, 12, 2), settings=LAB, maker_number="A1"
     )

@@ -19,6 +19,7 @@ from fabdesk.accounting import (
 )
 from fabdesk.accounting.invoices import issue_invoices
 from fabdesk.accounting.journal import journal_csv, journal_lines
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.models import Sector, id_of
 from fabdesk.settings import JournalSettings
 from tests.accounting.factories import Lab, add_maker, add_region_programme, add_usage, at
@@ -35,7 +36,7 @@ def test_a_month_in_the_accountants_journal(session: Session, lab: Lab) -> None:
                  now=at("2026-11-02 09:00"), new_code=lambda: "MC-A1")  # fmt: skip
     add_usage(session, lab.laser, alice, ended_at=at("2026-11-05 14:37"), active_seconds=37 * 60)
     wrong = add_usage(session, lab.vinyl, bob, ended_at=at("2026-11-06 10:00"), active_seconds=900)
-    post_pending_charges(session, now=at("2026-11-07 08:00"))
+    post_pending_charges(session, now=at("2026-11-07 08:00"), rules=PriceRules.default())
     [invoice] = issue_invoices(session, month="2026-11", today=date(2026, 11, 7), settings=LAB,
                                maker_number="A1")  # fmt: skip
     reverse_charge(session, id_of(wrong), now=at("2026-11-08 10:00"))
@@ -68,8 +69,8 @@ def test_a_month_in_the_accountants_journal(session: Session, lab: Lab) -> None:
 
 def test_a_late_session_is_booked_in_the_open_month(session: Session, lab: Lab) -> None:
     maker = add_maker(session, "L1")
-    close_period(session, "2026-10", now=at("2026-11-01 06:00"))
+    close_period(session, "2026-10", now=at("2026-11-01 06:00"), rules=PriceRules.default())
     add_usage(session, lab.laser, maker, ended_at=at("2026-10-30 10:00"), active_seconds=600)
-    post_pending_charges(session, now=at("2026-11-03 09:00"))
+    post_pending_charges(session, now=at("2026-11-03 09:00"), rules=PriceRules.default())
     [first, *_rest] = journal_lines(session, "2026-11", SETTINGS)
     assert (first.document_date, first.booking_date) == (date(2026, 10, 30), date(2026, 11, 3))

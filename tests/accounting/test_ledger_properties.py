@@ -343,20 +343,27 @@ def _run(session: Session, world: World, plan: list[Step]) -> None:
                     )
                     assert assigned.charge is not None
                 elif step.charge_now:
-                    assert post_usage_charge(session, id_of(usage), now=model.now) is not None
+                    assert (
+                        post_usage_charge(
+                            session, id_of(usage), now=model.now, rules=PriceRules.default()
+                        )
+                        is not None
+                    )
             case Replay() if model.sessions:
                 target = model.sessions[step.pick % len(model.sessions)]
                 charged = session.exec(
                     select(UsageCharge.id).where(UsageCharge.usage_session_id == target)
                 ).first()
                 before = _ledger_size(session)
-                result = post_usage_charge(session, target, now=model.now)
+                result = post_usage_charge(
+                    session, target, now=model.now, rules=PriceRules.default()
+                )
                 if charged is not None:
                     assert result is None
                     assert _ledger_size(session) == before
             case Pending():
-                post_pending_charges(session, now=model.now)
-                assert post_pending_charges(session, now=model.now) == 0
+                post_pending_charges(session, now=model.now, rules=PriceRules.default())
+                assert post_pending_charges(session, now=model.now, rules=PriceRules.default()) == 0
             case Issue():
                 refused: RuleViolation | None = None
                 try:
@@ -380,13 +387,21 @@ def _run(session: Session, world: World, plan: list[Step]) -> None:
                 if session.exec(
                     select(UsageCharge.id).where(UsageCharge.usage_session_id == target)
                 ).first():
-                    reverse_charge(session, target, now=model.now, repost=step.repost)
+                    reverse_charge(
+                        session,
+                        target,
+                        now=model.now,
+                        repost=PriceRules.default() if step.repost else None,
+                    )
             case Close():
                 last = last_closed_month(session)
                 month = next_month(last) if last else "2026-09"
                 if month_bounds(month)[1] <= model.now:
-                    period = close_period(session, month, now=model.now)
-                    assert close_period(session, month, now=model.now) == period
+                    period = close_period(session, month, now=model.now, rules=PriceRules.default())
+                    assert (
+                        close_period(session, month, now=model.now, rules=PriceRules.default())
+                        == period
+                    )
                     model.frozen[month] = _frozen_month(session, month)
             case Wait():
                 model.now += timedelta(hours=step.hours)

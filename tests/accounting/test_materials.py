@@ -15,6 +15,7 @@ from fabdesk.accounting.materials import (
     reverse_sale,
     sell_material,
 )
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.accounting.statements import maker_statement, organisation_statement, statement_csv
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.models import (
@@ -105,7 +106,7 @@ def test_a_sale_dated_in_a_closed_month_is_booked_in_the_open_one(
 ) -> None:
     _mdf(session, lab)
     maker = add_maker(session, "S2")
-    close_period(session, "2026-10", now=at("2026-11-01 08:00"))
+    close_period(session, "2026-10", now=at("2026-11-01 08:00"), rules=PriceRules.default())
     sale = sell_material(
         session,
         site_id=id_of(lab.site),

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from fabdesk import exit_codes
 from fabdesk.accounting import post_pending_charges
 from fabdesk.accounting.materials import add_material
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.db import make_engine
 from fabdesk.models import id_of
 from fabdesk.settings import DatabaseSettings
@@ -40,7 +41,7 @@ def fabdesk(sqlite_url: str) -> Run:
         add_usage(session, lab.laser, maker, ended_at=at("2026-10-05 14:37"), active_seconds=2220)
         nobody = add_maker(session, "N1", sector=None)  # the reports crashed on such makers
         add_usage(session, lab.vinyl, nobody, ended_at=at("2026-10-06 10:00"), active_seconds=60)
-        post_pending_charges(session, now=at("2026-10-06 18:00"))
+        post_pending_charges(session, now=at("2026-10-06 18:00"), rules=PriceRules.default())
         add_material(session, site_id=id_of(lab.site), code="mdf3", name="MDF 3 mm",
                      unit_price_cents=484, unit_cost_cents=250)  # fmt: skip
         add_organisation(session, code="erasmus", name="Erasmus", enterprise_number="0123456749")

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from fabdesk.accounting import post_pending_charges, reverse_charge
 from fabdesk.accounting.invoice_documents import CUSTOMIZATION, PROFILE, invoice_ubl
 from fabdesk.accounting.invoices import format_communication, invoice_view, issue_invoices
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.db import make_engine
 from fabdesk.models import Booking, Invoice, id_of
 from fabdesk.settings import DatabaseSettings
@@ -130,7 +131,7 @@ def test_an_organisations_invoice_and_credit_note_as_peppol_ubl(session: Session
         usage.booking_id = id_of(booking)
         usages.append(usage)
     session.flush()
-    post_pending_charges(session, now=at("2026-11-08 08:00"))
+    post_pending_charges(session, now=at("2026-11-08 08:00"), rules=PriceRules.default())
     [invoice] = issue_invoices(session, month="2026-11", today=date(2026, 12, 1), settings=LAB,
                                organisation_code="erasmus")  # fmt: skip
     root = _check_bis3(
@@ -174,7 +175,7 @@ def test_numbers_have_no_gaps_when_invoices_are_issued_at_once(postgres_url: str
             add_usage(
                 session, lab.laser, maker, ended_at=at("2026-11-05 09:00"), active_seconds=600
             )
-        post_pending_charges(session, now=at("2026-11-06 08:00"))
+        post_pending_charges(session, now=at("2026-11-06 08:00"), rules=PriceRules.default())
         session.commit()
     barrier = threading.Barrier(4)
     failures: list[BaseException] = []

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from fabdesk.accounting import post_pending_charges, record_payment
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.accounting.statements import (
     maker_statement,
     organisation_statement,
@@ -34,7 +35,7 @@ def test_a_makers_statement_from_opening_to_closing_balance(
     # Entered out of order: the later job first.
     add_usage(session, lab.vinyl, maker, ended_at=at("2026-11-05 16:00"), active_seconds=900)
     add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 09:30"), active_seconds=1800)
-    post_pending_charges(session, now=at("2026-11-06 08:00"))
+    post_pending_charges(session, now=at("2026-11-06 08:00"), rules=PriceRules.default())
     record_payment(
         session, maker_id=id_of(maker), cents=500, reference="BANK-1", now=at("2026-11-07 09:00")
     )
@@ -94,7 +95,7 @@ def test_an_organisations_statement_names_the_maker(session: Session, lab: Lab) 
     usage.booking_id = id_of(booking)
     session.add(usage)
     session.flush()
-    post_pending_charges(session, now=at("2026-11-06 08:00"))
+    post_pending_charges(session, now=at("2026-11-06 08:00"), rules=PriceRules.default())
     statement = organisation_statement(session, "erasmus", "2026-11")
     [line] = statement.lines
     assert (line.used_by, line.machine, line.maker_cents) == ("A1 Maker A1", "CF1-LAS-01", 1500)

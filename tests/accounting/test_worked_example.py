@@ -28,6 +28,7 @@ from fabdesk.accounting import (
     post_usage_charge,
 )
 from fabdesk.accounting.ledger import balance, find_account
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.models import AccountKind, Sector, UsageCharge, id_of
 from tests.accounting.factories import Lab, add_maker, add_usage, at
 
@@ -58,7 +59,9 @@ def test_a_37_minute_laser_job_paid_by_a_20_percent_cheque(session: Session, lab
         session, lab.laser, alice, ended_at=at("2026-11-05 14:37"), active_seconds=37 * 60
     )
 
-    transaction = post_usage_charge(session, id_of(job), now=at("2026-11-05 14:38"))
+    transaction = post_usage_charge(
+        session, id_of(job), now=at("2026-11-05 14:38"), rules=PriceRules.default()
+    )
 
     assert transaction is not None
     charge = session.exec(select(UsageCharge)).one()

@@ -36,7 +36,8 @@ from fabdesk.settings import SchedulerSettings, Settings
 from fabdesk.wire import Event, EventBatch, EventKind, MachineState, Outcome, Readings
 from inventory.makers import NewMaker, certify, register_maker
 from inventory.managers import set_pin
-from scheduling.bookings import book, release_no_shows
+from scheduling.bookings import book
+from scheduling.releases import release_no_shows
 from tests.api.conftest import DeviceToken, serving
 
 DAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -61,17 +62,7 @@ class Lab:
     makers: dict[str, Maker] = field(default_factory=dict)
 
     def book(self, who: str, start: datetime, hours: float = 1) -> int:
-        with write_session(self.engine) as session:
-            booking = book(
-                session,
-                maker_id=id_of(self.makers[who]),
-                equipment_id=self.equipment_id,
-                starts_at=start,
-                ends_at=start + timedelta(hours=hours),
-                now=start - timedelta(days=1),
-                settings=SchedulerSettings(),
-            )
-            return id_of(booking)
+        return book_for(self.engine, self.makers[who], self.equipment_id, start, hours)
 
     def post(self, events: list[Event], *, at: datetime, sent_at: datetime | None = None) -> None:
         """The driver's batch reaches the server at `at` (server clock)."""
@@ -106,7 +97,22 @@ class Lab:
             return found
 
 
-def _maker(session: Session, number: str, category: str) -> Maker:
+def book_for(engine: Engine, maker: Maker, equipment_id: int, start: datetime, hours: float) -> int:
+    """The maker's booking of the machine, made the day before through the service."""
+    with write_session(engine) as session:
+        booking = book(
+            session,
+            maker_id=id_of(maker),
+            equipment_id=equipment_id,
+            starts_at=start,
+            ends_at=start + timedelta(hours=hours),
+            now=start - timedelta(days=1),
+            settings=SchedulerSettings(),
+        )
+        return id_of(booking)
+
+
+def maker_certified(session: Session, number: str, category: str) -> Maker:
     maker = register_maker(
         session,
         NewMaker(member_number=number, name=f"Maker {number}", badge_id=f"BADGE{number}AB"),
@@ -125,7 +131,7 @@ def lab(api_settings: Settings, api_engine: Engine, device: DeviceToken) -> Iter
         kind = session.get(EquipmentCategory, machine.category_id)
         assert kind is not None
         category = kind.code
-        makers = {name: _maker(session, f"T-{name}", category) for name in ("A", "B", "M")}
+        makers = {name: maker_certified(session, f"T-{name}", category) for name in ("A", "B", "M")}
         set_pin(session, makers["M"], "4321")
         equipment_id = id_of(machine)
     app = create_app(api_settings, api_engine, clock=clock)
@@ -230,7 +236,7 @@ def test_a_job_without_a_booking_waits_until_a_manager_assigns_it_then_is_charge
     assert moved.json()["code"] == "session_already_attributed"
 
     assert [c.maker_id for c in lab.charges(run)] == [id_of(lab.makers["A"])]
-    assert (lab.usage(run).assigned_by or "").startswith("maker:")  # the token's manager, by id
+    assert lab.usage(run).assigned_by_id is not None  # the token's manager, by id
     assert lab.client.get("/api/v1/usage/unattributed", headers=manager).json() == []
     with session_scope(lab.engine) as session:
         anonymous = session.exec(

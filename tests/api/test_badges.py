@@ -35,7 +35,7 @@ from fabdesk.wire import (
     EventKind,
     badge_digest,
 )
-from scheduling.bookings import load_machine
+from scheduling.machines import load_machine
 from tests.api.conftest import DeviceToken, serving
 from tests.support.cli import fabdesk
 

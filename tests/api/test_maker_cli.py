@@ -17,7 +17,8 @@ from fabdesk.models import Maker, id_of
 from fabdesk.settings import SchedulerSettings
 from inventory.maker_tokens import authenticate_maker, issue_token
 from inventory.makers import certify
-from scheduling.bookings import book, cancel, find_machine
+from scheduling.bookings import book, cancel
+from scheduling.machines import find_machine
 from tests.api.test_cli import fabdesk
 
 LASER = "CF1-00001-R"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import (
     BadgeDecision,
@@ -152,7 +153,9 @@ def charge_all(engine: Engine) -> list[UsageCharge]:
     from fabdesk.accounting import post_pending_charges
 
     with write_session(engine) as session:
-        post_pending_charges(session, now=datetime.now(UTC) + timedelta(minutes=1))
+        post_pending_charges(
+            session, now=datetime.now(UTC) + timedelta(minutes=1), rules=PriceRules.default()
+        )
     with session_scope(engine) as session:
         return list(session.exec(select(UsageCharge)))
 

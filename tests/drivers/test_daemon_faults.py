@@ -57,8 +57,10 @@ level = "DEBUG"
 
 
 class DriverProcess:
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, env: dict[str, str] | None = None) -> None:
         self.config = config
+        self.env = env
+        """Extra environment of the process (e.g. libfaketime's, for a Pi's clock)."""
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -66,6 +68,7 @@ class DriverProcess:
             [str(BIN / "fabdesk-driver"), "--config", str(self.config)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, **self.env} if self.env else None,
         )
 
     def kill(self) -> None:

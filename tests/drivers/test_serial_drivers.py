@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from drivers.bridge import TcpBridge
-from drivers.link import SerialLink
+from drivers.link import SerialLink, dated
 from drivers.machines import GrblMachine, MarlinMachine, MeterMachine
 from drivers.outbox import Outbox
 from drivers.wire import Event, EventKind, MachineState, Outcome
@@ -281,3 +282,12 @@ def test_the_pty_bridge_lets_a_sender_open_a_port(
         bridge.stop()
     assert not (tmp_path / "ttyBRIDGE").exists()
     assert len(of_kind(outbox, EventKind.SESSION_STARTED)) == 1
+
+
+def test_lines_are_dated_on_the_wall_clock_as_it_reads_when_taken() -> None:
+    """A line that came before NTP set the clock moves with the jump; NTP's slewing does not."""
+    came = datetime(1970, 1, 1, 0, 1, tzinfo=UTC)
+    skew = came.timestamp() - 100.0  # the wall clock's lead over the monotonic one then
+    jumped = skew + 1_000_000_000.0
+    assert dated(came, 100.0, jumped) == came + timedelta(seconds=1_000_000_000)
+    assert dated(came, 100.0, skew + 0.5) == came

@@ -222,3 +222,19 @@ def test_long_texts_from_a_machine_are_cut_to_what_the_wire_takes() -> None:
     assert kinds(events) == [EventKind.SESSION_STARTED, EventKind.FAULT, EventKind.SESSION_ENDED]
     assert all(len(e.readings.detail or "") <= 500 for e in events)
     assert all(len(e.readings.job_name or "") <= 255 for e in events)
+
+
+def test_a_wall_clock_jump_mid_job_is_neither_working_nor_idle_time() -> None:
+    """NTP sets a Pi's clock from 1970 while the laser runs: one session, its laser-on time."""
+    years = (datetime(2026, 3, 2, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()
+    tracker = SessionTracker(ids(), idle_grace_seconds=1.0, max_gap_seconds=2.0)
+    before = feed(tracker, [at(-years + i * 0.5, RUN, active=True) for i in range(5)])  # 2 s
+    tracker.clock_jumped(years)  # the next poll comes 0.5 s later, 56 years later on the wall
+    after = feed(
+        tracker,
+        [at(2.5 + i * 0.5, RUN, active=True) for i in range(3)] + [at(4.0, IDLE), at(5.0, IDLE)],
+    )
+    assert kinds(before + after) == [EventKind.SESSION_STARTED, EventKind.SESSION_ENDED]
+    ended = after[-1]
+    assert ended.device_time == T0 + timedelta(seconds=4.0)
+    assert ended.readings.active_seconds == 4.0  # without the move: 2 s more, the capped gap

@@ -7,13 +7,16 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session
 
+from fabdesk.actors import Actor, Author, actor_for
 from fabdesk.models import EquipmentCategory, Site
 from inventory.investors import add_investor
 from inventory.register import NewItem, add_item
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 TODAY = NOW.date()
-ACTOR = "manager-1"
+ACTOR: Author = None
+"""Who sets the scene: the system (the tests of who acts and where use `admin` and the managers
+of tests/security)."""
 
 
 @pytest.fixture
@@ -80,6 +83,12 @@ def tag(prefix: str, number: int) -> str:
 def manager(session: Session) -> int:
     """The id of a network admin (a maker who manages every site), who imports files."""
     return make_manager(session)
+
+
+@pytest.fixture
+def admin(session: Session) -> Actor:
+    """A network admin acting from the CLI."""
+    return actor_for(session, make_manager(session), "cli")
 
 
 def make_manager(session: Session, *, language: str = "en", site_code: str | None = None) -> int:

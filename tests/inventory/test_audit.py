@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from fabdesk.actors import Actor
 from fabdesk.errors import Conflict, NotFound
 from fabdesk.models import EquipmentStatus, ScanOutcome
 from inventory.audit import (
@@ -33,7 +34,7 @@ DRILLS = tag("LAB1", 3)
 OTHER_SITE = tag("LAB2", 1)
 
 
-def test_an_audit_sorts_every_scan_and_finds_what_is_missing(world: Session) -> None:
+def test_an_audit_sorts_every_scan_and_finds_what_is_missing(admin: Actor, world: Session) -> None:
     spare = add_item(world, NewItem("lab1", "fdm", "Spare printer"), actor=ACTOR, now=NOW)
     retired = add_item(world, NewItem("lab1", "fdm", "Old printer"), actor=ACTOR, now=NOW)
     change_status(
@@ -50,7 +51,7 @@ def test_an_audit_sorts_every_scan_and_finds_what_is_missing(world: Session) -> 
         lent_to="A school",
         lent_until=TODAY + timedelta(days=3),
     )
-    audit = open_audit(world, "lab1", actor=ACTOR, now=NOW)
+    audit = open_audit(world, "lab1", actor=admin, now=NOW)
     assert open_audit_of(world, "lab1").id == audit.id
     assert audit_progress(world, audit.id or 0) == AuditProgress(seen=0, expected=4)
     at = NOW + timedelta(minutes=5)
@@ -76,7 +77,7 @@ def test_an_audit_sorts_every_scan_and_finds_what_is_missing(world: Session) -> 
     # of lab2 seen here is not one of them.
     assert audit_progress(world, audit.id or 0) == AuditProgress(seen=3, expected=4)
     closed = NOW + timedelta(hours=2)
-    report = close_audit(world, audit.id or 0, actor=ACTOR, now=closed, next_audit_in_days=180)
+    report = close_audit(world, audit.id or 0, actor=admin, now=closed, next_audit_in_days=180)
     groups = {o: [line.asset_tag or line.content for line in report.group(o)] for o in ScanOutcome}
     assert groups == {
         ScanOutcome.FOUND: [LASER, PRINTER],
@@ -91,12 +92,12 @@ def test_an_audit_sorts_every_scan_and_finds_what_is_missing(world: Session) -> 
         assert item.last_seen_on == TODAY
         assert item.next_audit_due_on == TODAY + timedelta(days=180)
     assert get_item(world, spare.asset_tag).last_seen_on is None
-    assert report.audit.closed_by == ACTOR
+    assert report.audit.closed_by_id == admin.manager_id
     # A closed audit takes no more scans, and is not closed twice; the site may be audited again.
     with pytest.raises(Conflict):
         scan(world, audit.id or 0, LASER, now=closed)
     with pytest.raises(Conflict):
-        close_audit(world, audit.id or 0, actor=ACTOR, now=closed)
+        close_audit(world, audit.id or 0, actor=admin, now=closed)
     with pytest.raises(NotFound):
         open_audit_of(world, "lab1")
     assert audit_report(world, audit.id or 0).counts() == report.counts()
@@ -108,23 +109,23 @@ def test_an_audit_sorts_every_scan_and_finds_what_is_missing(world: Session) -> 
     assert [i.asset_tag for i, _ in audit_due(world, TODAY, site_code="lab2")] == []
 
 
-def test_one_open_audit_per_site(world: Session) -> None:
-    open_audit(world, "lab1", actor=ACTOR, now=NOW)
+def test_one_open_audit_per_site(admin: Actor, world: Session) -> None:
+    open_audit(world, "lab1", actor=admin, now=NOW)
     with pytest.raises(Conflict) as caught:
-        open_audit(world, "lab1", actor=ACTOR, now=NOW)
+        open_audit(world, "lab1", actor=admin, now=NOW)
     assert caught.value.code == "audit_already_open"
-    open_audit(world, "lab2", actor=ACTOR, now=NOW)
+    open_audit(world, "lab2", actor=admin, now=NOW)
     with pytest.raises(NotFound):
-        open_audit(world, "lab3", actor=ACTOR, now=NOW)
+        open_audit(world, "lab3", actor=admin, now=NOW)
     with pytest.raises(NotFound):
         scan(world, 999, LASER, now=NOW)
 
 
-def test_report_as_csv_and_pdf(world: Session, tmp_path: Path) -> None:
-    audit = open_audit(world, "lab1", actor=ACTOR, now=NOW)
+def test_report_as_csv_and_pdf(admin: Actor, world: Session, tmp_path: Path) -> None:
+    audit = open_audit(world, "lab1", actor=admin, now=NOW)
     scan(world, audit.id or 0, LASER, now=NOW)
     scan(world, audit.id or 0, "LAB1-00099-Z", now=NOW)
-    report = close_audit(world, audit.id or 0, actor=ACTOR, now=NOW)
+    report = close_audit(world, audit.id or 0, actor=admin, now=NOW)
     lines = report_csv(report).splitlines()
     assert lines[0].startswith("outcome,asset_tag,name")
     assert [line.split(",")[0] for line in lines[1:]] == ["found", "unknown", "missing", "missing"]

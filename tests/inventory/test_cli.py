@@ -30,7 +30,14 @@ class Fabdesk:
     def __call__(self, *args: str, stdin: str = "", code: int = 0) -> str:
         runner = CliRunner()
         result = runner.invoke(
-            app, list(args), input=stdin, env={"FABDESK_DATABASE__URL": self.url, "COLUMNS": "200"}
+            app,
+            list(args),
+            input=stdin,
+            env={
+                "FABDESK_DATABASE__URL": self.url,
+                "FABDESK_CLI__MANAGER": "BOSS",  # the manager the commands act as, by default
+                "COLUMNS": "200",
+            },
         )
         exit_code = result.exit_code
         text = result.output
@@ -47,6 +54,8 @@ class Fabdesk:
 def fabdesk(tmp_path: Path) -> Fabdesk:
     run = Fabdesk(tmp_path / "fabdesk.db")
     run("seed")
+    run("makers", "add", "BOSS", "Bea Boss", "--language", "en")
+    run("managers", "set-pin", "BOSS", "--pin", "1234")
     return run
 
 
@@ -75,6 +84,10 @@ def test_register_commands(fabdesk: Fabdesk, tmp_path: Path) -> None:
     history = fabdesk("equipment", "history", new_tag)
     for word in ("created", "Speedy 400", "Cave", "lent_out", "Maker Faire", "maintenance"):
         assert word in history
+    assert "Bea Boss" in history  # who, by name from the id
+    assert "system" in fabdesk("equipment", "history", TAG)  # the seed's events
+    assert "Bea Boss" in fabdesk("equipment", "maintenance", new_tag)
+    assert "maintenance, by Bea Boss" in fabdesk("equipment", "show", new_tag)
     fabdesk("equipment", "history", new_tag, "--csv", str(tmp_path / "h.csv"))
     assert "Speedy 400" in (tmp_path / "h.csv").read_text()
     assert "wrong check character" in fabdesk(
@@ -107,19 +120,19 @@ def test_export_import_opendata_and_labels(fabdesk: Fabdesk, tmp_path: Path) -> 
             other("seed")  # the same items: importing the file changes nothing
         run("makers", "add", "M1", "Boss", "--language", "en")
         run("managers", "set-pin", "M1", "--pin", "1234")
-    out = fabdesk("import", str(bad), "--by", "M1", code=exit_codes.IMPORT_REJECTED)
+    out = fabdesk("import", str(bad), "--as", "M1", code=exit_codes.IMPORT_REJECTED)
     assert "nothing was imported" in out
     assert "atlantis" in out
     assert "Added 0 item(s), changed 0, 0 problem(s)" in other(
-        "import", str(register), "--by", "M1"
+        "import", str(register), "--as", "M1"
     )
-    dry = fabdesk("import", str(bad), "--by", "M1", "--dry-run")
+    dry = fabdesk("import", str(bad), "--as", "M1", "--dry-run")
     assert "Nothing was written (dry run)" in dry
     assert "atlantis" in dry
     fabdesk("export", str(tmp_path / "register.xlsx"))
     assert (tmp_path / "register.xlsx").read_bytes().startswith(b"PK")
     assert "Added 0 item(s), changed 0" in fabdesk(
-        "import", str(tmp_path / "register.xlsx"), "--by", "M1"
+        "import", str(tmp_path / "register.xlsx"), "--as", "M1"
     )
     fabdesk("export", str(tmp_path / "register.json"))
     assert '"format": "fabdesk-register"' in (tmp_path / "register.json").read_text()
@@ -162,7 +175,7 @@ def test_a_real_process_reports_a_rejected_import_in_one_exit_code(tmp_path: Pat
     assert run_fabdesk("init", env=env).returncode == 0
     assert run_fabdesk("makers", "add", "M1", "Boss", "--language", "nl", env=env).returncode == 0
     assert run_fabdesk("managers", "set-pin", "M1", "--pin", "1234", env=env).returncode == 0
-    result = run_fabdesk("import", str(bad), "--by", "M1", env=env)
+    result = run_fabdesk("import", str(bad), "--as", "M1", env=env)
     assert result.returncode == exit_codes.IMPORT_REJECTED
     # The refusals in the manager's language (Dutch), with line and column.
     assert "er is geen site 'atlantis'" in result.stdout
@@ -170,9 +183,10 @@ def test_a_real_process_reports_a_rejected_import_in_one_exit_code(tmp_path: Pat
     assert result.stderr.startswith("error: bad.csv: 2 probleem")
 
 
-def test_maintenance_shows_next_due_hours_cost_and_history_fits_80_columns(tmp_path: Path) -> None:
-    run = Fabdesk(tmp_path / "fabdesk.db")
-    run("seed")
+def test_maintenance_shows_next_due_hours_cost_and_history_fits_80_columns(
+    fabdesk: Fabdesk,
+) -> None:
+    run = fabdesk
     run("equipment", "edit", TAG, "maintenance_every_days=60", "--reason", "plan")
     run("equipment", "maintained", TAG, "--cost", "120,50", "--supplier", "Trotec Belgium")
     shown = run("equipment", "show", TAG)

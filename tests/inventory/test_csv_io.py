@@ -98,7 +98,7 @@ def test_export_then_import_gives_back_the_same_register(
     # CSV carries no history; JSON brings it back, before the import's own event.
     after = [(e.kind, e.field, e.new_value) for e in history(world, LASER)]
     assert after == ([imported] if kind == "csv" else [*before, imported])
-    assert history(world, LASER)[-1].actor == f"maker:{manager}"
+    assert history(world, LASER)[-1].actor_id == manager
 
 
 def _without_history(text: str) -> str:

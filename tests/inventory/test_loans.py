@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from fabdesk.actors import Actor
 from fabdesk.models import EquipmentStatus, Notification
 from fabdesk.settings import Settings
 from inventory.audit import audit_report, close_audit, open_audit, report_csv, report_pdf, scan
@@ -37,15 +38,15 @@ def _lend(session: Session, asset_tag: str, until_days: int, *, now_days: int = 
 
 
 def test_scanning_a_retired_or_lent_item_flags_it_live_and_in_the_report(
-    world: Session, tmp_path: Path
+    admin: Actor, world: Session, tmp_path: Path
 ) -> None:
     _lend(world, PRINTER, -3, now_days=-10)  # was due back three days ago
     _lend(world, DRILLS, 5)
     change_status(world, LASER, EquipmentStatus.RETIRED, reason="broken", actor=ACTOR, now=NOW)
-    audit = open_audit(world, "lab1", actor=ACTOR, now=NOW)
+    audit = open_audit(world, "lab1", actor=admin, now=NOW)
     assert scan(world, audit.id or 0, LASER, now=NOW).flag == "retired"
     assert scan(world, audit.id or 0, PRINTER, now=NOW).flag == "lent_out"
-    report = close_audit(world, audit.id or 0, actor=ACTOR, now=NOW)
+    report = close_audit(world, audit.id or 0, actor=admin, now=NOW)
     assert {(line.asset_tag, line.flag) for line in report.flagged} == {
         (LASER, "retired"),
         (PRINTER, "lent_out"),

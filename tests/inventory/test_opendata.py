@@ -14,7 +14,7 @@ from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF
 from sqlmodel import Session, select
 
-from fabdesk.models import EquipmentStatus, Maker
+from fabdesk.models import EquipmentStatus, Maker, id_of
 from inventory.makers import NewMaker, register_maker
 from inventory.opendata import (
     LICENSE,
@@ -52,7 +52,7 @@ def test_open_data_holds_no_maker_and_no_lender(session: Session) -> None:
         lent.asset_tag,
         EquipmentStatus.LENT_OUT,
         reason=f"asked by {maker.name}",
-        actor=maker.name,
+        actor=id_of(maker),
         now=NOW,
         lent_to=LENDER,
         lent_until=TODAY + timedelta(days=10),
@@ -61,7 +61,7 @@ def test_open_data_holds_no_maker_and_no_lender(session: Session) -> None:
         session,
         noted.asset_tag,
         {"notes": f"Ask {maker.name} ({maker.email}) for the key", "serial_number": "SN-SECRET-1"},
-        actor=maker.name,
+        actor=id_of(maker),
         now=NOW,
     )
     makers = list(session.exec(select(Maker)))

@@ -16,7 +16,7 @@ from sqlmodel import Session, func, select
 from fabdesk.errors import ImportRejected
 from fabdesk.i18n import catalogue_path, parse_po, translator
 from fabdesk.identifiers import make_asset_tag
-from fabdesk.models import Equipment, EquipmentEvent, EquipmentStatus
+from fabdesk.models import Equipment, EquipmentEvent, EquipmentStatus, ManagerAction
 from inventory.csv_io import export_xlsx, import_csv
 from inventory.investors import item_shares
 from inventory.register import get_item, history
@@ -84,7 +84,9 @@ def test_a_french_excel_csv_in_windows_1252_updates_and_adds(world: Session) -> 
         "shares",
         "notes",
     }
-    assert {e.actor for e in events} == {f"maker:{manager}"}
+    assert {e.actor_id for e in events} == {manager}
+    logged = world.exec(select(ManagerAction.action, ManagerAction.subject)).all()
+    assert logged == [("register_imported", "registre.csv: 2 added, 1 changed")]
     printer = get_item(world, tag("LAB1", 4))
     assert (printer.name, printer.acquisition_cost_cents) == ("Imprimante Prusa « Été »", 79900)
     assert get_item(world, tag("LAB2", 2)).acquisition_cost_cents == 4550

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from fabdesk.accounting.charges import post_usage_charge
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import Maker, id_of
 from fabdesk.settings import KioskSettings, SchedulerSettings, Settings
@@ -147,7 +148,7 @@ def charged_job(engine: Engine, maker: Maker, tag: str, hour: int, *, minutes: i
             session, result.touched_session_ids, now=end, settings=SchedulerSettings()
         )
         usage_id = result.touched_session_ids[0]
-        post_usage_charge(session, usage_id, now=end)
+        post_usage_charge(session, usage_id, now=end, rules=PriceRules.default())
         return usage_id
 
 

@@ -107,7 +107,7 @@ async def test_a_manager_releases_a_machine_checked_after_use(
     lab: Lab, make_app: MakeApp, engine: Engine
 ) -> None:
     with session_scope(engine) as session:
-        set_check_after_use(session, LASER, True, actor="test", now=NOW)
+        set_check_after_use(session, LASER, True, actor=None, now=NOW)
         mark_used(session, [id_of(get_item(session, LASER))], cause="test", now=NOW)
     app = make_app(language="en")
     async with app.run_test(size=SIZE) as pilot:

@@ -5,9 +5,9 @@ the difference report). SQLite only: the picture does not depend on the database
 The screen is reached as a person would, by people who speak the language under test (so what
 a screen keeps from an earlier step, such as a refusal or a question, is in that language too),
 then drawn in that language (as the Welcome screen's language keys do, before anyone is known),
-and every key hint of it must be drawn whole. 19 screens (the
+and every key hint of it must be drawn whole. 20 screens (the
 apology for an unexpected error and "the booking system is unavailable" included) x 3 languages x
-2 sizes = 114.
+2 sizes = 120.
 """
 
 from __future__ import annotations
@@ -157,6 +157,7 @@ SCREENS: dict[str, Steps] = {
     "confirm": cancelling,
     "tokens": lambda pilot, lab: as_maker(pilot, lab, "m", "t"),
     "unattributed": lambda pilot, lab: as_manager(pilot, lab, "u"),
+    "flagged": lambda pilot, lab: as_manager(pilot, lab, "u", "f7"),
     "oops": database_broken,
     "unavailable": database_gone,
 }

@@ -7,15 +7,26 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from fabdesk.db import Engine, session_scope, write_session
-from fabdesk.models import AccountKind, LedgerAccount, UsageCharge, UsageSession
+from fabdesk.models import (
+    AccountKind,
+    BadgeDecision,
+    Equipment,
+    LedgerAccount,
+    Maker,
+    UsageCharge,
+    UsageSession,
+    id_of,
+)
 from fabdesk.settings import Settings
 from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.follow_up import after_ingest
 from fabdesk.usage.ingest import ingest_batch
-from fabdesk.wire import EventBatch, EventKind, Outcome
+from fabdesk.wire import ALLOW, EventBatch, EventKind, Outcome
+from kiosk.screens.flagged import FlaggedScreen
 from kiosk.screens.unattributed import UnattributedScreen
 from tests.api.events import CLOCK_TOLERANCE, event
 from tests.kiosk.conftest import NOW, SIZE, Lab
@@ -89,8 +100,63 @@ async def test_a_manager_assigns_a_use_by_scanning_the_makers_badge(
         used = session.get(UsageSession, second)
         assert used is not None
         assert used.lab_site_id is not None
-        assert used.assigned_by == f"maker:{lab.manager.id}"
+        assert used.assigned_by_id == lab.manager.id
         account = session.exec(
             select(LedgerAccount).where(LedgerAccount.kind == AccountKind.LAB)
         ).one()
         assert account.name.endswith("lab use")
+
+
+def _flagged_use(engine: Engine, *, flagged: bool) -> None:
+    """A use the driver allowed offline; the server, on its arrival, refused it (or not)."""
+    with write_session(engine) as session:
+        machine = session.exec(select(Equipment).where(Equipment.asset_tag == TAG)).one()
+        maker = session.exec(select(Maker).where(Maker.member_number == "M00004")).one()
+        session.add(
+            BadgeDecision(
+                equipment_id=id_of(machine),
+                maker_id=maker.id,
+                badge_hash="0" * 64,
+                decided_at=NOW - timedelta(hours=1),
+                recorded_at=NOW,
+                result="not_certified" if flagged else ALLOW,
+                source="offline",
+                offline_result=ALLOW,
+                flagged=flagged,
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "column"),
+    [
+        ("fr", "Utilisations permises hors ligne que le serveur refuse", "Refusé car"),
+        ("nl", "Offline toegelaten gebruik dat de server weigert", "Geweigerd omdat"),
+        ("en", "Uses allowed offline that the server refuses", "Refused because"),
+    ],
+)
+async def test_f7_lists_the_uses_allowed_offline_that_the_server_refused(
+    lab: Lab, engine: Engine, make_app: MakeApp, language: str, title: str, column: str
+) -> None:
+    _flagged_use(engine, flagged=True)
+    _flagged_use(engine, flagged=False)
+    app = make_app(language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await manager_home(pilot, lab)
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        app.choose_language(language)  # the manager's language at this kiosk
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, FlaggedScreen)
+        assert [
+            (line.machine, line.member, line.refused, line.offline) for line in screen.lines
+        ] == [(TAG, "M00004", "not_certified", ALLOW)]
+        assert screen.lines[0].when == "24/11/2026 09:00"  # 08:00 UTC, in Brussels
+        assert title in screen_text(app)
+        assert column in [str(c.label) for c in screen.table().columns.values()]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, UnattributedScreen)

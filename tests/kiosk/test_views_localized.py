@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fabdesk.errors import Localized, RuleViolation, Violation
-from fabdesk.i18n.sentences import render_error
 from kiosk.i18n import translator
 
 
@@ -23,9 +22,9 @@ def test_a_category_name_is_shown_in_the_makers_language() -> None:
             )
         ]
     )
-    french = render_error(error, translator("fr").gettext, "fr")
+    french = error.render(translator("fr").gettext, "fr")
     assert "Découpeuse laser CO2" in french
     assert "25/11/2026" in french
     assert "CO2 laser cutter" not in french
-    assert "CO2-lasersnijder" in render_error(error, translator("nl").gettext, "nl")
+    assert "CO2-lasersnijder" in error.render(translator("nl").gettext, "nl")
     assert "CO2 laser cutter" in str(error)

@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel, select
 from fabdesk.accounting.charges import maker_balance, post_usage_charge
 from fabdesk.accounting.cheques import add_programme, issue_cheque
 from fabdesk.accounting.ledger import check_ledger
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.db import Engine, session_scope
 from fabdesk.models import Booking, Equipment, Maker, Notification, id_of
 from fabdesk.ops.privacy import (
@@ -58,7 +59,7 @@ def _history(engine: Engine) -> World:
         usage = add_usage(
             session, laser, alice, ended_at=NOW - timedelta(days=2), active_seconds=37 * 60
         )
-        post_usage_charge(session, id_of(usage), now=NOW)
+        post_usage_charge(session, id_of(usage), now=NOW, rules=PriceRules.default())
         enqueue(
             session,
             key="reminder-alice",

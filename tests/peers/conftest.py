@@ -14,6 +14,7 @@ from sqlmodel import select
 from typer.testing import CliRunner, Result
 
 from fabdesk.accounting.charges import post_usage_charge
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.actors import Actor, actor_for
 from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import Equipment, Maker, UsageCharge, UsageSession
@@ -87,7 +88,7 @@ def run_job(
             attribute_sessions(session, touched, now=end, settings=SchedulerSettings())
         usage = session.exec(select(UsageSession).where(UsageSession.id == touched[0])).one()
         if charge and settings is None and usage.attributed:  # nobody else is ever charged
-            post_usage_charge(session, usage.id or 0, now=end)
+            post_usage_charge(session, usage.id or 0, now=end, rules=PriceRules.default())
         return usage
 
 

@@ -16,6 +16,7 @@ from fabdesk.accounting.disputes import (
     refuse_dispute,
 )
 from fabdesk.accounting.ledger import check_ledger
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.actors import Actor
 from fabdesk.db import session_scope
 from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation
@@ -131,7 +132,7 @@ def test_a_charge_reversed_meanwhile_cannot_be_accepted(world: World, admin: Act
         assert disputable_charges(session, world.bob, since=TOMORROW) == []
     dispute = _open(world, charge)
     with session_scope(world.engine) as session:
-        reverse_charge(session, charge.usage_session_id, now=LATER, repost=True)
+        reverse_charge(session, charge.usage_session_id, now=LATER, repost=PriceRules.default())
         [corrected, still] = disputable_charges(session, world.alice, since=TOMORROW)
         assert still.id == other.id
         assert (corrected.usage_session_id, corrected.revision) == (charge.usage_session_id, 2)

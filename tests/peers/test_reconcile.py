@@ -12,12 +12,14 @@ import pytest
 from sqlmodel import select
 
 from fabdesk.accounting.charges import post_pending_charges, post_usage_charge, reverse_charge
+from fabdesk.accounting.pricing import PriceRules
 from fabdesk.accounting.reconcile import Gap, reconcile, reconciliation_csv
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import Booking, BookingState, LedgerTransaction, UsageCharge
 from fabdesk.settings import SchedulerSettings
-from scheduling.bookings import cancel, complete_finished, release_no_shows
+from scheduling.bookings import cancel, complete_finished
+from scheduling.releases import release_no_shows
 from tests.peers.conftest import charge_of, run_job
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
 from tests.support.cli import fabdesk
@@ -119,8 +121,10 @@ def test_a_run_on_a_booked_slot_without_kiosk_ends_checked_in_completed_and_char
         )
         complete_finished(session, local(TOMORROW, 11, 1))
     with session_scope(world.engine) as session:
-        assert post_usage_charge(session, usage.id or 0, now=AFTER) is None
-        assert post_pending_charges(session, now=AFTER) == 0
+        assert (
+            post_usage_charge(session, usage.id or 0, now=AFTER, rules=PriceRules.default()) is None
+        )
+        assert post_pending_charges(session, now=AFTER, rules=PriceRules.default()) == 0
         stored = session.get(Booking, booking.id)
         assert stored is not None
         assert stored.state is BookingState.COMPLETED

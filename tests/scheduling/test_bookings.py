@@ -21,7 +21,7 @@ from fabdesk.models import (
     SiteClosure,
 )
 from fabdesk.settings import SchedulerSettings
-from scheduling import bookings
+from scheduling import bookings, releases
 from tests.scheduling.conftest import HOUR, NOW, TOMORROW, World, local
 
 
@@ -180,17 +180,17 @@ def test_late_check_in_is_refused_and_the_booking_released(world: World) -> None
             )
         assert codes(caught) == ["check_in_too_late"]
         assert (
-            bookings.release_no_shows(
+            releases.release_no_shows(
                 session, local(TOMORROW, 10, 10), settings=SchedulerSettings()
             )
             == []
         )
-        released = bookings.release_no_shows(
+        released = releases.release_no_shows(
             session, local(TOMORROW, 10, 16), settings=SchedulerSettings()
         )
         assert [b.id for b in released] == [booking.id]
         assert (
-            bookings.release_no_shows(
+            releases.release_no_shows(
                 session, local(TOMORROW, 10, 17), settings=SchedulerSettings()
             )
             == []
@@ -295,12 +295,12 @@ def test_outage_cancels_and_tells_the_makers(world: World) -> None:
     world.book(world.bob, world.laser1, local(TOMORROW, 11), local(TOMORROW, 12))
     world.book(world.bob, world.laser2, local(TOMORROW, 11), local(TOMORROW, 12))
     with write_session(world.engine) as session:
-        cancelled = bookings.cancel_bookings_for_outage(
+        cancelled = releases.cancel_bookings_for_outage(
             session, world.laser1, "Tube broken", NOW, settings=SchedulerSettings()
         )
         assert len(cancelled) == 2
         assert (
-            bookings.cancel_bookings_for_outage(
+            releases.cancel_bookings_for_outage(
                 session, world.laser1, "again", NOW, settings=SchedulerSettings()
             )
             == []

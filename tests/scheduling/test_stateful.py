@@ -25,7 +25,7 @@ from fabdesk.models import (
     WaitlistState,
 )
 from fabdesk.settings import SchedulerSettings
-from scheduling import bookings, waitlist
+from scheduling import bookings, releases, waitlist
 from scheduling.rules import iso_week_bounds
 from tests.scheduling.conftest import NOW, World, local
 
@@ -160,7 +160,7 @@ def test_invariants_hold_under_random_steps(world: World) -> None:
         def scheduler_runs(self) -> None:
             with write_session(world.engine) as session:
                 bookings.complete_finished(session, self.now)
-                bookings.release_no_shows(session, self.now, settings=SchedulerSettings())
+                releases.release_no_shows(session, self.now, settings=SchedulerSettings())
                 waitlist.expire_offers(session, self.now, settings=SchedulerSettings())
 
         @invariant()

@@ -13,7 +13,8 @@ from fabdesk.usage.attribution import attribute_sessions
 from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.ingest import ingest_batch
 from fabdesk.wire import EventBatch
-from scheduling.bookings import cancel, release_no_shows
+from scheduling.bookings import cancel
+from scheduling.releases import release_no_shows
 from tests.api.events import CLOCK_TOLERANCE, job
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
 

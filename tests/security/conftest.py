@@ -10,4 +10,5 @@ from tests.api.conftest import (  # noqa: F401  (fixtures)
     seeded_url,
     site_manager_token,
 )
+from tests.kiosk.conftest import lab, make_app, ticker  # noqa: F401  (fixtures)
 from tests.peers.conftest import admin, world  # noqa: F401  (fixtures)

@@ -18,8 +18,9 @@ from fabdesk.db import write_session
 from fabdesk.errors import InvalidValue
 from scheduling import mine
 from scheduling.availability import FreeSlot, free_slots, free_slots_of_category, next_free_slot
-from scheduling.bookings import book, cancel, extend, find_machine
+from scheduling.bookings import book, cancel, extend
 from scheduling.ical import calendar_token
+from scheduling.machines import find_machine
 from scheduling.waitlist import accept_offer, join, withdraw
 
 router = APIRouter(prefix="/api/v1/me", tags=["maker"])

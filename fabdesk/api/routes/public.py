@@ -20,8 +20,8 @@ from inventory.opendata import (
     opendata_jsonld,
 )
 from scheduling.availability import free_slots, site_board, today_at
-from scheduling.bookings import find_machine
 from scheduling.ical import machine_feed
+from scheduling.machines import find_machine
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
 
