@@ -149,15 +149,8 @@ def maker_statement(
         ),
     )
     opening = _opening(session, account, month)
-    return Statement(
-        maker.member_number,
-        maker.name,
-        month,
-        vat_rate,
-        opening,
-        lines,
-        language=maker.language,
-    )
+    number, name = maker.member_number, maker.name
+    return Statement(number, name, month, vat_rate, opening, lines, language=maker.language)
 
 
 def organisation_statement(
