@@ -8,10 +8,11 @@ went wrong" screen. No traceback is ever shown to a person.
 
 Start order: Welcome is drawn first from the settings alone (language, site code); only then does
 the loader (`load_services`) import the database layer and the services, make the engine and read
-the site's machines (a site that does not exist closes the kiosk: `refusal`). Every worker takes the engine from `KioskApp.engine`, which waits for the loader: a badge
-scanned before it is done is answered when it is, never lost. Modules of the kiosk import the
-database layer and the services inside their workers (or lazily), not at the top, so that the first
-frame waits for none of them (`tests/kiosk/test_start.py` checks it).
+the site's machines (a site that does not exist closes the kiosk: `refusal`). Every worker takes
+the engine from `KioskApp.engine`, which waits for the loader: a badge scanned before it is done is
+answered when it is, never lost. Modules of the kiosk import the database layer and the services
+inside their workers (or lazily), not at the top, so that the first frame waits for none of them
+(`tests/kiosk/test_start.py` checks it; docs/kiosk-layout.md, "Start-up time").
 """
 
 from __future__ import annotations
