@@ -165,9 +165,10 @@ class KioskApp(App[None]):
         hand it to the workers waiting for it, fill in Welcome's lab at a glance (no such site:
         `refuse`), then load the modules that a scan or F5 needs next."""
         self.drawn.wait()  # the imports below would hold the first frame back
+        if not self.is_running:  # closed before its first frame: nothing to load
+            self.loaded.set_exception(RuntimeError("the kiosk closed before it was loaded"))
+            return
         try:
-            if not self.is_running:
-                raise RuntimeError("the kiosk closed before its first frame")
             engine = self.connect()
         except BaseException as error:
             self.loaded.set_exception(error)  # each waiting worker raises it
@@ -182,7 +183,10 @@ class KioskApp(App[None]):
     @property
     def engine(self) -> Engine:
         """The database engine, once the loader has made it: a worker that asks sooner waits
-        here (only workers ask: the event loop never waits for the database)."""
+        here. The main thread never waits (its event loop draws the frame the loader waits
+        for): asking there too soon is a mistake, said at once."""
+        if not self.loaded.done() and threading.current_thread() is threading.main_thread():
+            raise RuntimeError("the kiosk's engine is made after its first frame: use a worker")
         return self.loaded.result()
 
     def refuse(self, error: FabdeskError) -> None:
