@@ -434,9 +434,10 @@ async def test_a_manager_records_a_training(lab: Lab, make_app: MakeApp, engine:
         assert [b.state for b in bookings_of(session, id_of(lab.novice))] == [BookingState.BOOKED]
 
 
-async def test_only_a_trainer_of_the_category_records_a_pass(lab: Lab, make_app: MakeApp) -> None:
-    plan_training(app_engine := make_app().engine, lab, trainer=False)
-    del app_engine
+async def test_only_a_trainer_of_the_category_records_a_pass(
+    lab: Lab, make_app: MakeApp, engine: Engine
+) -> None:
+    plan_training(engine, lab, trainer=False)
     app = make_app(language="fr")
     async with app.run_test(size=SIZE) as pilot:
         await manager_home(pilot, lab)
