@@ -1,4 +1,4 @@
-"""Kiosk budgets: cold start to Welcome, scan to board, redrawing a 40-machine board.
+"""Kiosk budgets: scan to board, redrawing a 40-machine board (cold start: `bench_kiosk_start`).
 
 `python -m benchmarks bench_kiosk`. Runs headless on a seeded SQLite file in a temporary folder;
 prints the median (and the worst) of a few runs of each scenario.
@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,7 +26,6 @@ from fabdesk.db import Engine, make_engine, session_scope, upgrade
 from fabdesk.settings import Settings, load_settings
 from kiosk.views import BoardRow, BoardView, Slot
 
-COLD_RUNS = 5
 SCAN_RUNS = 15
 REDRAW_RUNS = 20
 SIZE = (120, 50)
@@ -56,56 +53,6 @@ def _prepare(folder: Path) -> tuple[str, str]:
         badge = get_maker(session, "M00002").badge_id or ""
     engine.dispose()
     return url, badge
-
-
-def cold_child(url: str) -> None:
-    """Run in a fresh process: start the kiosk headless, say "ready" once Welcome shows the lab."""
-    from kiosk.app import KioskApp
-    from kiosk.screens.welcome import WelcomeScreen
-
-    class Probe(KioskApp):
-        def on_ready(self) -> None:
-            self.set_interval(0.002, self.probe)
-
-        shown = False
-
-        def probe(self) -> None:
-            screen = self.screen
-            if isinstance(screen, WelcomeScreen) and not self.shown:
-                self.shown = True
-                sys.stdout.write("welcome\n")
-                sys.stdout.flush()
-            if isinstance(screen, WelcomeScreen) and screen.machines:
-                sys.stdout.write("ready\n")
-                sys.stdout.flush()
-                self.exit()
-
-    settings = _settings(url)
-    Probe(settings=settings, engine=make_engine(settings.database)).run(headless=True, size=SIZE)
-
-
-def bench_cold_start(url: str) -> tuple[Runs, Runs]:
-    """Wall times from spawning the process to Welcome on screen, then with the lab at a glance
-    filled in from the database; and the CPU time the whole process used."""
-    shown: list[float] = []
-    times: list[float] = []
-    cpu: list[float] = []
-    code = f"from benchmarks.bench_kiosk import cold_child; cold_child({url!r})"
-    for _ in range(COLD_RUNS):
-        start = time.perf_counter()
-        with subprocess.Popen(
-            [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
-        ) as child:
-            assert child.stdout is not None
-            first = child.stdout.readline()
-            shown.append(time.perf_counter() - start)
-            line = child.stdout.readline()
-            times.append(time.perf_counter() - start)
-            _, _, usage = os.wait4(child.pid, 0)
-            child.returncode = 0
-            cpu.append(usage.ru_utime + usage.ru_stime)
-        assert (first.strip(), line.strip()) == ("welcome", "ready"), line
-    return (shown, cpu), (times, cpu)
 
 
 async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -136,7 +83,7 @@ async def _scan_and_redraw(url: str, badge: str) -> tuple[Runs, Runs, Runs]:
 
     settings = _settings(url)
     engine: Engine = make_engine(settings.database)
-    app = Timed(settings=settings, engine=engine)
+    app = Timed(settings=settings, connect=lambda: engine)
     scans: Runs = ([], [])
     redraws: Runs = ([], [])
     tables: Runs = ([], [])
@@ -254,9 +201,6 @@ def main() -> None:
     print(f"{os.cpu_count()} cores, load average {load:.1f} (wall times grow with the load)")
     with tempfile.TemporaryDirectory(prefix="fabdesk-bench-kiosk-") as tmp:
         url, badge = _prepare(Path(tmp))
-        shown, ready = bench_cold_start(url)
-        _report("cold start to Welcome", 600, shown)
-        _report("... with the lab at a glance", 600, ready)
         scans, redraws, tables = asyncio.run(_scan_and_redraw(url, badge))
         _report("scan to board", 100, scans)
         _report("redraw a 40-machine board", 50, redraws)

@@ -1,19 +1,31 @@
-"""The kiosk application: settings and engine in, screens on top, nothing of the database inside.
+"""The kiosk application: settings and a way to connect in, screens on top, nothing of the database
+inside.
 
 Who is at the terminal (a maker, or a manager) and in which language lives here; every screen
 calls services in thread workers, and the one handler of failed workers (`worker_changed`) turns a
 `FabdeskError` into a translated sentence on the screen, and anything else into a logged "something
 went wrong" screen. No traceback is ever shown to a person.
+
+Start order: Welcome is drawn first from the settings alone (language, site code); only then does
+the loader (`load_services`) import the database layer and the services, make the engine and read
+the site's machines (a site that does not exist closes the kiosk: `refusal`). Every worker takes
+the engine from `KioskApp.engine`, which waits for the loader: a badge scanned before it is done is
+answered when it is, never lost. Modules of the kiosk import the database layer and the services
+inside their workers (or lazily), not at the top, so that the first frame waits for none of them
+(`tests/kiosk/test_start.py` checks it; docs/kiosk-layout.md, "Start-up time").
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from textual import events, work
@@ -23,14 +35,16 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from fabdesk.db import Engine, check_connection, write_session
 from fabdesk.errors import DatabaseUnavailable, FabdeskError, RuleViolation
-from fabdesk.settings import Settings
 from kiosk.i18n import LANGUAGES, Translator, translator
-from kiosk.messages import Person
+from kiosk.messages import MachinesListed, Person
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.oops import OopsScreen, UnavailableScreen
 from kiosk.screens.welcome import WelcomeScreen
+
+if TYPE_CHECKING:
+    from fabdesk.db import Engine
+    from fabdesk.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +66,10 @@ def utc_now() -> datetime:
 class KioskApp(App[None]):
     """fabdesk at a lab's terminal.
 
-    `clock` gives the wall-clock time (aware) and `monotonic` the idle timer's seconds: both are
-    parameters so tests and the demo can drive them.
+    `connect` makes the database engine: the loader calls it once Welcome is drawn (the command
+    passes `make_engine` of the settings, tests and the demo their own engine). `clock` gives the
+    wall-clock time (aware) and `monotonic` the idle timer's seconds: both are parameters so tests
+    and the demo can drive them.
     """
 
     TITLE = "fabdesk"
@@ -71,14 +87,21 @@ class KioskApp(App[None]):
         self,
         *,
         settings: Settings,
-        engine: Engine,
+        connect: Callable[[], Engine],
         site: str | None = None,
         clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.settings = settings
-        self.engine = engine
+        self.connect = connect
+        self.drawn = threading.Event()
+        """Set once the first frame is on the terminal: the loader starts then."""
+        self.loaded: Future[Engine] = Future()
+        """The engine once the loader has made it, or why it could not."""
+        self.refusal: FabdeskError | None = None
+        """Why the kiosk closed by itself (the loader found its site or database settings wrong):
+        the command says it in one line."""
         self.site = site or settings.kiosk.site
         self.clock = clock
         self.monotonic = monotonic
@@ -120,12 +143,57 @@ class KioskApp(App[None]):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    # -- who is here ---------------------------------------------------------------------------
+    # -- start: Welcome first, then the database layer and the services -----------------------
 
     def on_mount(self) -> None:
         current_settings.set(self.settings)
-        self.push_screen(WelcomeScreen())
+        welcome = WelcomeScreen()
+        self.push_screen(welcome)
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_timeout)
+        self.load_services(welcome)
+
+    def on_ready(self) -> None:
+        self.drawn.set()  # the first frame is on the terminal
+
+    def on_unmount(self) -> None:
+        self.drawn.set()  # closed before its first frame: the loader gives up
+
+    @work(thread=True, group="services", exit_on_error=False)
+    def load_services(self, welcome: WelcomeScreen) -> None:
+        """Once the first frame is drawn, make the engine (importing the database layer) and
+        hand it to the workers waiting for it, fill in Welcome's lab at a glance (no such site:
+        `refuse`), then load the modules that a scan or F5 needs next."""
+        self.drawn.wait()  # the imports below would hold the first frame back
+        if not self.is_running:  # closed before its first frame: nothing to load
+            self.loaded.set_exception(RuntimeError("the kiosk closed before it was loaded"))
+            return
+        try:
+            engine = self.connect()
+        except BaseException as error:
+            self.loaded.set_exception(error)  # each waiting worker raises it
+            raise
+        self.loaded.set_result(engine)
+        from kiosk.views import read_machines, warm_up
+
+        site_name, machines = read_machines(engine, self.site)
+        welcome.post_message(MachinesListed(site_name, machines))
+        warm_up()
+
+    @property
+    def engine(self) -> Engine:
+        """The database engine, once the loader has made it: a worker that asks sooner waits
+        here. The main thread never waits (its event loop draws the frame the loader waits
+        for): asking there too soon is a mistake, said at once."""
+        if not self.loaded.done() and threading.current_thread() is threading.main_thread():
+            raise RuntimeError("the kiosk's engine is made after its first frame: use a worker")
+        return self.loaded.result()
+
+    def refuse(self, error: FabdeskError) -> None:
+        """The kiosk cannot run as configured (no such site, a wrong database URL): close, for
+        the command to say why (a mistake to fix now, not to wait for)."""
+        log.error("kiosk_refused_to_start code=%s", error.code)
+        self.refusal = error
+        self.exit(return_code=1)
 
     # -- cancellations that wait for an undo ---------------------------------------------------
 
@@ -151,6 +219,7 @@ class KioskApp(App[None]):
 
     @work(thread=True, group="cancel", exit_on_error=False)
     def make_cancel(self, booking_id: int, maker_id: int) -> None:
+        from fabdesk.db import write_session
         from scheduling.bookings import cancel
 
         with write_session(self.engine) as session:
@@ -235,6 +304,9 @@ class KioskApp(App[None]):
         if isinstance(error, DatabaseUnavailable):
             self.database_lost()
             return
+        if isinstance(error, FabdeskError) and event.worker.group == "services":
+            self.refuse(error)
+            return
         if isinstance(error, FabdeskError):
             log.info("kiosk_refused code=%s worker=%s", error.code, event.worker.name)
             text = error.render(self._, self.language)
@@ -260,8 +332,15 @@ class KioskApp(App[None]):
     def check_database(self, error: BaseException) -> None:
         """A worker failed unexpectedly: when the database does not answer, that is why (the
         kiosk waits for it); otherwise it is an incident."""
+        from fabdesk.db import check_connection
+
         try:
-            check_connection(self.engine)
+            engine = self.engine
+        except Exception:  # the loader could not make it: nothing to check
+            self.call_from_thread(self.incident, error)
+            return
+        try:
+            check_connection(engine)
         except DatabaseUnavailable:
             self.call_from_thread(self.database_lost)
         else:
@@ -283,7 +362,10 @@ class KioskApp(App[None]):
             welcome.load_machines()
 
     def incident(self, error: BaseException) -> None:
-        """Log an unexpected error with its traceback and show the apology screen."""
+        """Log an unexpected error with its traceback and show the apology screen; an error
+        already met (the loader's, raised again in each worker that waited for it) is one."""
+        if any(error is met for met in self.incidents):
+            return
         self.incidents.append(error)
         log.error("kiosk_incident", exc_info=error)
         if not isinstance(self.screen, OopsScreen):

@@ -13,13 +13,12 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from fabdesk.db import Engine, session_scope
-from inventory.register import site_equipment
 from kiosk.i18n import N_, translator
 from kiosk.messages import MachineLine
 
 if TYPE_CHECKING:
     from fabdesk.accounting.statements import ChargeLine
+    from fabdesk.db import Engine
     from fabdesk.usage.history import UsageLine
     from scheduling.availability import Board
     from scheduling.days import OpenDay
@@ -103,6 +102,9 @@ def charge_cells(line: ChargeLine, language: str) -> tuple[str, ...]:
 
 def read_machines(engine: Engine, site: str) -> tuple[str, list[MachineLine]]:
     """The site's name and its machines (bookable or not), in asset-tag order."""
+    from fabdesk.db import session_scope
+    from inventory.register import site_equipment
+
     with session_scope(engine) as session:
         listing = site_equipment(session, site)
         lines = [
@@ -235,7 +237,8 @@ def read_board(
     """The board of `site` on `day` (today by default) at `now`, with the machines the drivers
     say are running, the open days from `strip_from` on, and the next open day if `day` is
     closed."""
-    # Imported here: Welcome shows before the scheduling and usage services are loaded.
+    # Imported here: Welcome shows before the database layer and the services are loaded.
+    from fabdesk.db import session_scope
     from fabdesk.usage.heartbeats import machine_statuses
     from fabdesk.wire import MachineState
     from scheduling.availability import site_board
@@ -261,7 +264,17 @@ def read_board(
     )
 
 
+WARM_UP = (
+    "inventory.makers",
+    "scheduling.availability",
+    "fabdesk.usage.heartbeats",
+    "kiosk.screens.board",
+    "kiosk.screens.manager_login",
+)
+"""What a scan or F5 on Welcome needs next: loaded by the kiosk's loader, not on a key press."""
+
+
 def warm_up() -> None:
-    """Load the board's modules ahead of the first scan (run in a worker once Welcome shows)."""
-    for name in ("scheduling.availability", "fabdesk.usage.heartbeats", "kiosk.screens.board"):
+    """Load the modules of WARM_UP (in the loader, once Welcome shows)."""
+    for name in WARM_UP:
         importlib.import_module(name)

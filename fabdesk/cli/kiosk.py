@@ -7,8 +7,6 @@ from typing import Annotated
 import typer
 
 from fabdesk.cli._app import app, out
-from fabdesk.db import check_connection, make_engine, session_scope
-from fabdesk.errors import DatabaseUnavailable
 from fabdesk.settings import Settings, data_dir
 
 managers_app = typer.Typer(
@@ -40,24 +38,19 @@ def kiosk(
     managers press F5, scan their badge and type their PIN.
 
     The database is made by `fabdesk init`. While it cannot be reached, the kiosk says that the
-    booking system is unavailable and comes back by itself when it answers. Quit with Ctrl+Q. The
-    log goes to `<data folder>/logs/kiosk.log`.
+    booking system is unavailable and comes back by itself when it answers. A site that does not
+    exist closes the kiosk with one line saying so. Quit with Ctrl+Q. The log goes to
+    `<data folder>/logs/kiosk.log`.
     """
-    from inventory.register import get_site
     from kiosk.app import KioskApp
 
     settings = ctx.obj.settings()
-    engine = make_engine(settings.database)
-    code = site or settings.kiosk.site
     _log_to_file(settings)
-    try:
-        check_connection(engine)
-    except DatabaseUnavailable:
-        pass  # the kiosk opens anyway: it says so, logs it once, and waits for the database
-    else:
-        with session_scope(engine) as session:
-            get_site(session, code)  # a wrong site code is a mistake to fix now, not to wait for
-    KioskApp(settings=settings, engine=engine, site=code).run()
+    # Welcome is drawn before the database layer is imported: the kiosk connects after that.
+    kiosk_app = KioskApp(settings=settings, connect=ctx.obj.engine, site=site)
+    kiosk_app.run()
+    if kiosk_app.refusal is not None:
+        raise kiosk_app.refusal  # a wrong site or database URL: a mistake to fix now
 
 
 @managers_app.command("set-pin")
@@ -82,6 +75,7 @@ def managers_set_pin(
 
     A manager of one site can log in at that site's kiosks only; a network admin at any.
     """
+    from fabdesk.db import session_scope
     from inventory.makers import get_maker
     from inventory.managers import set_pin
 
@@ -97,6 +91,7 @@ def managers_revoke(
     member_number: Annotated[str, typer.Argument(help="Member number of the manager.")],
 ) -> None:
     """Take the manager role away from a maker."""
+    from fabdesk.db import session_scope
     from inventory.makers import get_maker
     from inventory.managers import revoke_manager
 

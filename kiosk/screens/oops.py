@@ -8,7 +8,6 @@ from textual.app import ComposeResult
 from textual.containers import Center, Middle
 from textual.widgets import Static
 
-from fabdesk.db import check_connection
 from fabdesk.errors import DatabaseUnavailable
 from kiosk.i18n import N_
 from kiosk.messages import DatabaseBack
@@ -59,6 +58,8 @@ class UnavailableScreen(KioskScreen):
 
     @work(thread=True, exclusive=True, group="database-retry", exit_on_error=False)
     def retry(self) -> None:
+        from fabdesk.db import check_connection
+
         try:
             check_connection(self.kiosk.engine)
         except DatabaseUnavailable:

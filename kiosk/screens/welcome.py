@@ -1,4 +1,7 @@
-"""Welcome: pick a language, scan a badge to start, and see the lab at a glance."""
+"""Welcome: pick a language, scan a badge to start, and see the lab at a glance.
+
+The first screen drawn, before the database layer and the services are loaded (see kiosk.app):
+they are imported in the workers here, which wait for the kiosk's loader."""
 
 from __future__ import annotations
 
@@ -8,13 +11,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Static
 
-from fabdesk.db import session_scope
-from fabdesk.models import id_of
-from inventory.makers import find_by_badge, set_language
 from kiosk.i18n import LANGUAGES, N_
 from kiosk.messages import MachineLine, MachinesListed, MakerIdentified, Person, Scanned
 from kiosk.screens.base import KioskScreen
-from kiosk.views import STATUS_LABELS, read_machines, warm_up
+from kiosk.views import STATUS_LABELS, read_machines
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
 from kiosk.widgets.table import Table
@@ -65,8 +65,7 @@ class WelcomeScreen(KioskScreen):
         yield self.key_hints()
 
     def on_mount(self) -> None:
-        self.after_recompose()
-        self.load_machines()
+        self.after_recompose()  # the lab at a glance comes from the kiosk's loader
 
     def after_recompose(self) -> None:
         self.query_one("#scan", ScanInput).focus()
@@ -96,7 +95,6 @@ class WelcomeScreen(KioskScreen):
     def load_machines(self) -> None:
         site_name, machines = read_machines(self.kiosk.engine, self.kiosk.site)
         self.post_message(MachinesListed(site_name, machines))
-        warm_up()
 
     def on_machines_listed(self, message: MachinesListed) -> None:
         self.site_name = message.site_name
@@ -134,6 +132,10 @@ class WelcomeScreen(KioskScreen):
 
     @work(thread=True, exclusive=True, group="welcome-scan", exit_on_error=False)
     def identify(self, scanned: str, chosen_language: str | None) -> None:
+        from fabdesk.db import session_scope
+        from fabdesk.models import id_of
+        from inventory.makers import find_by_badge, set_language
+
         with session_scope(self.kiosk.engine) as session:
             maker = find_by_badge(session, scanned)
             if chosen_language is not None and maker.language != chosen_language:

@@ -107,7 +107,7 @@ def make_app(settings: Settings, engine: Engine, ticker: Ticker) -> Callable[...
     def build(now: datetime = NOW, **kiosk: object) -> KioskApp:
         return KioskApp(
             settings=kiosk_settings(settings, **kiosk),
-            engine=engine,
+            connect=lambda: engine,
             clock=lambda: now,
             monotonic=ticker,
         )

@@ -98,7 +98,7 @@ async def test_the_horizon_bounds_the_day_picker(
     )
     app = KioskApp(
         settings=kiosk_settings(settings.model_copy(update={"scheduler": rules}), language="en"),
-        engine=engine,
+        connect=lambda: engine,
         clock=lambda: NOW,
         monotonic=ticker,
     )

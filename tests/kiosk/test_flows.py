@@ -310,7 +310,7 @@ async def test_check_in_of_a_booking_that_starts_now(lab: Lab, make_app: MakeApp
         assert isinstance(app.screen, BoardScreen)
 
 
-async def test_a_manager_audits_the_site(lab: Lab, make_app: MakeApp) -> None:
+async def test_a_manager_audits_the_site(lab: Lab, make_app: MakeApp, engine: Engine) -> None:
     app = make_app(language="en")
     async with app.run_test(size=SIZE) as pilot:
         await manager_home(pilot, lab)
@@ -319,8 +319,8 @@ async def test_a_manager_audits_the_site(lab: Lab, make_app: MakeApp) -> None:
         audit = app.screen
         assert isinstance(audit, AuditScreen)
         await scan(pilot, "CF1-00001-")  # not a tag
-        await scan(pilot, audit_tag(app, 0))
-        await scan(pilot, audit_tag(app, 0))
+        await scan(pilot, audit_tag(engine, app, 0))
+        await scan(pilot, audit_tag(engine, app, 0))
         assert audit.counts.get("found") == 1
         assert audit.counts.get("duplicate") == 1
         assert audit.counts.get("unknown") == 1
@@ -339,7 +339,7 @@ async def test_a_manager_audits_the_site(lab: Lab, make_app: MakeApp) -> None:
         ]
         rows = [table.get_row_at(index) for index in range(table.row_count)]
         assert len(rows) == 15
-        assert audit_tag(app, 0) not in {row[0] for row in rows}
+        assert audit_tag(engine, app, 0) not in {row[0] for row in rows}
         assert all(row[2] and row[3] == "never" for row in rows), rows[:2]
         assert app.incidents == []
 
@@ -350,7 +350,7 @@ async def test_an_audit_flags_a_scanned_item_the_register_says_is_retired(
     from inventory.register import change_status
 
     app = make_app(language="en")
-    retired = audit_tag(app, 1)
+    retired = audit_tag(engine, app, 1)
     with session_scope(engine) as session:
         change_status(session, retired, EquipmentStatus.RETIRED, reason="old", actor=None, now=NOW)
     async with app.run_test(size=SIZE) as pilot:
@@ -363,10 +363,10 @@ async def test_an_audit_flags_a_scanned_item_the_register_says_is_retired(
         assert app.incidents == []
 
 
-def audit_tag(app: KioskApp, index: int) -> str:
+def audit_tag(engine: Engine, app: KioskApp, index: int) -> str:
     from kiosk.views import read_machines
 
-    return read_machines(app.engine, app.site)[1][index].asset_tag
+    return read_machines(engine, app.site)[1][index].asset_tag
 
 
 async def test_a_manager_puts_a_machine_out_of_order_and_back(
@@ -432,9 +432,10 @@ async def test_a_manager_records_a_training(lab: Lab, make_app: MakeApp, engine:
         assert [b.state for b in bookings_of(session, id_of(lab.novice))] == [BookingState.BOOKED]
 
 
-async def test_only_a_trainer_of_the_category_records_a_pass(lab: Lab, make_app: MakeApp) -> None:
-    plan_training(app_engine := make_app().engine, lab, trainer=False)
-    del app_engine
+async def test_only_a_trainer_of_the_category_records_a_pass(
+    lab: Lab, make_app: MakeApp, engine: Engine
+) -> None:
+    plan_training(engine, lab, trainer=False)
     app = make_app(language="fr")
     async with app.run_test(size=SIZE) as pilot:
         await manager_home(pilot, lab)

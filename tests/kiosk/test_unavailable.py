@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from kiosk.app import KioskApp
+from fabdesk.db import Engine
 from kiosk.screens.board import BoardScreen
 from kiosk.screens.oops import UnavailableScreen
 from kiosk.screens.welcome import WelcomeScreen
@@ -23,8 +23,8 @@ def database_url(sqlite_url: str) -> str:
     return sqlite_url  # a file to take away and give back
 
 
-def _path(app: KioskApp) -> Path:
-    database = app.engine.url.database
+def _path(engine: Engine) -> Path:
+    database = engine.url.database
     assert database
     return Path(database)
 
@@ -43,11 +43,15 @@ def _count(caplog: pytest.LogCaptureFixture, event: str) -> int:
 
 
 async def test_started_without_its_database_it_waits_and_comes_back(
-    lab: Lab, make_app: MakeApp, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    lab: Lab,
+    make_app: MakeApp,
+    engine: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
     app = make_app(language="nl")
-    real = _path(app)
+    real = _path(engine)
     away = tmp_path / "away.db"
     shutil.move(real, away)
     async with app.run_test(size=SIZE) as pilot:
@@ -70,10 +74,10 @@ async def test_started_without_its_database_it_waits_and_comes_back(
 
 
 async def test_a_database_moved_away_is_not_written_to(
-    lab: Lab, make_app: MakeApp, tmp_path: Path
+    lab: Lab, make_app: MakeApp, engine: Engine, tmp_path: Path
 ) -> None:
     app = make_app(language="en")
-    real = _path(app)
+    real = _path(engine)
     async with app.run_test(size=SIZE) as pilot:
         board = await open_board(pilot, lab.en_maker.badge_id or "")
         assert isinstance(board, BoardScreen)

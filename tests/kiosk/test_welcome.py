@@ -8,10 +8,12 @@ import pytest
 from textual.widgets import DataTable
 
 from fabdesk.db import Engine, session_scope
+from fabdesk.settings import Settings
 from inventory.makers import get_maker
+from kiosk.app import KioskApp
 from kiosk.screens.board import BoardScreen
 from kiosk.screens.welcome import WelcomeScreen
-from tests.kiosk.conftest import SIZE, Lab, Ticker
+from tests.kiosk.conftest import SIZE, Lab, Ticker, kiosk_settings
 from tests.kiosk.pilot import MakeApp, scan, screen_text, settle
 
 QWERTY_ON_AZERTY = str.maketrans("1234567890aqAQzwZWmM", "&é\"'(§è!çàqaQAwzWZ,?")
@@ -142,16 +144,16 @@ async def test_idle_time_out_forgets_the_maker(lab: Lab, make_app: MakeApp, tick
 
 
 async def test_a_broken_database_shows_an_apology_not_a_traceback(
-    make_app: MakeApp, tmp_path: object
+    settings: Settings, tmp_path: object
 ) -> None:
     from fabdesk.db import make_engine
     from fabdesk.settings import DatabaseSettings
     from kiosk.screens.oops import OopsScreen
 
-    app = make_app()
     # A database without any table: every service fails with a raw SQL error.
     sqlite3.connect(f"{tmp_path}/empty.db").close()
-    app.engine = make_engine(DatabaseSettings(url=f"sqlite:///{tmp_path}/empty.db"))
+    engine = make_engine(DatabaseSettings(url=f"sqlite:///{tmp_path}/empty.db"))
+    app = KioskApp(settings=kiosk_settings(settings), connect=lambda: engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, OopsScreen)
@@ -161,7 +163,7 @@ async def test_a_broken_database_shows_an_apology_not_a_traceback(
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
-    app.engine.dispose()
+    engine.dispose()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,103 @@
+"""The kiosk's start: Welcome is drawn before the database layer and the services are imported,
+and a badge scanned before they are loaded is answered once they are, not lost."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+from fabdesk.db import Engine
+from fabdesk.settings import Settings
+from kiosk.app import KioskApp
+from kiosk.screens.board import BoardScreen
+from kiosk.screens.welcome import WelcomeScreen
+from tests.kiosk.conftest import NOW, SIZE, Lab, Ticker, kiosk_settings
+from tests.kiosk.pilot import scan, screen_text, settle
+
+FIRST_FRAME = """
+import json, sys
+import fabdesk.settings  # the settings' own imports are theirs, not the kiosk's
+before = set(sys.modules)
+import fabdesk.cli.kiosk  # the `fabdesk kiosk` command's module
+from fabdesk.settings import load_settings
+from kiosk.app import KioskApp
+
+class FirstFrame(KioskApp):
+    def on_ready(self):
+        print(json.dumps(sorted(set(sys.modules) - before)))
+        self.exit()
+
+FirstFrame(settings=load_settings(), connect=lambda: None).run(headless=True, size=(80, 24))
+"""
+
+LOADED_LATER = ("fabdesk.db", "fabdesk.models", "fabdesk.accounting", "fabdesk.usage",
+                "inventory", "scheduling", "sqlalchemy", "sqlmodel", "alembic")  # fmt: skip
+
+
+def test_the_first_frame_waits_for_no_database_code() -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME], capture_output=True, text=True, timeout=60
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    imported = json.loads(child.stdout.strip().splitlines()[-1])
+    assert "kiosk.screens.welcome" in imported
+    early = [name for name in imported if name.split(".")[0] in LOADED_LATER
+             or name.startswith(LOADED_LATER)]  # fmt: skip
+    assert early == []
+
+
+async def test_a_badge_scanned_while_the_kiosk_loads_opens_the_board(
+    lab: Lab, settings: Settings, engine: Engine, ticker: Ticker
+) -> None:
+    """The loader is held until the badge is in: Welcome is there already and takes it; the
+    board opens once the engine is there."""
+    released = threading.Event()
+
+    def connect() -> Engine:
+        assert released.wait(20), "the test never released the loader"
+        return engine
+
+    app = KioskApp(
+        settings=kiosk_settings(settings, language="nl"),
+        connect=connect,
+        clock=lambda: NOW,
+        monotonic=ticker,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*(lab.fr_maker.badge_id or ""), "enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, WelcomeScreen)
+        assert "Welkom" in screen_text(app)
+        assert not app.loaded.done()
+        released.set()
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        assert app.maker is not None
+        assert app.maker.maker_id == lab.fr_maker.id
+        assert app.incidents == []
+
+
+async def test_the_lab_at_a_glance_comes_once_loaded(
+    lab: Lab, settings: Settings, engine: Engine
+) -> None:
+    released = threading.Event()
+
+    def connect() -> Engine:
+        assert released.wait(20), "the test never released the loader"
+        return engine
+
+    app = KioskApp(settings=kiosk_settings(settings, language="en"), connect=connect)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        welcome = app.screen
+        assert isinstance(welcome, WelcomeScreen)
+        assert "Welcome! Scan your badge" in screen_text(app)
+        assert welcome.machines == []
+        released.set()
+        await settle(pilot)
+        assert len(welcome.machines) == 16
+        assert "Cityfab1 Laeken" in screen_text(app)
+        await scan(pilot, "NOPE-1234")
+        assert "This badge is not known here." in screen_text(app)
