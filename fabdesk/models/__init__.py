@@ -10,6 +10,10 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# A table model is never validated when it is made (SQLModel constructs it): pydantic builds its
+# validator and serialiser the first time one is used, not for every table at import (a command
+# such as `fabdesk sites` imports all 57 and uses none).
+SQLModel.model_config["defer_build"] = True
 
 from fabdesk.models._types import id_of  # noqa: E402
 from fabdesk.models.actions import ManagerAction, ManagerToken  # noqa: E402
