@@ -41,7 +41,7 @@ def test_each_area_imports_the_areas_its_foreign_keys_name() -> None:
     must be loaded with the table that holds it, or writing a row fails."""
     metadata = load_all()
     area_of = {
-        mapper.local_table.name: mapper.class_.__module__.removeprefix("fabdesk.models.")
+        str(mapper.class_.__tablename__): mapper.class_.__module__.removeprefix("fabdesk.models.")
         for mapper in fabdesk.models.Site._sa_registry.mappers
     }
     for module in pkgutil.iter_modules(fabdesk.models.__path__):
