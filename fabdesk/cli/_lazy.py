@@ -16,7 +16,7 @@ from typing import Any
 
 from typer.core import TyperCommand, TyperGroup
 
-__all__ = ["AREAS", "LazyGroup", "load_all", "registry"]
+__all__ = ["AREAS", "LazyGroup", "command", "load_all", "registry"]
 
 AREAS = (
     "core", "setup", "inventory", "cadastre_files", "investors", "audits", "scheduling",
@@ -63,8 +63,38 @@ class LazyGroup(TyperGroup):
 
         name = args[0] if args else ""
         if name in COMMANDS and name not in self.commands:
-            self.commands[name] = _build(COMMANDS[name][0]).commands[name]
+            self.commands[name] = command(name)
         return super().resolve_command(ctx, args)
+
+
+def command(name: str) -> Any:
+    """The command `name` of the registry, built alone: typer reads the signature of every
+    function it turns into a command, so the other commands of its areas are left unbuilt."""
+    import typer.main
+
+    from fabdesk.cli._commands import COMMANDS
+
+    for module in COMMANDS[name][0]:
+        importlib.import_module(f"fabdesk.cli.{module}")
+    app = _app()
+    for group in app.registered_groups:
+        if group.name == name:
+            return typer.main.get_group_from_info(
+                group,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                suggest_commands=app.suggest_commands,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+    for info in app.registered_commands:
+        if info.callback and name == (
+            info.name or typer.main.get_command_name(info.callback.__name__)
+        ):
+            return typer.main.get_command_from_info(
+                info,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+    return _build(COMMANDS[name][0]).commands[name]
 
 
 def load_all() -> TyperGroup:
