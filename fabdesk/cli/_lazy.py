@@ -62,7 +62,10 @@ class LazyGroup(TyperGroup):
         from fabdesk.cli._commands import COMMANDS
 
         name = args[0] if args else ""
-        if name in COMMANDS and name not in self.commands:
+        if name in COMMANDS:
+            # Built from all its areas, even if typer built it already: in a process that ran
+            # another command first (the tests), a group may hold only the subcommands of the
+            # areas imported so far.
             self.commands[name] = command(name)
         return super().resolve_command(ctx, args)
 

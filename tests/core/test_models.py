@@ -7,6 +7,7 @@ import os
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import fabdesk.models
@@ -78,3 +79,19 @@ def test_a_read_command_loads_only_the_tables_it_reads(sqlite_url: str) -> None:
     )
     loaded = result.stderr.strip()
     assert loaded == "['fabdesk.models._types', 'fabdesk.models.equipment', 'fabdesk.models.sites']"
+
+
+def test_the_whole_schema_is_read_through_load_all() -> None:
+    """`SQLModel.metadata` holds only the areas imported so far: code that reads every table
+    (an export, an erasure, a schema check) asks `load_all()` for it, or it would miss some."""
+    root = Path(fabdesk.models.__file__).parents[2]
+    models = root / "fabdesk" / "models"
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("fabdesk", "inventory", "scheduling", "kiosk", "tests", "benchmarks")
+        for path in (root / folder).rglob("*.py")
+        if models not in path.parents
+        and path != Path(__file__)
+        and "SQLModel.metadata" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
