@@ -1,9 +1,10 @@
 """The tables, grouped by area (one module each).
 
 A name imported from here loads its area's module the first time it is asked for (PEP 562
-`__getattr__`): a command imports, and SQLAlchemy configures, only the tables it touches, about a
-tenth of them for `fabdesk sites`. `load_all()` registers every table on `SQLModel.metadata`, for
-whatever needs the whole schema (Alembic, the privacy erasure, the schema test).
+`__getattr__`): a command imports, and SQLAlchemy configures, only the tables it touches (8 classes
+of 57 for `fabdesk sites`) and those their foreign keys name (each area imports those areas).
+`load_all()` registers every table on `SQLModel.metadata`, for whatever needs the whole schema
+(Alembic, the privacy erasure, the schema test).
 """
 
 import importlib
@@ -23,7 +24,7 @@ SQLModel.metadata.naming_convention = {
 }
 # A table model is never validated when it is made (SQLModel constructs it): pydantic builds its
 # validator and serialiser the first time one is used, not for every table at import (a command
-# such as `fabdesk sites` imports all 57 and uses none).
+# that only reads rows uses none). See docs/startup.md.
 SQLModel.model_config["defer_build"] = True
 
 if TYPE_CHECKING:
