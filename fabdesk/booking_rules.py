@@ -12,7 +12,7 @@ __all__ = ["BookingRules"]
 class BookingRules(SQLModel):
     """Booking rules of a machine: its own row, else its category's, else the settings'."""
 
-    model_config = SQLModelConfig(extra="forbid", use_attribute_docstrings=True)
+    model_config = SQLModelConfig(extra="forbid")
 
     buffer_minutes: int = Field(default=0, ge=0)
     """Time held after each booking (cooling, cleaning)."""

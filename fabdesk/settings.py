@@ -37,7 +37,7 @@ def data_dir() -> Path:
 class Section(BaseModel):
     """A settings section: unknown keys are refused so that a typo is caught."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class DatabaseSettings(Section):
@@ -345,7 +345,6 @@ class Settings(BaseSettings):
         env_prefix="FABDESK_",
         env_nested_delimiter="__",
         extra="forbid",
-        use_attribute_docstrings=True,
     )
 
     database: DatabaseSettings = DatabaseSettings()

@@ -34,7 +34,8 @@ from fabdesk.models import (
 )
 from inventory.labels import BOLD, REGULAR, register_fonts
 from inventory.loans import Loan, lent_items
-from inventory.register import get_site, record_event
+from inventory.lookups import get_site
+from inventory.register import record_event
 
 log = logging.getLogger(__name__)
 

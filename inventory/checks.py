@@ -24,7 +24,8 @@ from fabdesk.models import (
     TrainerRight,
     id_of,
 )
-from inventory.register import change_status, get_item, record_event, training_category
+from inventory.lookups import get_item, training_category
+from inventory.register import change_status, record_event
 
 __all__ = ["mark_used", "release_check", "set_check_after_use"]
 

@@ -35,7 +35,9 @@ from fabdesk.models import (
     Maker,
     Site,
 )
-from inventory.register import as_text, get_item, record_event
+from inventory.fields import as_text
+from inventory.lookups import get_item
+from inventory.register import record_event
 from inventory.register_import import ImportPlan, RowProblem, import_table, rejected
 from inventory.spreadsheet import (
     COLUMNS,

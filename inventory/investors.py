@@ -23,7 +23,8 @@ from fabdesk.models import (
     id_of,
 )
 from inventory import memberships
-from inventory.register import get_item, record_event
+from inventory.lookups import get_item
+from inventory.register import record_event
 
 FULL = 10_000
 """All of an item, in basis points."""

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session
 
 from fabdesk.errors import ConfigError, InvalidValue
-from inventory.register import get_item, list_items
+from inventory.lookups import get_item, list_items
 
 LabelFormat = Literal["png", "svg"]
 Progress = Callable[[int], None]

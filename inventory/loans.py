@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from fabdesk.models import Equipment, EquipmentStatus, Maker, ManagerCredential, Site, id_of
-from inventory.register import get_site
+from inventory.lookups import get_site
 
 
 @dataclass(frozen=True)

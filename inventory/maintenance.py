@@ -23,7 +23,8 @@ from fabdesk.models import (
     UsageSession,
     id_of,
 )
-from inventory.register import get_item, get_site, record_event
+from inventory.lookups import get_item, get_site
+from inventory.register import record_event
 
 
 def usage_hours(session: Session, equipment_ids: Iterable[int]) -> dict[int, float]:

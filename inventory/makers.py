@@ -13,7 +13,7 @@ from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.identifiers import parse_enterprise_number
 from fabdesk.models import Certification, Maker, Sector, Tier, id_of
 from fabdesk.settings import Language
-from inventory.register import get_category
+from inventory.lookups import get_category
 
 LANGUAGES: tuple[Language, ...] = ("fr", "nl", "en")
 

@@ -22,8 +22,8 @@ from fabdesk.actors import Actor
 from fabdesk.errors import AccessDenied, Conflict, FabdeskError, InvalidValue, NotFound
 from fabdesk.models import EquipmentStatus, Maker, ManagerCredential, Site, id_of
 from fabdesk.settings import SchedulerSettings
+from inventory.lookups import get_site
 from inventory.makers import find_by_badge
-from inventory.register import get_site
 
 MAX_ATTEMPTS = 5
 """Wrong PINs in a row that lock the PIN."""

@@ -29,7 +29,7 @@ from fabdesk.models import (
     Investor,
     Site,
 )
-from inventory.register import get_site
+from inventory.lookups import get_site
 
 LICENSE = "https://creativecommons.org/publicdomain/zero/1.0/"
 

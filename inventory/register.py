@@ -1,4 +1,5 @@
-"""The register of equipment: items, their fields, their lifecycle and the history of every change.
+"""The register of equipment: items created and changed, their lifecycle and the history of every
+change (their fields are read by `inventory.fields`, looked up by `inventory.lookups`).
 
 Every change goes through a function here and leaves an `EquipmentEvent` (who, when, why, the value
 before and after). The clock (`now`) and the person (`actor`) are parameters; nothing commits.
@@ -7,8 +8,7 @@ before and after). The clock (`now`) and the person (`actor`) are parameters; no
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from fabdesk.actors import Author, authorise
-from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation, Violation
+from fabdesk.errors import Conflict, InvalidValue, RuleViolation, Violation
 from fabdesk.identifiers import make_asset_tag, parse_asset_tag
 from fabdesk.models import (
     Equipment,
@@ -27,258 +27,10 @@ from fabdesk.models import (
     Site,
     id_of,
 )
+from inventory.fields import FIELD_PARSERS, as_text, parse_field, text_of_length
+from inventory.lookups import get_category, get_item, get_site
 
 log = logging.getLogger(__name__)
-
-# ---------------------------------------------------------------------------------------------
-# Sites and lookups (shared by the CLI, the kiosk and the API)
-
-
-@dataclass(frozen=True)
-class SiteEquipment:
-    """A site with its items, each paired with its category, in asset-tag order."""
-
-    site: Site
-    items: Sequence[tuple[Equipment, EquipmentCategory]]
-
-
-def get_site(session: Session, code: str) -> Site:
-    site = session.exec(select(Site).where(Site.code == code)).first()
-    if site is None:
-        raise NotFound("There is no site {code!r}.", code=code, error_code="site_not_found")
-    return site
-
-
-def list_sites(session: Session) -> list[Site]:
-    return list(session.exec(select(Site).order_by(col(Site.code))))
-
-
-def site_equipment(session: Session, code: str) -> SiteEquipment:
-    site = get_site(session, code)
-    rows = session.exec(
-        select(Equipment, EquipmentCategory)
-        .join(EquipmentCategory, col(Equipment.category_id) == col(EquipmentCategory.id))
-        .where(Equipment.site_id == site.id)
-        .order_by(col(Equipment.asset_tag))
-    ).all()
-    return SiteEquipment(site=site, items=[(item, category) for item, category in rows])
-
-
-def get_category(session: Session, code: str) -> EquipmentCategory:
-    category = session.exec(select(EquipmentCategory).where(EquipmentCategory.code == code)).first()
-    if category is None:
-        raise NotFound(
-            "There is no equipment category {category!r}.",
-            category=code,
-            error_code="category_not_found",
-        )
-    return category
-
-
-def get_item(session: Session, asset_tag: str) -> Equipment:
-    """The item with this asset tag; a mistyped tag (wrong check character) is InvalidValue."""
-    tag = parse_asset_tag(asset_tag)
-    item = session.exec(select(Equipment).where(Equipment.asset_tag == tag)).first()
-    if item is None:
-        raise NotFound("There is no item {tag}.", tag=tag, error_code="item_not_found")
-    return item
-
-
-@dataclass(frozen=True)
-class ItemRow:
-    """An item with its site and category, as lists and exports show it."""
-
-    item: Equipment
-    site: Site
-    category: EquipmentCategory
-
-
-def list_items(
-    session: Session,
-    *,
-    site_code: str | None = None,
-    status: EquipmentStatus | None = None,
-    category_code: str | None = None,
-) -> list[ItemRow]:
-    """Items in asset-tag order, optionally of one site, status or category."""
-    query = (
-        select(Equipment, Site, EquipmentCategory)
-        .join(Site, col(Equipment.site_id) == col(Site.id))
-        .join(EquipmentCategory, col(Equipment.category_id) == col(EquipmentCategory.id))
-        .order_by(col(Equipment.asset_tag))
-    )
-    if site_code is not None:
-        query = query.where(Site.id == id_of(get_site(session, site_code)))
-    if status is not None:
-        query = query.where(Equipment.status == status)
-    if category_code is not None:
-        query = query.where(EquipmentCategory.id == id_of(get_category(session, category_code)))
-    return [ItemRow(item, site, category) for item, site, category in session.exec(query)]
-
-
-def training_category(session: Session, item: Equipment) -> EquipmentCategory | None:
-    """The category whose training a maker needs to use `item`, or None if none is needed."""
-    if item.training_category_code:
-        return get_category(session, item.training_category_code)
-    category = session.get(EquipmentCategory, item.category_id)
-    return category if category is not None and category.needs_training else None
-
-
-def book_value_cents(item: Equipment, today: date) -> int | None:
-    """Straight-line depreciated value on `today` (None without cost, date or expected life)."""
-    if item.acquisition_cost_cents is None or item.acquired_on is None:
-        return None
-    if not item.expected_life_years:
-        return None
-    life_days = item.expected_life_years * 365.25
-    used = max(0, (today - item.acquired_on).days)
-    remaining = max(0.0, 1 - used / life_days)
-    return round(item.acquisition_cost_cents * remaining)
-
-
-# ---------------------------------------------------------------------------------------------
-# Field values: one parser per editable field, shared by the CLI, edits and the import
-
-
-class FieldProblem(ValueError):
-    """What is wrong with one value, as an English template and its parameters: `str()` is the
-    English message; a file import translates the template into the manager's language."""
-
-    def __init__(self, template: str, **params: object) -> None:
-        self.template = template
-        self.params = params
-        super().__init__(template.format(**params))
-
-
-def _text(limit: int, *, required: bool = False) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        value = raw.strip()
-        if required and not value:
-            raise FieldProblem("must not be empty")
-        if len(value) > limit:
-            raise FieldProblem("is longer than {limit} characters", limit=limit)
-        return value
-
-    return parse
-
-
-def _long_text(raw: str) -> str:
-    return raw.replace("\r\n", "\n").strip()
-
-
-_LOCAL_DAY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
-
-
-def parse_day(raw: str) -> date | None:
-    """`2026-11-21`, or day first as Belgians write it (`21/11/2026`, `21.11.2026`,
-    `21-11-2026`) → a date; empty → None."""
-    value = raw.strip()
-    if not value:
-        return None
-    local = _LOCAL_DAY.fullmatch(value)
-    try:
-        if local:
-            return date(int(local[3]), int(local[2]), int(local[1]))
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FieldProblem(
-            "{value!r} is not a date like 2026-11-21 or 21/11/2026", value=value
-        ) from None
-
-
-def _whole(minimum: int, *, optional: bool) -> Callable[[str], int | None]:
-    def parse(raw: str) -> int | None:
-        value = raw.strip()
-        if not value:
-            if optional:
-                return None
-            raise FieldProblem("must not be empty")
-        if (
-            not (value.isdigit() or (value[0] == "-" and value[1:].isdigit()))
-            or not value.isascii()
-        ):
-            raise FieldProblem("{value!r} is not a whole number", value=value)
-        number = int(value)
-        if number < minimum:
-            raise FieldProblem("must be at least {minimum}", minimum=minimum)
-        return number
-
-    return parse
-
-
-def parse_flag(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "y", "oui", "ja"}:
-        return True
-    if value in {"0", "false", "no", "n", "non", "nee"}:
-        return False
-    raise FieldProblem("{value!r} is not yes or no", value=raw)
-
-
-def _urls(raw: str) -> str:
-    urls = [u.strip() for u in re.split(r"[\n|]", raw) if u.strip()]
-    for url in urls:
-        if not re.match(r"https?://\S+$", url):
-            raise FieldProblem("{url!r} is not an http(s) link", url=url)
-    return "\n".join(urls)
-
-
-def _code(raw: str) -> str | None:
-    value = raw.strip()
-    return value or None
-
-
-FIELD_PARSERS: dict[str, Callable[[str], Any]] = {
-    "name": _text(160, required=True),
-    "category": _text(32, required=True),
-    "make": _text(80),
-    "model": _text(120),
-    "serial_number": _text(80),
-    "acquired_on": parse_day,
-    "acquisition_cost_cents": _whole(0, optional=True),
-    "expected_life_years": _whole(1, optional=True),
-    "training_category_code": _code,
-    "bookable": parse_flag,
-    "rate_cents_per_hour": _whole(0, optional=False),
-    "billing_unit_minutes": _whole(1, optional=False),
-    "minimum_charge_cents": _whole(0, optional=False),
-    "maintenance_every_days": _whole(1, optional=True),
-    "maintenance_every_hours": _whole(1, optional=True),
-    "notes": _long_text,
-    "manual_urls": _urls,
-}
-"""Fields `edit_item` changes (status, site and location have their own functions), by name; each
-parser turns text into the field's value or raises ValueError saying what is wrong."""
-
-
-def parse_field(name: str, raw: str) -> Any:
-    """The value of field `name` from text, or InvalidValue naming the field."""
-    parser = FIELD_PARSERS.get(name)
-    if parser is None:
-        raise InvalidValue(
-            "{field!r} cannot be edited; editable fields: {fields}.",
-            field=name,
-            fields=", ".join(FIELD_PARSERS),
-            error_code="field_not_editable",
-        )
-    try:
-        return parser(raw)
-    except ValueError as problem:
-        raise InvalidValue(
-            "{field}: {problem}.", field=name, problem=str(problem), error_code="field_value"
-        ) from None
-
-
-def as_text(value: object) -> str:
-    """A value as the history and the files write it: `""`, `yes`/`no`, ISO dates, else str()."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
 
 # ---------------------------------------------------------------------------------------------
 # Creating and changing items
@@ -499,7 +251,7 @@ def edit_item(
 
 def _location(raw: str) -> str:
     try:
-        return _text(120)(raw)
+        return text_of_length(120)(raw)
     except ValueError as problem:
         raise InvalidValue(
             "location: {problem}.", problem=str(problem), error_code="field_value"

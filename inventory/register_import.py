@@ -36,9 +36,10 @@ from fabdesk.models import (
     Site,
 )
 from fabdesk.models._types import UTCDateTime
+from inventory.fields import FIELD_PARSERS, FieldProblem, parse_day
 from inventory.import_plan import Added, Change, ImportPlan, RowProblem, rejected
 from inventory.investors import ShareSpec, set_shares, share_violations
-from inventory.register import FIELD_PARSERS, FieldProblem, parse_day, record_event, tag_prefix
+from inventory.register import record_event, tag_prefix
 from inventory.spreadsheet import Row, Table, parse_euros, parse_shares, shares_text
 
 __all__ = ["ImportPlan", "RowProblem", "apply_import", "import_table", "plan_import", "rejected"]

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from fabdesk.errors import Conflict, InvalidValue
 from fabdesk.models import EquipmentCategory, Site
-from inventory.register import get_category, get_site
+from inventory.lookups import get_category, get_site
 
 __all__ = ["add_category", "add_site", "edit_category", "edit_site", "list_categories"]
 

@@ -23,8 +23,8 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
+from inventory.fields import FieldProblem, as_text
 from inventory.investors import FULL, ShareSpec
-from inventory.register import FieldProblem, as_text
 
 COLUMNS = [
     "asset_tag",

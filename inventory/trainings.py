@@ -30,8 +30,8 @@ from fabdesk.models import (
     TrainingState,
     id_of,
 )
+from inventory.lookups import get_category
 from inventory.makers import certify
-from inventory.register import get_category
 
 __all__ = [
     "cancel_underfilled_sessions",

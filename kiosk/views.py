@@ -103,7 +103,7 @@ def charge_cells(line: ChargeLine, language: str) -> tuple[str, ...]:
 def read_machines(engine: Engine, site: str) -> tuple[str, list[MachineLine]]:
     """The site's name and its machines (bookable or not), in asset-tag order."""
     from fabdesk.db import session_scope
-    from inventory.register import site_equipment
+    from inventory.lookups import site_equipment
 
     with session_scope(engine) as session:
         listing = site_equipment(session, site)

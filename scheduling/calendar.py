@@ -13,7 +13,7 @@ from sqlmodel import Session, col, delete, select
 
 from fabdesk.errors import InvalidValue
 from fabdesk.models import OpeningHours, Site, SiteClosure, id_of
-from inventory.register import get_site
+from inventory.lookups import get_site
 
 __all__ = [
     "REGIONAL_DAYS",

@@ -16,7 +16,7 @@ from fabdesk.booking_rules import BookingRules
 from fabdesk.errors import InvalidValue
 from fabdesk.models import BookingPolicy, MaintenanceWindow, Site, id_of
 from fabdesk.settings import SchedulerSettings
-from inventory.register import get_category, get_item
+from inventory.lookups import get_category, get_item
 from scheduling.times import Fold, local_instant
 
 __all__ = ["add_maintenance", "clear_policy", "maintenance_of", "rules_in_force", "set_policy"]

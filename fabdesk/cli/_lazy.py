@@ -16,7 +16,7 @@ from typing import Any
 
 from typer.core import TyperCommand, TyperGroup
 
-__all__ = ["AREAS", "LazyGroup", "load_all", "registry"]
+__all__ = ["AREAS", "LazyGroup", "command", "load_all", "registry"]
 
 AREAS = (
     "core", "setup", "inventory", "cadastre_files", "investors", "costs", "audits",
@@ -62,13 +62,42 @@ class LazyGroup(TyperGroup):
         from fabdesk.cli._commands import COMMANDS
 
         name = args[0] if args else ""
-        modules = COMMANDS[name][0] if name in COMMANDS else ()
-        # A group another area registered (`investors`, made by `inventory`) is there before
-        # the modules that give it its commands are imported: build it once they all are.
-        loaded = all(f"fabdesk.cli.{module}" in sys.modules for module in modules)
-        if name in COMMANDS and (name not in self.commands or not loaded):
-            self.commands[name] = _build(modules).commands[name]
+        if name in COMMANDS:
+            # Built from all its areas, even if typer built it already: in a process that ran
+            # another command first (the tests), a group may hold only the subcommands of the
+            # areas imported so far.
+            self.commands[name] = command(name)
         return super().resolve_command(ctx, args)
+
+
+def command(name: str) -> Any:
+    """The command `name` of the registry, built alone: typer reads the signature of every
+    function it turns into a command, so the other commands of its areas are left unbuilt."""
+    import typer.main
+
+    from fabdesk.cli._commands import COMMANDS
+
+    for module in COMMANDS[name][0]:
+        importlib.import_module(f"fabdesk.cli.{module}")
+    app = _app()
+    for group in app.registered_groups:
+        if group.name == name:
+            return typer.main.get_group_from_info(
+                group,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                suggest_commands=app.suggest_commands,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+    for info in app.registered_commands:
+        if info.callback and name == (
+            info.name or typer.main.get_command_name(info.callback.__name__)
+        ):
+            return typer.main.get_command_from_info(
+                info,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+    return _build(COMMANDS[name][0]).commands[name]
 
 
 def load_all() -> TyperGroup:

@@ -56,7 +56,7 @@ def equipment_list(
     category: Annotated[str | None, typer.Option(help="Only this category (code).")] = None,
 ) -> None:
     """List the items of the register, by asset tag."""
-    from inventory.register import list_items
+    from inventory.lookups import list_items
 
     with session_scope(ctx.obj.engine()) as session:
         rows = list_items(session, site_code=site, status=status, category_code=category)
@@ -85,8 +85,9 @@ def equipment_show(
     from fabdesk.actors import names_of
     from fabdesk.models import EquipmentCategory, Site
     from inventory.investors import item_shares
+    from inventory.lookups import book_value_cents, get_item
     from inventory.maintenance import maintenance_state
-    from inventory.register import book_value_cents, get_item, history
+    from inventory.register import history
 
     today = date.today()
     with session_scope(ctx.obj.engine()) as session:

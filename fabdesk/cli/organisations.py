@@ -50,7 +50,7 @@ def material_add(
     """Put a sheet material in a site's catalogue."""
     from fabdesk.accounting.materials import add_material
     from fabdesk.models import id_of
-    from inventory.register import get_site
+    from inventory.lookups import get_site
 
     with session_scope(ctx.obj.engine()) as session:
         material = add_material(
@@ -73,7 +73,7 @@ def material_list(
     from fabdesk.accounting.materials import list_materials
     from fabdesk.models import Site
     from fabdesk.money import format_cents
-    from inventory.register import get_site
+    from inventory.lookups import get_site
 
     table = Table("site", "code", "name", "price", "cost", title="Sheet materials")
     with session_scope(ctx.obj.engine()) as session:
@@ -134,9 +134,9 @@ def material_sell(
     from fabdesk.accounting.materials import sell_material
     from fabdesk.models import id_of
     from fabdesk.money import format_cents
+    from inventory.lookups import get_site
     from inventory.makers import find_by_badge
     from inventory.organisations import get_organisation
-    from inventory.register import get_site
     from scheduling.machines import find_machine
 
     if cash == (maker is not None or organisation is not None):

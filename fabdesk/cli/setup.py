@@ -56,7 +56,7 @@ def sites(ctx: typer.Context) -> None:
         return
     from rich.table import Table
 
-    from inventory.register import list_sites, site_equipment
+    from inventory.lookups import list_sites, site_equipment
 
     with session_scope(ctx.obj.engine()) as session:
         for site in list_sites(session):

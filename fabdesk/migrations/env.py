@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
-from sqlmodel import SQLModel
 
-import fabdesk.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from fabdesk.models import load_all
 
-target_metadata = SQLModel.metadata
+target_metadata = load_all()
 
 
 def run_migrations_online() -> None:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
+from fabdesk.models import makers, sites  # noqa: F401  (its foreign keys' tables)
 from fabdesk.models._types import utc_column
 
 

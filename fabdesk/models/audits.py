@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from fabdesk.models import equipment, makers, sites  # noqa: F401  (its foreign keys' tables)
 from fabdesk.models._types import str_enum, utc_column
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from sqlmodel import Field, SQLModel
 
+from fabdesk.models import bookings, devices, equipment, makers  # noqa: F401  (its foreign keys' tables)
 from fabdesk.models._types import utc_column
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
 from fabdesk.booking_rules import BookingRules
+from fabdesk.models import equipment, makers, sites  # noqa: F401  (its foreign keys' tables)
 from fabdesk.models._types import UTCDateTime, str_enum, utc_column
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from sqlmodel import Field, SQLModel
 
+from fabdesk.models import equipment  # noqa: F401  (its foreign keys' tables)
 from fabdesk.models._types import str_enum, utc_column
 from fabdesk.wire import EventKind, MachineState, Outcome
 

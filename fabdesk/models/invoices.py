@@ -8,6 +8,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from fabdesk.models import ledger, makers  # noqa: F401  (its foreign keys' tables)
+
 
 class Invoice(SQLModel, table=True):
     """An invoice (series `F`) or a credit note (series `C`) of a maker or an organisation.

@@ -13,6 +13,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from fabdesk.models import equipment, makers, sites, usage  # noqa: F401  (its foreign keys' tables)
 from fabdesk.models._types import str_enum, utc_column
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from fabdesk.models import equipment, sites  # noqa: F401  (its foreign keys' tables)
 from fabdesk.models._types import str_enum, utc_column
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from fabdesk.models import equipment, makers  # noqa: F401  (its foreign keys' tables)
 from fabdesk.models._types import utc_column
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from fabdesk.models import bookings, equipment, makers, sites  # noqa: F401  (its foreign keys' tables)
 from fabdesk.models._types import str_enum, utc_column
 from fabdesk.wire import Outcome
 

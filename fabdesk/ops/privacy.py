@@ -19,10 +19,10 @@ from typing import Any, Literal
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from fabdesk.errors import Conflict
-from fabdesk.models import LedgerAccount, Maker, id_of
+from fabdesk.models import LedgerAccount, Maker, id_of, load_all
 from fabdesk.models.ledger import AccountKind
 from inventory.makers import get_maker
 
@@ -90,9 +90,10 @@ SECRET_COLUMNS = frozenset(
 
 def maker_tables() -> list[tuple[sa.Table, sa.Column[Any]]]:
     """Every table with a foreign key to makers.id, with that column, in name order."""
-    makers = SQLModel.metadata.tables["makers"]
+    metadata = load_all()
+    makers = metadata.tables["makers"]
     found: list[tuple[sa.Table, sa.Column[Any]]] = []
-    for table in sorted(SQLModel.metadata.tables.values(), key=lambda t: t.name):
+    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
         for fk in table.foreign_keys:
             if fk.column.table is makers and fk.parent is not None:
                 found.append((table, fk.parent))

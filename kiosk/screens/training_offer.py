@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from fabdesk.db import session_scope, write_session
-from inventory.register import get_site
+from inventory.lookups import get_site
 from inventory.trainings import TrainingOffer, enrol, trainings_for_machine
 from kiosk.i18n import N_
 from kiosk.messages import ActionDone, TrainingsOffered

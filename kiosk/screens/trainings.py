@@ -12,8 +12,8 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from fabdesk.db import session_scope, write_session
+from inventory.lookups import site_equipment
 from inventory.makers import find_by_badge
-from inventory.register import site_equipment
 from inventory.trainings import list_trainings, record_passed
 from kiosk.i18n import N_
 from kiosk.messages import ActionDone, Scanned, TrainingLine, TrainingsListed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,6 +57,28 @@ def test_the_help_lists_every_command_without_importing_them() -> None:
     )
     assert result.stderr.strip() == "[]"
     assert all(name in result.stdout for name in ("book", "holidays", "policy", "walk-in"))
+
+
+def test_a_command_built_alone_is_the_one_of_the_whole_tree() -> None:
+    """A command runs as `fabdesk.cli._lazy.command` builds it, alone (the CPU budget of a
+    command: issue 16): the same name, help, parameters and subcommands as in the whole tree."""
+    from fabdesk.cli._commands import COMMANDS
+    from fabdesk.cli._lazy import command
+
+    whole = load_all()
+    for name in COMMANDS:
+        assert _shape(command(name)) == _shape(whole.commands[name]), name
+
+
+def _shape(command: Any) -> tuple[Any, ...]:
+    """What a person sees of a command: its help, its parameters, its subcommands."""
+    params = [
+        (p.name, p.opts, p.secondary_opts, repr(p.default), p.required, p.help, p.metavar)
+        for p in command.params
+    ]
+    helps = (command.name, command.help, command.short_help, command.hidden)
+    subcommands = {name: _shape(sub) for name, sub in getattr(command, "commands", {}).items()}
+    return helps, params, subcommands
 
 
 @pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "fabdesk")

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 import fabdesk.models
 from fabdesk.db import Engine, make_engine, session_scope, upgrade, write_session
@@ -24,7 +24,7 @@ def test_migrations_give_the_schema_of_the_models(engine: Engine) -> None:
     """`alembic upgrade head` on an empty database (the fixture's) equals the models exactly."""
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, SQLModel.metadata)
+        differences = compare_metadata(context, fabdesk.models.load_all())
     assert differences == []
 
 

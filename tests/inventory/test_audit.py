@@ -25,7 +25,8 @@ from inventory.audit import (
     scan,
     tag_from_scan,
 )
-from inventory.register import NewItem, add_item, change_status, get_item
+from inventory.lookups import get_item
+from inventory.register import NewItem, add_item, change_status
 from tests.inventory.conftest import ACTOR, NOW, TODAY, tag
 
 LASER = tag("LAB1", 1)

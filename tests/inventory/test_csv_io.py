@@ -24,7 +24,8 @@ from fabdesk.models import (
 from fabdesk.settings import DatabaseSettings
 from inventory.csv_io import export_csv, export_json, import_csv, import_json
 from inventory.investors import ShareSpec, add_investor, set_shares
-from inventory.register import NewItem, add_item, change_status, edit_item, get_item, history
+from inventory.lookups import get_item
+from inventory.register import NewItem, add_item, change_status, edit_item, history
 from inventory.register_import import RowProblem
 from inventory.spreadsheet import COLUMNS
 from tests.inventory.conftest import ACTOR, NOW, TODAY, make_manager, tag

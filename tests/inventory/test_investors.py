@@ -20,7 +20,8 @@ from inventory.investors import (
     set_shares,
     share_violations,
 )
-from inventory.register import get_item, history
+from inventory.lookups import get_item
+from inventory.register import history
 from tests.inventory.conftest import ACTOR, NOW, tag
 
 LASER = tag("LAB1", 1)

@@ -10,13 +10,14 @@ from sqlmodel import Session
 
 from fabdesk.errors import InvalidValue
 from fabdesk.models import EquipmentStatus, UsageSession, id_of
+from inventory.lookups import get_item
 from inventory.maintenance import (
     maintenance_due,
     maintenance_records,
     maintenance_state,
     record_maintenance,
 )
-from inventory.register import change_status, edit_item, get_item, history
+from inventory.register import change_status, edit_item, history
 from tests.inventory.conftest import ACTOR, NOW, TODAY, tag
 
 LASER = tag("LAB1", 1)

@@ -15,6 +15,7 @@ from rdflib.namespace import FOAF
 from sqlmodel import Session, select
 
 from fabdesk.models import EquipmentStatus, Maker, id_of
+from inventory.lookups import list_items
 from inventory.makers import NewMaker, register_maker
 from inventory.opendata import (
     LICENSE,
@@ -24,7 +25,7 @@ from inventory.opendata import (
     opendata_csv,
     opendata_jsonld,
 )
-from inventory.register import change_status, edit_item, list_items
+from inventory.register import change_status, edit_item
 from inventory.seed import seed
 from tests.inventory.conftest import ACTOR, NOW, TODAY
 

@@ -11,18 +11,8 @@ from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from fabdesk.identifiers import parse_asset_tag
 from fabdesk.models import EquipmentEventKind, EquipmentStatus
 from inventory.csv_io import history_csv
-from inventory.register import (
-    NewItem,
-    add_item,
-    book_value_cents,
-    change_status,
-    edit_item,
-    get_item,
-    history,
-    list_items,
-    move_item,
-    training_category,
-)
+from inventory.lookups import book_value_cents, get_item, list_items, training_category
+from inventory.register import NewItem, add_item, change_status, edit_item, history, move_item
 from tests.inventory.conftest import ACTOR, NOW, TODAY, tag
 
 LASER = tag("LAB1", 1)

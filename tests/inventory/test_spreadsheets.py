@@ -19,7 +19,8 @@ from fabdesk.identifiers import make_asset_tag
 from fabdesk.models import Equipment, EquipmentEvent, EquipmentStatus, ManagerAction
 from inventory.csv_io import export_xlsx, import_csv
 from inventory.investors import item_shares
-from inventory.register import get_item, history
+from inventory.lookups import get_item
+from inventory.register import history
 from inventory.register_import import import_table
 from inventory.spreadsheet import COLUMNS, READABLE, column_of, parse_euros, read_table
 from tests.inventory.conftest import NOW, make_manager, tag

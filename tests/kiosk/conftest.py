@@ -19,9 +19,9 @@ from fabdesk.usage.attribution import attribute_sessions
 from fabdesk.usage.devices import authenticate, register_device
 from fabdesk.usage.ingest import ingest_batch
 from fabdesk.wire import EventBatch, EventKind, Outcome
+from inventory.lookups import get_item
 from inventory.makers import NewMaker, certify, register_maker
 from inventory.managers import set_pin
-from inventory.register import get_item
 from inventory.seed import seed
 from inventory.trainings import enrol, grant_trainer, schedule_training
 from kiosk.app import KioskApp

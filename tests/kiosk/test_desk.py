@@ -11,7 +11,7 @@ from fabdesk.accounting.charges import maker_balance
 from fabdesk.accounting.statements import ChargeState, recent_charges
 from fabdesk.db import Engine, session_scope
 from fabdesk.models import BookingState, EquipmentStatus, id_of
-from inventory.register import get_item
+from inventory.lookups import get_item
 from kiosk.screens.board import BoardScreen
 from kiosk.screens.dispute import DisputeScreen
 from kiosk.screens.disputes import DisputesScreen

@@ -13,8 +13,8 @@ from textual.widgets import DataTable, Input
 
 from fabdesk.db import Engine, session_scope
 from fabdesk.models import BookingState, EquipmentStatus, id_of
+from inventory.lookups import get_item
 from inventory.organisations import add_organisation, link_maker
-from inventory.register import get_item
 from inventory.trainings import grant_trainer, list_trainings, schedule_training
 from kiosk.app import KioskApp
 from kiosk.screens.audit import AuditScreen

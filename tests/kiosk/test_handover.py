@@ -15,7 +15,7 @@ from fabdesk.db import Engine, session_scope, write_session
 from fabdesk.models import BookingState, EquipmentStatus, Maker, id_of
 from fabdesk.settings import SchedulerSettings
 from inventory.checks import mark_used, set_check_after_use
-from inventory.register import get_item
+from inventory.lookups import get_item
 from kiosk.screens.board import BoardScreen
 from kiosk.screens.handover import HandOverScreen
 from kiosk.screens.machines import MachinesScreen

@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from fabdesk.accounting.charges import maker_balance, post_usage_charge
 from fabdesk.accounting.cheques import add_programme, issue_cheque
 from fabdesk.accounting.ledger import check_ledger
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.db import Engine, session_scope
-from fabdesk.models import Booking, Equipment, Maker, Notification, id_of
+from fabdesk.models import Booking, Equipment, Maker, Notification, id_of, load_all
 from fabdesk.ops.privacy import (
     ERASURE_POLICY,
     apply_retention,
@@ -76,7 +76,7 @@ def _history(engine: Engine) -> World:
 def _all_text(session: Session) -> str:
     """Every value of every table, as one string to search."""
     chunks: list[str] = []
-    for table in SQLModel.metadata.sorted_tables:
+    for table in load_all().sorted_tables:
         for row in session.connection().execute(sa.select(table)):
             chunks.extend(str(value) for value in row)
     return "\n".join(chunks)

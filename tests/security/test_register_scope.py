@@ -14,8 +14,9 @@ from fabdesk.errors import AccessDenied
 from fabdesk.models import Audit, EquipmentStatus, ManagerCredential, Site, id_of
 from fabdesk.ops.privacy import ERASED_NAME, erase_maker
 from inventory.audit import open_audit
+from inventory.lookups import get_item
 from inventory.maintenance import record_maintenance
-from inventory.register import change_status, get_item, history
+from inventory.register import change_status, history
 from kiosk.screens.audit import AuditScreen
 from kiosk.screens.machines import MachinesScreen
 from tests.kiosk.conftest import SIZE, Lab
