@@ -6,6 +6,7 @@ scheduler leads again, the kiosk greets and shows a maker the board again)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -148,7 +149,13 @@ def test_server_scheduler_and_kiosk_log_an_outage_once_and_carry_on(
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
+                # Seen under a heavy load (the whole suite on 2 cores): noted, not what this
+                # test is about; the process is reaped so that no zombie outlives the test.
+                logging.getLogger(__name__).warning(
+                    "%s still ran 30 s after Ctrl-C", process.args[-1]
+                )
                 process.kill()
+                process.wait()
 
     for log in (server_log, scheduler_log, kiosk_log):
         events = _events(log)
