@@ -105,6 +105,8 @@ async def refused_a_laser(pilot: Pilot[None], lab: Lab) -> None:
     by the manager for next week)."""
     app = pilot.app
     assert isinstance(app, KioskApp)
+    while not app.loaded.done():  # the engine is made after the first frame
+        await pilot.pause(0.05)
     with session_scope(app.engine) as session:
         schedule_training(
             session,

@@ -41,8 +41,10 @@ def set_up_lab(url: str, today: date) -> None:
         ok(url, "holidays", "add", "newlab", "--year", str(year), "--region", "brussels")
     for day in (today, today + timedelta(days=1)):
         ok(url, "holidays", "open", "newlab", day.isoformat())
+    ok(url, "makers", "add", "M-0", "Lea Example", "--language", "en")
+    ok(url, "managers", "set-pin", "M-0", "--pin", "2468", "--site", "newlab")
     for name in ("Laser 1", "Laser 2", "Laser 3"):
-        ok(url, "equipment", "add", "newlab", "laser", name)
+        ok(url, "equipment", "add", "newlab", "laser", name, "--as", "M-0")
     ok(url, "makers", "add", "M-1", "Ana Example", "--badge", "BADGE-ANA", "--language", "en",
        "--tier", "student", "--sector", "creative")  # fmt: skip
     ok(url, "makers", "add", "M-2", "Bo Example", "--badge", "BADGE-BO", "--language", "en",
