@@ -145,15 +145,13 @@ def test_server_scheduler_and_kiosk_log_an_outage_once_and_carry_on(
         kiosk.close()
         for process in (server, scheduler):
             process.send_signal(signal.SIGINT)
-        for process in (server, scheduler):
+        for name, process in (("serve", server), ("scheduler", scheduler)):
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 # Seen under a heavy load (the whole suite on 2 cores): noted, not what this
                 # test is about; the process is reaped so that no zombie outlives the test.
-                logging.getLogger(__name__).warning(
-                    "%s still ran 30 s after Ctrl-C", process.args[-1]
-                )
+                logging.getLogger(__name__).warning("%s still ran 30 s after Ctrl-C", name)
                 process.kill()
                 process.wait()
 
