@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "statement": (
         ("accounting",),
-        "A maker's monthly statement: sessions, VAT, what cheques paid, what is owed.",
+        "A maker's monthly statement: sessions, VAT, what cheques paid, what is owed (the PDF in the maker's language's forms: `fabdesk statement M00042 --month 2026-11 --pdf nov.pdf`).",
     ),
     "report": (
         ("accounting",),
