@@ -7,9 +7,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-import typer.main
 
-from fabdesk.cli import app
+from fabdesk.cli._lazy import load_all
 from fabdesk.settings import load_settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -31,7 +30,7 @@ def test_units_run_fabdesk_commands_that_exist(path: Path) -> None:
     oneshot = unit["Service"].get("Type") == "oneshot"  # the backup: runs, ends, retried
     assert unit["Service"]["Restart"] == ("on-failure" if oneshot else "always")
     assert unit["Service"]["User"] == "fabdesk", "services never run as root"
-    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    commands = load_all().commands  # every area's commands, whatever ran before
     for key in ("ExecStartPre", "ExecStart"):
         if key in unit["Service"]:
             argv = shlex.split(unit["Service"][key])
