@@ -58,7 +58,8 @@ def readable(params: Mapping[str, Any], language: str = "en") -> dict[str, Any]:
             with contextlib.suppress(ValueError):
                 value = datetime.fromisoformat(value).strftime("%d/%m %H:%M")
         elif isinstance(value, str) and _ISO_DAY.match(value):
-            value = date.fromisoformat(value).strftime("%d/%m/%Y")
+            with contextlib.suppress(ValueError):  # what a person typed: 2026-13-45 stays as is
+                value = date.fromisoformat(value).strftime("%d/%m/%Y")
         elif isinstance(value, datetime):
             value = value.strftime("%d/%m %H:%M")
         elif isinstance(value, date):
