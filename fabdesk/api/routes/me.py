@@ -27,6 +27,9 @@ router = APIRouter(prefix="/api/v1/me", tags=["maker"])
 
 EARLIEST, LATEST = date(2000, 1, 1), date(2200, 12, 31)
 
+NO_NUL = r"^[^\x00]*$"
+"""Codes are text a database can store: PostgreSQL refuses a NUL byte in a text value."""
+
 
 def _plausible_day(value: date) -> date:
     if not EARLIEST <= value <= LATEST:
@@ -192,9 +195,15 @@ def free(
     state: StateDep,
     now: NowDep,
     day: Annotated[Day, Query(description="A day (site time)")],
-    machine: Annotated[str | None, Query(max_length=32, description="An asset tag")] = None,
-    category: Annotated[str | None, Query(max_length=32, description="A category code")] = None,
-    site: Annotated[str | None, Query(max_length=32, description="A site code")] = None,
+    machine: Annotated[
+        str | None, Query(max_length=32, pattern=NO_NUL, description="An asset tag")
+    ] = None,
+    category: Annotated[
+        str | None, Query(max_length=32, pattern=NO_NUL, description="A category code")
+    ] = None,
+    site: Annotated[
+        str | None, Query(max_length=32, pattern=NO_NUL, description="A site code")
+    ] = None,
     minutes: Annotated[int, Query(ge=5, le=24 * 60)] = 60,
 ) -> list[FreeSlotMine]:
     """Give `machine`, or `category` (with `site`, or across every site): stretches in which a
@@ -230,8 +239,8 @@ def first_free(
     session: SessionDep,
     state: StateDep,
     now: NowDep,
-    category: Annotated[str, Query(min_length=1, max_length=32)],
-    site: Annotated[str | None, Query(max_length=32)] = None,
+    category: Annotated[str, Query(min_length=1, max_length=32, pattern=NO_NUL)],
+    site: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
     minutes: Annotated[int, Query(ge=5, le=24 * 60)] = 60,
 ) -> FreeSlotMine | None:
     """`null` when nothing is free within the booking horizon."""
