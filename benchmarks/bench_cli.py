@@ -1,7 +1,7 @@
 """The command line's start-up budgets: `fabdesk --help` <= 0.3 s of CPU and `fabdesk sites` (a
 read command, on the seeded Cityfab network in a SQLite file) <= 0.5 s, measured side by side with
 a bare `python -c pass` and with the libraries `fabdesk sites` cannot do without (SQLAlchemy,
-SQLModel, pydantic, pydantic-settings, Typer, Rich) imported alone. CPU of each child process
+SQLModel, pydantic, Typer, Rich) imported alone. CPU of each child process
 (user + system, from `getrusage`); medians of RUNS runs, interleaved so that a busy spell of the
 machine hits every command alike.
 
@@ -23,11 +23,11 @@ RUNS = 9
 FABDESK = str(Path(sys.executable).with_name("fabdesk"))
 RUN_CLI = "import sys; from fabdesk.cli import main; sys.argv[0] = 'fabdesk'; main()"
 LIBRARIES = (
-    "import gc, sqlmodel, sqlalchemy.dialects.sqlite, pydantic_settings, typer._adapters, "
-    "typer.main, rich.table; gc.freeze()"
+    "import gc; gc.disable(); import sqlmodel, sqlalchemy.dialects.sqlite, pydantic, "
+    "typer._adapters, typer.main, rich.table; gc.freeze()"
 )
-"""The third-party modules that `fabdesk sites` loads, imported alone and frozen at exit as
-`fabdesk.cli.main` does: the floor under it."""
+"""The third-party modules that `fabdesk sites` loads, imported alone with the collector off and
+frozen at exit as `fabdesk.cli.main` does: the floor under it."""
 
 
 def cpu_of(command: list[str], env: dict[str, str]) -> float:

@@ -68,13 +68,15 @@ def build(engine: Engine, days: int, rng: random.Random) -> int:
         session.flush()
         for code, category in categories.items():
             session.add(
-                BookingPolicy(
-                    category_id=category.id,
-                    buffer_minutes=15 if code == "laser" else 0,
-                    max_minutes=240,
-                    max_days_ahead=60,
-                    max_hours_per_week=0,
-                    max_future_bookings=0,
+                BookingPolicy.model_validate(
+                    {
+                        "category_id": category.id,
+                        "buffer_minutes": 15 if code == "laser" else 0,
+                        "max_minutes": 240,
+                        "max_days_ahead": 60,
+                        "max_hours_per_week": 0,
+                        "max_future_bookings": 0,
+                    }
                 )
             )
         for s in range(SITES):

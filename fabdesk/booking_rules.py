@@ -3,16 +3,18 @@ and the per-machine or per-category rows (`booking_policies`) are both `BookingR
 
 from __future__ import annotations
 
-from sqlmodel import Field, SQLModel
-from sqlmodel._compat import SQLModelConfig
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["BookingRules"]
 
 
-class BookingRules(SQLModel):
-    """Booking rules of a machine: its own row, else its category's, else the settings'."""
+class BookingRules(BaseModel):
+    """Booking rules of a machine: its own row, else its category's, else the settings'.
 
-    model_config = SQLModelConfig(extra="forbid")
+    A plain pydantic model, so that the settings load without SQLModel and SQLAlchemy (the
+    kiosk's and the commands' start); the table `booking_policies` takes its columns from it."""
+
+    model_config = ConfigDict(extra="forbid")
 
     buffer_minutes: int = Field(default=0, ge=0)
     """Time held after each booking (cooling, cleaning)."""

@@ -62,10 +62,14 @@ class DropOutageRepeats(logging.Filter):
     job store, the leader's lock…): the engine's DatabaseWatch logs the loss once instead."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is None:
+            return True
+        # Imported here, only for a record with a traceback: the kiosk's first log line comes
+        # before its first frame, which must not wait for SQLAlchemy.
         from fabdesk.db import is_connection_failure
 
-        error = record.exc_info[1] if record.exc_info else None
-        return error is None or not is_connection_failure(error)
+        return not is_connection_failure(error)
 
 
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:

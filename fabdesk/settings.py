@@ -1,4 +1,8 @@
-"""One Settings object: FABDESK_* environment variables over an optional TOML file over defaults."""
+"""One Settings object: FABDESK_* environment variables over an optional TOML file over defaults.
+
+Plain pydantic models read by `load_settings`: pydantic-settings would do the environment's part,
+but importing it (asyncio, its many sources) costs every command and the kiosk about a tenth of
+a second of start-up, more than the twenty lines of `_environment` below."""
 
 from __future__ import annotations
 
@@ -14,17 +18,14 @@ from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
 
 from fabdesk.booking_rules import BookingRules
 from fabdesk.errors import ConfigError
 
 CONFIG_ENV = "FABDESK_CONFIG"
 """Environment variable naming the TOML file to read, when `--config` is not given."""
+ENV_PREFIX = "FABDESK_"
+"""Every setting can be given as FABDESK_<SECTION>__<FIELD>[__<FIELD>…], in any case."""
 
 Language = Literal["fr", "nl", "en"]
 
@@ -337,15 +338,9 @@ class DeskSettings(Section):
     cancelled, and its makers told."""
 
 
-class Settings(BaseSettings):
+class Settings(Section):
     """Every setting of fabdesk. Environment: FABDESK_<SECTION>__<FIELD>, e.g.
     FABDESK_DATABASE__URL."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="FABDESK_",
-        env_nested_delimiter="__",
-        extra="forbid",
-    )
 
     database: DatabaseSettings = DatabaseSettings()
     """Where the data lives."""
@@ -367,18 +362,6 @@ class Settings(BaseSettings):
     """Problem reports, trainings and disputes."""
     cli: CliSettings = CliSettings()
     """The `fabdesk` commands."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment wins over the TOML file, which arrives as init values.
-        return (env_settings, init_settings)
 
     def fingerprint(self) -> str:
         """A short hash of the settings (secrets masked), for log headers."""
@@ -417,6 +400,46 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _is_structured(annotation: Any) -> bool:
+    """Whether a field holds a section, a mapping or a list: its variable is then JSON."""
+    origin = getattr(annotation, "__origin__", annotation)
+    return isinstance(origin, type) and issubclass(origin, BaseModel | dict | list | tuple)
+
+
+def _environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings given as FABDESK_* variables, nested at each `__`. Variables naming no
+    section (FABDESK_CONFIG, a driver's own) are not settings; a wrong name inside a section
+    is refused by the validation, as a typo in the TOML file is."""
+    values: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        if path[0] not in Settings.model_fields:
+            continue
+        annotation: Any = Settings
+        for key in path:
+            section = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            fields = annotation.model_fields if section else {}
+            annotation = fields[key].annotation if key in fields else None
+        value: Any = raw
+        if _is_structured(annotation):
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(
+                    "Setting {name} is wrong: {reason}", name=name, reason=f"not JSON ({exc})"
+                ) from None
+        *parents, last = path
+        target = values
+        for key in parents:
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
+            target = target[key]
+        target[last] = value
+    return values
+
+
 def load_settings(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings from the TOML file at `path` (or $FABDESK_CONFIG), then `overrides`, under the
     environment, which wins."""
@@ -431,9 +454,9 @@ def load_settings(path: Path | None = None, overrides: Mapping[str, Any] | None 
             raise ConfigError(
                 "Settings file {path} is not valid TOML: {reason}", path=str(path), reason=str(exc)
             ) from None
-    values = _merge(values, overrides or {})
+    values = _merge(_merge(values, overrides or {}), _environment(os.environ))
     try:
-        return Settings(**values)
+        return Settings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

@@ -9,6 +9,7 @@ matches, so it cannot drift.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from pathlib import Path
@@ -66,8 +67,23 @@ class LazyGroup(TyperGroup):
             # Built from all its areas, even if typer built it already: in a process that ran
             # another command first (the tests), a group may hold only the subcommands of the
             # areas imported so far.
-            self.commands[name] = command(name)
+            self.commands[name] = _collecting(command(name))
         return super().resolve_command(ctx, args)
+
+
+def _collecting(built: Any) -> Any:
+    """`built`, turning the garbage collector on again (off since `fabdesk.cli.main`) when it
+    runs, its arguments parsed: what the start loaded is frozen out of the collector's sweeps,
+    and the command itself, however long (`serve`, `kiosk`), runs with it."""
+    invoke = built.invoke
+
+    def collecting_invoke(ctx: Any) -> Any:
+        gc.freeze()
+        gc.enable()
+        return invoke(ctx)
+
+    built.invoke = collecting_invoke
+    return built
 
 
 def command(name: str) -> Any:

@@ -80,7 +80,8 @@ class Booking(SQLModel, table=True):
     """The organisation the maker booked on behalf of: it is billed for the usage."""
 
 
-class BookingPolicy(BookingRules, table=True):
+# SQLModel's config type is a superset of pydantic's; at run time the two configs merge.
+class BookingPolicy(BookingRules, SQLModel, table=True):  # type: ignore[misc]
     """Booking rules of one machine, or of a whole category (the machine's row wins).
 
     Without a row, `scheduler.booking` of the settings applies (the same `BookingRules`).

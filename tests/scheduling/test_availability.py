@@ -13,7 +13,9 @@ from tests.scheduling.conftest import HOUR, NOW, TOMORROW, World, local
 
 def test_site_board_shows_bookings_buffers_and_maintenance(world: World) -> None:
     with session_scope(world.engine) as session:
-        session.add(BookingPolicy(equipment_id=world.laser1, buffer_minutes=15))
+        session.add(
+            BookingPolicy.model_validate({"equipment_id": world.laser1, "buffer_minutes": 15})
+        )
         session.add(
             MaintenanceWindow(
                 equipment_id=world.laser2,
@@ -49,7 +51,9 @@ def test_board_of_a_closed_day_and_a_dst_day(world: World) -> None:
 
 def test_free_slots_leave_room_for_the_buffer(world: World) -> None:
     with session_scope(world.engine) as session:
-        session.add(BookingPolicy(equipment_id=world.laser1, buffer_minutes=30))
+        session.add(
+            BookingPolicy.model_validate({"equipment_id": world.laser1, "buffer_minutes": 30})
+        )
     world.book(world.alice, world.laser1, local(TOMORROW, 12), local(TOMORROW, 14))
     with session_scope(world.engine) as session:
         slots = availability.free_slots(

@@ -51,7 +51,9 @@ def test_overlap_is_refused_with_the_slot_taken(world: World) -> None:
 
 def test_the_buffer_counts_as_part_of_the_booking(world: World) -> None:
     with session_scope(world.engine) as session:
-        session.add(BookingPolicy(equipment_id=world.laser1, buffer_minutes=30))
+        session.add(
+            BookingPolicy.model_validate({"equipment_id": world.laser1, "buffer_minutes": 30})
+        )
     first = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
     assert first.blocked_until == local(TOMORROW, 12, 30)
     with pytest.raises(RuleViolation) as caught:
@@ -120,7 +122,9 @@ def test_closures_and_maintenance_windows(world: World) -> None:
 def test_quotas(world: World) -> None:
     with session_scope(world.engine) as session:
         session.add(
-            BookingPolicy(equipment_id=world.laser1, max_hours_per_week=5, max_future_bookings=2)
+            BookingPolicy.model_validate(
+                {"equipment_id": world.laser1, "max_hours_per_week": 5, "max_future_bookings": 2}
+            )
         )
     world.book(world.alice, world.laser1, local(TOMORROW, 9), local(TOMORROW, 12))
     with pytest.raises(RuleViolation) as caught:

@@ -30,11 +30,13 @@ SLOTS = 6
 def test_sixteen_workers_race_for_the_same_slots(world: World, database_url: str) -> None:
     with session_scope(world.engine) as session:
         session.add(
-            BookingPolicy(
-                equipment_id=world.laser1,
-                buffer_minutes=10,
-                max_hours_per_week=0,
-                max_future_bookings=0,
+            BookingPolicy.model_validate(
+                {
+                    "equipment_id": world.laser1,
+                    "buffer_minutes": 10,
+                    "max_hours_per_week": 0,
+                    "max_future_bookings": 0,
+                }
             )
         )
         makers = []

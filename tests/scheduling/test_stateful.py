@@ -49,12 +49,14 @@ def test_invariants_hold_under_random_steps(world: World) -> None:
     with session_scope(world.engine) as session:
         for machine in (world.laser1, world.laser2, world.laser_b):
             session.add(
-                BookingPolicy(
-                    equipment_id=machine,
-                    buffer_minutes=15,
-                    max_hours_per_week=WEEKLY_HOURS,
-                    max_future_bookings=FUTURE,
-                    max_minutes=180,
+                BookingPolicy.model_validate(
+                    {
+                        "equipment_id": machine,
+                        "buffer_minutes": 15,
+                        "max_hours_per_week": WEEKLY_HOURS,
+                        "max_future_bookings": FUTURE,
+                        "max_minutes": 180,
+                    }
                 )
             )
     machines = [world.laser1, world.laser2, world.laser_b]
