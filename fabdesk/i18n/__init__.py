@@ -1,7 +1,8 @@
 """Every word a person reads, in their language: one set of gettext catalogues (fr.po, nl.po, en.po
 beside this file) for the kiosk, the refusals of the services and every message sent to a person,
-read with Babel (plural forms included, no build step), and Babel's local forms of money, dates and
-times (fr_BE, nl_BE, en_GB).
+read with Babel (plural forms included, no build step: each catalogue is compiled when first read
+and kept in the user's cache folder under the hash of its text), and Babel's local forms of money,
+dates and times (fr_BE, nl_BE, en_GB).
 
 `N_` only marks a msgid for the catalogues, to be translated when shown. The msgids are English
 sentences, the same English templates that `FabdeskError` and `Violation` carry, so a service's
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 import ast
 import gettext
+import hashlib
 import io
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -148,11 +151,38 @@ class Translator:
 @cache
 def translator(language: str) -> Translator:
     """The translator of `language` (catalogue read once per process)."""
+    known = language if language in LANGUAGES else "en"
+    return Translator(language, gettext.GNUTranslations(io.BytesIO(compiled(known))))
+
+
+def compiled(language: str, cache_dir: Path | None = None) -> bytes:
+    """The catalogue of `language` compiled to gettext's binary form. Reading the .po with Babel
+    takes tens of milliseconds at every start (the kiosk's first frame waits for it); the
+    compiled form is kept in `cache_dir` (the user's cache folder) under the hash of the .po's
+    text, so an edited catalogue is compiled anew. Without a writable cache, compiled here."""
+    source = catalogue_path(language).read_bytes()
+    if cache_dir is None:
+        import platformdirs
+
+        cache_dir = Path(platformdirs.user_cache_dir("fabdesk", appauthor=False)) / "i18n"
+    cached = cache_dir / f"{language}-{hashlib.sha256(source).hexdigest()[:16]}.mo"
+    try:
+        return cached.read_bytes()
+    except OSError:
+        pass
+    import tempfile
+
     from babel.messages.mofile import write_mo
 
-    known = language if language in LANGUAGES else "en"
-    catalogue = read_catalogue(catalogue_path(known).read_text(encoding="utf-8"), known)
     buffer = io.BytesIO()
-    write_mo(buffer, catalogue)  # type: ignore[arg-type]
-    buffer.seek(0)
-    return Translator(language, gettext.GNUTranslations(buffer))
+    write_mo(buffer, read_catalogue(source.decode("utf-8"), language))  # type: ignore[arg-type]
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for stale in cache_dir.glob(f"{language}-*.mo"):
+            stale.unlink(missing_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cache_dir, suffix=".tmp", delete=False) as file:
+            file.write(buffer.getvalue())
+        os.replace(file.name, cached)  # whole or not at all, when kiosks start together
+    except OSError:
+        pass  # a read-only home: compiled at each start, as before the cache
+    return buffer.getvalue()

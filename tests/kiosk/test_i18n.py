@@ -4,9 +4,11 @@ translated in French, Dutch and English, with the same placeholders."""
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import pytest
 
+from fabdesk import i18n
 from fabdesk.errors import NotFound, RuleViolation, Violation
 from fabdesk.i18n import LANGUAGES, catalogue_path, parse_po, read_catalogue, render_po, translator
 from tests.kiosk.msgids import all_msgids, kiosk_msgids, service_msgids
@@ -123,3 +125,32 @@ def test_errors_are_rendered_in_the_language_asked() -> None:
         ]
     )
     assert refusal.render(translator("fr").gettext) == "Un code PIN compte de 4 à 8 chiffres."
+
+
+def test_a_catalogue_is_compiled_once_and_again_when_edited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled catalogue is kept under the hash of the .po's text: the next start reads it,
+    an edited .po is compiled anew (the old one removed), a read-only cache changes nothing."""
+    folder = tmp_path / "po"
+    folder.mkdir()
+    po = folder / "fr.po"
+    po.write_bytes(i18n.catalogue_path("fr").read_bytes())
+    monkeypatch.setattr(i18n, "FOLDER", folder)
+    cache = tmp_path / "cache"
+    first = i18n.compiled("fr", cache)
+    kept = list(cache.glob("fr-*.mo"))
+    assert len(kept) == 1
+    assert kept[0].read_bytes() == first
+    assert i18n.compiled("fr", cache) == first
+    po.write_text(
+        po.read_text(encoding="utf-8").replace('msgstr "Bienvenue', 'msgstr "Salut'),
+        encoding="utf-8",
+    )
+    again = i18n.compiled("fr", cache)
+    assert again != first
+    assert b"Salut" in again
+    assert [path.read_bytes() for path in cache.glob("fr-*.mo")] == [again]
+    locked = tmp_path / "locked"
+    locked.write_text("a file where the folder should be", encoding="utf-8")
+    assert i18n.compiled("fr", locked / "i18n") == again
