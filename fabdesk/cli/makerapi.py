@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, out
-from fabdesk.cli.scheduling import _WHEN, _now, _show, parse_length
+from fabdesk.cli._app import app, out, utc_now
+from fabdesk.cli.scheduling import _WHEN, _show, parse_length
 from fabdesk.db import session_scope, write_session
 from scheduling.times import local_instant
 
@@ -76,7 +76,7 @@ def tokens_revoke(
     from inventory.maker_tokens import revoke_token
 
     with write_session(ctx.obj.engine()) as session:
-        revoke_token(session, token_id, now=_now())
+        revoke_token(session, token_id, now=utc_now())
     out.print(f"Access token {token_id} revoked.")
 
 
@@ -89,7 +89,7 @@ def waitlist_list(ctx: typer.Context, member_number: Annotated[str, _MEMBER]) ->
 
     rules = ctx.obj.settings().scheduler
     with session_scope(ctx.obj.engine()) as session:
-        entries = my_waitlist(session, get_maker(session, member_number).id or 0, now=_now())
+        entries = my_waitlist(session, get_maker(session, member_number).id or 0, now=utc_now())
         zones = {
             e.asset_tag: load_machine(session, find_machine(session, e.asset_tag), rules).timezone
             for e in entries
@@ -132,7 +132,7 @@ def waitlist_join(
             equipment_id=machine.id,
             starts_at=starts_at,
             ends_at=starts_at + parse_length(length),
-            now=_now(),
+            now=utc_now(),
         )
     out.print(
         f"{member_number} waits for {machine.name} ({asset_tag.upper()}), "
@@ -156,7 +156,7 @@ def waitlist_accept(
             session,
             entry_id=entry_id,
             maker_id=get_maker(session, member_number).id or 0,
-            now=_now(),
+            now=utc_now(),
             settings=ctx.obj.settings().scheduler,
         )
     out.print(f"Offer accepted: booking {booking.id}.")
@@ -177,7 +177,7 @@ def waitlist_leave(
             session,
             entry_id=entry_id,
             maker_id=get_maker(session, member_number).id or 0,
-            now=_now(),
+            now=utc_now(),
             settings=ctx.obj.settings().scheduler,
         )
     out.print(f"Entry {entry_id} withdrawn.")

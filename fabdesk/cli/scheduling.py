@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, out
+from fabdesk.cli._app import app, out, utc_now
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 from scheduling.times import Fold, local_instant
@@ -40,10 +40,6 @@ def parse_length(text: str) -> timedelta:
         )
     hours, minutes = (int(g) if g else 0 for g in match.groups())
     return timedelta(hours=hours, minutes=minutes)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _show(value: datetime, timezone: str) -> str:
@@ -99,7 +95,7 @@ def book(
             equipment_id=machine.id,
             starts_at=starts_at,
             ends_at=starts_at + parse_length(length),
-            now=_now(),
+            now=utc_now(),
             settings=settings.scheduler,
             on_behalf_of=get_organisation(session, on_behalf_of).id if on_behalf_of else None,
         )
@@ -130,7 +126,7 @@ def bookings_list(
     from inventory.makers import get_maker
     from scheduling.machines import find_machine
 
-    now = _now()
+    now = utc_now()
     with session_scope(ctx.obj.engine()) as session:
         query = (
             select(Booking, Equipment.asset_tag, Maker.member_number, Site.timezone)
@@ -174,7 +170,7 @@ def bookings_cancel(
         booking = cancel(
             session,
             booking_id=booking_id,
-            now=_now(),
+            now=utc_now(),
             reason=reason,
             settings=ctx.obj.settings().scheduler,
         )
@@ -196,7 +192,7 @@ def bookings_extend(
             session,
             booking_id=booking_id,
             ends_at=current.ends_at + parse_length(by),
-            now=_now(),
+            now=utc_now(),
             settings=ctx.obj.settings().scheduler,
         )
     out.print(f"Extended booking {booking.id} until {booking.ends_at.isoformat()}.")
@@ -220,7 +216,7 @@ def walk_in_command(
             maker_id=get_maker(session, member_number).id or 0,
             equipment_id=find_machine(session, asset_tag),
             length=parse_length(length),
-            now=_now(),
+            now=utc_now(),
             settings=ctx.obj.settings().scheduler,
         )
     out.print(f"Checked in: booking {booking.id} until {booking.ends_at.isoformat()}.")
@@ -236,7 +232,7 @@ def bookings_check_in(
 
     with write_session(ctx.obj.engine()) as session:
         booking = check_in(
-            session, booking_id=booking_id, now=_now(), settings=ctx.obj.settings().scheduler
+            session, booking_id=booking_id, now=utc_now(), settings=ctx.obj.settings().scheduler
         )
     out.print(f"Checked in booking {booking.id}.")
 
@@ -250,7 +246,7 @@ def bookings_complete(
     from scheduling.bookings import complete
 
     with write_session(ctx.obj.engine()) as session:
-        booking = complete(session, booking_id=booking_id, now=_now())
+        booking = complete(session, booking_id=booking_id, now=utc_now())
     out.print(f"Completed booking {booking.id}.")
 
 
@@ -260,7 +256,7 @@ def bookings_release_no_shows(ctx: typer.Context) -> None:
     from scheduling.releases import release_no_shows
 
     with write_session(ctx.obj.engine()) as session:
-        released = release_no_shows(session, _now(), ctx.obj.settings().scheduler)
+        released = release_no_shows(session, utc_now(), ctx.obj.settings().scheduler)
     out.print(f"Released {len(released)} no-show booking(s).")
 
 
@@ -282,7 +278,7 @@ def availability(
 
     settings = ctx.obj.settings()
     timezone = settings.scheduler.timezone
-    now = _now()
+    now = utc_now()
     with session_scope(ctx.obj.engine()) as session:
         if category:
             slot = next_free_slot(
