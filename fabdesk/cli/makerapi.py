@@ -10,9 +10,8 @@ import typer
 from rich.table import Table
 
 from fabdesk.cli._app import app, out, utc_now
-from fabdesk.cli.scheduling import _WHEN, _show, parse_length
+from fabdesk.cli.scheduling import _WHEN, FoldOption, LengthOption, _show, wanted_slot
 from fabdesk.db import session_scope, write_session
-from scheduling.times import local_instant
 
 tokens_app = typer.Typer(
     help="Makers' personal access tokens for the maker API (their phone).\n\n"
@@ -114,24 +113,23 @@ def waitlist_join(
     member_number: Annotated[str, _MEMBER],
     asset_tag: Annotated[str, typer.Argument(help="Asset tag of the machine, e.g. CF1-00001-R.")],
     starts: Annotated[datetime, _WHEN],
-    length: Annotated[str, typer.Option(help="How long: 90m, 2h, 1h30.")] = "1h",
+    length: LengthOption = "1h",
+    fold: FoldOption = None,
 ) -> None:
     """Put a maker in line for a taken slot (refused if it is free: book it instead)."""
-    from inventory.makers import get_maker
-    from scheduling.machines import find_machine, load_machine
     from scheduling.waitlist import join
 
-    rules = ctx.obj.settings().scheduler
     with write_session(ctx.obj.engine()) as session:
-        maker = get_maker(session, member_number)
-        machine = load_machine(session, find_machine(session, asset_tag), rules)
-        starts_at = local_instant(starts, machine.timezone, None)
+        slot = wanted_slot(
+            session, ctx.obj.settings().scheduler, member_number, asset_tag, starts, length, fold
+        )
+        machine = slot.machine
         entry = join(
             session,
-            maker_id=maker.id or 0,
+            maker_id=slot.maker.id or 0,
             equipment_id=machine.id,
-            starts_at=starts_at,
-            ends_at=starts_at + parse_length(length),
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
             now=utc_now(),
         )
     out.print(

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -19,6 +20,13 @@ from fabdesk.cli._app import app, out, utc_now
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 from scheduling.times import Fold, local_instant
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from fabdesk.models import Maker
+    from fabdesk.settings import SchedulerSettings
+    from scheduling.machines import Machine
 
 bookings_app = typer.Typer(
     help="Look at and change bookings: list, cancel, check in, complete, release no-shows.",
@@ -51,6 +59,45 @@ _WHEN = typer.Argument(
     help="Start, local time of the site: '2026-11-25 14:00'.",
 )
 
+LengthOption = Annotated[str, typer.Option(help="How long: 90m, 2h, 1h30.")]
+FoldOption = Annotated[
+    Fold | None,
+    typer.Option(
+        help="When the start happens twice (the night the clocks go back): the earlier "
+        "or the later one. Without it such a time is refused."
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """What a command asks for a maker on a machine, from when to when (UTC)."""
+
+    maker: Maker
+    machine: Machine
+    starts_at: datetime
+    ends_at: datetime
+
+
+def wanted_slot(
+    session: Session,
+    rules: SchedulerSettings,
+    member_number: str,
+    asset_tag: str,
+    starts: datetime,
+    length: str,
+    fold: Fold | None,
+) -> Slot:
+    """The maker, the machine and the slot a command names: `starts` read in the machine's site's
+    timezone (`fold` chooses a time that happens twice), `length` real time."""
+    from inventory.makers import get_maker
+    from scheduling.machines import find_machine, load_machine
+
+    maker = get_maker(session, member_number)
+    machine = load_machine(session, find_machine(session, asset_tag), rules)
+    starts_at = local_instant(starts, machine.timezone, fold)
+    return Slot(maker, machine, starts_at, starts_at + parse_length(length))
+
 
 @app.command()
 def book(
@@ -58,7 +105,7 @@ def book(
     member_number: Annotated[str, typer.Argument(help="Member number of the maker.")],
     asset_tag: Annotated[str, typer.Argument(help="Asset tag of the machine, e.g. CF1-0001.")],
     starts: Annotated[datetime, _WHEN],
-    length: Annotated[str, typer.Option(help="How long: 90m, 2h, 1h30.")] = "1h",
+    length: LengthOption = "1h",
     on_behalf_of: Annotated[
         str | None,
         typer.Option(
@@ -66,35 +113,28 @@ def book(
             help="Code of a paying organisation the maker is linked to: it is billed instead.",
         ),
     ] = None,
-    fold: Annotated[
-        Fold | None,
-        typer.Option(
-            help="When the start happens twice (the night the clocks go back): the earlier "
-            "or the later one. Without it such a time is refused."
-        ),
-    ] = None,
+    fold: FoldOption = None,
 ) -> None:
     """Book a machine for a maker. Every booking rule applies; a refusal says which and why.
 
     The start is read in the site's timezone and the length is real time: 2h from 01:30 on the
     night the clocks go forward ends at 04:30 local. A time that does not exist that night
     (02:30) is refused."""
-    from inventory.makers import get_maker
     from inventory.organisations import get_organisation
     from scheduling.bookings import book as book_machine
-    from scheduling.machines import find_machine, load_machine
 
     settings = ctx.obj.settings()
     with write_session(ctx.obj.engine()) as session:
-        maker = get_maker(session, member_number)
-        machine = load_machine(session, find_machine(session, asset_tag), settings.scheduler)
-        starts_at = local_instant(starts, machine.timezone, fold)
+        slot = wanted_slot(
+            session, settings.scheduler, member_number, asset_tag, starts, length, fold
+        )
+        machine = slot.machine
         booking = book_machine(
             session,
-            maker_id=maker.id or 0,
+            maker_id=slot.maker.id or 0,
             equipment_id=machine.id,
-            starts_at=starts_at,
-            ends_at=starts_at + parse_length(length),
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
             now=utc_now(),
             settings=settings.scheduler,
             on_behalf_of=get_organisation(session, on_behalf_of).id if on_behalf_of else None,
