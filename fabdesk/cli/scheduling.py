@@ -224,7 +224,8 @@ def bookings_extend(
     by: Annotated[str, typer.Option(help="How much longer: 30m, 1h.")] = "30m",
 ) -> None:
     """Make a live booking longer, when the machine is free (the rules of a booking apply)."""
-    from scheduling.bookings import extend, get_booking
+    from scheduling.bookings import extend
+    from scheduling.lookups import get_booking
 
     with write_session(ctx.obj.engine()) as session:
         current = get_booking(session, booking_id)
@@ -283,7 +284,7 @@ def bookings_complete(
     booking_id: Annotated[int, typer.Argument(help="Booking number.")],
 ) -> None:
     """Finish a checked-in booking now; the rest of its time becomes free."""
-    from scheduling.bookings import complete
+    from scheduling.attendance import complete
 
     with write_session(ctx.obj.engine()) as session:
         booking = complete(session, booking_id=booking_id, now=utc_now())
