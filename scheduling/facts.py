@@ -12,13 +12,11 @@ from sqlmodel import Session
 
 from scheduling import rules
 from scheduling._sql import fetch, instant, param
+from scheduling.lookups import LONGEST_BOOKING
 from scheduling.machines import Machine
 from scheduling.rules import Facts, Interval, OfferHold, Proposal
 
 __all__ = ["gather_facts"]
-
-_LONGEST = timedelta(days=2)
-"""No booking lasts longer: bounds range scans so the (equipment_id, starts_at) index serves."""
 
 
 _T = "CAST(NULL AS TIMESTAMP)"
@@ -107,12 +105,12 @@ def gather_facts(
         session,
         _FACTS_SQL,
         equipment=machine.id,
-        low=param(session, p.starts_at - _LONGEST),
+        low=param(session, p.starts_at - LONGEST_BOOKING),
         start=param(session, p.starts_at),
         end=param(session, p.ends_at),
         blocked=param(session, blocked_until),
         now=param(session, p.now),
-        recent=param(session, p.now - _LONGEST),
+        recent=param(session, p.now - LONGEST_BOOKING),
         maker=p.maker_id,
         category=machine.category_id,
         training=machine.training_category_id,

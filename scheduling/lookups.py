@@ -11,7 +11,17 @@ from sqlmodel import Session, col, select
 from fabdesk.errors import NotFound, RuleViolation, Violation
 from fabdesk.models import LIVE_STATES, Booking, BookingState
 
-__all__ = ["bookings_of", "check_owner", "current_booking", "get_booking", "wrong_state"]
+__all__ = [
+    "LONGEST_BOOKING",
+    "bookings_of",
+    "check_owner",
+    "current_booking",
+    "get_booking",
+    "wrong_state",
+]
+
+LONGEST_BOOKING = timedelta(days=2)
+"""No booking lasts longer: bounds range scans so the (equipment_id, starts_at) index serves."""
 
 
 def get_booking(session: Session, booking_id: int, *, for_update: bool = False) -> Booking:
@@ -59,7 +69,7 @@ def current_booking(session: Session, equipment_id: int, now: datetime) -> Booki
             Booking.equipment_id == equipment_id,
             col(Booking.state).in_(LIVE_STATES),
             col(Booking.starts_at) <= now,
-            col(Booking.starts_at) > now - timedelta(days=2),
+            col(Booking.starts_at) > now - LONGEST_BOOKING,
             col(Booking.ends_at) > now,
         )
         .order_by(col(Booking.starts_at))
