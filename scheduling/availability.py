@@ -384,6 +384,27 @@ def _hours_by_site(
     return hours
 
 
+def _free_on_day(
+    session: Session,
+    candidates: Sequence[_Candidate],
+    day: date,
+    *,
+    not_before: datetime | None,
+    length: timedelta,
+) -> list[FreeSlot]:
+    """`_free_in_day` for one day, its sites' opening hours and closures read for it."""
+    sites = {c.site_id for c in candidates}
+    return _free_in_day(
+        session,
+        candidates,
+        day,
+        hours_by_site=_hours_by_site(session, sites),
+        closed_days=_closed_days(session, sites, day, day),
+        not_before=not_before,
+        length=length,
+    )
+
+
 def free_slots(
     session: Session,
     equipment_id: int,
@@ -395,16 +416,7 @@ def free_slots(
 ) -> list[FreeSlot]:
     """The free stretches of one machine on a local day, each long enough for `length`."""
     candidates = _candidates(session, equipment_id=equipment_id, settings=settings)
-    sites = {c.site_id for c in candidates}
-    return _free_in_day(
-        session,
-        candidates,
-        day,
-        hours_by_site=_hours_by_site(session, sites),
-        closed_days=_closed_days(session, sites, day, day),
-        not_before=now,
-        length=length,
-    )
+    return _free_on_day(session, candidates, day, not_before=now, length=length)
 
 
 def free_slots_of_category(
@@ -421,16 +433,7 @@ def free_slots_of_category(
     candidates = _candidates(
         session, category_code=category_code, site_code=site_code, settings=settings
     )
-    sites = {c.site_id for c in candidates}
-    slots = _free_in_day(
-        session,
-        candidates,
-        day,
-        hours_by_site=_hours_by_site(session, sites),
-        closed_days=_closed_days(session, sites, day, day),
-        not_before=now,
-        length=length,
-    )
+    slots = _free_on_day(session, candidates, day, not_before=now, length=length)
     return sorted(slots, key=lambda s: (s.starts_at, s.site_code, s.equipment_id))
 
 

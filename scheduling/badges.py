@@ -44,7 +44,9 @@ from fabdesk.wire import ALLOW, AllowedBadge, AllowList, BookedSlot, badge_diges
 from inventory.makers import find_by_badge
 from scheduling import rules
 from scheduling._sql import instant
-from scheduling.bookings import _facts, current_booking, walk_in
+from scheduling.bookings import walk_in
+from scheduling.facts import gather_facts
+from scheduling.lookups import current_booking
 from scheduling.machines import Machine, load_machine
 from scheduling.rules import Proposal
 
@@ -113,7 +115,7 @@ def _is_manager(session: Session, maker_id: int, site_id: int) -> bool:
 
 def _access(session: Session, machine: Machine, maker_id: int, now: datetime) -> Violation | None:
     proposal = Proposal(maker_id, machine.id, now, now + timedelta(minutes=1), now)
-    facts = _facts(session, machine, proposal)
+    facts = gather_facts(session, machine, proposal)
     broken = [v for v in rules.check(proposal, facts) if v.code in ACCESS_CODES]
     return broken[0] if broken else None
 

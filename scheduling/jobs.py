@@ -46,7 +46,7 @@ from fabdesk.models import (
     Site,
 )
 from fabdesk.settings import Settings
-from scheduling import bookings, letters, notifier, releases, waitlist
+from scheduling import attendance, letters, notifier, releases, waitlist
 from scheduling.leader import LeaderLock
 
 __all__ = [
@@ -160,7 +160,7 @@ def _claim(session: Session, job_id: str, slot: datetime, now: datetime, runner:
 @job("release_no_shows", every=timedelta(minutes=1))
 def release_no_shows(session: Session, context: JobContext, now: datetime) -> int:
     """Complete finished bookings and release no-shows, so the machines are free again."""
-    finished = bookings.complete_finished(session, now)
+    finished = attendance.complete_finished(session, now)
     released = releases.release_no_shows(session, now, context.settings.scheduler)
     return len(finished) + len(released)
 

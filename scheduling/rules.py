@@ -1,9 +1,9 @@
 """The booking rules, pure: facts about a proposed booking in, the list of broken rules out.
 
-Nothing here reads the database or the clock. `scheduling.bookings` gathers the facts (`Facts`)
-and raises `RuleViolation` with what `check` returns. Every code is listed in docs/refusals.md;
-the templates are gettext msgids the kiosk translates, and their parameters are plain values
-(names, numbers, ISO strings of local times).
+Nothing here reads the database or the clock. `scheduling.facts` gathers the facts (`Facts`),
+and `scheduling.bookings` raises `RuleViolation` with what `check` returns. Every code is listed
+in docs/refusals.md; the templates are gettext msgids the kiosk translates, and their parameters
+are plain values (names, numbers, ISO strings of local times).
 """
 
 from __future__ import annotations

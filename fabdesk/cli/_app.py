@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -79,6 +80,11 @@ class Context:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def utc_now() -> datetime:
+    """The moment a command acts, in UTC: the one clock every command hands to its services."""
+    return datetime.now(UTC)
 
 
 MakerArgument = Annotated[str, typer.Argument(help="Badge or member number of the maker.")]

@@ -6,7 +6,7 @@ The clock is read here, at the edge, and handed to the services.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import ActingManager, app, out
+from fabdesk.cli._app import ActingManager, app, out, utc_now
 from fabdesk.cli._documents import (
     CsvOption,
     LanguageOption,
@@ -44,10 +44,6 @@ app.add_typer(cheques_app, name="cheques")
 cheques_app.add_typer(programme_app, name="programme")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 DateOption = Annotated[
     datetime | None,
     typer.Option(
@@ -63,7 +59,7 @@ def _as_of(session: Session, day: datetime | None) -> datetime:
     """The instant a command acts at: now, or the end of the `--date` day (checked)."""
     from fabdesk.accounting.dating import as_of
 
-    now = _now()
+    now = utc_now()
     return now if day is None else as_of(session, day.date(), now=now)
 
 
@@ -181,7 +177,11 @@ def ledger_pay(
         maker = get_maker(session, member)
         assert maker.id is not None
         posted = record_payment(
-            session, maker_id=maker.id, cents=parse_euros(amount), reference=reference, now=_now()
+            session,
+            maker_id=maker.id,
+            cents=parse_euros(amount),
+            reference=reference,
+            now=utc_now(),
         )
         owed = maker_balance(session, maker.id).owed_cents
     done = "Recorded" if posted else "Already recorded"
@@ -290,7 +290,7 @@ def cheques_issue(
     from fabdesk.money import format_cents
     from inventory.makers import get_maker
 
-    now = _now()
+    now = utc_now()
     with write_session(ctx.obj.engine()) as session:
         maker = get_maker(session, member)
         assert maker.id is not None

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, err, out
+from fabdesk.cli._app import app, err, out, utc_now
 from fabdesk.db import session_scope, upgrade
 from fabdesk.settings import CONFIG_ENV
 
@@ -93,9 +92,7 @@ def device_add(
 
     engine = ctx.obj.engine()
     with session_scope(engine) as session:
-        registered = register_device(
-            session, equipment_tag=equipment, name=name, now=datetime.now(UTC)
-        )
+        registered = register_device(session, equipment_tag=equipment, name=name, now=utc_now())
     device = registered.device
     err.print(
         f"Device {device.id} registered for {registered.equipment_tag}. Its token follows; "
@@ -138,5 +135,5 @@ def device_revoke(
     from fabdesk.usage.devices import revoke_device
 
     with session_scope(ctx.obj.engine()) as session:
-        revoke_device(session, device_id, now=datetime.now(UTC))
+        revoke_device(session, device_id, now=utc_now())
     out.print(f"Device {device_id} revoked.")

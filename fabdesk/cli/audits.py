@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import ActingManager, app, out
-from fabdesk.cli.inventory import _day, _now
+from fabdesk.cli._app import ActingManager, app, out, utc_now
+from fabdesk.cli.inventory import _day
 from fabdesk.db import session_scope
 from fabdesk.models import ScanOutcome
 
@@ -48,7 +48,7 @@ def audit_open(
     from inventory.audit import open_audit
 
     with session_scope(ctx.obj.engine()) as session:
-        audit = open_audit(session, site, actor=ctx.obj.actor(session, acting), now=_now())
+        audit = open_audit(session, site, actor=ctx.obj.actor(session, acting), now=utc_now())
         number = audit.id
     out.print(f"Audit {number} of {site} is open. Scan with: fabdesk audit scan {number}")
 
@@ -73,7 +73,7 @@ def audit_scan(
 
     def one(content: str) -> None:
         with session_scope(engine) as session:
-            result = scan(session, audit_id, content, now=_now(), location=location)
+            result = scan(session, audit_id, content, now=utc_now(), location=location)
             outcome = result.outcome
             name = result.item.name if result.item else ""
             where = result.registered_site or ""
@@ -111,7 +111,7 @@ def audit_close(
             session,
             audit_id,
             actor=ctx.obj.actor(session, acting),
-            now=_now(),
+            now=utc_now(),
             next_audit_in_days=days,
         )
         counts = report.counts()

@@ -13,8 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fabdesk import exit_codes
-from fabdesk.cli._app import app, err, out
-from fabdesk.cli.inventory import _now
+from fabdesk.cli._app import app, err, out, utc_now
 from fabdesk.db import session_scope
 from fabdesk.errors import ImportRejected, InvalidValue
 
@@ -90,7 +89,7 @@ def import_register(
             if kind in ("json", "xlsx") and not name.lower().endswith(f".{kind}"):
                 name += f".{kind}"  # --format wins over the file's name
             plan = import_file(
-                session, data, filename=name, manager_id=manager_id, now=_now(), dry_run=dry_run
+                session, data, filename=name, manager_id=manager_id, now=utc_now(), dry_run=dry_run
             )
             if dry_run:
                 session.rollback()

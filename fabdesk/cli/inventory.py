@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Column, Table
 
-from fabdesk.cli._app import ActingManager, app, out
+from fabdesk.cli._app import ActingManager, app, out, utc_now
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue
 from fabdesk.models import EquipmentStatus
@@ -30,10 +30,6 @@ app.add_typer(investors_app, name="investors")
 
 Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the history).")]
 Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _money(cents: int | None) -> str:
@@ -203,7 +199,7 @@ def equipment_add(
         manual_urls=tuple(manual or ()),
     )
     with session_scope(ctx.obj.engine()) as session:
-        item = add_item(session, new, actor=ctx.obj.actor(session, acting), now=_now())
+        item = add_item(session, new, actor=ctx.obj.actor(session, acting), now=utc_now())
         tag_added = item.asset_tag
     out.print(f"Added {tag_added}.")
 
@@ -239,7 +235,7 @@ def equipment_edit(
             asset_tag,
             values,
             actor=ctx.obj.actor(session, acting),
-            now=_now(),
+            now=utc_now(),
             reason=reason,
         )
         count = len(events)
@@ -265,7 +261,7 @@ def equipment_move(
             site_code=site,
             location=location,
             actor=ctx.obj.actor(session, acting),
-            now=_now(),
+            now=utc_now(),
             reason=reason,
         )
     out.print("Moved.")
@@ -293,7 +289,7 @@ def equipment_status(
             status,
             reason=reason,
             actor=ctx.obj.actor(session, acting),
-            now=_now(),
+            now=utc_now(),
             lent_to=to,
             lent_until=until.date() if until else None,
         )
@@ -368,7 +364,7 @@ def equipment_maintained(
         raise InvalidValue(
             "cost: {problem}.", problem=str(problem), error_code="field_value"
         ) from None
-    now = _now()
+    now = utc_now()
     with session_scope(ctx.obj.engine()) as session:
         record_maintenance(
             session,

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import ActingManager, out
-from fabdesk.cli.inventory import Reason, _now, investors_app
+from fabdesk.cli._app import ActingManager, out, utc_now
+from fabdesk.cli.inventory import Reason, investors_app
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue
 
@@ -105,7 +105,7 @@ def investors_shares(
             asset_tag,
             specs,
             actor=ctx.obj.actor(session, acting),
-            now=_now(),
+            now=utc_now(),
             reason=reason,
         )
     out.print("Shares set." if specs else "Shares removed: own funds.")

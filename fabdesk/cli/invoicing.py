@@ -6,14 +6,13 @@ Each command parses, calls one service of fabdesk.accounting in one transaction,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, out
+from fabdesk.cli._app import app, out, utc_now
 from fabdesk.db import session_scope, write_session
 
 invoices_app = typer.Typer(
@@ -46,7 +45,7 @@ def invoices_issue(
     from fabdesk.accounting.ledger import local_day
 
     settings = ctx.obj.settings().accounting.invoicing
-    today = local_day(datetime.now(UTC))
+    today = local_day(utc_now())
     with write_session(ctx.obj.engine()) as session:
         if member is None and organisation is None:
             issued = issue_month(session, month=month, today=today, settings=settings)
@@ -187,7 +186,7 @@ def bank_import(
 
     text = file.read_text(encoding="latin-1" if file.suffix.lower() == ".cod" else "utf-8")
     with write_session(ctx.obj.engine()) as session:
-        result = import_statement(session, text, now=datetime.now(UTC), source=file.name)
+        result = import_statement(session, text, now=utc_now(), source=file.name)
         left = [
             (row.booked_on, row.amount_cents, row.counterparty_name) for row in result.unmatched
         ]

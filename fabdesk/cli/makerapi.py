@@ -9,10 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, out
-from fabdesk.cli.scheduling import _WHEN, _now, _show, parse_length
+from fabdesk.cli._app import app, out, utc_now
+from fabdesk.cli.scheduling import _WHEN, FoldOption, LengthOption, _show, wanted_slot
 from fabdesk.db import session_scope, write_session
-from scheduling.times import local_instant
 
 tokens_app = typer.Typer(
     help="Makers' personal access tokens for the maker API (their phone).\n\n"
@@ -76,7 +75,7 @@ def tokens_revoke(
     from inventory.maker_tokens import revoke_token
 
     with write_session(ctx.obj.engine()) as session:
-        revoke_token(session, token_id, now=_now())
+        revoke_token(session, token_id, now=utc_now())
     out.print(f"Access token {token_id} revoked.")
 
 
@@ -89,7 +88,7 @@ def waitlist_list(ctx: typer.Context, member_number: Annotated[str, _MEMBER]) ->
 
     rules = ctx.obj.settings().scheduler
     with session_scope(ctx.obj.engine()) as session:
-        entries = my_waitlist(session, get_maker(session, member_number).id or 0, now=_now())
+        entries = my_waitlist(session, get_maker(session, member_number).id or 0, now=utc_now())
         zones = {
             e.asset_tag: load_machine(session, find_machine(session, e.asset_tag), rules).timezone
             for e in entries
@@ -114,25 +113,24 @@ def waitlist_join(
     member_number: Annotated[str, _MEMBER],
     asset_tag: Annotated[str, typer.Argument(help="Asset tag of the machine, e.g. CF1-00001-R.")],
     starts: Annotated[datetime, _WHEN],
-    length: Annotated[str, typer.Option(help="How long: 90m, 2h, 1h30.")] = "1h",
+    length: LengthOption = "1h",
+    fold: FoldOption = None,
 ) -> None:
     """Put a maker in line for a taken slot (refused if it is free: book it instead)."""
-    from inventory.makers import get_maker
-    from scheduling.machines import find_machine, load_machine
     from scheduling.waitlist import join
 
-    rules = ctx.obj.settings().scheduler
     with write_session(ctx.obj.engine()) as session:
-        maker = get_maker(session, member_number)
-        machine = load_machine(session, find_machine(session, asset_tag), rules)
-        starts_at = local_instant(starts, machine.timezone, None)
+        slot = wanted_slot(
+            session, ctx.obj.settings().scheduler, member_number, asset_tag, starts, length, fold
+        )
+        machine = slot.machine
         entry = join(
             session,
-            maker_id=maker.id or 0,
+            maker_id=slot.maker.id or 0,
             equipment_id=machine.id,
-            starts_at=starts_at,
-            ends_at=starts_at + parse_length(length),
-            now=_now(),
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            now=utc_now(),
         )
     out.print(
         f"{member_number} waits for {machine.name} ({asset_tag.upper()}), "
@@ -156,7 +154,7 @@ def waitlist_accept(
             session,
             entry_id=entry_id,
             maker_id=get_maker(session, member_number).id or 0,
-            now=_now(),
+            now=utc_now(),
             settings=ctx.obj.settings().scheduler,
         )
     out.print(f"Offer accepted: booking {booking.id}.")
@@ -177,7 +175,7 @@ def waitlist_leave(
             session,
             entry_id=entry_id,
             maker_id=get_maker(session, member_number).id or 0,
-            now=_now(),
+            now=utc_now(),
             settings=ctx.obj.settings().scheduler,
         )
     out.print(f"Entry {entry_id} withdrawn.")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import ActingManager, err, out
+from fabdesk.cli._app import ActingManager, err, out, utc_now
 from fabdesk.cli.kiosk import managers_app  # tokens and the audit log join `managers`
 from fabdesk.db import session_scope
 
@@ -41,7 +41,7 @@ def token_create(
     with session_scope(ctx.obj.engine()) as session:
         actor = ctx.obj.actor(session, acting)
         issued = issue_token(
-            session, actor, get_maker(session, member_number), label=label, now=datetime.now(UTC)
+            session, actor, get_maker(session, member_number), label=label, now=utc_now()
         )
     out.print(issued.token, highlight=False)
     err.print(
@@ -80,7 +80,7 @@ def token_revoke(
     from inventory.manager_tokens import revoke_token
 
     with session_scope(ctx.obj.engine()) as session:
-        revoke_token(session, ctx.obj.actor(session, acting), token_id, now=datetime.now(UTC))
+        revoke_token(session, ctx.obj.actor(session, acting), token_id, now=utc_now())
     out.print(f"Token {token_id} is revoked.", highlight=False)
 
 
@@ -94,7 +94,7 @@ def managers_actions(
     site, when, from where (kiosk, cli, api). Network admins only."""
     from fabdesk.actors import list_actions
 
-    since = datetime.now(UTC) - timedelta(days=days)
+    since = utc_now() - timedelta(days=days)
     with session_scope(ctx.obj.engine()) as session:
         rows = list_actions(session, ctx.obj.actor(session, acting), since=since)
     table = Table("when", "manager", "action", "subject", "site", "from")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from fabdesk.cli._app import app, err, out
+from fabdesk.cli._app import app, err, out, utc_now
 from fabdesk.cli.core import makers_app
 from fabdesk.db import session_scope
 from fabdesk.files import private_file, write_private
@@ -134,7 +134,7 @@ def makers_erase(
         err.print("Nothing erased.")
         raise typer.Exit(1)
     with session_scope(ctx.obj.engine()) as session:
-        report = erase_maker(session, member_number, now=datetime.now(UTC))
+        report = erase_maker(session, member_number, now=utc_now())
     deleted = sum(report.deleted.values())
     out.print(f"Erased {member_number}: now {report.pseudonym}; {deleted} records deleted.")
 
@@ -158,7 +158,7 @@ def status_command(
 
     from fabdesk.ops.status import installation_status
 
-    now = datetime.now(UTC)
+    now = utc_now()
     minutes = offline_minutes or ctx.obj.settings().scheduler.offline_minutes
     status = installation_status(
         ctx.obj.engine(), now=now, offline_after=timedelta(minutes=minutes)

@@ -5,13 +5,12 @@ the till, and their reversal)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import MakerArgument, app, out
+from fabdesk.cli._app import MakerArgument, app, out, utc_now
 from fabdesk.cli._documents import (
     CsvOption,
     LanguageOption,
@@ -23,11 +22,6 @@ from fabdesk.cli._documents import (
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 from fabdesk.money import parse_euros
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
 
 material_app = typer.Typer(
     help="Sheet materials sold at the desk (MDF, plexiglass…): each site's catalogue, and sales "
@@ -152,7 +146,7 @@ def material_sell(
             quantity=qty,
             maker_id=buyer.id if buyer else None,
             key=key,
-            now=_now(),
+            now=utc_now(),
             equipment_id=find_machine(session, machine) if machine else None,
             vat_rate=ctx.obj.settings().accounting.vat_rate,
             organisation_id=billed.id if billed else None,
@@ -177,7 +171,7 @@ def material_reverse(
     from fabdesk.accounting.materials import reverse_sale
 
     with write_session(ctx.obj.engine()) as session:
-        reversal = reverse_sale(session, key=reference, now=_now())
+        reversal = reverse_sale(session, key=reference, now=utc_now())
     out.print(f"{'Reversed' if reversal else 'Already reversed'}: sale {reference}.")
 
 
@@ -312,7 +306,7 @@ def organisations_pay(
             organisation_id=found,
             cents=parse_euros(amount),
             reference=reference,
-            now=_now(),
+            now=utc_now(),
         )
         account = find_account(session, AccountKind.ORGANISATION, found)
         owed = balance(session, account) if account is not None else 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from fabdesk.cli._app import ActingManager, app, err, out
+from fabdesk.cli._app import ActingManager, app, err, out, utc_now
 from fabdesk.cli.accounting import ledger_app  # `ledger export` joins `ledger check`
 from fabdesk.cli.inventory import equipment_app  # `check-after-use` and `release` join it
 from fabdesk.cli.scheduling import bookings_app  # `hand-over` joins it
@@ -98,7 +98,7 @@ def reconcile_command(
     from fabdesk.accounting.reconcile import Gap, reconcile, reconciliation_csv
 
     with _session(ctx) as session:
-        report = reconcile(session, parse_month(month), now=datetime.now(UTC), site_code=site)
+        report = reconcile(session, parse_month(month), now=utc_now(), site_code=site)
     _write(reconciliation_csv(report), out_file, "Reconciliation")
     counts = ", ".join(f"{gap.value}: {len(report.gaps(gap))}" for gap in Gap)
     err.print(f"{len(report.rows)} lines; {counts}.", highlight=False)
@@ -170,7 +170,7 @@ def trainings_add(
             ends_at=_instant(ends),
             min_participants=minimum,
             max_participants=maximum,
-            now=datetime.now(UTC),
+            now=utc_now(),
         )
         number = id_of(training)
     out.print(f"Training {number} planned.", highlight=False)
@@ -192,7 +192,7 @@ def trainings_enrol(
             session,
             training_id=training,
             maker_id=id_of(get_maker(session, maker)),
-            now=datetime.now(UTC),
+            now=utc_now(),
         )
     out.print(f"{maker} is enrolled in training {training}.", highlight=False)
 
@@ -214,7 +214,7 @@ def trainings_pass(
     from inventory.makers import get_maker
     from inventory.trainings import record_passed
 
-    now = datetime.now(UTC)
+    now = utc_now()
     with _session(ctx) as session:
         granted = record_passed(
             session,
@@ -238,7 +238,7 @@ def trainings_list(
     from inventory.trainings import list_trainings
 
     with _session(ctx) as session:
-        rows = list_trainings(session, since=None if past else datetime.now(UTC), site_code=site)
+        rows = list_trainings(session, since=None if past else utc_now(), site_code=site)
     table = Table("#", "category", "site", "starts", "ends", "enrolled", "min-max", "state")
     for training, category, site_code, enrolled in rows:
         table.add_row(
@@ -294,7 +294,7 @@ def disputes_accept(
 
     with _session(ctx) as session:
         actor = ctx.obj.actor(session, acting)
-        accept_dispute(session, dispute_id=dispute, actor=actor, now=datetime.now(UTC), note=note)
+        accept_dispute(session, dispute_id=dispute, actor=actor, now=utc_now(), note=note)
     out.print(f"Dispute {dispute} accepted: the charge is reversed.", highlight=False)
 
 
@@ -310,9 +310,7 @@ def disputes_refuse(
 
     with _session(ctx) as session:
         actor = ctx.obj.actor(session, acting)
-        refuse_dispute(
-            session, dispute_id=dispute, actor=actor, reason=reason, now=datetime.now(UTC)
-        )
+        refuse_dispute(session, dispute_id=dispute, actor=actor, reason=reason, now=utc_now())
     out.print(f"Dispute {dispute} refused.", highlight=False)
 
 
@@ -353,7 +351,7 @@ def problems_resolve(
     with _session(ctx) as session:
         actor = ctx.obj.actor(session, acting)
         resolve_problem(
-            session, problem_id=problem, resolution=resolution, actor=actor, now=datetime.now(UTC)
+            session, problem_id=problem, resolution=resolution, actor=actor, now=utc_now()
         )
     out.print(f"Problem {problem} resolved.", highlight=False)
 
@@ -394,7 +392,7 @@ def trainings_lapsing(
 
     zone = ctx.obj.settings().scheduler.timezone
     with _session(ctx) as session:
-        rows = lapsing(session, today=datetime.now(UTC).date(), within_days=within, timezone=zone)
+        rows = lapsing(session, today=utc_now().date(), within_days=within, timezone=zone)
     table = Table("maker", "category", "last used or certified", "lapses on")
     for row in rows:
         table.add_row(
@@ -419,7 +417,7 @@ def equipment_check_after_use(
 
     with _session(ctx) as session:
         set_check_after_use(
-            session, tag, not off, actor=ctx.obj.actor(session, acting), now=datetime.now(UTC)
+            session, tag, not off, actor=ctx.obj.actor(session, acting), now=utc_now()
         )
     out.print(f"{tag}: {'no check' if off else 'a check'} after each use.", highlight=False)
 
@@ -449,7 +447,7 @@ def equipment_release(
             session,
             tag,
             by_maker_id=id_of(get_maker(session, ctx.obj.member(acting))),
-            now=datetime.now(UTC),
+            now=utc_now(),
             note=note,
         )
     out.print(f"{tag} is checked and back in service.", highlight=False)
@@ -475,7 +473,7 @@ def bookings_hand_over(
             booking_id=booking,
             from_maker_id=id_of(get_maker(session, giver)),
             to_maker_id=id_of(get_maker(session, receiver)),
-            now=datetime.now(UTC),
+            now=utc_now(),
             settings=ctx.obj.settings().scheduler,
         )
         number = id_of(taken)

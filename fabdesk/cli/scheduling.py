@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, date, datetime, timedelta
-from typing import Annotated
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, out
+from fabdesk.cli._app import app, out, utc_now
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 from scheduling.times import Fold, local_instant
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from fabdesk.models import Maker
+    from fabdesk.settings import SchedulerSettings
+    from scheduling.machines import Machine
 
 bookings_app = typer.Typer(
     help="Look at and change bookings: list, cancel, check in, complete, release no-shows.",
@@ -42,10 +50,6 @@ def parse_length(text: str) -> timedelta:
     return timedelta(hours=hours, minutes=minutes)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _show(value: datetime, timezone: str) -> str:
     return value.astimezone(ZoneInfo(timezone)).strftime("%a %d %b %Y %H:%M")
 
@@ -55,6 +59,45 @@ _WHEN = typer.Argument(
     help="Start, local time of the site: '2026-11-25 14:00'.",
 )
 
+LengthOption = Annotated[str, typer.Option(help="How long: 90m, 2h, 1h30.")]
+FoldOption = Annotated[
+    Fold | None,
+    typer.Option(
+        help="When the start happens twice (the night the clocks go back): the earlier "
+        "or the later one. Without it such a time is refused."
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """What a command asks for a maker on a machine, from when to when (UTC)."""
+
+    maker: Maker
+    machine: Machine
+    starts_at: datetime
+    ends_at: datetime
+
+
+def wanted_slot(
+    session: Session,
+    rules: SchedulerSettings,
+    member_number: str,
+    asset_tag: str,
+    starts: datetime,
+    length: str,
+    fold: Fold | None,
+) -> Slot:
+    """The maker, the machine and the slot a command names: `starts` read in the machine's site's
+    timezone (`fold` chooses a time that happens twice), `length` real time."""
+    from inventory.makers import get_maker
+    from scheduling.machines import find_machine, load_machine
+
+    maker = get_maker(session, member_number)
+    machine = load_machine(session, find_machine(session, asset_tag), rules)
+    starts_at = local_instant(starts, machine.timezone, fold)
+    return Slot(maker, machine, starts_at, starts_at + parse_length(length))
+
 
 @app.command()
 def book(
@@ -62,7 +105,7 @@ def book(
     member_number: Annotated[str, typer.Argument(help="Member number of the maker.")],
     asset_tag: Annotated[str, typer.Argument(help="Asset tag of the machine, e.g. CF1-0001.")],
     starts: Annotated[datetime, _WHEN],
-    length: Annotated[str, typer.Option(help="How long: 90m, 2h, 1h30.")] = "1h",
+    length: LengthOption = "1h",
     on_behalf_of: Annotated[
         str | None,
         typer.Option(
@@ -70,36 +113,29 @@ def book(
             help="Code of a paying organisation the maker is linked to: it is billed instead.",
         ),
     ] = None,
-    fold: Annotated[
-        Fold | None,
-        typer.Option(
-            help="When the start happens twice (the night the clocks go back): the earlier "
-            "or the later one. Without it such a time is refused."
-        ),
-    ] = None,
+    fold: FoldOption = None,
 ) -> None:
     """Book a machine for a maker. Every booking rule applies; a refusal says which and why.
 
     The start is read in the site's timezone and the length is real time: 2h from 01:30 on the
     night the clocks go forward ends at 04:30 local. A time that does not exist that night
     (02:30) is refused."""
-    from inventory.makers import get_maker
     from inventory.organisations import get_organisation
     from scheduling.bookings import book as book_machine
-    from scheduling.machines import find_machine, load_machine
 
     settings = ctx.obj.settings()
     with write_session(ctx.obj.engine()) as session:
-        maker = get_maker(session, member_number)
-        machine = load_machine(session, find_machine(session, asset_tag), settings.scheduler)
-        starts_at = local_instant(starts, machine.timezone, fold)
+        slot = wanted_slot(
+            session, settings.scheduler, member_number, asset_tag, starts, length, fold
+        )
+        machine = slot.machine
         booking = book_machine(
             session,
-            maker_id=maker.id or 0,
+            maker_id=slot.maker.id or 0,
             equipment_id=machine.id,
-            starts_at=starts_at,
-            ends_at=starts_at + parse_length(length),
-            now=_now(),
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            now=utc_now(),
             settings=settings.scheduler,
             on_behalf_of=get_organisation(session, on_behalf_of).id if on_behalf_of else None,
         )
@@ -130,7 +166,7 @@ def bookings_list(
     from inventory.makers import get_maker
     from scheduling.machines import find_machine
 
-    now = _now()
+    now = utc_now()
     with session_scope(ctx.obj.engine()) as session:
         query = (
             select(Booking, Equipment.asset_tag, Maker.member_number, Site.timezone)
@@ -174,7 +210,7 @@ def bookings_cancel(
         booking = cancel(
             session,
             booking_id=booking_id,
-            now=_now(),
+            now=utc_now(),
             reason=reason,
             settings=ctx.obj.settings().scheduler,
         )
@@ -188,7 +224,8 @@ def bookings_extend(
     by: Annotated[str, typer.Option(help="How much longer: 30m, 1h.")] = "30m",
 ) -> None:
     """Make a live booking longer, when the machine is free (the rules of a booking apply)."""
-    from scheduling.bookings import extend, get_booking
+    from scheduling.bookings import extend
+    from scheduling.lookups import get_booking
 
     with write_session(ctx.obj.engine()) as session:
         current = get_booking(session, booking_id)
@@ -196,7 +233,7 @@ def bookings_extend(
             session,
             booking_id=booking_id,
             ends_at=current.ends_at + parse_length(by),
-            now=_now(),
+            now=utc_now(),
             settings=ctx.obj.settings().scheduler,
         )
     out.print(f"Extended booking {booking.id} until {booking.ends_at.isoformat()}.")
@@ -220,7 +257,7 @@ def walk_in_command(
             maker_id=get_maker(session, member_number).id or 0,
             equipment_id=find_machine(session, asset_tag),
             length=parse_length(length),
-            now=_now(),
+            now=utc_now(),
             settings=ctx.obj.settings().scheduler,
         )
     out.print(f"Checked in: booking {booking.id} until {booking.ends_at.isoformat()}.")
@@ -236,7 +273,7 @@ def bookings_check_in(
 
     with write_session(ctx.obj.engine()) as session:
         booking = check_in(
-            session, booking_id=booking_id, now=_now(), settings=ctx.obj.settings().scheduler
+            session, booking_id=booking_id, now=utc_now(), settings=ctx.obj.settings().scheduler
         )
     out.print(f"Checked in booking {booking.id}.")
 
@@ -247,10 +284,10 @@ def bookings_complete(
     booking_id: Annotated[int, typer.Argument(help="Booking number.")],
 ) -> None:
     """Finish a checked-in booking now; the rest of its time becomes free."""
-    from scheduling.bookings import complete
+    from scheduling.attendance import complete
 
     with write_session(ctx.obj.engine()) as session:
-        booking = complete(session, booking_id=booking_id, now=_now())
+        booking = complete(session, booking_id=booking_id, now=utc_now())
     out.print(f"Completed booking {booking.id}.")
 
 
@@ -260,7 +297,7 @@ def bookings_release_no_shows(ctx: typer.Context) -> None:
     from scheduling.releases import release_no_shows
 
     with write_session(ctx.obj.engine()) as session:
-        released = release_no_shows(session, _now(), ctx.obj.settings().scheduler)
+        released = release_no_shows(session, utc_now(), ctx.obj.settings().scheduler)
     out.print(f"Released {len(released)} no-show booking(s).")
 
 
@@ -282,7 +319,7 @@ def availability(
 
     settings = ctx.obj.settings()
     timezone = settings.scheduler.timezone
-    now = _now()
+    now = utc_now()
     with session_scope(ctx.obj.engine()) as session:
         if category:
             slot = next_free_slot(

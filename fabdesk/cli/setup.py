@@ -3,12 +3,12 @@ booking policies and maintenance windows (see README, "Setting up a new lab").""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Annotated
 
 import typer
 
-from fabdesk.cli._app import app, out
+from fabdesk.cli._app import app, out, utc_now
 from fabdesk.db import session_scope
 
 sites_app = typer.Typer(
@@ -248,7 +248,7 @@ def closures_list(ctx: typer.Context, site: Site) -> None:
     from scheduling.calendar import closures_of
 
     with session_scope(ctx.obj.engine()) as session:
-        found = closures_of(session, site, since=datetime.now(UTC).date())
+        found = closures_of(session, site, since=utc_now().date())
     for c in found:
         span = str(c.first_day) + ("" if c.last_day == c.first_day else f" to {c.last_day}")
         out.print(f"{span}  {c.reason}{' (public holiday)' if c.holiday else ''}")

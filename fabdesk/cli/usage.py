@@ -5,13 +5,12 @@ Each command parses, calls one service of fabdesk.usage in one transaction, and 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import ActingManager, app, out
+from fabdesk.cli._app import ActingManager, app, out, utc_now
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 
@@ -98,7 +97,7 @@ def assign(
             session_id,
             assignee,
             actor=ctx.obj.actor(session, as_),
-            now=datetime.now(UTC),
+            now=utc_now(),
             rules=rules,
         )
     charged = f"charged (transaction {done.charge.id})" if done.charge else "nothing new charged"

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from fabdesk.models import Maker
 from fabdesk.usage.devices import AuthenticatedDevice
 from fabdesk.wire import MachineContext
-from scheduling.bookings import current_booking
+from scheduling.lookups import current_booking
 
 
 def machine_context(

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from fabdesk.errors import Conflict, NotFound, Unauthenticated
 from fabdesk.models import Device, Equipment, id_of
+from inventory.lookups import get_item
 
 log = logging.getLogger(__name__)
 
@@ -56,37 +57,28 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def equipment_by_tag(session: Session, tag: str) -> Equipment:
-    item = session.exec(select(Equipment).where(Equipment.asset_tag == tag)).first()
-    if item is None:
-        raise NotFound(
-            "There is no equipment with asset tag {tag!r}.",
-            tag=tag,
-            error_code="equipment_not_found",
-        )
-    return item
-
-
 def register_device(
     session: Session, *, equipment_tag: str, name: str, now: datetime, token: str | None = None
 ) -> RegisteredDevice:
     """Register a driver for the machine `equipment_tag`; the returned token is shown once.
 
-    `token` is for tests and benchmarks that need a known token; leave it out otherwise.
+    `token` is for tests and benchmarks that need a known token; leave it out otherwise. The tag
+    is read as the register reads it (`get_item`: any case; a mistyped check character is
+    InvalidValue `asset_tag_check`, an unknown tag NotFound `item_not_found`).
     """
-    item = equipment_by_tag(session, equipment_tag)
+    item = get_item(session, equipment_tag)
     token = token or new_token()
     device = Device(
         equipment_id=id_of(item),
-        name=name or equipment_tag,
+        name=name or item.asset_tag,
         token_hash=hash_token(token),
         token_hint=token[:_HINT_LENGTH],
         created_at=now,
     )
     session.add(device)
     session.flush()
-    log.info("device_registered", extra={"device_id": device.id, "machine": equipment_tag})
-    return RegisteredDevice(device=device, equipment_tag=equipment_tag, token=token)
+    log.info("device_registered", extra={"device_id": device.id, "machine": item.asset_tag})
+    return RegisteredDevice(device=device, equipment_tag=item.asset_tag, token=token)
 
 
 def revoke_device(session: Session, device_id: int, *, now: datetime) -> Device:

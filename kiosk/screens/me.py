@@ -23,7 +23,8 @@ from kiosk.screens.table_screen import LoadedScreen
 from kiosk.views import BOOKING_STATES, charge_cells, usage_cells
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.table import Table
-from scheduling.bookings import bookings_of, check_in, extend, get_booking
+from scheduling.bookings import bookings_of, check_in, extend
+from scheduling.lookups import get_booking
 from scheduling.machines import load_machine
 
 EXTEND_BY = timedelta(minutes=30)

@@ -54,6 +54,9 @@ def test_booking_across_the_changes_from_the_cli(database_url: str, engine: Engi
     twice = refused(database_url, "book", "M-1", laser2, f"{autumn} 02:30")
     assert f"{autumn} 02:30 happens twice in Europe/Brussels" in twice
     ok(database_url, "book", "M-1", laser2, f"{autumn} 02:30", "--fold", "later")
+    in_line = ("waitlist", "join", "M-2", laser2, f"{autumn} 02:30")  # shares book's times
+    assert f"{autumn} 02:30 happens twice" in refused(database_url, *in_line)
+    ok(database_url, *in_line, "--fold", "later")
     ok(database_url, "book", "M-2", laser1, f"{autumn} 01:30", "--length", "2h")
     with session_scope(engine) as session:
         ana = bookings_of(session, get_maker(session, "M-1").id or 0)

@@ -17,7 +17,8 @@ from inventory.checks import release_check, set_check_after_use
 from inventory.managers import set_pin
 from inventory.register import history
 from inventory.trainings import grant_trainer
-from scheduling.bookings import check_in, complete, complete_finished, walk_in
+from scheduling.attendance import check_in, complete, complete_finished
+from scheduling.bookings import walk_in
 from tests.peers.conftest import cli, make_manager, run_job
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
 

@@ -18,7 +18,7 @@ from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import Booking, BookingState, LedgerTransaction, UsageCharge
 from fabdesk.settings import SchedulerSettings
-from scheduling.bookings import cancel, complete_finished
+from scheduling.attendance import cancel, complete_finished
 from scheduling.releases import release_no_shows
 from tests.peers.conftest import charge_of, run_job
 from tests.scheduling.conftest import NOW, TOMORROW, World, local

@@ -21,7 +21,7 @@ from fabdesk.models import (
     SiteClosure,
 )
 from fabdesk.settings import SchedulerSettings
-from scheduling import bookings, releases
+from scheduling import attendance, bookings, lookups, releases
 from tests.scheduling.conftest import HOUR, NOW, TOMORROW, World, local
 
 
@@ -33,7 +33,7 @@ def test_book_and_read_back_in_utc(world: World) -> None:
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
     assert booking.state is BookingState.BOOKED
     with session_scope(world.engine) as session:
-        stored = bookings.get_booking(session, booking.id or 0)
+        stored = lookups.get_booking(session, booking.id or 0)
     assert stored.starts_at == datetime.fromisoformat("2026-11-24T09:00:00+00:00")
     assert stored.starts_at.utcoffset() == timedelta(0)
 
@@ -165,7 +165,7 @@ def test_check_in_window_and_completion(world: World) -> None:
             settings=SchedulerSettings(),
         )
         assert checked.state is BookingState.CHECKED_IN
-        done = bookings.complete(session, booking_id=booking.id or 0, now=local(TOMORROW, 11))
+        done = attendance.complete(session, booking_id=booking.id or 0, now=local(TOMORROW, 11))
     assert done.state is BookingState.COMPLETED
     assert done.ends_at == local(TOMORROW, 11)
     # Finishing early freed the rest of the slot.
@@ -290,8 +290,8 @@ def test_walk_in_and_extend(world: World) -> None:
                 settings=SchedulerSettings(),
             )
         assert codes(caught) == ["slot_taken"]
-        assert bookings.current_booking(session, world.laser1, local(TOMORROW, 11)) == walk
-        assert bookings.current_booking(session, world.laser1, local(TOMORROW, 12, 30)) is not walk
+        assert lookups.current_booking(session, world.laser1, local(TOMORROW, 11)) == walk
+        assert lookups.current_booking(session, world.laser1, local(TOMORROW, 12, 30)) is not walk
 
 
 def test_outage_cancels_and_tells_the_makers(world: World) -> None:

@@ -25,7 +25,7 @@ from fabdesk.models import (
     WaitlistState,
 )
 from fabdesk.settings import SchedulerSettings
-from scheduling import bookings, releases, waitlist
+from scheduling import attendance, bookings, lookups, releases, waitlist
 from scheduling.rules import iso_week_bounds
 from tests.scheduling.conftest import NOW, World, local
 
@@ -93,7 +93,7 @@ def test_invariants_hold_under_random_steps(world: World) -> None:
                 return
             booking_id = self.ids[index % len(self.ids)]
             with write_session(world.engine) as session:
-                maker = bookings.get_booking(session, booking_id).maker_id if by_maker else None
+                maker = lookups.get_booking(session, booking_id).maker_id if by_maker else None
                 with contextlib.suppress(RuleViolation):
                     bookings.cancel(
                         session,
@@ -123,7 +123,7 @@ def test_invariants_hold_under_random_steps(world: World) -> None:
             if not self.ids:
                 return
             with write_session(world.engine) as session:
-                taken = bookings.get_booking(session, self.ids[index % len(self.ids)])
+                taken = lookups.get_booking(session, self.ids[index % len(self.ids)])
                 with contextlib.suppress(RuleViolation):
                     waitlist.join(
                         session,
@@ -161,7 +161,7 @@ def test_invariants_hold_under_random_steps(world: World) -> None:
         @rule()
         def scheduler_runs(self) -> None:
             with write_session(world.engine) as session:
-                bookings.complete_finished(session, self.now)
+                attendance.complete_finished(session, self.now)
                 releases.release_no_shows(session, self.now, settings=SchedulerSettings())
                 waitlist.expire_offers(session, self.now, settings=SchedulerSettings())
 
