@@ -43,16 +43,38 @@ class Localized(dict[str, str]):
         return self.get(language) or self.get("en", "")
 
 
+@dataclass(frozen=True)
+class Count:
+    """A parameter that is a number said with the plural form of the reader's language:
+    `forms` are the singular and plural msgids (`("{n} day late", "{n} days late")`), plural
+    entries of the catalogues. It formats as English; a refusal or a letter says it in the
+    reader's language ("1 jour de retard", "3 jours de retard")."""
+
+    forms: tuple[str, str]
+    n: int
+
+    def __format__(self, spec: str) -> str:
+        return format(self.forms[self.n != 1].format(n=self.n), spec)
+
+    def __str__(self) -> str:
+        return format(self)
+
+    def in_language(self, language: str) -> str:
+        from fabdesk.i18n import translator
+
+        return translator(language).ngettext(*self.forms, self.n).format(n=self.n)
+
+
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def readable(params: Mapping[str, Any], language: str = "en") -> dict[str, Any]:
     """Parameters as a person reads them: local ISO instants as "24/11 10:00", days as
-    "24/11/2026", names given in every language in the reader's."""
+    "24/11/2026", names given in every language and counts in the reader's."""
     shown: dict[str, Any] = {}
     for key, value in params.items():
-        if isinstance(value, Localized):
+        if isinstance(value, Localized | Count):
             value = value.in_language(language)
         elif isinstance(value, str) and _ISO_INSTANT.match(value):
             with contextlib.suppress(ValueError):

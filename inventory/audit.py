@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from fabdesk.actors import Actor, authorise, names_of
 from fabdesk.errors import Conflict, InvalidValue, NotFound
+from fabdesk.i18n import counted
 from fabdesk.identifiers import parse_asset_tag
 from fabdesk.models import (
     Audit,
@@ -495,7 +496,7 @@ def report_pdf(report: AuditReport, path: Path) -> Path:
         line(f"Lent out ({len(report.loans)}, {len(report.overdue)} overdue)", size=11, bold=True)
         for loan in report.loans:
             due = loan.lent_until.isoformat() if loan.lent_until else "?"
-            late = f"  OVERDUE by {loan.days_late} day(s)" if loan.overdue else ""
+            late = f"  OVERDUE by {counted(loan.days_late, 'day')}" if loan.overdue else ""
             line(f"{loan.asset_tag:<14}  {loan.name[:40]:<40}  due back {due}{late}", indent=4 * mm)
     canvas.save()
     return path

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fabdesk.errors import ImportRejected
+from fabdesk.errors import Count, ImportRejected
 from fabdesk.models import Equipment
 
 
@@ -75,16 +75,19 @@ class ImportPlan:
         return list(dict.fromkeys(change.asset_tag for change in self.changed))
 
 
+PROBLEMS = ("{n} problem", "{n} problems")
+"""How a rejected import counts its problems (plural entries of the catalogues)."""
+
+
 def rejected(plan: ImportPlan) -> ImportRejected:
     """The error that says nothing was imported, naming the first problem (all are in
     `params["problems"]`)."""
     first = plan.problems[0]
     where = f"column {first.column} ({first.field})" if first.column else first.field
     return ImportRejected(
-        "{source}: {count} problem(s), nothing was imported. First: line {line}, {field}: "
-        "{message}",
+        "{source}: {found}, nothing was imported. First: line {line}, {field}: {message}",
         source=f"{plan.source} ({first.sheet})" if first.sheet else plan.source,
-        count=len(plan.problems),
+        found=Count(PROBLEMS, len(plan.problems)),
         line=first.line,
         field=where,
         message=first.message,

@@ -97,7 +97,8 @@ def overdue_notices(
 def _notice(
     maker_id: int | None, recipient: str, language: str, loans: list[Loan], today: date
 ) -> LoanNotice:
-    from scheduling.letters import DAYS_LATE, Count
+    from fabdesk.errors import Count
+    from scheduling.letters import DAYS_LATE
 
     items = [
         {

@@ -292,7 +292,7 @@ def cancel_underfilled_sessions(
             if category is not None
             else Localized(en="training")
         )
-        site = session.get(Site, training.site_id)
+        site = session.get_one(Site, training.site_id)  # every training has a site
         for maker_id in session.exec(
             select(TrainingEnrolment.maker_id).where(TrainingEnrolment.training_id == training_id)
         ).all():
@@ -302,7 +302,7 @@ def cancel_underfilled_sessions(
                 kind="training_cancelled",
                 maker_id=maker_id,
                 params={"category": names, "starts": training.starts_at},
-                timezone=site.timezone if site is not None else "Europe/Brussels",
+                timezone=site.timezone,
                 now=now,
             )
         log.info("training_cancelled", extra={"training_id": training_id})

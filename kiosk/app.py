@@ -106,8 +106,8 @@ class KioskApp(App[None]):
         self.clock = clock
         self.monotonic = monotonic
         self.maker: Person | None = None
-        self.timezone = "Europe/Brussels"
-        """The site's timezone (Brussels for every Cityfab site; read from the board)."""
+        self.timezone = settings.scheduler.timezone
+        """The site's timezone: the network's (settings) until the board reads the site's."""
         self.manager: Person | None = None
         self.incidents: list[BaseException] = []
         """Unexpected errors met since start (logged, shown as "something went wrong")."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from fabdesk.errors import Localized
+from fabdesk.errors import Count, Localized
 from fabdesk.i18n import N_, Translator, translator
 
 
@@ -34,14 +34,6 @@ class Cents:
     """An amount in cents, said in the reader's form of euros."""
 
     value: int
-
-
-@dataclass(frozen=True)
-class Count:
-    """A number said with the plural form of the reader's language; `forms` is one of `PLURALS`."""
-
-    forms: tuple[str, str]
-    n: int
 
 
 @dataclass(frozen=True)
@@ -150,7 +142,7 @@ NO_REASON = N_("no details given")
 
 def say(value: Any, words: Translator, timezone: str) -> Any:
     """A parameter as the reader says it."""
-    if isinstance(value, Localized):
+    if isinstance(value, Localized | Count):
         return value.in_language(words.language)
     if isinstance(value, datetime):
         return words.when(value, timezone)
@@ -158,8 +150,6 @@ def say(value: Any, words: Translator, timezone: str) -> Any:
         return words.day(value)
     if isinstance(value, Cents):
         return words.money(value.value)
-    if isinstance(value, Count):
-        return words.ngettext(*value.forms, value.n).format(n=value.n)
     if isinstance(value, Word):
         return words.gettext(value.msgid)
     return value

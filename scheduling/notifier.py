@@ -199,12 +199,11 @@ def enqueue_booking_message(
 
 
 def enqueue_offer_message(session: Session, entry: WaitlistEntry, *, now: datetime) -> bool:
-    row = session.exec(
+    name, timezone = session.exec(
         select(Equipment.name, Site.timezone)
         .join(Site, col(Site.id) == Equipment.site_id)
         .where(Equipment.id == entry.equipment_id)
-    ).first()
-    name, timezone = row if row is not None else ("machine", "Europe/Brussels")
+    ).one()  # every machine has a site: its zone, never a guess
     expires = entry.offer_expires_at or now
     return enqueue_letter(
         session,

@@ -14,12 +14,12 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from fabdesk.actors import Actor, check_site, record_action
-from fabdesk.errors import InvalidValue, NotFound
+from fabdesk.errors import Count, InvalidValue, NotFound
 from fabdesk.models import Booking, Equipment, EquipmentStatus, ProblemReport, Site, id_of
 from fabdesk.settings import DeskSettings, SchedulerSettings
 from inventory.register import change_status
 from scheduling import notifier
-from scheduling.letters import BOOKINGS_CANCELLED, Count
+from scheduling.letters import BOOKINGS_CANCELLED
 from scheduling.releases import cancel_bookings_for_outage
 
 __all__ = ["ProblemReported", "list_problems", "report_problem", "resolve_problem"]

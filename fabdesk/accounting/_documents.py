@@ -1,8 +1,9 @@
 """Rendering of statements and reports: CSV text, and PDF (reportlab) with bar and line charts.
 
-A document says amounts and days through `Forms`: as data in a CSV (`DATA`: `1234.56`,
-`2026-11-24`), in a reader's local form in a PDF (`local_forms`: Babel's fr_BE, nl_BE or en_GB,
-"1 234,56", "mar. 24 nov. 2026", "1 234,56 €")."""
+A document says amounts, days and words through `Forms`: as data in a CSV (`DATA`: `1234.56`,
+`2026-11-24`, English headings that programs read), in a reader's language and local form in a
+PDF (`local_forms`: the catalogues of `fabdesk.i18n` and Babel's fr_BE, nl_BE or en_GB,
+"1 234,56", "mar. 24 nov. 2026", "1 234,56 €", "solde d'ouverture")."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ class Forms:
     money: Callable[[int], str]
     hours: Callable[[float], str]
     """Seconds said as hours, to the hundredth."""
+    grams: Callable[[float], str] = "{:.1f}".format
+    """A weight in grams, to the tenth."""
+    say: Callable[[str], str] = str
+    """A msgid (heading, label, sentence) in the reader's language; as written in a CSV."""
 
 
 def euros(cents: int) -> str:
@@ -56,16 +61,18 @@ def local_forms(language: str) -> Forms:
         # The PDF's standard fonts lack the narrow no-break space of fr_BE's thousands.
         return lambda cents: say(cents).replace("\u202f", "\xa0")
 
-    def said_hours(seconds: float) -> str:
+    def said(value: float, pattern: str) -> str:
         from babel.numbers import format_decimal
 
-        return str(format_decimal(seconds / 3600, "#,##0.00", locale=words.locale))
+        return str(format_decimal(value, pattern, locale=words.locale)).replace("\u202f", "\xa0")
 
     return Forms(
         amount=printable(words.amount),
         day=words.day,
         money=printable(words.money),
-        hours=lambda seconds: said_hours(seconds).replace("\u202f", "\xa0"),
+        hours=lambda seconds: said(seconds / 3600, "#,##0.00"),
+        grams=lambda grams: said(grams, "#,##0.0"),
+        say=words.gettext,
     )
 
 

@@ -26,7 +26,7 @@ from fabdesk.accounting.ledger import (
     period_fingerprint,
 )
 from fabdesk.accounting.pricing import PriceRules
-from fabdesk.errors import LedgerImbalance, RuleViolation, Violation
+from fabdesk.errors import Count, LedgerImbalance, RuleViolation, Violation
 from fabdesk.models import (
     LedgerPeriod,
     LedgerPosting,
@@ -122,6 +122,13 @@ def _refuse_gaps(session: Session, month: str) -> None:
         )
 
 
+SESSIONS_WAITING = (
+    "{n} usage session waits for a manager to assign it",
+    "{n} usage sessions wait for a manager to assign them",
+)
+"""How a refusal to close counts the sessions that wait (plural entries of the catalogues)."""
+
+
 def _refuse_unattributed(session: Session, month: str, start: datetime, end: datetime) -> None:
     """A month whose sessions wait for a manager cannot close: they would never be charged in
     it. The refusal lists them; the closing manager assigns them (`fabdesk close MONTH --assign
@@ -136,11 +143,10 @@ def _refuse_unattributed(session: Session, month: str, start: datetime, end: dat
             [
                 Violation(
                     "period_has_unattributed_sessions",
-                    "{month} cannot be closed: {count} usage session(s) wait for a manager to "
-                    "assign them (fabdesk usage unattributed): {sessions}.",
+                    "{month} cannot be closed: {waiting} (fabdesk usage unattributed): {sessions}.",
                     {
                         "month": month,
-                        "count": len(waiting),
+                        "waiting": Count(SESSIONS_WAITING, len(waiting)),
                         "sessions": ", ".join(str(found) for found in waiting),
                     },
                 )

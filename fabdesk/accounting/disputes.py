@@ -25,6 +25,7 @@ from fabdesk.models import (
     DisputeState,
     Equipment,
     LedgerTransaction,
+    Site,
     UsageCharge,
 )
 
@@ -132,19 +133,20 @@ def _decided(dispute: ChargeDispute) -> Conflict:
     )
 
 
-def _site_of(session: Session, dispute: ChargeDispute) -> int | None:
-    """The site of the disputed charge's machine."""
+def _site_of(session: Session, dispute: ChargeDispute) -> Site:
+    """The site of the disputed charge's machine (its letters say times in the site's zone)."""
     return session.exec(
-        select(Equipment.site_id)
+        select(Site)
+        .join(Equipment, col(Equipment.site_id) == col(Site.id))
         .join(UsageCharge, col(UsageCharge.equipment_id) == col(Equipment.id))
         .where(UsageCharge.id == dispute.usage_charge_id)
-    ).first()
+    ).one()
 
 
 def _dispute_to_decide(session: Session, dispute_id: int, actor: Actor) -> ChargeDispute:
     """The dispute, locked, once `actor` may decide it: their site's, not their own."""
     dispute = get_dispute(session, dispute_id, for_update=True)
-    check_site(session, actor, _site_of(session, dispute))
+    check_site(session, actor, _site_of(session, dispute).id)
     check_not_own(actor, dispute.maker_id)
     return dispute
 
@@ -199,12 +201,13 @@ def _decide(
     dispute.decision_reason = reason
     session.add(dispute)
     session.flush()
+    site = _site_of(session, dispute)
     record_action(
         session,
         actor,
         f"dispute_{state.value}",
         subject=f"dispute {dispute.id}",
-        site_id=_site_of(session, dispute),
+        site_id=site.id,
         now=now,
     )
     charge = session.get(UsageCharge, dispute.usage_charge_id)
@@ -214,7 +217,7 @@ def _decide(
         kind=f"dispute_{state.value}",
         maker_id=dispute.maker_id,
         params={"amount": Cents(charge.total_cents if charge is not None else 0)},
-        timezone="Europe/Brussels",
+        timezone=site.timezone,
         now=now,
         note=reason,
     )

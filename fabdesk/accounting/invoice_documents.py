@@ -14,6 +14,7 @@ numbers (scheme `0208`).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from decimal import Decimal
 from xml.etree import ElementTree as ET
 
@@ -55,9 +56,10 @@ def epc_payload(view: InvoiceView, settings: InvoicingSettings) -> bytes:
     return buffer.getvalue()
 
 
-def _title(view: InvoiceView) -> str:
-    kind = "Credit note" if view.invoice.credit_note else "Invoice"
-    return f"{kind} {view.invoice.document_number}"
+def _title(view: InvoiceView, _: Callable[[str], str]) -> str:
+    if view.invoice.credit_note:
+        return _("Credit note {number}").format(number=view.invoice.document_number)
+    return _("Invoice {number}").format(number=view.invoice.document_number)
 
 
 def invoice_pdf(
@@ -72,46 +74,66 @@ def invoice_pdf(
 
     invoice = view.invoice
     forms = local_forms(language)
+    _ = forms.say
     sign = -1 if invoice.credit_note else 1
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
     template = SimpleDocTemplate(
-        buffer, pagesize=A4, title=_title(view), invariant=1, leftMargin=36, rightMargin=36
+        buffer, pagesize=A4, title=_title(view, _), invariant=1, leftMargin=36, rightMargin=36
     )
     rate = f"{vat_rate * 100:.0f} %"
     seller = [
         settings.legal_name,
         settings.address,
-        f"VAT BE{format_enterprise_number(be_vat.compact(settings.vat_number))}",
+        _("VAT number {number}").format(
+            number=f"BE{format_enterprise_number(be_vat.compact(settings.vat_number))}"
+        ),
         f"IBAN {settings.iban}" + (f" BIC {settings.bic}" if settings.bic else ""),
     ]
     number = view.customer_enterprise_number
     buyer = [
         view.customer_name,
         *([view.customer_address] if view.customer_address else []),
-        *([f"Enterprise number {format_enterprise_number(number)}"] if number else []),
-        f"Customer {view.customer_code}",
+        *(
+            [_("Enterprise number {number}").format(number=format_enterprise_number(number))]
+            if number
+            else []
+        ),
+        _("Customer {code}").format(code=view.customer_code),
     ]
     story: list[object] = [
-        Paragraph(_title(view), styles["Title"]),
+        Paragraph(_title(view, _), styles["Title"]),
         Table(
             [
-                ["Seller", "Customer"],
+                [_("Seller"), _("Customer")],
                 *zip(seller, buyer + [""] * (len(seller) - len(buyer)), strict=False),
             ],
             colWidths=[260, 260],
         ),
         Spacer(1, 8),
         Paragraph(
-            f"Date {forms.day(invoice.issued_on)} &nbsp; Due {forms.day(invoice.due_on)} "
-            f"&nbsp; Period {invoice.month}",
+            _("Date {issued} &nbsp; Due {due} &nbsp; Period {month}").format(
+                issued=forms.day(invoice.issued_on),
+                due=forms.day(invoice.due_on),
+                month=invoice.month,
+            ),
             styles["Normal"],
         ),
     ]
     if view.credited_number:
-        story.append(Paragraph(f"Credits invoice {view.credited_number}.", styles["Normal"]))
+        credits = _("Credits invoice {number}.").format(number=view.credited_number)
+        story.append(Paragraph(credits, styles["Normal"]))
     story.append(Spacer(1, 8))
-    header = ["date", "machine", "start-end", "min", "description", "unit price", "VAT", "EUR"]
+    header = [
+        _("date"),
+        _("machine"),
+        _("start-end"),
+        _("min"),
+        _("description"),
+        _("unit price"),
+        _("VAT"),
+        "EUR",
+    ]
     rows = [
         [
             forms.day(line.day),
@@ -141,16 +163,16 @@ def invoice_pdf(
     story += [table, Spacer(1, 8)]
     base = invoice.total_cents - invoice.vat_cents
     summary = [
-        ["VAT rate", "base EUR", "VAT EUR", "total EUR"],
+        [_("VAT rate"), _("base EUR"), _("VAT EUR"), _("total EUR")],
         [
             rate,
             forms.amount(sign * base),
             forms.amount(sign * invoice.vat_cents),
             forms.amount(sign * invoice.total_cents),
         ],
-        ["paid by maker cheques", "", "", forms.amount(sign * invoice.cheque_cents)],
+        [_("paid by maker cheques"), "", "", forms.amount(sign * invoice.cheque_cents)],
         [
-            "credited" if invoice.credit_note else "to pay",
+            _("credited") if invoice.credit_note else _("to pay"),
             "",
             "",
             forms.amount(sign * invoice.to_pay_cents),
@@ -159,13 +181,20 @@ def invoice_pdf(
     story += [Table(summary, colWidths=[130, 80, 80, 80]), Spacer(1, 8)]
     communication = format_communication(invoice.communication)
     if invoice.credit_note:
-        story.append(Paragraph(f"Reference {communication}.", styles["Normal"]))
+        reference = _("Reference {communication}.").format(communication=communication)
+        story.append(Paragraph(reference, styles["Normal"]))
     elif invoice.to_pay_cents > 0:
         story.append(
             Paragraph(
-                f"Please pay {forms.money(invoice.to_pay_cents)} by {forms.day(invoice.due_on)} "
-                f"to {settings.iban} with the structured communication {communication}, or "
-                "scan the code with your banking app.",
+                _(
+                    "Please pay {amount} by {due} to {iban} with the structured communication "
+                    "{communication}, or scan the code with your banking app."
+                ).format(
+                    amount=forms.money(invoice.to_pay_cents),
+                    due=forms.day(invoice.due_on),
+                    iban=settings.iban,
+                    communication=communication,
+                ),
                 styles["Normal"],
             )
         )

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from fabdesk.accounting.charges import revenue_postings
 from fabdesk.accounting.ledger import (
-    LAB_TIME_ZONE,
     AccountRef,
     account_ids,
     local_day,
@@ -32,6 +32,7 @@ from fabdesk.models import (
     EquipmentShare,
     LedgerTransaction,
     Maker,
+    Site,
     TransactionKind,
 )
 
@@ -43,6 +44,7 @@ _B = Booking.__table__  # type: ignore[attr-defined]
 _E = Equipment.__table__  # type: ignore[attr-defined]
 _C = EquipmentCategory.__table__  # type: ignore[attr-defined]
 _M = Maker.__table__  # type: ignore[attr-defined]
+_S = Site.__table__  # type: ignore[attr-defined]
 _T = LedgerTransaction.__table__  # type: ignore[attr-defined]
 _SH = EquipmentShare.__table__  # type: ignore[attr-defined]
 
@@ -68,11 +70,13 @@ def post_missed_bookings(session: Session, *, now: datetime, rules: PriceRules) 
             _E.c.minimum_charge_cents,
             _C.c.code,
             _M.c.tier,
+            _S.c.timezone,
         )
         .select_from(
             _B.join(_E, _E.c.id == _B.c.equipment_id)
             .join(_C, _C.c.id == _E.c.category_id)
             .join(_M, _M.c.id == _B.c.maker_id)
+            .join(_S, _S.c.id == _E.c.site_id)
         )
         .where(
             _B.c.state == BookingState.NO_SHOW,
@@ -116,8 +120,8 @@ def post_missed_bookings(session: Session, *, now: datetime, rules: PriceRules) 
                                                           row.equipment_id)]  # fmt: skip
         refs = [(ref, amount) for ref, amount in refs if amount != 0]
         ids = account_ids(session, [ref for ref, _amount in refs])
-        start = row.starts_at.astimezone(LAB_TIME_ZONE)
-        end = row.ends_at.astimezone(LAB_TIME_ZONE)
+        zone = ZoneInfo(row.timezone)  # the booked machine's site's
+        start, end = row.starts_at.astimezone(zone), row.ends_at.astimezone(zone)
         posted = post_transaction(
             session,
             key=f"missed:{row.id}",

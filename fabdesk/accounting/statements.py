@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -24,8 +25,9 @@ from fabdesk.accounting._documents import (
     to_pdf,
 )
 from fabdesk.accounting.disputes import charge_corrected, charge_disputed, charge_reversed
-from fabdesk.accounting.ledger import LAB_TIME_ZONE, find_account, parse_month
+from fabdesk.accounting.ledger import find_account, parse_month
 from fabdesk.errors import NotFound
+from fabdesk.i18n import N_
 from fabdesk.identifiers import format_enterprise_number
 from fabdesk.models import (
     AccountKind,
@@ -36,6 +38,7 @@ from fabdesk.models import (
     Maker,
     MaterialSale,
     Organisation,
+    Site,
     TransactionKind,
     UsageCharge,
     UsageSession,
@@ -64,8 +67,10 @@ class StatementLine:
     machine: str
     """The machine's name (usage, and material sold for a job on it); empty otherwise."""
     start: str
-    """Local start and end of the usage session (`HH:MM`, the labs' time zone); empty otherwise."""
+    """Local start and end of the usage session (`HH:MM`, in `timezone`); empty otherwise."""
     end: str
+    timezone: str
+    """The zone of `start` and `end`: that of the machine's site (empty without a machine)."""
     used_by: str
     """Who used the machine (member number and name): said on an organisation's statement."""
     transaction_id: int
@@ -189,6 +194,7 @@ _REVERSED_SALE = _SALES.alias("reversed_sales")
 _USAGE = UsageSession.__table__  # type: ignore[attr-defined]
 _EQUIPMENT = Equipment.__table__  # type: ignore[attr-defined]
 _MAKERS = Maker.__table__  # type: ignore[attr-defined]
+_SITES = Site.__table__  # type: ignore[attr-defined]
 _MOVED = (
     sa.select(_POSTINGS.c.transaction_id, sa.func.sum(_POSTINGS.c.amount_cents).label("amount"))
     .where(_POSTINGS.c.account_id == sa.bindparam("account"))
@@ -250,6 +256,7 @@ def _lines(
             sa.case((_USAGE.c.id.is_not(None), _EQUIPMENT.c.rate_cents_per_hour), else_=None),
             sa.func.coalesce(_SALES.c.quantity, _REVERSED_SALE.c.quantity),
             sa.func.coalesce(_SALES.c.unit_price_cents, _REVERSED_SALE.c.unit_price_cents),
+            _SITES.c.timezone,
         )
         .select_from(
             _TRANSACTIONS.outerjoin(_MOVED, _MOVED.c.transaction_id == _TRANSACTIONS.c.id)
@@ -265,6 +272,7 @@ def _lines(
                 == sa.func.coalesce(_CHARGES.c.usage_session_id, _REVERSED.c.usage_session_id),
             )
             .outerjoin(_EQUIPMENT, _EQUIPMENT.c.id == _TRANSACTIONS.c.equipment_id)
+            .outerjoin(_SITES, _SITES.c.id == _EQUIPMENT.c.site_id)
             .outerjoin(
                 _MAKERS,
                 _MAKERS.c.id
@@ -291,8 +299,9 @@ def _lines(
             kind=str(row[1].value if hasattr(row[1], "value") else row[1]),
             description=row[2],
             machine=row[9] or "",
-            start=_local_time(row[10]),
-            end=_local_time(row[11]),
+            start=_local_time(row[10], row[19]),
+            end=_local_time(row[11], row[19]),
+            timezone=row[19] or "",
             used_by=f"{row[12]} {row[13]}" if row[12] else "",
             transaction_id=int(row[14]),
             reverses_id=row[15],
@@ -310,8 +319,11 @@ def _lines(
     ]
 
 
-def _local_time(moment: datetime | None) -> str:
-    return moment.astimezone(LAB_TIME_ZONE).strftime("%H:%M") if moment is not None else ""
+def _local_time(moment: datetime | None, timezone: str | None) -> str:
+    """`HH:MM` in the zone of the machine's site."""
+    if moment is None or timezone is None:
+        return ""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
 def _opening(session: Session, account: int | None, month: str) -> int:
@@ -326,9 +338,23 @@ def _opening(session: Session, account: int | None, month: str) -> int:
     )
 
 
+KINDS: dict[str, str] = {
+    TransactionKind.CHARGE: N_("charge"),
+    TransactionKind.REVERSAL: N_("reversal"),
+    TransactionKind.CHEQUE_ISSUE: N_("cheque_issue"),
+    TransactionKind.CHEQUE_EXPIRY: N_("cheque_expiry"),
+    TransactionKind.PAYMENT: N_("payment"),
+    TransactionKind.MATERIAL_SALE: N_("material_sale"),
+}
+"""Each line's kind: its value in a CSV, a word in the reader's language in a PDF (the English
+catalogue says "material sale" for `material_sale`)."""
+
+
 def statement_document(statement: Statement, forms: Forms) -> Document:
     """The statement as a table: the opening balance, each line in time order, the month's
-    movements and the closing balance (the same rows in the CSV and the PDF, said in `forms`)."""
+    movements and the closing balance (the same rows in the CSV and the PDF, said in `forms`:
+    the CSV's headings are data, the PDF's are in the reader's language)."""
+    _ = forms.say
     rate = f"{statement.vat_rate * 100:.0f} %"
     organisation = statement.enterprise_number is not None
     blank = [""] * (7 if organisation else 6)
@@ -336,19 +362,19 @@ def statement_document(statement: Statement, forms: Forms) -> Document:
     def money_row(label: str, *amounts: str) -> list[str]:
         return ["", label, *blank, *([""] * (4 - len(amounts))), *amounts]
 
-    rows = [money_row("opening balance", forms.amount(statement.opening_cents))]
+    rows = [money_row(_("opening balance"), forms.amount(statement.opening_cents))]
     for line in statement.lines:
         rows.append(
             [
                 forms.day(line.day),
-                line.kind,
+                _(KINDS.get(line.kind, line.kind)),
                 line.start,
                 line.end,
                 line.machine,
                 *([line.used_by] if organisation else []),
                 line.description,
                 str(line.minutes),
-                f"{line.material_grams:.1f}",
+                forms.grams(line.material_grams),
                 forms.amount(line.total_cents),
                 forms.amount(line.vat_cents),
                 forms.amount(line.cheque_cents),
@@ -361,48 +387,58 @@ def statement_document(statement: Statement, forms: Forms) -> Document:
         sum(line.cheque_cents for line in statement.lines),
         statement.movements_cents,
     )
-    rows.append(money_row("movements", *(forms.amount(total) for total in totals)))
-    rows.append(money_row("closing balance", forms.amount(statement.closing_cents)))
+    rows.append(money_row(_("movements"), *(forms.amount(total) for total in totals)))
+    rows.append(money_row(_("closing balance"), forms.amount(statement.closing_cents)))
     number = (
         format_enterprise_number(statement.enterprise_number)
         if statement.enterprise_number
         else None
     )
     if number:
-        rows.append(["", "enterprise number", number, *blank[1:], "", "", "", ""])
+        rows.append(["", _("enterprise number"), number, *blank[1:], "", "", "", ""])
     by_day: dict[str, int] = {}
     for line in statement.lines:
         by_day[line.day.isoformat()[5:]] = (
             by_day.get(line.day.isoformat()[5:], 0) + line.total_cents
         )
+    zones = sorted({line.timezone for line in statement.lines if line.start})
     return Document(
-        title=f"Statement {statement.month}: {statement.member_number} {statement.name}",
+        title=_("Statement {month}: {number} {name}").format(
+            month=statement.month, number=statement.member_number, name=statement.name
+        ),
         header=[
-            "date",
-            "kind",
-            "start",
-            "end",
-            "machine",
-            *(["used by"] if organisation else []),
-            "description",
-            "minutes",
-            "material g",
-            "total EUR",
-            f"VAT {rate} EUR",
-            "cheques EUR",
-            "to pay EUR",
+            _("date"),
+            _("kind"),
+            _("start"),
+            _("end"),
+            _("machine"),
+            *([_("used by")] if organisation else []),
+            _("description"),
+            _("minutes"),
+            _("material g"),
+            _("total EUR"),
+            _("VAT {rate} EUR").format(rate=rate),
+            _("cheques EUR"),
+            _("to pay EUR"),
         ],
         rows=rows,
         notes=[
-            *([f"Enterprise number: {number}."] if number else []),
-            f"Owed at the start of the month: {forms.money(statement.opening_cents)}. "
-            f"Movements: {forms.money(statement.movements_cents)}. "
-            f"Owed at its end: {forms.money(statement.closing_cents)}.",
-            f"Prices include VAT at {rate}; each line is rounded once to the cent. "
-            "Times are local (Europe/Brussels).",
+            *([_("Enterprise number: {number}.").format(number=number)] if number else []),
+            _(
+                "Owed at the start of the month: {opening}. Movements: {movements}. "
+                "Owed at its end: {closing}."
+            ).format(
+                opening=forms.money(statement.opening_cents),
+                movements=forms.money(statement.movements_cents),
+                closing=forms.money(statement.closing_cents),
+            ),
+            _("Prices include VAT at {rate}; each line is rounded once to the cent.").format(
+                rate=rate
+            ),
+            *([_("Times are local ({zones}).").format(zones=", ".join(zones))] if zones else []),
         ],
         chart=Chart(
-            "Usage charged per day",
+            _("Usage charged per day"),
             list(by_day),
             {"EUR": [cents / 100 for cents in by_day.values()]},
         )

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from fabdesk import __version__
 from fabdesk.cli._lazy import LazyGroup
+from fabdesk.i18n import counted as counted  # the managers' English counts
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 out = Console()
 err = Console(stderr=True)
+
 
 app = typer.Typer(
     name="fabdesk",

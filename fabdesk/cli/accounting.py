@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import ActingManager, app, out, utc_now
+from fabdesk.cli._app import ActingManager, app, counted, out, utc_now
 from fabdesk.cli._documents import (
     CsvOption,
     LanguageOption,
@@ -80,9 +80,9 @@ def charge_pending(ctx: typer.Context, date: DateOption = None) -> None:
         now = _as_of(session, date)
         count = post_pending_charges(session, now=now, rules=rules)
         missed = post_missed_bookings(session, now=now, rules=rules)
-    out.print(f"Charged {count} usage session(s).")
+    out.print(f"Charged {counted(count, 'usage session')}.")
     if missed:
-        out.print(f"Charged {missed} missed booking(s).")
+        out.print(f"Charged {counted(missed, 'missed booking')}.")
 
 
 @app.command("close")
@@ -317,7 +317,7 @@ def cheques_expire(ctx: typer.Context, date: DateOption = None) -> None:
     with write_session(ctx.obj.engine()) as session:
         now = _as_of(session, date)
         count = expire_cheques(session, local_day(now), now=now)
-    out.print(f"{count} cheque(s) expired.")
+    out.print(f"{counted(count, 'cheque')} expired.")
 
 
 @app.command("statement")

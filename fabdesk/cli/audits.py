@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import ActingManager, app, out, utc_now
+from fabdesk.cli._app import ActingManager, app, counted, out, utc_now
 from fabdesk.cli.inventory import _day
 from fabdesk.db import session_scope
 from fabdesk.models import ScanOutcome
@@ -158,7 +158,9 @@ def audit_report(
     if report.loans:
         loans = Table("asset tag", "name", "lent to", "due back", "", title="Lent out")
         for loan in report.loans:
-            late = f"[bold red]overdue by {loan.days_late} day(s)[/]" if loan.overdue else ""
+            late = (
+                f"[bold red]overdue by {counted(loan.days_late, 'day')}[/]" if loan.overdue else ""
+            )
             loans.add_row(loan.asset_tag, loan.name, loan.lent_to, _day(loan.lent_until), late)
         out.print(loans)
     if csv_file is not None:

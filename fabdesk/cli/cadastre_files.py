@@ -13,9 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fabdesk import exit_codes
-from fabdesk.cli._app import app, err, out, utc_now
+from fabdesk.cli._app import app, counted, err, out, utc_now
 from fabdesk.db import session_scope
-from fabdesk.errors import ImportRejected, InvalidValue
+from fabdesk.errors import ImportRejected, InvalidValue, readable
 
 if TYPE_CHECKING:
     from inventory.register_import import RowProblem
@@ -99,7 +99,8 @@ def import_register(
         )
         problems = error.params.get("problems") or []
         first = problems[0].render(gettext) if problems else error.params.get("message", "")
-        headline = gettext(error.template).format(**{**error.params, "message": first})
+        said = readable({**error.params, "message": first}, language)
+        headline = gettext(error.template).format(**said)
         err.print(f"[bold red]error:[/] {headline}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=exit_codes.IMPORT_REJECTED) from None
     if plan.added:
@@ -127,8 +128,8 @@ def import_register(
         _show_problems(plan.problems, gettext, "refused")
     verb = "Would add" if dry_run else "Added"
     out.print(
-        f"{verb} {len(plan.added)} item(s), {'would change' if dry_run else 'changed'} "
-        f"{len(plan.updated)}, {len(plan.problems)} problem(s), from {file.name}."
+        f"{verb} {counted(len(plan.added), 'item')}, {'would change' if dry_run else 'changed'} "
+        f"{len(plan.updated)}, {counted(len(plan.problems), 'problem')}, from {file.name}."
         + (" Nothing was written (dry run)." if dry_run else ""),
         highlight=False,
     )
@@ -226,7 +227,7 @@ def opendata(
         sys.stdout.write(text)
         return
     file.write_text(text, encoding="utf-8")
-    out.print(f"Wrote {len(items)} item(s) to {file}.")
+    out.print(f"Wrote {counted(len(items), 'item')} to {file}.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,4 +294,4 @@ def labels(
             label_sheet_pdf(items, target, template=TEMPLATES[template], progress=advance)
         else:
             write_label_files(items, target, fmt=kind, progress=advance)  # type: ignore[arg-type]
-    out.print(f"Wrote {len(items)} label(s) to {target}.")
+    out.print(f"Wrote {counted(len(items), 'label')} to {target}.")

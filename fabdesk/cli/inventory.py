@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
-from fabdesk.cli._app import ActingManager, app, out, utc_now
+from fabdesk.cli._app import ActingManager, app, counted, out, utc_now
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue
 from fabdesk.models import EquipmentStatus
@@ -69,7 +69,7 @@ def equipment_list(
                 "yes" if row.item.bookable else "no",
             )
     out.print(table)
-    out.print(f"{len(rows)} item(s)")
+    out.print(f"{counted(len(rows), 'item')}")
 
 
 @equipment_app.command("show")
@@ -239,7 +239,7 @@ def equipment_edit(
             reason=reason,
         )
         count = len(events)
-    out.print(f"{count} field(s) changed." if count else "Nothing changed.")
+    out.print(f"{counted(count, 'field')} changed." if count else "Nothing changed.")
 
 
 @equipment_app.command("move")
@@ -412,7 +412,9 @@ def equipment_maintenance(
         )
     out.print(table)
     total = sum(r.cost_cents or 0 for r in records)
-    out.print(f"{len(records)} record(s), {_money(total) or '€ 0.00'} in all.", highlight=False)
+    out.print(
+        f"{counted(len(records), 'record')}, {_money(total) or '€ 0.00'} in all.", highlight=False
+    )
 
 
 @equipment_app.command("due")

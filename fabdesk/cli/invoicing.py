@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, out, utc_now
+from fabdesk.cli._app import app, counted, out, utc_now
 from fabdesk.db import session_scope, write_session
 
 invoices_app = typer.Typer(
@@ -59,7 +59,9 @@ def invoices_issue(
                 organisation_code=organisation,
             )
         numbers = [invoice.document_number for invoice in issued]
-    out.print(f"Issued {len(numbers)} document(s): {', '.join(numbers) or 'nothing to bill'}.")
+    out.print(
+        f"Issued {counted(len(numbers), 'document')}: {', '.join(numbers) or 'nothing to bill'}."
+    )
 
 
 @invoices_app.command("list")
@@ -132,7 +134,7 @@ def invoices_show(
         out.print(f"UBL written to {ubl}")
     invoice = view.invoice
     out.print(
-        f"{invoice.document_number} for {view.customer_name}: {len(view.lines)} line(s), "
+        f"{invoice.document_number} for {view.customer_name}: {counted(len(view.lines), 'line')}, "
         f"total EUR {euros(invoice.total_cents)}, to pay EUR {euros(invoice.to_pay_cents)} by "
         f"{invoice.due_on.isoformat()}, {format_communication(invoice.communication)}."
     )
@@ -160,7 +162,8 @@ def journal(
     with session_scope(ctx.obj.engine()) as session:
         text = journal_csv(session, month, settings, belgian=belgian)
     csv.write_text(text, encoding="utf-8")
-    out.print(f"Journal of {month} written to {csv}: {text.count(chr(10)) - 1} line(s), balanced.")
+    lines = counted(text.count("\n") - 1, "line")
+    out.print(f"Journal of {month} written to {csv}: {lines}, balanced.")
 
 
 bank_app = typer.Typer(
@@ -191,8 +194,8 @@ def bank_import(
             (row.booked_on, row.amount_cents, row.counterparty_name) for row in result.unmatched
         ]
     out.print(
-        f"{result.new} new transaction(s), {result.already_imported} already imported; "
-        f"{result.matched} payment(s) matched, {len(left)} credit(s) not matched."
+        f"{counted(result.new, 'new transaction')}, {result.already_imported} already imported; "
+        f"{counted(result.matched, 'payment')} matched, {counted(len(left), 'credit')} not matched."
     )
     _print_unmatched(left)
 

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from fabdesk.cli._app import ActingManager, app, err, out, utc_now
+from fabdesk.cli._app import ActingManager, app, counted, err, out, utc_now
 from fabdesk.cli.accounting import ledger_app  # `ledger export` joins `ledger check`
 from fabdesk.cli.inventory import equipment_app  # `check-after-use` and `release` join it
 from fabdesk.cli.scheduling import bookings_app  # `hand-over` joins it
@@ -225,7 +225,7 @@ def trainings_pass(
             granted_on=now.date(),
             expires_on=date.fromisoformat(expires) if expires else None,
         )
-    out.print(f"{len(granted)} certification(s) granted.", highlight=False)
+    out.print(f"{counted(len(granted), 'certification')} granted.", highlight=False)
 
 
 @trainings_app.command("list")

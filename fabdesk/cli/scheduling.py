@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, out, utc_now
+from fabdesk.cli._app import app, counted, out, utc_now
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 from scheduling.times import Fold, local_instant
@@ -298,7 +298,7 @@ def bookings_release_no_shows(ctx: typer.Context) -> None:
 
     with write_session(ctx.obj.engine()) as session:
         released = release_no_shows(session, utc_now(), ctx.obj.settings().scheduler)
-    out.print(f"Released {len(released)} no-show booking(s).")
+    out.print(f"Released {counted(len(released), 'no-show booking')}.")
 
 
 @app.command()

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fabdesk.cli._app import app, out, utc_now
+from fabdesk.cli._app import app, counted, out, utc_now
 from fabdesk.db import session_scope
 
 sites_app = typer.Typer(
@@ -278,7 +278,7 @@ def holidays_add(
         added = add_holidays(session, site, year, region or [])
     for c in added:
         out.print(f"{c.first_day}  {c.reason}")
-    out.print(f"{len(added)} holiday(s) added to {site}.")
+    out.print(f"{counted(len(added), 'holiday')} added to {site}.")
 
 
 @holidays_app.command("open")

@@ -94,6 +94,13 @@ def render_po(text: str, entries: Mapping[str, str]) -> str:
     return "\n\n".join([header, *(kept[msgid] for msgid in sorted(kept))]) + "\n"
 
 
+def counted(n: int, noun: str) -> str:
+    """`n` with its English noun, for a manager's English output (the CLI, the audit report):
+    "1 usage session", "3 usage sessions" (the plural adds "s"). A person's own messages say
+    counts with `Translator.ngettext` instead."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 @dataclass(frozen=True)
 class Translator:
     """Translates msgids into one language; a msgid missing from the catalogue stays English.

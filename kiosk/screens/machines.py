@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input, Static
 
 from fabdesk.actors import actor_for
 from fabdesk.db import write_session
+from fabdesk.errors import Count
 from inventory.checks import release_check
 from inventory.maintenance import record_maintenance
 from inventory.managers import put_back_in_service, put_out_of_order
@@ -22,6 +23,7 @@ from kiosk.views import STATUS_LABELS
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.table import Table
 from kiosk.widgets.text_field import TextField
+from scheduling.letters import BOOKINGS_CANCELLED
 
 
 class MachinesScreen(MachineListScreen):
@@ -84,9 +86,10 @@ class MachinesScreen(MachineListScreen):
                     now=now,
                     settings=kiosk.settings.scheduler,
                 )
-                text = self._(
-                    "{machine} is out of order; {count} booking(s) cancelled, makers told."
-                ).format(machine=name, count=cancelled)
+                told = Count(BOOKINGS_CANCELLED, cancelled).in_language(kiosk.language)
+                text = self._("{machine} is out of order; {cancelled}.").format(
+                    machine=name, cancelled=told
+                )
             elif action == "release":
                 release_check(
                     session, asset_tag, by_maker_id=kiosk.manager.maker_id, now=now, note=reason

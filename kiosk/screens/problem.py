@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
 from fabdesk.db import write_session
+from fabdesk.errors import Count
 from kiosk.i18n import N_
 from kiosk.messages import ActionDone
 from kiosk.screens.machine_list import MachineListScreen
@@ -18,6 +19,7 @@ from kiosk.views import SEVERITIES, STATUS_LABELS
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.table import Table
 from kiosk.widgets.text_field import TextField
+from scheduling.letters import BOOKINGS_CANCELLED
 from scheduling.problems import report_problem
 
 
@@ -107,10 +109,10 @@ class ProblemScreen(MachineListScreen):
             )
             cancelled = len(reported.cancelled)
         if serious:
-            sentence = self._(
-                "Thank you. {machine} is now out of order; {count} booking(s) cancelled, "
-                "their makers told."
-            ).format(machine=name, count=cancelled)
+            told = Count(BOOKINGS_CANCELLED, cancelled).in_language(kiosk.language)
+            sentence = self._("Thank you. {machine} is now out of order; {cancelled}.").format(
+                machine=name, cancelled=told
+            )
         else:
             sentence = self._("Thank you. The managers will look at {machine}.").format(
                 machine=name

@@ -26,8 +26,18 @@ from fabdesk.models import (
     UsageSession,
     id_of,
 )
+from fabdesk.settings import InvoicingSettings
 from fabdesk.wire import Outcome
 from inventory.makers import NewMaker, register_maker
+
+LAB = InvoicingSettings(
+    legal_name="Cityfab asbl",
+    address="Rue Claessens 1, 1020 Bruxelles",
+    vat_number="BE0403019261",
+    iban="BE71 0961 2345 6769",
+    bic="GKCCBEBB",
+)
+"""The lab's legal data printed on its invoices."""
 
 
 @dataclass

@@ -17,8 +17,7 @@ from fabdesk.accounting.invoices import issue_month
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.errors import ImportRejected
 from fabdesk.models import Maker, id_of
-from tests.accounting.factories import Lab, add_maker, add_usage, at
-from tests.accounting.test_invoices import LAB
+from tests.accounting.factories import LAB, Lab, add_maker, add_usage, at
 
 DATA = Path(__file__).parents[1] / "data" / "bank"
 

@@ -12,7 +12,7 @@ from fabdesk.accounting import post_usage_charge
 from fabdesk.accounting.missed import post_missed_bookings
 from fabdesk.accounting.pricing import PriceRules, SessionFacts, price_session
 from fabdesk.accounting.statements import maker_statement
-from fabdesk.models import Booking, BookingState, Equipment, Maker, id_of
+from fabdesk.models import Booking, BookingState, Equipment, Maker, Site, id_of
 from fabdesk.settings import AccountingSettings, ChargePolicySettings
 from tests.accounting.factories import Lab, add_maker, add_usage, at
 
@@ -73,6 +73,21 @@ def test_a_session_in_a_booking_charged_the_greater(session: Session, lab: Lab) 
     post_usage_charge(session, id_of(usage), now=at("2026-11-05 12:00"), rules=rules)
     [line] = maker_statement(session, "P1", "2026-11").lines
     assert (line.minutes, line.total_cents) == (60, 3000)
+
+
+def test_a_missed_booking_says_its_times_in_the_zone_of_the_machines_site(
+    session: Session, lab: Lab
+) -> None:
+    site = session.get_one(Site, lab.laser.site_id)
+    site.timezone = "Europe/London"
+    session.add(site)
+    maker = add_maker(session, "P3")
+    _booking(session, lab.laser, maker, at("2026-11-05 09:00"), at("2026-11-05 10:00"),
+             BookingState.NO_SHOW)  # fmt: skip
+    rules = _rules(laser=ChargePolicySettings(missed_booking="booked"))
+    assert post_missed_bookings(session, now=at("2026-11-08 12:00"), rules=rules) == 1
+    [line] = maker_statement(session, "P3", "2026-11").lines
+    assert line.description == "missed booking CF1-LAS-01 09:00-10:00"  # London: UTC+0
 
 
 def test_missed_bookings_billed_as_a_fee_or_the_booked_time(session: Session, lab: Lab) -> None:

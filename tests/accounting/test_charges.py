@@ -23,6 +23,7 @@ from fabdesk.accounting import (
 from fabdesk.accounting.ledger import balance, find_account
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation
+from fabdesk.i18n import translator
 from fabdesk.models import (
     AccountKind,
     InvestorMember,
@@ -372,6 +373,9 @@ def test_a_session_without_a_payer_is_never_charged_and_holds_its_month_open(
         close_period(session, "2026-11", now=at("2026-12-01 06:00"), rules=PriceRules.default())
     assert closing.value.code == "period_has_unattributed_sessions"
     assert str(id_of(job)) in str(closing.value)
+    assert "1 usage session waits for a manager to assign it" in str(closing.value)
+    french = closing.value.render(translator("fr").gettext, "fr")
+    assert "1 session d'utilisation attend qu'un responsable l'attribue" in french
 
 
 def test_months_close_in_order(session: Session, lab: Lab) -> None:

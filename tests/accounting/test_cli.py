@@ -60,7 +60,7 @@ def test_a_month_from_charging_to_close_statement_and_reports(
     assert qr.read_bytes().startswith(b"\x89PNG")
 
     charged = fabdesk(sqlite_url, "charge", "pending")
-    assert "Charged 1 usage session(s)." in charged.stdout
+    assert "Charged 1 usage session." in charged.stdout
     closed = fabdesk(sqlite_url, "close", "2026-10")
     assert "Month 2026-10 closed" in closed.stdout, closed.stderr
     assert fabdesk(sqlite_url, "close", "2026-10").stdout == closed.stdout
@@ -136,13 +136,13 @@ def _one_session(sqlite_url: str) -> None:
 def test_charge_pending_takes_a_date(sqlite_url: str) -> None:
     _one_session(sqlite_url)
     before = fabdesk(sqlite_url, "charge", "pending", "--date", "2026-10-04")
-    assert "Charged 0 usage session(s)." in before.stdout, before.stderr
+    assert "Charged 0 usage sessions." in before.stdout, before.stderr
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     future = fabdesk(sqlite_url, "charge", "pending", "--date", tomorrow)
     assert future.returncode == exit_codes.INVALID_VALUE
     assert "future" in future.stderr
     after = fabdesk(sqlite_url, "charge", "pending", "--date", "2026-10-05")
-    assert "Charged 1 usage session(s)." in after.stdout, after.stderr
+    assert "Charged 1 usage session." in after.stdout, after.stderr
 
 
 def test_close_and_expire_take_a_date(sqlite_url: str) -> None:

@@ -24,15 +24,8 @@ from fabdesk.accounting.pricing import PriceRules
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import id_of
 from fabdesk.settings import InvoicingSettings
-from tests.accounting.factories import Lab, add_maker, add_usage, at
+from tests.accounting.factories import LAB, Lab, add_maker, add_usage, at
 
-LAB = InvoicingSettings(
-    legal_name="Cityfab asbl",
-    address="Rue Claessens 1, 1020 Bruxelles",
-    vat_number="BE0403019261",
-    iban="BE71 0961 2345 6769",
-    bic="GKCCBEBB",
-)
 RATE_21 = Decimal("0.21")
 
 
@@ -88,7 +81,7 @@ def test_an_invoice_then_a_credit_note_that_names_it(
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout
     communication = format_communication(invoice.communication)
-    shown = ["Invoice F2026-00001", "Cityfab asbl", "BE0403.019.261", "BE71 0961 2345 6769"]
+    shown = ["Facture F2026-00001", "Cityfab asbl", "BE0403.019.261", "BE71 0961 2345 6769"]
     shown += ["Maker A1", "CF1-LAS-01", "09:53-10:30", "ven. 1 janv. 2027", communication]
     shown += ["21,50", "30,00/h", "12,00/h"]  # fr-BE's forms
     for expected in shown:

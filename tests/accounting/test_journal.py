@@ -22,8 +22,7 @@ from fabdesk.accounting.journal import journal_csv, journal_lines
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.models import Sector, id_of
 from fabdesk.settings import JournalSettings
-from tests.accounting.factories import Lab, add_maker, add_region_programme, add_usage, at
-from tests.accounting.test_invoices import LAB
+from tests.accounting.factories import LAB, Lab, add_maker, add_region_programme, add_usage, at
 
 SETTINGS = JournalSettings()
 

@@ -104,7 +104,7 @@ def test_journal_and_bank_from_the_command_line(fabdesk: Run, tmp_path: Path) ->
     statement = Path(__file__).parents[1] / "data" / "bank" / "statement.camt053.xml"
     imported = fabdesk("bank", "import", str(statement))
     assert imported.returncode == 0, imported.stderr
-    assert "3 new transaction(s)" in imported.stdout
+    assert "3 new transactions" in imported.stdout
     assert "Somebody Else" in imported.stdout
     again = fabdesk("bank", "import", str(statement))
-    assert "0 new transaction(s), 3 already imported" in again.stdout
+    assert "0 new transactions, 3 already imported" in again.stdout

@@ -20,8 +20,7 @@ from fabdesk.db import make_engine
 from fabdesk.models import Booking, Invoice, id_of
 from fabdesk.settings import DatabaseSettings
 from inventory.organisations import add_organisation
-from tests.accounting.factories import Lab, add_maker, add_usage, at, build_lab
-from tests.accounting.test_invoices import LAB
+from tests.accounting.factories import LAB, Lab, add_maker, add_usage, at, build_lab
 
 NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",

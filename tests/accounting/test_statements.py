@@ -61,15 +61,16 @@ def test_a_makers_statement_from_opening_to_closing_balance(
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout
     for shown in (
-        "opening balance",
-        "closing balance",
+        "solde d'ouverture",
+        "solde de clôture",
+        "Heures locales (Europe/Brussels).",
         "CF1-VIN-01",
         "16:45",
         "18,00",
         "nov. 2026",
     ):
         assert shown in text, shown
-    assert "Owed at its end: 18,00\xa0€." in text.replace(" €", "\xa0€")
+    assert "Dû à la fin du mois : 18,00\xa0€." in text.replace(" €", "\xa0€")
     assert not LOCAL_FORM_BROKEN.search(text), LOCAL_FORM_BROKEN.search(text)
 
 

@@ -123,15 +123,13 @@ def test_export_import_opendata_and_labels(fabdesk: Fabdesk, tmp_path: Path) -> 
     out = fabdesk("import", str(bad), "--as", "M1", code=exit_codes.IMPORT_REJECTED)
     assert "nothing was imported" in out
     assert "atlantis" in out
-    assert "Added 0 item(s), changed 0, 0 problem(s)" in other(
-        "import", str(register), "--as", "M1"
-    )
+    assert "Added 0 items, changed 0, 0 problems" in other("import", str(register), "--as", "M1")
     dry = fabdesk("import", str(bad), "--as", "M1", "--dry-run")
     assert "Nothing was written (dry run)" in dry
     assert "atlantis" in dry
     fabdesk("export", str(tmp_path / "register.xlsx"))
     assert (tmp_path / "register.xlsx").read_bytes().startswith(b"PK")
-    assert "Added 0 item(s), changed 0" in fabdesk(
+    assert "Added 0 items, changed 0" in fabdesk(
         "import", str(tmp_path / "register.xlsx"), "--as", "M1"
     )
     fabdesk("export", str(tmp_path / "register.json"))
@@ -180,7 +178,7 @@ def test_a_real_process_reports_a_rejected_import_in_one_exit_code(tmp_path: Pat
     # The refusals in the manager's language (Dutch), with line and column.
     assert "er is geen site 'atlantis'" in result.stdout
     assert "│ 2    │ B " in result.stdout
-    assert result.stderr.startswith("error: bad.csv: 2 probleem")
+    assert result.stderr.startswith("error: bad.csv: 2 problemen, er werd niets")
 
 
 def test_maintenance_shows_next_due_hours_cost_and_history_fits_80_columns(

@@ -65,7 +65,7 @@ def test_scanning_a_retired_or_lent_item_flags_it_live_and_in_the_report(
     printed = subprocess.run(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert "OVERDUE by 3 day(s)" in printed
+    assert "OVERDUE by 3 days" in printed
     assert "FLAG: retired in the register" in printed
 
 

@@ -20,8 +20,14 @@ from pathlib import Path
 from fabdesk.errors import FabdeskError
 
 ROOT = Path(__file__).resolve().parents[2]
-KIOSK_SOURCES = [ROOT / "kiosk", ROOT / "scheduling" / "letters.py"]
-"""Where msgids are marked with `_` or `N_`: the kiosk, and the letters sent to makers."""
+KIOSK_SOURCES = [
+    ROOT / "kiosk",
+    ROOT / "scheduling" / "letters.py",
+    ROOT / "fabdesk" / "accounting" / "statements.py",
+    ROOT / "fabdesk" / "accounting" / "invoice_documents.py",
+]
+"""Where msgids are marked with `_` or `N_`: the kiosk, the letters sent to makers, and the
+statements and invoices printed for them."""
 SERVICE_SOURCES = [
     ROOT / "inventory",
     ROOT / "scheduling",

@@ -185,8 +185,8 @@ async def test_a_serious_problem_puts_the_machine_out_of_order(
         await settle(pilot)
         assert isinstance(app.screen, BoardScreen)
         assert (
-            "Thank you. Trotec Speedy 360 #1 is now out of order; 1 booking(s) cancelled"
-            in screen_text(app)
+            "Thank you. Trotec Speedy 360 #1 is now out of order; 1 booking was cancelled "
+            "and its maker told." in screen_text(app)
         )
         assert set(kinds(board, "Trotec Speedy 360 #1")) == {"out_of_order"}
         assert app.incidents == []

@@ -390,7 +390,10 @@ async def test_a_manager_puts_a_machine_out_of_order_and_back(
         app.screen.query_one("#reason", Input).value = "laser tube cracked"
         await pilot.press("f6")
         await settle(pilot)
-        assert "Trotec Speedy 360 #1 is out of order; 1 booking(s) cancelled" in screen_text(app)
+        assert (
+            "Trotec Speedy 360 #1 is out of order; 1 booking was cancelled and its maker told."
+            in screen_text(app)
+        )
         with session_scope(engine) as session:
             assert get_item(session, "CF1-00001-R").status == EquipmentStatus.OUT_OF_ORDER
         await pilot.press("f7")

@@ -3,14 +3,16 @@ translated in French, Dutch and English, with the same placeholders."""
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
 import pytest
 
 from fabdesk import i18n
-from fabdesk.errors import NotFound, RuleViolation, Violation
+from fabdesk.errors import Count, NotFound, RuleViolation, Violation
 from fabdesk.i18n import LANGUAGES, catalogue_path, parse_po, read_catalogue, render_po, translator
+from scheduling.letters import BOOKINGS_CANCELLED
 from tests.kiosk.msgids import all_msgids, kiosk_msgids, service_msgids
 
 
@@ -78,6 +80,8 @@ def test_counts_take_the_plural_form_of_each_language(language: str, said: list[
 def test_every_plural_msgid_is_translated(language: str) -> None:
     from babel.messages.catalog import Catalog
 
+    from fabdesk.accounting.close import SESSIONS_WAITING
+    from inventory.import_plan import PROBLEMS
     from kiosk.screens.audit import COUNTS
     from scheduling.letters import PLURALS
 
@@ -87,6 +91,8 @@ def test_every_plural_msgid_is_translated(language: str) -> None:
         *COUNTS.values(),
         ("Cancelled in {n} second: press U to undo.", "Cancelled in {n} seconds: press U to undo."),
         *PLURALS,
+        SESSIONS_WAITING,
+        PROBLEMS,
     ]
     for singular, plural in plurals:
         message = catalogue.get((singular, plural)) or catalogue.get(singular)
@@ -94,6 +100,52 @@ def test_every_plural_msgid_is_translated(language: str) -> None:
         assert message.pluralizable, singular
         assert isinstance(message.string, tuple | list)
         assert all(message.string), f"{singular!r} lacks a {language} form"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_count_is_written_with_a_plural_in_brackets(language: str) -> None:
+    """No "booking(s)", "réservation(s) annulée(s)", "reservering(en)": a count takes the plural
+    form of the reader's language instead (`Count`, `Translator.ngettext`)."""
+    bracketed = re.compile(r"\w\((s|e|es|en)\)(?<!http\(s\))")
+    entries = parse_po(catalogue_path(language).read_text(encoding="utf-8"))
+    found = [m for m, t in entries.items() if bracketed.search(m) or bracketed.search(t)]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "three"),
+    [
+        (
+            "fr",
+            "Laser est en panne ; 1 réservation a été annulée et son membre prévenu.",
+            "Laser est en panne ; 3 réservations ont été annulées et leurs membres prévenus.",
+        ),
+        (
+            "nl",
+            "Laser is defect; 1 reservering is geannuleerd en haar lid verwittigd.",
+            "Laser is defect; 3 reserveringen zijn geannuleerd en hun leden verwittigd.",
+        ),
+        (
+            "en",
+            "Laser is out of order; 1 booking was cancelled and its maker told.",
+            "Laser is out of order; 3 bookings were cancelled and their makers told.",
+        ),
+    ],
+)
+def test_a_count_in_a_sentence_is_said_in_the_readers_plural(
+    language: str, one: str, three: str
+) -> None:
+    """The kiosk's machines screen says how many bookings an outage cancelled."""
+    words = translator(language)
+    sentence = words.gettext("{machine} is out of order; {cancelled}.")
+    said = [
+        sentence.format(
+            machine="Laser", cancelled=Count(BOOKINGS_CANCELLED, n).in_language(language)
+        )
+        for n in (1, 3)
+    ]
+    assert said == [one, three]
+    assert f"{Count(BOOKINGS_CANCELLED, 1)}" == "1 booking was cancelled and its maker told"
 
 
 @pytest.mark.parametrize(

@@ -110,3 +110,13 @@ async def test_the_lab_at_a_glance_comes_once_loaded(
         assert "Cityfab1 Laeken" in screen_text(app)
         await scan(pilot, "NOPE-1234")
         assert "This badge is not known here." in screen_text(app)
+
+
+def test_until_the_board_says_the_sites_zone_the_kiosk_uses_the_networks(
+    settings: Settings, engine: Engine
+) -> None:
+    """The network's zone comes from the settings, not from a literal in the kiosk."""
+    scheduler = settings.scheduler.model_copy(update={"timezone": "Europe/Lisbon"})
+    network = settings.model_copy(update={"scheduler": scheduler})
+    app = KioskApp(settings=kiosk_settings(network, language="en"), connect=lambda: engine)
+    assert app.timezone == "Europe/Lisbon"

@@ -56,7 +56,7 @@ async def test_started_without_its_database_it_waits_and_comes_back(
     shutil.move(real, away)
     async with app.run_test(size=SIZE) as pilot:
         await _until(pilot, UnavailableScreen)
-        assert "Het reservatiesysteem is niet beschikbaar." in screen_text(app)
+        assert "Het reserveringssysteem is niet beschikbaar." in screen_text(app)
         await pilot.press("x", "enter", "escape")  # keys change nothing
         await pilot.pause(4.5)  # two retries go by
         assert isinstance(app.screen, UnavailableScreen)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from fabdesk.errors import Localized
+from fabdesk.errors import Count, Localized
 from fabdesk.i18n import LANGUAGES
 from scheduling.letters import (
     BOOKINGS_CANCELLED,
@@ -17,7 +17,6 @@ from scheduling.letters import (
     LETTERS,
     MACHINE_STATES,
     Cents,
-    Count,
     Word,
     render,
 )
@@ -91,7 +90,7 @@ def test_each_letter_reads_in_its_language(kind: str, language: str) -> None:
     ("language", "expected"),
     [
         ("fr", "Votre réservation de Trotec Speedy 360 #1 commence sam. 12 déc. 18:00"),
-        ("nl", "Uw reservatie van Trotec Speedy 360 #1 begint za 12 dec 18:00"),
+        ("nl", "Uw reservering van Trotec Speedy 360 #1 begint za 12 dec 18:00"),
         ("en", "Your booking of Trotec Speedy 360 #1 starts Sat 12 Dec 18:00"),
     ],
 )
