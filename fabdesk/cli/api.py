@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime
 from typing import Annotated
@@ -35,15 +36,18 @@ def serve(
     worker and `scheduler.enabled`) the background jobs.
 
     The schema is brought up to date first. With several workers (PostgreSQL), run the jobs with
-    `fabdesk scheduler` beside them. Stop with Ctrl+C.
+    `fabdesk scheduler` beside them. Stop with Ctrl+C or SIGTERM (systemd): requests under way
+    get a few seconds to finish, then the server ends (`server_stopped` in the log).
     """
     import uvicorn
 
     from fabdesk.api.app import create_app
+    from fabdesk.cli._stopping import GRACE_SECONDS, CutShort, StopSignals, exit_when_stopped
     from fabdesk.logs import configure_logging
 
     settings = ctx.obj.settings()
     configure_logging(settings)
+    logging.getLogger("uvicorn.error").addFilter(CutShort())
     engine = ctx.obj.engine()
     upgrade(engine)
     host = host or settings.api.host
@@ -61,8 +65,22 @@ def serve(
             workers=workers,
             log_level=level,
             log_config=None,
+            timeout_graceful_shutdown=GRACE_SECONDS,
         )
         return
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, engine),
+            host=host,
+            port=port,
+            log_level=level,
+            log_config=None,
+            timeout_graceful_shutdown=GRACE_SECONDS,
+        )
+    )
+    # uvicorn takes the signals while it serves; these are for before and after (it hands the
+    # signal it caught on to them when it is done).
+    signals = StopSignals(on_stop=lambda: setattr(server, "should_exit", True)).install()
     scheduler = None
     if settings.scheduler.enabled:
         from scheduling.jobs import SchedulerService
@@ -70,12 +88,12 @@ def serve(
         scheduler = SchedulerService(settings, engine)
         scheduler.start()
     try:
-        uvicorn.run(
-            create_app(settings, engine), host=host, port=port, log_level=level, log_config=None
-        )
+        server.run()
     finally:
+        signals.announce()
         if scheduler is not None:
-            scheduler.shutdown()
+            scheduler.shutdown(wait=False, timeout=GRACE_SECONDS)
+    exit_when_stopped("server", signals, grace=1.0)  # uvicorn gave the requests their grace
 
 
 @device_app.command("add")
