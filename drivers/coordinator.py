@@ -64,6 +64,8 @@ def restore_tracker(
     if session is not None:
         log.warning("session_left_open session_id=%s since=%s", session.id, session.started_at)
         shift = restored_shift(session, outbox.get_state(CLOCK_KEY), outbox.clocks)
+        if shift < 0 and session.started_at >= CLOCK_FLOOR:
+            session.known_start = session.started_at
         if shift:
             log.info("session_clock_moved session_id=%s seconds=%.0f", session.id, shift)
             tracker.clock_jumped(shift)
@@ -78,7 +80,8 @@ def restored_shift(session: OpenSession, saved: dict[str, Any] | None, clocks: C
     clock now reads before the session's last time (a Pi back at 1970, or set back), or the
     session's times are from a clock not set yet and today's is, the session moves so that it
     was last seen now. The time the power was off counts as nothing, as any time without contact;
-    the session stays one, and NTP's jump later moves it on with the live clock. Otherwise the
+    the session stays one, and NTP's jump later moves it on with the live clock (and gives back
+    its start, when that was on a clock already set: `OpenSession.known_start`). Otherwise the
     times stay: both clocks are right and the gap is the outage."""
     if saved and saved.get("skew") is not None and saved.get("boot") == clocks.boot != "":
         jump = clocks.skew() - float(saved["skew"])

@@ -119,6 +119,8 @@ def test_restored_at_1970_then_set_by_ntp_it_stays_one_session_of_its_real_lengt
     assert second.tracker.session.last_time == EPOCH + timedelta(seconds=40)
     second.run(20)
     second.ntp(REAL + timedelta(minutes=3))
+    assert second.tracker.session is not None
+    assert second.tracker.session.started_at == REAL + timedelta(seconds=1), "its real start"
     second.run(10)
     second.run(1, IDLE)
     start, end = one_session(second.cut())
