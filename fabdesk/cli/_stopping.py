@@ -43,10 +43,14 @@ class StopSignals:
         return self
 
     def _handle(self, number: int, frame: FrameType | None) -> None:
+        self.note(number)
+        self.on_stop()
+
+    def note(self, number: int) -> None:
+        """A stop signal came (to this handler, or to uvicorn's while it serves)."""
         if self.signal is None:
             self.signal, self.since = signal.Signals(number).name, time.monotonic()
         self.requested.set()
-        self.on_stop()
 
     def wait(self) -> None:
         """Sleep until a signal comes (the main thread stays free to take it)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from datetime import UTC, datetime
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -68,7 +69,14 @@ def serve(
             timeout_graceful_shutdown=GRACE_SECONDS,
         )
         return
-    server = uvicorn.Server(
+    signals = StopSignals()
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            signals.note(sig)  # when the stop began, for `server_stopped`
+            super().handle_exit(sig, frame)
+
+    server = Server(
         uvicorn.Config(
             create_app(settings, engine),
             host=host,
@@ -80,7 +88,8 @@ def serve(
     )
     # uvicorn takes the signals while it serves; these are for before and after (it hands the
     # signal it caught on to them when it is done).
-    signals = StopSignals(on_stop=lambda: setattr(server, "should_exit", True)).install()
+    signals.on_stop = lambda: setattr(server, "should_exit", True)
+    signals.install()
     scheduler = None
     if settings.scheduler.enabled:
         from scheduling.jobs import SchedulerService

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from fabdesk.cli._stopping import GRACE_SECONDS
 from fabdesk.wire import EventKind
 from tests.api.conftest import DeviceToken
 from tests.api.events import batch, event
@@ -122,6 +123,7 @@ def test_the_server_stops_with_a_request_stuck_on_the_database(
     assert took < STOPPED_WITHIN
     (stopped,) = [e for e in events(log) if e["event"] == "server_stopped"]
     assert stopped["abandoned"], "the stuck request's thread was left behind"
+    assert GRACE_SECONDS <= stopped["seconds"] < STOPPED_WITHIN  # counted from the signal
     assert answers
     assert answers[0] != 200
 
