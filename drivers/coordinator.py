@@ -14,14 +14,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from drivers.errors import MachineUnavailable
 from drivers.gate import Gate
 from drivers.machines import Machine
-from drivers.outbox import JUMP_TOLERANCE_SECONDS, Clocks, Outbox
+from drivers.outbox import CLOCK_FLOOR, JUMP_TOLERANCE_SECONDS, Clocks, Outbox
 from drivers.sessions import OpenSession, SessionTracker
 from drivers.uplink import Outcome as SendOutcome
 from drivers.uplink import Uplink
@@ -47,10 +47,6 @@ class Health:
 CLOCK_KEY = "session_clock"
 """Beside the open session: the wall clock's lead over the monotonic clock its times were on,
 and the boot (a restart in the same boot can tell how far the clock jumped meanwhile)."""
-
-CLOCK_FLOOR = datetime(2024, 1, 1, tzinfo=UTC)
-"""No fabdesk driver ran before: a wall clock earlier than this was not set yet (a Raspberry Pi
-without a clock battery boots in 1970 and waits for NTP)."""
 
 
 def restore_tracker(
