@@ -59,9 +59,10 @@ def restore_tracker(
     tracker = make(session)
     if session is not None:
         log.warning("session_left_open session_id=%s since=%s", session.id, session.started_at)
-        shift = restored_shift(session, outbox.get_state(CLOCK_KEY), outbox.clocks)
-        if shift < 0 and session.started_at >= CLOCK_FLOOR:
-            session.known_start = session.started_at
+        clock = outbox.get_state(CLOCK_KEY)
+        shift = restored_shift(session, clock, outbox.clocks)
+        if shift < 0 and not same_boot(clock, outbox.clocks) and session.started_at >= CLOCK_FLOOR:
+            session.known_start = session.started_at  # on a set clock, now on one behind it
         if shift:
             log.info("session_clock_moved session_id=%s seconds=%.0f", session.id, shift)
             tracker.clock_jumped(shift)
@@ -79,13 +80,18 @@ def restored_shift(session: OpenSession, saved: dict[str, Any] | None, clocks: C
     the session stays one, and NTP's jump later moves it on with the live clock (and gives back
     its start, when that was on a clock already set: `OpenSession.known_start`). Otherwise the
     times stay: both clocks are right and the gap is the outage."""
-    if saved and saved.get("skew") is not None and saved.get("boot") == clocks.boot != "":
+    if saved and same_boot(saved, clocks):
         jump = clocks.skew() - float(saved["skew"])
         return jump if abs(jump) >= JUMP_TOLERANCE_SECONDS else 0.0
     now = clocks.wall()
     if now < session.last_time or session.last_time < CLOCK_FLOOR <= now:
         return (now - session.last_time).total_seconds()
     return 0.0
+
+
+def same_boot(saved: dict[str, Any] | None, clocks: Clocks) -> bool:
+    """Whether the saved session's clock reference is of this boot (its skew then compares)."""
+    return bool(saved and saved.get("skew") is not None and saved.get("boot") == clocks.boot != "")
 
 
 class MachineLoop:

@@ -177,6 +177,7 @@ def test_restarted_in_the_same_boot_after_ntp_set_the_clock_moves_by_the_exact_j
     second = Boot(tmp_path / "outbox.db", clock, "boot-1")
     assert second.tracker.session is not None
     assert second.tracker.session.started_at == EPOCH + timedelta(seconds=31) + jump
+    assert second.tracker.session.known_start is None  # the move is exact: nothing to give back
     second.run(10)
     second.run(1, IDLE)
     _start, end = one_session(second.cut())
