@@ -484,6 +484,8 @@ class SchedulerService:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=timeout)
+            if self._thread.is_alive():  # stuck in the database: the process may end without it
+                log.warning("scheduler_leader_busy", extra={"seconds": timeout})
 
     def _elect(self) -> None:
         poll = self.settings.scheduler.leader_poll_seconds
