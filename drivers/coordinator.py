@@ -15,12 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from drivers.errors import MachineUnavailable
 from drivers.gate import Gate
 from drivers.machines import Machine
-from drivers.outbox import JUMP_TOLERANCE_SECONDS, Outbox
+from drivers.outbox import CLOCK_FLOOR, JUMP_TOLERANCE_SECONDS, Clocks, Outbox
 from drivers.sessions import OpenSession, SessionTracker
 from drivers.uplink import Outcome as SendOutcome
 from drivers.uplink import Uplink
@@ -43,15 +44,54 @@ class Health:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+CLOCK_KEY = "session_clock"
+"""Beside the open session: the wall clock's lead over the monotonic clock its times were on,
+and the boot (a restart in the same boot can tell how far the clock jumped meanwhile)."""
+
+
 def restore_tracker(
     outbox: Outbox, make: Callable[[OpenSession | None], SessionTracker]
 ) -> SessionTracker:
-    """A tracker that picks up the session left open by the previous run, if any."""
+    """A tracker that picks up the session left open by the previous run, if any, its times
+    moved to the wall clock as it reads now (see `restored_shift`)."""
     saved = outbox.get_state(SESSION_KEY)
     session = OpenSession.from_json(saved) if saved else None
+    tracker = make(session)
     if session is not None:
         log.warning("session_left_open session_id=%s since=%s", session.id, session.started_at)
-    return make(session)
+        clock = outbox.get_state(CLOCK_KEY)
+        shift = restored_shift(session, clock, outbox.clocks)
+        if shift < 0 and not same_boot(clock, outbox.clocks) and session.started_at >= CLOCK_FLOOR:
+            session.known_start = session.started_at  # on a set clock, now on one behind it
+        if shift:
+            log.info("session_clock_moved session_id=%s seconds=%.0f", session.id, shift)
+            tracker.clock_jumped(shift)
+    return tracker
+
+
+def restored_shift(session: OpenSession, saved: dict[str, Any] | None, clocks: Clocks) -> float:
+    """How far a restored session's times move to be on the wall clock as it reads now.
+
+    In the same boot, by exactly what the wall clock jumped while the driver was down (the
+    monotonic clock runs on). After a reboot the two clocks cannot be compared: when the wall
+    clock now reads before the session's last time (a Pi back at 1970, or set back), or the
+    session's times are from a clock not set yet and today's is, the session moves so that it
+    was last seen now. The time the power was off counts as nothing, as any time without contact;
+    the session stays one, and NTP's jump later moves it on with the live clock (and gives back
+    its start, when that was on a clock already set: `OpenSession.known_start`). Otherwise the
+    times stay: both clocks are right and the gap is the outage."""
+    if saved and same_boot(saved, clocks):
+        jump = clocks.skew() - float(saved["skew"])
+        return jump if abs(jump) >= JUMP_TOLERANCE_SECONDS else 0.0
+    now = clocks.wall()
+    if now < session.last_time or session.last_time < CLOCK_FLOOR <= now:
+        return (now - session.last_time).total_seconds()
+    return 0.0
+
+
+def same_boot(saved: dict[str, Any] | None, clocks: Clocks) -> bool:
+    """Whether the saved session's clock reference is of this boot (its skew then compares)."""
+    return bool(saved and saved.get("skew") is not None and saved.get("boot") == clocks.boot != "")
 
 
 class MachineLoop:
@@ -87,7 +127,9 @@ class MachineLoop:
         self.monotonic = monotonic
         self.health = Health()
         self._next_heartbeat: datetime | None = None
-        self._skew: float | None = None
+        self._skew = clock().timestamp() - monotonic()
+        """The wall clock's lead over the monotonic one that the tracker's times are on (from
+        the start: a jump before the first poll moves a restored session too)."""
 
     def _badged(self, event: Event) -> Event:
         """A session that starts just after an allowed badge (or while its maker holds the
@@ -106,7 +148,11 @@ class MachineLoop:
     def store(self, events: list[Event]) -> None:
         if events:
             events = [self._badged(event) for event in events]
-            self.outbox.append(events, state={SESSION_KEY: self.tracker.snapshot()})
+            clock = {"skew": self._skew, "boot": self.outbox.clocks.boot}
+            session = self.tracker.snapshot()
+            self.outbox.append(
+                events, state={SESSION_KEY: session, CLOCK_KEY: clock if session else None}
+            )
             self.health.events += len(events)
             if self.wake_uplink is not None:
                 self.wake_uplink.set()
@@ -145,7 +191,7 @@ class MachineLoop:
         tracker and the next heartbeat then move with it."""
         skew = self.clock().timestamp() - self.monotonic()
         previous, self._skew = self._skew, skew
-        if previous is None or abs(skew - previous) < JUMP_TOLERANCE_SECONDS:
+        if abs(skew - previous) < JUMP_TOLERANCE_SECONDS:
             return False
         jump = skew - previous
         log.info("wall_clock_jumped seconds=%.0f", jump)

@@ -23,6 +23,9 @@ from drivers.wire import MachineState, Outcome
 
 log = logging.getLogger(__name__)
 
+RESEND_SECONDS = 1.0
+"""A connecting driver asks again after this long without a line from the machine."""
+
 
 class Machine(Protocol):
     """What the coordinator needs from any machine adapter."""
@@ -72,18 +75,41 @@ class SerialMachine:
             self._silent = False
         return []
 
-    def _await_answer(self, seconds: float, query: bytes, wanted: Callable[[str], bool]) -> bool:
-        """Send `query` until a line satisfying `wanted` arrives; lines stay queued for `poll`."""
+    def _await_answer(
+        self,
+        seconds: float,
+        query: bytes,
+        wanted: Callable[[str], bool],
+        restarted: Callable[[str], bool] = lambda text: False,
+    ) -> bool:
+        """Send `query` until a line satisfying `wanted` arrives; lines stay queued for `poll`.
+
+        The query goes again only when it was surely lost: the machine restarted after it went
+        (`restarted`: a board resets when its port opens), or the line stayed silent for
+        RESEND_SECONDS. Any other line (a greeting, an echo) is no answer and no loss: sending
+        again on it put a second `M115` in a slow Marlin's buffer, whose `ok` then answered
+        the next command in the driver's place."""
         self._connected_at = monotonic()
         deadline = self._connected_at + seconds
         while monotonic() < deadline:
             self.link.arrived.clear()
+            sent_after = len(self.link.peek())
             self.link.write(query)
-            self.link.arrived.wait(0.25)
-            if any(wanted(text) for text in self.link.peek()):
-                return True
-            if self.link.failure:
-                return False
+            resend_at = monotonic() + RESEND_SECONDS
+            while True:
+                texts = self.link.peek()
+                if any(wanted(text) for text in texts):
+                    return True
+                if self.link.failure:
+                    return False
+                if any(restarted(text) for text in texts[sent_after:]):
+                    break
+                left = min(deadline, resend_at) - monotonic()
+                if left <= 0:
+                    break
+                if self.link.arrived.wait(min(left, 0.25)):
+                    self.link.arrived.clear()
+                    resend_at = monotonic() + RESEND_SECONDS
         return False
 
 
@@ -206,7 +232,10 @@ class MarlinMachine(SerialMachine):
 
     def connect(self) -> None:
         self.link.open()
-        if not self._await_answer(3.0, b"M115\n", lambda text: text.startswith("ok")):
+        answered = self._await_answer(
+            3.0, b"M115\n", lambda text: text.startswith("ok"), lambda text: text == "start"
+        )
+        if not answered:
             self.link.close()
             raise MachineUnavailable(f"no Marlin answer on {self.link.url}")
         self._waiting = None

@@ -103,6 +103,10 @@ class Clocks:
 
 JUMP_TOLERANCE_SECONDS = 2.0
 
+CLOCK_FLOOR = datetime(2024, 1, 1, tzinfo=UTC)
+"""No fabdesk driver ran before: a wall clock earlier than this was not set yet (a Raspberry Pi
+without a clock battery boots in 1970 and waits for NTP)."""
+
 
 def redate(pending: Pending, clocks: Clocks) -> str:
     """The event's body, its device_time moved by the wall clock's jump since it was written
@@ -117,6 +121,15 @@ def redate(pending: Pending, clocks: Clocks) -> str:
     event["device_time"] = (recorded + timedelta(seconds=jump)).isoformat()
     log.info("event_redated event=%s jump_seconds=%.0f", pending.id, jump)
     return json.dumps(event, separators=(",", ":"))
+
+
+def dated_right_before_reboot(pending: Pending, clocks: Clocks) -> bool:
+    """An event of an earlier boot dated on a clock that was set, while the clock now is not (a
+    Pi back at 1970, before NTP): its time is right as it is, and must not go with a `sent_at`
+    from the clock now, by which the server would move it (docs/attribution.md)."""
+    if not pending.boot or pending.boot == clocks.boot or clocks.wall() >= CLOCK_FLOOR:
+        return False
+    return datetime.fromisoformat(json.loads(pending.body)["device_time"]) >= CLOCK_FLOOR
 
 
 class Outbox:

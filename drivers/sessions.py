@@ -69,6 +69,9 @@ class OpenSession:
     last_report: datetime | None = None
     contact_lost: bool = False
     idle_since: datetime | None = None
+    known_start: datetime | None = None
+    """The start on a clock that was right, while the session's times are on one behind it (a
+    Pi restored at 1970): it comes back when that clock is set (`clock_jumped`)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -82,7 +85,7 @@ class OpenSession:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OpenSession:
         values = dict(data)
-        for name in ("started_at", "last_time", "last_report", "idle_since"):
+        for name in ("started_at", "last_time", "last_report", "idle_since", "known_start"):
             if values.get(name) is not None:
                 values[name] = datetime.fromisoformat(values[name])
         values["id"] = UUID(values["id"])
@@ -137,6 +140,8 @@ class SessionTracker:
                 session.last_report += shift
             if session.idle_since is not None:
                 session.idle_since += shift
+            if session.known_start is not None and session.known_start <= session.started_at:
+                session.started_at, session.known_start = session.known_start, None
 
     def lose_contact(self, time: datetime) -> list[Event]:
         """The machine cannot be reached (port gone, OctoPrint down): nothing counts meanwhile."""

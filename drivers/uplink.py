@@ -8,9 +8,10 @@ split); 422 `Refusal` (split down to the one refused event, which is set aside i
 errors: exponential backoff with full jitter.
 
 Every batch carries `sent_at`, the device's wall clock when it is sent, so the server can measure
-the device's clock offset; events written before the wall clock jumped (a Pi without a clock
-battery boots in 1970 until NTP answers) are re-dated from the monotonic clock on the way out
-(`drivers.outbox.redate`).
+the device's clock offset (but for events of an earlier boot dated on a set clock while the clock
+now is not set: they go alone, without it, and keep their times); events written before the wall
+clock jumped (a Pi without a clock battery boots in 1970 until NTP answers) are re-dated from the
+monotonic clock on the way out (`drivers.outbox.redate`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 import httpx
 
 from drivers.errors import TokenRejected, UplinkError
-from drivers.outbox import Outbox, redate
+from drivers.outbox import Outbox, dated_right_before_reboot, redate
 from drivers.wire import MAX_BODY_BYTES, WIRE_VERSION, BatchAck, MachineContext, Refusal, WireError
 
 log = logging.getLogger(__name__)
@@ -113,9 +114,13 @@ class Uplink:
         if not batch:
             return Result(Outcome.IDLE)
         clocks = self.outbox.clocks
+        # Events an earlier boot dated on a set clock go apart, without `sent_at`, while the
+        # clock now is not set: the server keeps their times as they are.
+        alone = [dated_right_before_reboot(p, clocks) for p in batch]
+        batch = batch[: next((i for i, a in enumerate(alone) if a != alone[0]), len(batch))]
         events = ",".join(redate(p, clocks) for p in batch)
-        sent_at = json.dumps(clocks.wall().isoformat())
-        body = f'{{"wire_version":{WIRE_VERSION},"sent_at":{sent_at},"events":[{events}]}}'
+        stamp = "" if alone[0] else f'"sent_at":{json.dumps(clocks.wall().isoformat())},'
+        body = f'{{"wire_version":{WIRE_VERSION},{stamp}"events":[{events}]}}'
         try:
             response = self.client.post(
                 INGEST_PATH, content=body, headers={"Content-Type": "application/json"}

@@ -457,6 +457,7 @@ class SchedulerService:
         self.scheduler: BackgroundScheduler | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._wait_for_jobs = True
         self.became_leader = threading.Event()
 
     @property
@@ -475,10 +476,16 @@ class SchedulerService:
             self._stop_jobs()
             self.lock.release()
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True, timeout: float = 30.0) -> None:
+        """Stop leading. `wait`: for the jobs under way to end; without it they are left to end
+        by themselves (`fabdesk serve` and `fabdesk scheduler` bound that: cli/_stopping.py).
+        The leader's thread gets `timeout` seconds to give the lock back."""
+        self._wait_for_jobs = wait
         self._stop.set()
-        if self._thread is not None and wait:
-            self._thread.join(timeout=30)
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            if self._thread.is_alive():  # stuck in the database: the process may end without it
+                log.warning("scheduler_leader_busy", extra={"seconds": timeout})
 
     def _elect(self) -> None:
         poll = self.settings.scheduler.leader_poll_seconds
@@ -529,7 +536,7 @@ class SchedulerService:
 
     def _stop_jobs(self) -> None:
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=self._wait_for_jobs)
             self.scheduler = None
 
 

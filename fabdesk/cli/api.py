@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -34,15 +36,18 @@ def serve(
     worker and `scheduler.enabled`) the background jobs.
 
     The schema is brought up to date first. With several workers (PostgreSQL), run the jobs with
-    `fabdesk scheduler` beside them. Stop with Ctrl+C.
+    `fabdesk scheduler` beside them. Stop with Ctrl+C or SIGTERM (systemd): requests under way
+    get a few seconds to finish, then the server ends (`server_stopped` in the log).
     """
     import uvicorn
 
     from fabdesk.api.app import create_app
+    from fabdesk.cli._stopping import GRACE_SECONDS, CutShort, StopSignals, exit_when_stopped
     from fabdesk.logs import configure_logging
 
     settings = ctx.obj.settings()
     configure_logging(settings)
+    logging.getLogger("uvicorn.error").addFilter(CutShort())
     engine = ctx.obj.engine()
     upgrade(engine)
     host = host or settings.api.host
@@ -60,8 +65,30 @@ def serve(
             workers=workers,
             log_level=level,
             log_config=None,
+            timeout_graceful_shutdown=GRACE_SECONDS,
         )
         return
+    signals = StopSignals()
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            signals.note(sig)  # when the stop began, for `server_stopped`
+            super().handle_exit(sig, frame)
+
+    server = Server(
+        uvicorn.Config(
+            create_app(settings, engine),
+            host=host,
+            port=port,
+            log_level=level,
+            log_config=None,
+            timeout_graceful_shutdown=GRACE_SECONDS,
+        )
+    )
+    # uvicorn takes the signals while it serves; these are for before and after (it hands the
+    # signal it caught on to them when it is done).
+    signals.on_stop = lambda: setattr(server, "should_exit", True)
+    signals.install()
     scheduler = None
     if settings.scheduler.enabled:
         from scheduling.jobs import SchedulerService
@@ -69,12 +96,12 @@ def serve(
         scheduler = SchedulerService(settings, engine)
         scheduler.start()
     try:
-        uvicorn.run(
-            create_app(settings, engine), host=host, port=port, log_level=level, log_config=None
-        )
+        server.run()
     finally:
+        signals.announce()
         if scheduler is not None:
-            scheduler.shutdown()
+            scheduler.shutdown(wait=False, timeout=GRACE_SECONDS)
+    exit_when_stopped("server", signals, grace=1.0)  # uvicorn gave the requests their grace
 
 
 @device_app.command("add")

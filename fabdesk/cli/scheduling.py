@@ -6,7 +6,6 @@ same way; the database keeps them in UTC.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -363,16 +362,20 @@ def scheduler(ctx: typer.Context) -> None:
     """Run the background jobs alone (no-shows, reminders, waitlist offers, warnings).
 
     Several may run against one PostgreSQL database: one leads, the others wait to take over.
-    Stop with Ctrl-C.
+    Stop with Ctrl-C or SIGTERM (systemd): jobs under way get a few seconds to finish, then the
+    scheduler ends (`scheduler_stopped` in the log); a job cut short runs again at its next turn.
     """
+    from fabdesk.cli._stopping import GRACE_SECONDS, StopSignals, exit_when_stopped
     from fabdesk.logs import configure_logging
     from scheduling.jobs import SchedulerService
 
     settings = ctx.obj.settings()
     configure_logging(settings)
+    signals = StopSignals().install()
     service = SchedulerService(settings, ctx.obj.engine())
+    service.start()  # the main thread only waits for the signal: never stuck in a database call
     out.print("Scheduler running (Ctrl-C to stop).")
-    try:
-        service.run_forever()
-    except KeyboardInterrupt:
-        logging.getLogger(__name__).info("scheduler_stopped")
+    signals.wait()
+    signals.announce()
+    service.shutdown(wait=False, timeout=GRACE_SECONDS)
+    exit_when_stopped("scheduler", signals, grace=GRACE_SECONDS)

@@ -49,7 +49,7 @@ from tests.api.conftest import ADMIN, DeviceToken, issue_manager_token
 from tests.api.test_attribution import book_for, maker_certified
 from tests.drivers import test_badges_end_to_end
 from tests.drivers.conftest import wait_until
-from tests.drivers.test_daemon_faults import BIN, DriverProcess, write_config
+from tests.drivers.test_daemon_faults import BIN, FAKETIME, DriverProcess, write_config
 from tests.drivers.test_end_to_end import Server
 
 pytestmark = pytest.mark.slow
@@ -57,9 +57,6 @@ pytestmark = pytest.mark.slow
 server = test_badges_end_to_end.server
 equipment_id = test_badges_end_to_end.equipment_id
 """The device's machine, its lab open round the clock (bookings are made relative to now)."""
-
-FAKETIME = next(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"), None)
-"""Debian's libfaketime (package `faketime`, installed by scripts/system-deps)."""
 
 
 @dataclass

@@ -11,16 +11,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from fabdesk.wire import EventKind, Outcome
+from fabdesk.wire import Event, EventKind, Outcome
 from hardware.simulators.grbl_laser import GrblLaser
 from tests.drivers.conftest import wait_until
 from tests.drivers.ingest_peer import IngestPeer
 
 BIN = Path(sys.executable).parent
+
+FAKETIME = next(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"), None)
+"""Debian's libfaketime (package `faketime`, installed by scripts/system-deps)."""
 
 pytestmark = pytest.mark.slow
 
@@ -201,3 +205,50 @@ def test_driver_check_tells_what_works(
     assert result.returncode == 11
     assert "refuses the device token" in result.stdout
     assert "does not answer" in result.stdout
+
+
+def test_killed_mid_job_and_back_at_1970_then_set_by_ntp_the_job_stays_one_session(
+    tmp_path: Path, ingest: IngestPeer, laser: GrblLaser
+) -> None:
+    """The Pi restarts mid-job with its clock at 1970 (no clock battery), and NTP sets it while
+    the job runs on: one session, its end today, never 56 years after its start.
+
+    libfaketime moves the driver's wall clock only (as in test_attribution_end_to_end.py); the
+    monotonic clock runs on. The session is restored from the killed driver's outbox file."""
+    assert FAKETIME is not None, "libfaketime is missing: run scripts/system-deps"
+    pi_clock = tmp_path / "pi-clock"
+    pi_clock.write_text("+0\n")
+    env = {
+        "LD_PRELOAD": str(FAKETIME),
+        "FAKETIME_TIMESTAMP_FILE": str(pi_clock),
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
+    driver = DriverProcess(write_config(tmp_path, ingest.url, laser.port), env=env)
+    try:
+        driver.start()
+        wait_until(lambda: ingest.stored(EventKind.HEARTBEAT), timeout=15)
+        before = datetime.now(UTC)
+        laser.stream("M4 S800\nG1 X200 F1200\n")  # 10 s
+        wait_until(lambda: started(ingest) == 1)
+        driver.kill()
+        pi_clock.write_text("@1970-01-01 00:00:30\n")  # back, before NTP
+        driver.start()
+        wait_until(lambda: any(e.device_time.year == 1970 for e in progress(ingest)), timeout=15)
+        pi_clock.write_text("+0\n")  # NTP answers while the laser runs
+        wait_until(lambda: ingest.ended(), timeout=20)
+    finally:
+        driver.stop()
+    assert once_each(ingest, 1) == [Outcome.DONE]
+    (begin,) = ingest.stored(EventKind.SESSION_STARTED)
+    (end,) = ingest.ended()
+    assert before <= begin.device_time <= end.device_time <= datetime.now(UTC)
+    assert end.readings.active_seconds is not None
+    assert 1.0 <= end.readings.active_seconds <= 11.0
+    log = (tmp_path / "driver.log").read_text()
+    assert "session_clock_moved" in log
+    assert "wall_clock_jumped" in log
+
+
+def progress(peer: IngestPeer) -> list[Event]:
+    return peer.stored(EventKind.SESSION_PROGRESS)

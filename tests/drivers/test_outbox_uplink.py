@@ -277,3 +277,26 @@ def test_events_of_an_earlier_boot_or_a_small_slew_keep_their_time(
         before_reboot.device_time,
         slewed.device_time,
     ]
+
+
+def test_events_of_a_boot_on_a_set_clock_go_without_sent_at_while_the_clock_is_not_set(
+    ingest: IngestPeer, tmp_path: Path
+) -> None:
+    """The Pi restarts at 1970 with events of its last boot unsent (dated right): a `sent_at`
+    from 1970 would make the server move them by 56 years (then to their receipt time)."""
+    pi = PiClocks()
+    pi.wall_offset = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    path = tmp_path / "o.db"
+    with Outbox(path, clocks=pi.clocks("boot-1")) as outbox:
+        before = [event(n=n).model_copy(update={"device_time": pi.wall()}) for n in (1, 2)]
+        outbox.append(before)
+    pi.since_boot, pi.wall_offset = 10.0, datetime(1970, 1, 1, tzinfo=UTC)  # back, before NTP
+    with Outbox(path, clocks=pi.clocks("boot-2")) as outbox:
+        after = event(n=3).model_copy(update={"device_time": pi.wall()})
+        outbox.append([after])
+        uplink = uplink_for(ingest, outbox)
+        uplink.send_once()
+        uplink.send_once()
+        assert outbox.backlog() == 0
+    assert ingest.sent_at == [None, pi.wall()]
+    assert [e.device_time for e in received(ingest)] == [e.device_time for e in [*before, after]]
