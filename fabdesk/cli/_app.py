@@ -12,7 +12,6 @@ from rich.console import Console
 
 from fabdesk import __version__
 from fabdesk.cli._lazy import LazyGroup
-from fabdesk.i18n import counted as counted  # the managers' English counts
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

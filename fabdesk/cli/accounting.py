@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import ActingManager, app, counted, out, utc_now
+from fabdesk.cli._app import ActingManager, app, out, utc_now
 from fabdesk.cli._documents import (
     CsvOption,
     LanguageOption,
@@ -25,6 +25,7 @@ from fabdesk.cli._documents import (
 )
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue, LedgerImbalance
+from fabdesk.i18n import counted
 from fabdesk.money import parse_euros
 
 if TYPE_CHECKING:

@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import ActingManager, app, counted, out, utc_now
+from fabdesk.cli._app import ActingManager, app, out, utc_now
 from fabdesk.cli.inventory import _day
 from fabdesk.db import session_scope
+from fabdesk.i18n import counted
 from fabdesk.models import ScanOutcome
 
 audit_app = typer.Typer(

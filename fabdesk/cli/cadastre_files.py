@@ -13,9 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fabdesk import exit_codes
-from fabdesk.cli._app import app, counted, err, out, utc_now
+from fabdesk.cli._app import app, err, out, utc_now
 from fabdesk.db import session_scope
 from fabdesk.errors import ImportRejected, InvalidValue, readable
+from fabdesk.i18n import counted
 
 if TYPE_CHECKING:
     from inventory.register_import import RowProblem

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
-from fabdesk.cli._app import ActingManager, app, counted, out, utc_now
+from fabdesk.cli._app import ActingManager, app, out, utc_now
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue
+from fabdesk.i18n import counted
 from fabdesk.models import EquipmentStatus
 
 equipment_app = typer.Typer(

@@ -12,8 +12,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, counted, out, utc_now
+from fabdesk.cli._app import app, out, utc_now
 from fabdesk.db import session_scope, write_session
+from fabdesk.i18n import counted
 
 invoices_app = typer.Typer(
     help="Invoices and credit notes (Belgian rules): numbered without gaps per year and series, "

@@ -14,13 +14,14 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from fabdesk.cli._app import ActingManager, app, counted, err, out, utc_now
+from fabdesk.cli._app import ActingManager, app, err, out, utc_now
 from fabdesk.cli.accounting import ledger_app  # `ledger export` joins `ledger check`
 from fabdesk.cli.inventory import equipment_app  # `check-after-use` and `release` join it
 from fabdesk.cli.scheduling import bookings_app  # `hand-over` joins it
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 from fabdesk.files import write_private
+from fabdesk.i18n import counted
 
 trainings_app = typer.Typer(
     help="Training sessions: trainers of a category give them, makers enrol, a pass certifies.\n\n"

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from fabdesk.cli._app import app, counted, out, utc_now
+from fabdesk.cli._app import app, out, utc_now
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
+from fabdesk.i18n import counted
 from scheduling.times import Fold, local_instant
 
 if TYPE_CHECKING:

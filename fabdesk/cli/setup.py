@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from fabdesk.cli._app import app, counted, out, utc_now
+from fabdesk.cli._app import app, out, utc_now
 from fabdesk.db import session_scope
+from fabdesk.i18n import counted
 
 sites_app = typer.Typer(
     help="The sites (one fablab each). Without a subcommand: list them and their machines.",
