@@ -20,16 +20,30 @@ from fabdesk.models import Maker, ManagerCredential, ManagerToken, id_of
 from fabdesk.usage.devices import hash_token
 
 __all__ = [
+    "AuthenticatedManager",
     "IssuedToken",
     "authenticate_manager",
     "issue_token",
     "list_tokens",
+    "note_used",
     "revoke_token",
 ]
 
 TOKEN_PREFIX = "fdm_"
 LAST_USED_STEP = timedelta(minutes=1)
 """`last_used_at` is written at most this often per token (reads stay reads)."""
+
+
+@dataclass(frozen=True)
+class AuthenticatedManager:
+    """Who is calling with a manager token: the manager with their scope, and the token."""
+
+    actor: Actor
+    token_id: int
+    used_long_ago: bool = False
+    """Its `last_used_at` is older than LAST_USED_STEP: `note_used` should write it, in a
+    transaction of its own (a read that turns into a write is refused at once by SQLite when
+    another writer committed in between: a driver's ingest made the manager's request a 503)."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +113,10 @@ def revoke_token(session: Session, actor: Actor, token_id: int, *, now: datetime
         )
 
 
-def authenticate_manager(session: Session, token: str | None, *, now: datetime) -> Actor:
-    """The manager holding `token`, with their scope; its last use is noted."""
+def authenticate_manager(
+    session: Session, token: str | None, *, now: datetime
+) -> AuthenticatedManager:
+    """The manager holding `token`, with their scope; reads only (see `note_used`)."""
     if not token:
         raise Unauthenticated(
             "A manager token is required: send `Authorization: Bearer <token>`.",
@@ -113,8 +129,14 @@ def authenticate_manager(session: Session, token: str | None, *, now: datetime) 
     ).first()
     if row is None:
         raise Unauthenticated("This manager token is not right.", error_code="token_unknown")
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_STEP:
+    stale = row.last_used_at is None or now - row.last_used_at >= LAST_USED_STEP
+    return AuthenticatedManager(actor_for(session, row.manager_id, "api"), id_of(row), stale)
+
+
+def note_used(session: Session, token_id: int, *, now: datetime) -> None:
+    """Record that a manager token was used at `now`."""
+    row = session.get(ManagerToken, token_id)
+    if row is not None:
         row.last_used_at = now
         session.add(row)
         session.flush()
-    return actor_for(session, row.manager_id, "api")

@@ -155,18 +155,23 @@ def require_manager(
 ) -> Actor:
     """The manager holding the bearer token, with their scope (401 otherwise); an address
     that failed too often is refused first (429)."""
-    from inventory.manager_tokens import authenticate_manager
+    from inventory.manager_tokens import authenticate_manager, note_used
 
     address = client_address(request)
     state.failures.check(address)
+    now = state.clock()
     try:
         with session_scope(state.engine) as session:
-            return authenticate_manager(
-                session, credentials.credentials if credentials else None, now=state.clock()
+            manager = authenticate_manager(
+                session, credentials.credentials if credentials else None, now=now
             )
     except Unauthenticated:
         state.failures.failed(address)
         raise
+    if manager.used_long_ago:
+        with write_session(state.engine) as session:
+            note_used(session, manager.token_id, now=now)
+    return manager.actor
 
 
 ActorDep = Annotated[Actor, Depends(require_manager)]
