@@ -132,15 +132,18 @@ class WelcomeScreen(KioskScreen):
 
     @work(thread=True, exclusive=True, group="welcome-scan", exit_on_error=False)
     def identify(self, scanned: str, chosen_language: str | None) -> None:
-        from fabdesk.db import session_scope
+        from fabdesk.db import session_scope, write_session
         from fabdesk.models import id_of
         from inventory.makers import find_by_badge, set_language
 
         with session_scope(self.kiosk.engine) as session:
             maker = find_by_badge(session, scanned)
-            if chosen_language is not None and maker.language != chosen_language:
-                set_language(session, id_of(maker), chosen_language)
-            person = Person(id_of(maker), maker.name, maker.language)
+            person = Person(id_of(maker), maker.name, chosen_language or maker.language)
+        if person.language != maker.language:
+            # A write of its own: a read that turns into a write is refused at once by SQLite
+            # when a driver's ingest committed in between (write_session waits for the lock).
+            with write_session(self.kiosk.engine) as session:
+                set_language(session, person.maker_id, person.language)
         self.post_message(MakerIdentified(person))
 
     def on_maker_identified(self, message: MakerIdentified) -> None:
