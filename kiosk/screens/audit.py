@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from fabdesk.actors import actor_for
-from fabdesk.db import session_scope
+from fabdesk.db import write_session
 from fabdesk.errors import NotFound
 from fabdesk.models import ScanOutcome
 from inventory.audit import (
@@ -110,7 +110,7 @@ class AuditScreen(KioskScreen):
     def open(self) -> None:
         kiosk = self.kiosk
         assert kiosk.manager is not None
-        with session_scope(kiosk.engine) as session:
+        with write_session(kiosk.engine) as session:  # it writes: the lock from the start
             try:
                 audit = open_audit_of(session, kiosk.site)
             except NotFound:
@@ -135,7 +135,7 @@ class AuditScreen(KioskScreen):
     @work(thread=True, group="audit-scan", exit_on_error=False)
     def record(self, audit_id: int, content: str) -> None:
         kiosk = self.kiosk
-        with session_scope(kiosk.engine) as session:
+        with write_session(kiosk.engine) as session:  # it writes: the lock from the start
             result = scan(session, audit_id, content, now=kiosk.clock())
             name = result.item.name if result.item else ""
             progress = audit_progress(session, audit_id)
@@ -183,7 +183,7 @@ class AuditScreen(KioskScreen):
     def close(self, audit_id: int) -> None:
         kiosk = self.kiosk
         assert kiosk.manager is not None
-        with session_scope(kiosk.engine) as session:
+        with write_session(kiosk.engine) as session:  # it writes: the lock from the start
             actor = actor_for(session, kiosk.manager.maker_id, "kiosk")
             report = close_audit(session, audit_id, actor=actor, now=kiosk.clock())
             counts = {o.value: n for o, n in report.counts().items()}
