@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from fabdesk import exit_codes
+from fabdesk.identifiers import make_asset_tag
 from fabdesk.wire import EventKind
 from tests.api.events import batch, event
 from tests.support.cli import fabdesk as run_fabdesk
@@ -95,9 +96,15 @@ def test_add_list_revoke_a_device(seeded_url: str, machines: list[str]) -> None:
 
 @sqlite_only
 def test_adding_a_device_for_an_unknown_machine_fails_clearly(seeded_url: str) -> None:
-    result = fabdesk(seeded_url, "device", "add", "--equipment", "NOPE-1")
+    """Read as the register reads a tag: well formed but unknown, then not a tag at all."""
+    unknown = make_asset_tag("CF1", 99_999)
+    result = fabdesk(seeded_url, "device", "add", "--equipment", unknown)
     assert result.returncode == exit_codes.NOT_FOUND
-    assert "no equipment with asset tag 'NOPE-1'" in result.stderr
+    assert f"There is no item {unknown}." in result.stderr
+    assert "Traceback" not in result.stderr
+    result = fabdesk(seeded_url, "device", "add", "--equipment", "NOPE-1")
+    assert result.returncode == exit_codes.INVALID_VALUE
+    assert "Asset tag 'NOPE-1' is not of the form" in result.stderr
     assert "Traceback" not in result.stderr
 
 
