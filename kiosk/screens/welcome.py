@@ -5,11 +5,13 @@ they are imported in the workers here, which wait for the kiosk's loader."""
 
 from __future__ import annotations
 
-from textual import on, work
+from typing import TYPE_CHECKING
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Static
+from textual.containers import Vertical
+from textual.widgets import Static
 
 from kiosk.i18n import LANGUAGES, N_
 from kiosk.messages import MachineLine, MachinesListed, MakerIdentified, Person, Scanned
@@ -17,7 +19,9 @@ from kiosk.screens.base import KioskScreen
 from kiosk.views import STATUS_LABELS, read_machines
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
-from kiosk.widgets.table import Table
+
+if TYPE_CHECKING:
+    from kiosk.widgets.table import Table
 
 LANGUAGE_NAMES = {"fr": "Français", "nl": "Nederlands", "en": "English"}
 
@@ -46,12 +50,7 @@ class WelcomeScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="welcome"):
             yield Static(self.site_name or "fabdesk", id="site-name", classes="title")
-            with Horizontal(id="languages"):
-                for code in LANGUAGES:
-                    button = Button(LANGUAGE_NAMES[code], id=f"language-{code}", compact=True)
-                    button.set_class(code == self.kiosk.language, "chosen")
-                    button.can_focus = False  # the scan field keeps the focus: scanners type there
-                    yield button
+            yield Static(self._languages(), id="languages")
             yield Static(
                 self._("Welcome! Scan your badge or the QR code of your member card to start."),
                 id="prompt",
@@ -59,10 +58,27 @@ class WelcomeScreen(KioskScreen):
             yield ScanInput(self._("Badge or member number"), id="scan")
             yield MessageLine(id="message")
             yield Static(self._("The lab at a glance"), classes="section")
-            glance: DataTable[str] = Table(id="glance", cursor_type="none", zebra_stripes=True)
-            glance.can_focus = False
-            yield glance
+            if self.machines:
+                yield self._glance()
         yield self.key_hints()
+
+    def _languages(self) -> str:
+        """The language names, each a link to choose it (text, not Buttons: Welcome is the first
+        frame, and a Button's styles cost it 45 ms; the scan field keeps the focus anyway)."""
+        return "  ".join(
+            f"[{'b reverse ' if code == self.kiosk.language else ''}"
+            f"@click=screen.language('{code}')] {LANGUAGE_NAMES[code]} [/]"
+            for code in LANGUAGES
+        )
+
+    def _glance(self) -> Table[str]:
+        """The lab at a glance, made once the loader has listed the machines (none are known
+        before the first frame, and a DataTable's styles would cost it 35 ms)."""
+        from kiosk.widgets.table import Table
+
+        glance: Table[str] = Table(id="glance", cursor_type="none", zebra_stripes=True)
+        glance.can_focus = False
+        return glance
 
     def on_mount(self) -> None:
         self.after_recompose()  # the lab at a glance comes from the kiosk's loader
@@ -100,10 +116,16 @@ class WelcomeScreen(KioskScreen):
         self.site_name = message.site_name
         self.machines = message.machines
         self.query_one("#site-name", Static).update(self.site_name)
+        if not self.query("#glance"):
+            self.query_one("#welcome").mount(self._glance())
         self.fill_glance()
 
     def fill_glance(self) -> None:
-        table: DataTable[str] = self.query_one("#glance", DataTable)
+        if not self.machines:
+            return
+        from kiosk.widgets.table import Table
+
+        table: Table[str] = self.query_one("#glance", Table)
         table.clear(columns=True)
         table.add_columns(self._("Machine"), self._("Kind"), self._("Status"))
         language = self.kiosk.language
@@ -115,11 +137,6 @@ class WelcomeScreen(KioskScreen):
     def action_language(self, language: str) -> None:
         self.language_chosen = True
         self.kiosk.choose_language(language)
-
-    @on(Button.Pressed, "#languages Button")
-    def _language_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id:
-            self.action_language(event.button.id.removeprefix("language-"))
 
     def action_manager(self) -> None:
         from kiosk.screens.manager_login import ManagerLoginScreen

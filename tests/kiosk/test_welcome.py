@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from fabdesk.db import Engine, session_scope
 from fabdesk.settings import Settings
@@ -57,6 +57,21 @@ async def test_each_language_can_be_chosen(
         assert greeting in screen_text(app)
         glance = app.screen.query_one("#glance", DataTable)
         assert status in str(glance.get_row_at(0))
+
+
+@pytest.mark.parametrize(("name", "language"), [("Nederlands", "nl"), ("English", "en")])
+async def test_a_language_is_chosen_by_clicking_its_name(
+    lab: Lab, make_app: MakeApp, name: str, language: str
+) -> None:
+    app = make_app(language="fr")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        names = app.screen.query_one("#languages", Static)
+        column = str(names.render()).index(name) + names.styles.padding.left
+        await pilot.click("#languages", offset=(column + 2, 0))
+        await settle(pilot)
+        assert app.language == language
+        assert app.screen.query_one("#scan").has_focus  # scanners still type into the field
 
 
 async def test_a_known_badge_opens_the_board_in_the_makers_language(
