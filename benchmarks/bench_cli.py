@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks import compile_sources
+
 RUNS = 9
 FABDESK = str(Path(sys.executable).with_name("fabdesk"))
 RUN_CLI = "import sys; from fabdesk.cli import main; sys.argv[0] = 'fabdesk'; main()"
@@ -42,6 +44,7 @@ def cpu_of(command: list[str], env: dict[str, str]) -> float:
 
 
 def main() -> None:
+    compile_sources()
     folder = Path(tempfile.mkdtemp(prefix="fabdesk-bench-cli-"))
     try:
         env = {**os.environ, "FABDESK_DATABASE__URL": f"sqlite:///{folder / 'fabdesk.db'}"}
@@ -54,6 +57,7 @@ def main() -> None:
         }
         before = os.environ.get("FABDESK_BENCH_BEFORE")
         if before:
+            compile_sources(Path(before))
             commands["before: --help"] = [sys.executable, "-c", RUN_CLI, "--help"]
             commands["before: sites"] = [sys.executable, "-c", RUN_CLI, "sites"]
         times: dict[str, list[float]] = {name: [] for name in commands}

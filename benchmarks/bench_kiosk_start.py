@@ -22,6 +22,7 @@ import termios
 import time
 from pathlib import Path
 
+from benchmarks import compile_sources
 from benchmarks.bench_kiosk import _prepare
 
 RUNS = 5
@@ -82,6 +83,7 @@ def _median_ms(runs: list[float]) -> str:
 
 
 def main() -> None:
+    compile_sources()
     load = os.getloadavg()[0]
     print(f"{os.cpu_count()} cores, load average {load:.1f} (wall times grow with the load)")
     with tempfile.TemporaryDirectory(prefix="fabdesk-bench-start-") as tmp:

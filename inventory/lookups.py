@@ -4,7 +4,6 @@ category and its book value. Reads only."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,7 +19,7 @@ class SiteEquipment:
     """A site with its items, each paired with its category, in asset-tag order."""
 
     site: Site
-    items: Sequence[tuple[Equipment, EquipmentCategory]]
+    items: list[tuple[Equipment, EquipmentCategory]]
 
 
 def get_site(session: Session, code: str) -> Site:
@@ -30,8 +29,20 @@ def get_site(session: Session, code: str) -> Site:
     return site
 
 
-def list_sites(session: Session) -> list[Site]:
-    return list(session.exec(select(Site).order_by(col(Site.code))))
+def network_equipment(session: Session) -> list[SiteEquipment]:
+    """Every site in code order with its items, in one query (`fabdesk sites`)."""
+    rows = session.exec(
+        select(Site, Equipment, EquipmentCategory)
+        .outerjoin(Equipment, col(Equipment.site_id) == col(Site.id))
+        .outerjoin(EquipmentCategory, col(Equipment.category_id) == col(EquipmentCategory.id))
+        .order_by(col(Site.code), col(Equipment.asset_tag))
+    ).all()
+    listings: dict[int | None, SiteEquipment] = {}
+    for site, item, category in rows:
+        listing = listings.setdefault(site.id, SiteEquipment(site=site, items=[]))
+        if item is not None and category is not None:
+            listing.items.append((item, category))
+    return list(listings.values())
 
 
 def site_equipment(session: Session, code: str) -> SiteEquipment:

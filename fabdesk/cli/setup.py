@@ -57,12 +57,11 @@ def sites(ctx: typer.Context) -> None:
         return
     from rich.table import Table
 
-    from inventory.lookups import list_sites, site_equipment
+    from inventory.lookups import network_equipment
 
     with session_scope(ctx.obj.engine()) as session:
-        for site in list_sites(session):
-            listing = site_equipment(session, site.code)
-            table = Table("asset tag", "machine", "category", "status", title=site.name)
+        for listing in network_equipment(session):
+            table = Table("asset tag", "machine", "category", "status", title=listing.site.name)
             for item, category in listing.items:
                 table.add_row(item.asset_tag, item.name, category.name_en, item.status.value)
             out.print(table)

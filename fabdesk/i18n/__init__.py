@@ -166,13 +166,17 @@ def compiled(language: str, cache_dir: Path | None = None) -> bytes:
     """The catalogue of `language` compiled to gettext's binary form. Reading the .po with Babel
     takes tens of milliseconds at every start (the kiosk's first frame waits for it); the
     compiled form is kept in `cache_dir` (the user's cache folder) under the hash of the .po's
-    text, so an edited catalogue is compiled anew. Without a writable cache, compiled here."""
-    source = catalogue_path(language).read_bytes()
+    text, so an edited catalogue is compiled anew, and under the .po's place, so that two
+    installations on one machine (two versions, a test checkout) keep their own instead of
+    evicting each other's at every start. Without a writable cache, compiled here."""
+    path = catalogue_path(language)
+    source = path.read_bytes()
     if cache_dir is None:
         import platformdirs
 
         cache_dir = Path(platformdirs.user_cache_dir("fabdesk", appauthor=False)) / "i18n"
-    cached = cache_dir / f"{language}-{hashlib.sha256(source).hexdigest()[:16]}.mo"
+    place = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
+    cached = cache_dir / f"{language}-{place}-{hashlib.sha256(source).hexdigest()[:16]}.mo"
     try:
         return cached.read_bytes()
     except OSError:
@@ -185,7 +189,7 @@ def compiled(language: str, cache_dir: Path | None = None) -> bytes:
     write_mo(buffer, read_catalogue(source.decode("utf-8"), language))  # type: ignore[arg-type]
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        for stale in cache_dir.glob(f"{language}-*.mo"):
+        for stale in cache_dir.glob(f"{language}-{place}-*.mo"):
             stale.unlink(missing_ok=True)
         with tempfile.NamedTemporaryFile(dir=cache_dir, suffix=".tmp", delete=False) as file:
             file.write(buffer.getvalue())

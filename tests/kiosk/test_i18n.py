@@ -206,3 +206,23 @@ def test_a_catalogue_is_compiled_once_and_again_when_edited(
     locked = tmp_path / "locked"
     locked.write_text("a file where the folder should be", encoding="utf-8")
     assert i18n.compiled("fr", locked / "i18n") == again
+
+
+def test_two_installations_keep_their_own_compiled_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two checkouts (or versions) on one machine share the user's cache folder: each keeps its
+    compiled catalogue, so neither compiles again at every start after the other ran."""
+    cache = tmp_path / "cache"
+    made = {}
+    for name, greeting in (("one", "Bienvenue"), ("two", "Salut")):
+        folder = tmp_path / name
+        folder.mkdir()
+        text = i18n.catalogue_path("fr").read_text(encoding="utf-8")
+        (folder / "fr.po").write_text(
+            text.replace('msgstr "Bienvenue', f'msgstr "{greeting}'), encoding="utf-8"
+        )
+        monkeypatch.setattr(i18n, "FOLDER", folder)
+        made[name] = i18n.compiled("fr", cache)
+    assert len(list(cache.glob("fr-*.mo"))) == 2
+    assert sorted(path.read_bytes() for path in cache.glob("fr-*.mo")) == sorted(made.values())
