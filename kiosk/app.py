@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,9 +46,6 @@ if TYPE_CHECKING:
     from fabdesk.settings import Settings
 
 log = logging.getLogger(__name__)
-
-current_settings: ContextVar[Settings] = ContextVar("current_settings")
-"""The settings of the running kiosk, for code on the app's event loop."""
 
 IDLE_CHECK_SECONDS = 0.5
 
@@ -117,7 +113,6 @@ class KioskApp(App[None]):
         self.pending_cancels: dict[int, Timer] = {}
         """Bookings the maker cancelled, waiting out the undo time (booking id -> its timer)."""
         self.set_reactive(KioskApp.language, settings.kiosk.language)
-        current_settings.set(settings)
 
     # -- language ---------------------------------------------------------------------------
 
@@ -146,7 +141,6 @@ class KioskApp(App[None]):
     # -- start: Welcome first, then the database layer and the services -----------------------
 
     def on_mount(self) -> None:
-        current_settings.set(self.settings)
         welcome = WelcomeScreen()
         self.push_screen(welcome)
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_timeout)

@@ -16,7 +16,6 @@ from textual.widgets import Static
 from kiosk.i18n import LANGUAGES, N_
 from kiosk.messages import MachineLine, MachinesListed, MakerIdentified, Person, Scanned
 from kiosk.screens.base import KioskScreen
-from kiosk.views import STATUS_LABELS, read_machines
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
 
@@ -109,6 +108,8 @@ class WelcomeScreen(KioskScreen):
 
     @work(thread=True, exclusive=True, group="welcome-machines", exit_on_error=False)
     def load_machines(self) -> None:
+        from kiosk.views import read_machines
+
         site_name, machines = read_machines(self.kiosk.engine, self.kiosk.site)
         self.post_message(MachinesListed(site_name, machines))
 
@@ -123,6 +124,7 @@ class WelcomeScreen(KioskScreen):
     def fill_glance(self) -> None:
         if not self.machines:
             return
+        from kiosk.views import STATUS_LABELS
         from kiosk.widgets.table import Table
 
         table: Table[str] = self.query_one("#glance", Table)
