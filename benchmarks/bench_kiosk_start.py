@@ -92,6 +92,7 @@ def main() -> None:
             "FABDESK_DATABASE__URL": url,
             "FABDESK_KIOSK__LANGUAGE": "en",
             "XDG_DATA_HOME": str(Path(tmp) / "xdg"),
+            "XDG_CACHE_HOME": str(Path(tmp) / "cache"),
             "TERM": "xterm-256color",
             "PATH": os.environ.get("PATH", ""),
         }
@@ -102,6 +103,7 @@ def main() -> None:
         board: list[float] = []
         bare: list[float] = []
         bare_cpu: list[float] = []
+        times_to(kiosk, env, [PROMPT])  # a kiosk that started once before: catalogues compiled
         for _ in range(RUNS):
             (shown,), cpu = times_to(kiosk, env, [PROMPT])
             first.append(shown)
