@@ -96,9 +96,7 @@ def test_a_tokens_use_is_noted_at_most_once_a_minute(
 
     def last_used() -> datetime | None:
         with session_scope(api_engine) as session:
-            row = session.get(table, token_id)
-            assert row is not None
-            return row.last_used_at
+            return session.exec(select(table.last_used_at).where(table.id == token_id)).one()
 
     with serving(app) as url, httpx.Client(base_url=url, timeout=30) as api:
         for moment, noted in [
