@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ from fabdesk.i18n import N_
 from fabdesk.identifiers import format_enterprise_number
 from fabdesk.models import (
     AccountKind,
+    Booking,
     Equipment,
     LedgerAccount,
     LedgerPosting,
@@ -38,6 +40,7 @@ from fabdesk.models import (
     Maker,
     MaterialSale,
     Organisation,
+    SheetMaterial,
     Site,
     TransactionKind,
     UsageCharge,
@@ -63,7 +66,10 @@ __all__ = [
 class StatementLine:
     day: date
     kind: str
-    description: str
+    what: str
+    """What the line is, as a msgid (`payment {reference}`), said by `describe`: rendered from
+    the transaction's kind and references when read, never the ledger's stored memo."""
+    what_values: dict[str, str | date]
     machine: str
     """The machine's name (usage, and material sold for a job on it); empty otherwise."""
     start: str
@@ -102,6 +108,16 @@ class StatementLine:
     def unit_price(self) -> str:
         """The price as data: `30.00/h`, `3 x 4.84`."""
         return self.price(euros)
+
+    def describe(self, say: Callable[[str], str], day: Callable[[date], str]) -> str:
+        """What the line is, in the words of `say` and days said by `day`."""
+        values = {k: day(v) if isinstance(v, date) else v for k, v in self.what_values.items()}
+        return say(self.what).format(**values)
+
+    @property
+    def description(self) -> str:
+        """What the line is, as data (English, ISO days): `payment BANK-1`."""
+        return self.describe(str, date.isoformat)
 
 
 @dataclass(frozen=True)
@@ -195,6 +211,10 @@ _USAGE = UsageSession.__table__  # type: ignore[attr-defined]
 _EQUIPMENT = Equipment.__table__  # type: ignore[attr-defined]
 _MAKERS = Maker.__table__  # type: ignore[attr-defined]
 _SITES = Site.__table__  # type: ignore[attr-defined]
+_ORIGINAL = _TRANSACTIONS.alias("original_transactions")
+_MATERIALS = SheetMaterial.__table__  # type: ignore[attr-defined]
+_BOOKINGS = Booking.__table__  # type: ignore[attr-defined]
+_ORGANISATIONS = Organisation.__table__  # type: ignore[attr-defined]
 _MOVED = (
     sa.select(_POSTINGS.c.transaction_id, sa.func.sum(_POSTINGS.c.amount_cents).label("amount"))
     .where(_POSTINGS.c.account_id == sa.bindparam("account"))
@@ -225,7 +245,7 @@ def _lines(
         sa.select(
             _TRANSACTIONS.c.occurred_on,
             _TRANSACTIONS.c.kind,
-            _TRANSACTIONS.c.memo,
+            _TRANSACTIONS.c.key,
             sa.func.coalesce(_MOVED.c.amount, 0).label("moved"),
             sa.func.coalesce(_CHARGES.c.billed_minutes, -_REVERSED.c.billed_minutes, 0),
             sa.func.coalesce(_CHARGES.c.material_grams, -_REVERSED.c.material_grams, 0),
@@ -257,6 +277,11 @@ def _lines(
             sa.func.coalesce(_SALES.c.quantity, _REVERSED_SALE.c.quantity),
             sa.func.coalesce(_SALES.c.unit_price_cents, _REVERSED_SALE.c.unit_price_cents),
             _SITES.c.timezone,
+            _EQUIPMENT.c.asset_tag,
+            _ORIGINAL.c.kind,
+            _ORIGINAL.c.occurred_on,
+            _MATERIALS.c.name,
+            _ORGANISATIONS.c.code,
         )
         .select_from(
             _TRANSACTIONS.outerjoin(_MOVED, _MOVED.c.transaction_id == _TRANSACTIONS.c.id)
@@ -271,6 +296,13 @@ def _lines(
                 _USAGE.c.id
                 == sa.func.coalesce(_CHARGES.c.usage_session_id, _REVERSED.c.usage_session_id),
             )
+            .outerjoin(_ORIGINAL, _ORIGINAL.c.id == _TRANSACTIONS.c.reverses_id)
+            .outerjoin(
+                _MATERIALS,
+                _MATERIALS.c.id
+                == sa.func.coalesce(_SALES.c.material_id, _REVERSED_SALE.c.material_id),
+            )
+            .outerjoin(_ORGANISATIONS, _ORGANISATIONS.c.id == _CHARGES.c.organisation_id)
             .outerjoin(_EQUIPMENT, _EQUIPMENT.c.id == _TRANSACTIONS.c.equipment_id)
             .outerjoin(_SITES, _SITES.c.id == _EQUIPMENT.c.site_id)
             .outerjoin(
@@ -293,11 +325,13 @@ def _lines(
         ),
         {"account": account if account is not None else -1},
     ).all()
+    missed = _missed_slots(session, [row[2] for row in rows])
     return [
         StatementLine(
             day=row[0],
-            kind=str(row[1].value if hasattr(row[1], "value") else row[1]),
-            description=row[2],
+            kind=(kind := str(row[1].value if hasattr(row[1], "value") else row[1])),
+            what=(what := _what(kind, row, missed))[0],
+            what_values=what[1],
             machine=row[9] or "",
             start=_local_time(row[10], row[19]),
             end=_local_time(row[11], row[19]),
@@ -317,6 +351,57 @@ def _lines(
         )
         for row in rows
     ]
+
+
+REVERSES = {
+    TransactionKind.CHARGE: N_("reverses the charge of {day}"),
+    TransactionKind.MATERIAL_SALE: N_("reverses the material sale of {day}"),
+}
+"""What a reversal says, by the kind of what it reverses."""
+
+
+def _what(
+    kind: str, row: Sequence[Any], missed: dict[str, tuple[datetime, datetime]]
+) -> tuple[str, dict[str, str | date]]:
+    """What a line is (a msgid and its values), from its transaction's kind and references:
+    the machine and minutes of a usage charge, the booked slot of a missed booking, the bank's
+    reference of a payment, the units and material of a sale, the day of what a reversal
+    reverses."""
+    key, (tag, reversed_kind, reversed_day, material, organisation) = row[2], row[20:25]
+    if kind == TransactionKind.REVERSAL:
+        return REVERSES.get(reversed_kind, N_("reverses the line of {day}")), {"day": reversed_day}
+    if kind == TransactionKind.PAYMENT:
+        return N_("payment {reference}"), {"reference": key.removeprefix("payment:")}
+    if kind == TransactionKind.MATERIAL_SALE:
+        return "{units} x {material}", {"units": str(row[17]), "material": material or ""}
+    if key in missed:
+        start, end = missed[key]
+        return N_("missed booking {machine} {start}-{end}"), {
+            "machine": tag or "",
+            "start": _local_time(start, row[19]),
+            "end": _local_time(end, row[19]),
+        }
+    if kind == TransactionKind.CHARGE:
+        used = {"machine": tag or "", "minutes": str(row[4])}
+        if organisation:
+            return N_("{machine} {minutes} min for {organisation}"), used | {
+                "organisation": organisation
+            }
+        return "{machine} {minutes} min", used
+    return KINDS.get(kind, kind), {}
+
+
+def _missed_slots(session: Session, keys: Sequence[str]) -> dict[str, tuple[datetime, datetime]]:
+    """The booked slot of each missed booking's charge among `keys` (`missed:<booking id>`)."""
+    ids = {int(key.removeprefix("missed:")): key for key in keys if key.startswith("missed:")}
+    if not ids:
+        return {}
+    found = session.execute(
+        sa.select(_BOOKINGS.c.id, _BOOKINGS.c.starts_at, _BOOKINGS.c.ends_at).where(
+            _BOOKINGS.c.id.in_(list(ids))
+        )
+    ).all()
+    return {ids[booking]: (start, end) for booking, start, end in found}
 
 
 def _local_time(moment: datetime | None, timezone: str | None) -> str:
@@ -372,7 +457,7 @@ def statement_document(statement: Statement, forms: Forms) -> Document:
                 line.end,
                 line.machine,
                 *([line.used_by] if organisation else []),
-                line.description,
+                line.describe(_, forms.day),
                 str(line.minutes),
                 forms.grams(line.material_grams),
                 forms.amount(line.total_cents),

@@ -104,11 +104,11 @@ def test_indicators_pdf_reads_back_with_its_charts(
     assert "12,40" in text  # a laser's half hour, net of VAT, in nl-BE's form
     assert "0,50" in text
     assert not re.search(r"\d\.\d\d\b", text), "no decimal point in an amount or hours"
-    assert "Industrial Plan indicators 2026" in text
-    assert "Hours of machine use by sector" in text
-    assert "Revenue and hours per month" in text
-    assert "agrifood" in text
-    assert "none" in text
+    assert "Indicatoren van het Industrieel Plan 2026" in text
+    assert "Gebruiksuren van de machines per sector" in text
+    assert "Opbrengst en uren per maand" in text
+    assert "agrovoeding" in text
+    assert "geen" in text
     subprocess.run(
         ["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
         check=True,
