@@ -18,7 +18,7 @@ from tests.accounting.factories import Lab, add_maker, add_usage, at
 
 
 def _rules(**policies: ChargePolicySettings) -> PriceRules:
-    return PriceRules.from_settings(AccountingSettings(charge_policies=policies))
+    return PriceRules.from_settings(AccountingSettings(charge_policies=policies), "Europe/Brussels")
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from fabdesk.accounting.materials import add_material, reverse_sale, sell_materi
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.accounting.statements import maker_statement, statement_csv, statement_pdf
 from fabdesk.models import Site, id_of
-from tests.accounting.factories import LAB, Lab, add_maker, add_usage, at
+from tests.accounting.factories import LAB, ZONE, Lab, add_maker, add_usage, at
 
 ENGLISH_WORDS = re.compile(
     r"\b(opening|closing|balance|movements|kind|start|end|used|material|vat|pay|paid|"
@@ -114,7 +114,7 @@ def test_an_invoice_pdf_and_its_credit_note_are_in_the_readers_language(
         assert said in text, said
     if language != "en":
         assert _english_left(text) == [], text
-    reverse_charge(session, id_of(job), now=at("2026-12-03 10:00"))
+    reverse_charge(session, id_of(job), now=at("2026-12-03 10:00"), zone=ZONE)
     credit_text = _issued(session, "2026-12", date(2026, 12, 3), language, tmp_path)
     for said in CREDIT_SAID[language]:
         assert said in credit_text, said
@@ -162,9 +162,14 @@ def test_a_statements_lines_say_what_they_are_in_the_readers_language(
     maker = add_maker(session, "A1")
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 09:30"), active_seconds=600)
     post_pending_charges(session, now=at("2026-11-07 08:00"), rules=PriceRules.default())
-    reverse_charge(session, id_of(job), now=at("2026-11-09 10:00"))
+    reverse_charge(session, id_of(job), now=at("2026-11-09 10:00"), zone=ZONE)
     record_payment(
-        session, maker_id=id_of(maker), cents=500, reference="BANK-1", now=at("2026-11-10 10:00")
+        session,
+        maker_id=id_of(maker),
+        cents=500,
+        reference="BANK-1",
+        now=at("2026-11-10 10:00"),
+        zone=ZONE,
     )
     add_material(
         session, site_id=id_of(lab.site), code="mdf3", name="MDF 3 mm", unit_price_cents=484,
@@ -173,8 +178,8 @@ def test_a_statements_lines_say_what_they_are_in_the_readers_language(
     sell_material(
         session, site_id=id_of(lab.site), code="mdf3", quantity=2, maker_id=id_of(maker),
         key="desk-1", now=at("2026-11-11 10:00"),
-    )  # fmt: skip
-    reverse_sale(session, key="desk-1", now=at("2026-11-12 10:00"))
+    zone=ZONE,)  # fmt: skip
+    reverse_sale(session, key="desk-1", now=at("2026-11-12 10:00"), zone=ZONE)
     statement = maker_statement(session, "A1", "2026-11")
     text = " ".join(_text(statement_pdf(statement, language), tmp_path).split())
     for said in LINES_SAID[language]:
