@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import pytest
@@ -183,51 +184,19 @@ def test_cheques_are_refused_to_companies_outside_sectors_and_over_the_cap(
     outsider = add_maker(session, "M2", sector=Sector.CREATIVE)
     carer = add_maker(session, "M3", sector=Sector.HEALTH)
     now = at("2026-11-02 09:00")
+    issue = functools.partial(
+        issue_cheque, session, programme_code="chq", today=now.date(), now=now, zone=ZONE
+    )
     with pytest.raises(RuleViolation, match="without an enterprise number"):
-        issue_cheque(
-            session,
-            programme_code="chq",
-            maker_id=id_of(company),
-            today=now.date(),
-            now=now,
-            zone=ZONE,
-        )
+        issue(maker_id=id_of(company))
     with pytest.raises(RuleViolation, match="sectors health only"):
-        issue_cheque(
-            session,
-            programme_code="chq",
-            maker_id=id_of(outsider),
-            today=now.date(),
-            now=now,
-            zone=ZONE,
-        )
+        issue(maker_id=id_of(outsider))
     for _ in range(3):
-        issue_cheque(
-            session,
-            programme_code="chq",
-            maker_id=id_of(carer),
-            today=now.date(),
-            now=now,
-            zone=ZONE,
-        )
+        issue(maker_id=id_of(carer))
     with pytest.raises(RuleViolation, match="the cap is 6000 cents"):
-        issue_cheque(
-            session,
-            programme_code="chq",
-            maker_id=id_of(carer),
-            today=now.date(),
-            now=now,
-            zone=ZONE,
-        )
+        issue(maker_id=id_of(carer))
     with pytest.raises(NotFound):
-        issue_cheque(
-            session,
-            programme_code="nope",
-            maker_id=id_of(carer),
-            today=now.date(),
-            now=now,
-            zone=ZONE,
-        )
+        issue(maker_id=id_of(carer), programme_code="nope")
 
 
 def test_soonest_expiring_cheque_pays_first_partly_then_the_next(

@@ -163,14 +163,8 @@ def test_a_statements_lines_say_what_they_are_in_the_readers_language(
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 09:30"), active_seconds=600)
     post_pending_charges(session, now=at("2026-11-07 08:00"), rules=PriceRules.default())
     reverse_charge(session, id_of(job), now=at("2026-11-09 10:00"), zone=ZONE)
-    record_payment(
-        session,
-        maker_id=id_of(maker),
-        cents=500,
-        reference="BANK-1",
-        now=at("2026-11-10 10:00"),
-        zone=ZONE,
-    )
+    record_payment(session, maker_id=id_of(maker), cents=500, reference="BANK-1",
+                   now=at("2026-11-10 10:00"), zone=ZONE)  # fmt: skip
     add_material(
         session, site_id=id_of(lab.site), code="mdf3", name="MDF 3 mm", unit_price_cents=484,
         unit_cost_cents=250,

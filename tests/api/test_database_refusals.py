@@ -7,6 +7,8 @@ tests/integration/test_outage.py)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,8 +21,6 @@ from fabdesk.wire import EventKind
 from tests.api.conftest import DeviceToken
 from tests.api.events import batch, event
 from tests.api.test_stopping import write_locked
-
-sqlite_only = pytest.mark.parametrize("seeded_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -39,41 +39,49 @@ def logged(caplog: pytest.LogCaptureFixture, name: str) -> list[logging.LogRecor
     return [r for r in caplog.records if r.name == "fabdesk.db" and r.getMessage() == name]
 
 
-@sqlite_only
-def test_a_busy_database_is_logged_once_with_its_reason(
-    seeded_url: str, device: DeviceToken, client: httpx.Client, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO)
-    assert beat(client, device) == 200
-    with write_locked(seeded_url):  # another program holds the write lock
-        answers = [beat(client, device) for _ in range(3)]
-    assert answers == [503, 503, 503]
-    (record,) = logged(caplog, "database_refused")
-    assert record.levelno == logging.WARNING
-    assert record.__dict__["reason"] == "database is locked"  # no SQL, no parameters
-    assert record.__dict__["unlogged"] == 0
-    assert not logged(caplog, "database_lost")  # busy is no outage
-    assert beat(client, device) == 200
-
-
-@sqlite_only
-def test_an_outage_is_logged_once_by_the_watch_not_per_request(
-    seeded_url: str, device: DeviceToken, client: httpx.Client, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO)
-    assert beat(client, device) == 200
-    path = Path(seeded_url.removeprefix("sqlite:///"))
-    away = path.with_name("away.db")
-    path.rename(away)  # the disk holding the database is gone
+@contextmanager
+def moved_away(url: str) -> Iterator[None]:
+    """The database file is gone (its disk unmounted), then back."""
+    path = Path(url.removeprefix("sqlite:///"))
+    path.rename(path.with_name("away.db"))
     try:
-        answers = [beat(client, device) for _ in range(3)]
+        yield
     finally:
-        away.rename(path)
-    assert answers == [503, 503, 503]
-    assert len(logged(caplog, "database_lost")) == 1
-    assert not logged(caplog, "database_refused")
+        path.with_name("away.db").rename(path)
+
+
+@pytest.mark.parametrize("seeded_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("disturbed", "said", "level", "reason", "unsaid"),
+    [
+        (write_locked, "database_refused", logging.WARNING, "database is locked", "database_lost"),
+        (moved_away, "database_lost", logging.ERROR, "unable to open database file",
+         "database_refused"),
+    ],
+    ids=["busy", "gone"],
+)  # fmt: skip
+def test_a_503_is_logged_once_with_its_reason(
+    seeded_url: str,
+    device: DeviceToken,
+    client: httpx.Client,
+    caplog: pytest.LogCaptureFixture,
+    disturbed: Callable[[str], AbstractContextManager[None]],
+    said: str,
+    level: int,
+    reason: str,
+    unsaid: str,
+) -> None:
+    """Busy (another program holds the write lock): the API logs it, once; gone: the engine's
+    DatabaseWatch logs the outage once, and the API nothing more per request."""
+    caplog.set_level(logging.INFO)
     assert beat(client, device) == 200
-    assert len(logged(caplog, "database_back")) == 1
+    with disturbed(seeded_url):
+        answers = [beat(client, device) for _ in range(3)]
+    assert answers == [503, 503, 503]
+    (record,) = logged(caplog, said)
+    assert (record.levelno, record.__dict__["reason"]) == (level, reason)  # no SQL, no values
+    assert not logged(caplog, unsaid)
+    assert beat(client, device) == 200
 
 
 def test_each_cause_is_logged_once_then_reminded_hourly_with_a_count(

@@ -49,14 +49,8 @@ def _history(engine: Engine) -> World:
             valid_from=date(2026, 1, 1),
             valid_until=date(2026, 12, 31),
         )
-        issue_cheque(
-            session,
-            programme_code="makers26",
-            maker_id=world.alice,
-            today=NOW.date(),
-            now=NOW,
-            zone=ZONE,
-        )
+        issue_cheque(session, programme_code="makers26", maker_id=world.alice, today=NOW.date(),
+                     now=NOW, zone=ZONE)  # fmt: skip
         laser = session.get(Equipment, world.laser1)
         assert laser is not None
         laser.rate_cents_per_hour = 3000
