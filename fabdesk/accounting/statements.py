@@ -25,14 +25,13 @@ from fabdesk.accounting._documents import (
     to_csv,
     to_pdf,
 )
+from fabdesk.accounting._line_words import KINDS, missed_slots, what_line_is
 from fabdesk.accounting.disputes import charge_corrected, charge_disputed, charge_reversed
 from fabdesk.accounting.ledger import find_account, parse_month
 from fabdesk.errors import NotFound
-from fabdesk.i18n import N_
 from fabdesk.identifiers import format_enterprise_number
 from fabdesk.models import (
     AccountKind,
-    Booking,
     Equipment,
     LedgerAccount,
     LedgerPosting,
@@ -213,7 +212,6 @@ _MAKERS = Maker.__table__  # type: ignore[attr-defined]
 _SITES = Site.__table__  # type: ignore[attr-defined]
 _ORIGINAL = _TRANSACTIONS.alias("original_transactions")
 _MATERIALS = SheetMaterial.__table__  # type: ignore[attr-defined]
-_BOOKINGS = Booking.__table__  # type: ignore[attr-defined]
 _ORGANISATIONS = Organisation.__table__  # type: ignore[attr-defined]
 _MOVED = (
     sa.select(_POSTINGS.c.transaction_id, sa.func.sum(_POSTINGS.c.amount_cents).label("amount"))
@@ -325,7 +323,7 @@ def _lines(
         ),
         {"account": account if account is not None else -1},
     ).all()
-    missed = _missed_slots(session, [row[2] for row in rows])
+    missed = missed_slots(session, [row[2] for row in rows])
     return [
         StatementLine(
             day=row[0],
@@ -353,55 +351,23 @@ def _lines(
     ]
 
 
-REVERSES = {
-    TransactionKind.CHARGE: N_("reverses the charge of {day}"),
-    TransactionKind.MATERIAL_SALE: N_("reverses the material sale of {day}"),
-}
-"""What a reversal says, by the kind of what it reverses."""
-
-
 def _what(
     kind: str, row: Sequence[Any], missed: dict[str, tuple[datetime, datetime]]
 ) -> tuple[str, dict[str, str | date]]:
-    """What a line is (a msgid and its values), from its transaction's kind and references:
-    the machine and minutes of a usage charge, the booked slot of a missed booking, the bank's
-    reference of a payment, the units and material of a sale, the day of what a reversal
-    reverses."""
-    key, (tag, reversed_kind, reversed_day, material, organisation) = row[2], row[20:25]
-    if kind == TransactionKind.REVERSAL:
-        return REVERSES.get(reversed_kind, N_("reverses the line of {day}")), {"day": reversed_day}
-    if kind == TransactionKind.PAYMENT:
-        return N_("payment {reference}"), {"reference": key.removeprefix("payment:")}
-    if kind == TransactionKind.MATERIAL_SALE:
-        return "{units} x {material}", {"units": str(row[17]), "material": material or ""}
-    if key in missed:
-        start, end = missed[key]
-        return N_("missed booking {machine} {start}-{end}"), {
-            "machine": tag or "",
-            "start": _local_time(start, row[19]),
-            "end": _local_time(end, row[19]),
-        }
-    if kind == TransactionKind.CHARGE:
-        used = {"machine": tag or "", "minutes": str(row[4])}
-        if organisation:
-            return N_("{machine} {minutes} min for {organisation}"), used | {
-                "organisation": organisation
-            }
-        return "{machine} {minutes} min", used
-    return KINDS.get(kind, kind), {}
-
-
-def _missed_slots(session: Session, keys: Sequence[str]) -> dict[str, tuple[datetime, datetime]]:
-    """The booked slot of each missed booking's charge among `keys` (`missed:<booking id>`)."""
-    ids = {int(key.removeprefix("missed:")): key for key in keys if key.startswith("missed:")}
-    if not ids:
-        return {}
-    found = session.execute(
-        sa.select(_BOOKINGS.c.id, _BOOKINGS.c.starts_at, _BOOKINGS.c.ends_at).where(
-            _BOOKINGS.c.id.in_(list(ids))
-        )
-    ).all()
-    return {ids[booking]: (start, end) for booking, start, end in found}
+    """What the line of `row` (as `_lines` reads it) is: see `what_line_is`."""
+    slot = missed.get(row[2])
+    return what_line_is(
+        kind,
+        key=row[2],
+        machine=row[20],
+        minutes=int(row[4]),
+        organisation=row[24],
+        units=row[17],
+        material=row[23],
+        reversed_kind=row[21],
+        reversed_day=row[22],
+        missed=(_local_time(slot[0], row[19]), _local_time(slot[1], row[19])) if slot else None,
+    )
 
 
 def _local_time(moment: datetime | None, timezone: str | None) -> str:
@@ -421,18 +387,6 @@ def _opening(session: Session, account: int | None, month: str) -> int:
             )
         ).scalar_one()
     )
-
-
-KINDS: dict[str, str] = {
-    TransactionKind.CHARGE: N_("charge"),
-    TransactionKind.REVERSAL: N_("reversal"),
-    TransactionKind.CHEQUE_ISSUE: N_("cheque_issue"),
-    TransactionKind.CHEQUE_EXPIRY: N_("cheque_expiry"),
-    TransactionKind.PAYMENT: N_("payment"),
-    TransactionKind.MATERIAL_SALE: N_("material_sale"),
-}
-"""Each line's kind: its value in a CSV, a word in the reader's language in a PDF (the English
-catalogue says "material sale" for `material_sale`)."""
 
 
 def statement_document(statement: Statement, forms: Forms) -> Document:

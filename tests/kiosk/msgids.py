@@ -24,6 +24,7 @@ KIOSK_SOURCES = [
     ROOT / "kiosk",
     ROOT / "scheduling" / "letters.py",
     ROOT / "fabdesk" / "accounting" / "statements.py",
+    ROOT / "fabdesk" / "accounting" / "_line_words.py",
     ROOT / "fabdesk" / "accounting" / "invoice_documents.py",
     ROOT / "fabdesk" / "accounting" / "indicators.py",
 ]
