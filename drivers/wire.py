@@ -175,6 +175,6 @@ class AllowList(Message, frozen=True, kw_only=True):
     salt: str
     machine_status: str
     walk_ins: bool
-    timezone: str = "Europe/Brussels"
+    timezone: str
     badges: list[AllowedBadge] = msgspec.field(default_factory=list)
     bookings: list[BookedSlot] = msgspec.field(default_factory=list)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,26 +54,57 @@ def normalise_url(url: str) -> sa.URL:
     return parsed
 
 
+REFUSAL_REMINDER_SECONDS = 3600.0
+"""A refusal of one cause is logged again, with how many went unlogged, after this long."""
+
+
+def short_reason(error: BaseException) -> str:
+    """The first line of what the database said (the DBAPI's own message, without SQLAlchemy's
+    statement and parameters that follow it), at most 200 characters."""
+    said = getattr(error, "orig", None) or error
+    return (str(said).strip().splitlines() or [type(said).__name__])[0][:200]
+
+
 class DatabaseWatch:
     """Whether this process last found its database down: a lost database is logged once
     (`database_lost`, with the first line of the reason) and its return once (`database_back`);
     the failures in between are not logged again (the log filter in fabdesk.logs drops their
-    tracebacks). A busy SQLite database is not an outage."""
+    tracebacks). A busy SQLite database is not an outage: what it refuses while up is logged
+    by `refused`, once per cause."""
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.down = False
         self.seen = False
         """Whether the database answered once: a failure before is no loss (a command run
         while the database is down says so itself; a server logs `database_unreachable`)."""
         self._lock = threading.Lock()
+        self._monotonic = monotonic
+        self._refusals: dict[str, tuple[float, int]] = {}
+        """Per cause: when it was last logged, and how many since were not."""
+
+    def refused(self, error: BaseException) -> None:
+        """A statement failed while the database is up (SQLite busy past its timeout, a full
+        disk…): logged at WARNING (`database_refused`) once per cause, and again at most once
+        an hour with how many went unlogged. During an outage nothing: `lost` logged it."""
+        if self.down:
+            return
+        reason = short_reason(error)
+        with self._lock:
+            now = self._monotonic()
+            logged_at, unlogged = self._refusals.get(reason, (None, 0))
+            if logged_at is not None and now - logged_at < REFUSAL_REMINDER_SECONDS:
+                self._refusals[reason] = (logged_at, unlogged + 1)
+                return
+            self._refusals[reason] = (now, 0)
+        extra = {"reason": reason, "error": type(error).__name__, "unlogged": unlogged}
+        log.warning("database_refused", extra=extra)
 
     def lost(self, error: BaseException) -> None:
         with self._lock:
             if self.down:
                 return
             self.down = True
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        extra = {"reason": reason[:200], "error": type(error).__name__}
+        extra = {"reason": short_reason(error), "error": type(error).__name__}
         if self.seen:
             log.error("database_lost", extra=extra)
         else:
@@ -97,8 +130,16 @@ def is_connection_failure(error: BaseException) -> bool:
     )
 
 
+_WATCHES: weakref.WeakKeyDictionary[Engine, DatabaseWatch] = weakref.WeakKeyDictionary()
+
+
+def watch_of(engine: Engine) -> DatabaseWatch | None:
+    """The watch `make_engine` put on `engine` (None on an engine made elsewhere)."""
+    return _WATCHES.get(engine)
+
+
 def _watch(engine: Engine) -> None:
-    watch = DatabaseWatch()
+    watch = _WATCHES[engine] = DatabaseWatch()
 
     @sa.event.listens_for(engine, "handle_error")
     def _on_error(context: sa.engine.ExceptionContext) -> None:

@@ -127,6 +127,7 @@ def _seed_demo(session: Session, settings: Settings, now: datetime) -> dict[str,
     from scheduling.bookings import book
 
     today = now.date()
+    zone = ZoneInfo(settings.scheduler.timezone)
     makers: dict[str, Maker] = {}
     for badge, number, name, language, trained in DEMO_MAKERS:
         maker = register_maker(
@@ -149,7 +150,12 @@ def _seed_demo(session: Session, settings: Settings, now: datetime) -> dict[str,
         valid_until=today + timedelta(days=365),
     )
     issue_cheque(
-        session, programme_code="DEMO-CHQ", maker_id=id_of(makers["DEMO-ANA"]), today=today, now=now
+        session,
+        programme_code="DEMO-CHQ",
+        maker_id=id_of(makers["DEMO-ANA"]),
+        today=today,
+        now=now,
+        zone=zone,
     )
     # The demo's Cityfab1 is open around the clock, so the demo works at any hour. Ana has the
     # three simulated machines booked from the next minute on, and never checks in at the kiosk:

@@ -7,20 +7,20 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from fabdesk.errors import Conflict, NotFound, Unauthenticated
 from fabdesk.models import Maker, MakerToken, id_of
 from fabdesk.usage.devices import hash_token
+from inventory.token_use import used_long_ago
 
 __all__ = [
     "AuthenticatedMaker",
     "IssuedToken",
     "authenticate_maker",
     "issue_token",
-    "note_used",
     "revoke_token",
     "tokens_of",
 ]
@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "fdm_"
 _HINT_LENGTH = 10
-LAST_USED_STEP = timedelta(minutes=1)
-"""`last_used_at` is written at most this often per token (not one write per request)."""
 MAX_ACTIVE = 10
 """How many live tokens a maker may hold at once (a phone, a tablet, a laptop…)."""
 
@@ -52,7 +50,8 @@ class AuthenticatedMaker:
     token_id: int
     language: str
     used_long_ago: bool = False
-    """Its `last_used_at` is older than LAST_USED_STEP: `note_used` should write it."""
+    """Its `last_used_at` is older than a minute: the caller notes its use
+    (`inventory.token_use.note_used`)."""
 
 
 def issue_token(session: Session, maker_id: int, *, label: str, now: datetime) -> IssuedToken:
@@ -113,7 +112,8 @@ def revoke_token(
 
 
 def authenticate_maker(session: Session, token: str | None, *, now: datetime) -> AuthenticatedMaker:
-    """The maker holding a live `token`, or Unauthenticated (reads only; see `note_used`)."""
+    """The maker holding a live `token`, or Unauthenticated (reads only: the caller notes the
+    use, `inventory.token_use`)."""
     if not token:
         raise Unauthenticated(
             "An access token is required: send `Authorization: Bearer <token>`.",
@@ -131,14 +131,5 @@ def authenticate_maker(session: Session, token: str | None, *, now: datetime) ->
     found, language = row
     if found.revoked_at is not None:
         raise Unauthenticated("This access token was revoked.", error_code="token_revoked")
-    stale = found.last_used_at is None or now - found.last_used_at >= LAST_USED_STEP
+    stale = used_long_ago(found.last_used_at, now)
     return AuthenticatedMaker(found.maker_id, id_of(found), language, stale)
-
-
-def note_used(session: Session, token_id: int, *, now: datetime) -> None:
-    """Record that a token was used at `now`."""
-    row = session.get(MakerToken, token_id)
-    if row is not None:
-        row.last_used_at = now
-        session.add(row)
-        session.flush()

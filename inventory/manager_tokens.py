@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -18,6 +18,7 @@ from fabdesk.actors import Actor, actor_for, check_site, record_action
 from fabdesk.errors import NotFound, Unauthenticated
 from fabdesk.models import Maker, ManagerCredential, ManagerToken, id_of
 from fabdesk.usage.devices import hash_token
+from inventory.token_use import used_long_ago
 
 __all__ = [
     "AuthenticatedManager",
@@ -25,13 +26,10 @@ __all__ = [
     "authenticate_manager",
     "issue_token",
     "list_tokens",
-    "note_used",
     "revoke_token",
 ]
 
 TOKEN_PREFIX = "fdm_"
-LAST_USED_STEP = timedelta(minutes=1)
-"""`last_used_at` is written at most this often per token (reads stay reads)."""
 
 
 @dataclass(frozen=True)
@@ -41,9 +39,10 @@ class AuthenticatedManager:
     actor: Actor
     token_id: int
     used_long_ago: bool = False
-    """Its `last_used_at` is older than LAST_USED_STEP: `note_used` should write it, in a
-    transaction of its own (a read that turns into a write is refused at once by SQLite when
-    another writer committed in between: a driver's ingest made the manager's request a 503)."""
+    """Its `last_used_at` is older than a minute: the caller notes its use in a transaction
+    of its own (`inventory.token_use.note_used`; a read that turns into a write is refused at
+    once by SQLite when another writer committed in between: a driver's ingest made the
+    manager's request a 503)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int, *, now: datetime
 def authenticate_manager(
     session: Session, token: str | None, *, now: datetime
 ) -> AuthenticatedManager:
-    """The manager holding `token`, with their scope; reads only (see `note_used`)."""
+    """The manager holding `token`, with their scope; reads only (see `inventory.token_use`)."""
     if not token:
         raise Unauthenticated(
             "A manager token is required: send `Authorization: Bearer <token>`.",
@@ -129,14 +128,5 @@ def authenticate_manager(
     ).first()
     if row is None:
         raise Unauthenticated("This manager token is not right.", error_code="token_unknown")
-    stale = row.last_used_at is None or now - row.last_used_at >= LAST_USED_STEP
+    stale = used_long_ago(row.last_used_at, now)
     return AuthenticatedManager(actor_for(session, row.manager_id, "api"), id_of(row), stale)
-
-
-def note_used(session: Session, token_id: int, *, now: datetime) -> None:
-    """Record that a manager token was used at `now`."""
-    row = session.get(ManagerToken, token_id)
-    if row is not None:
-        row.last_used_at = now
-        session.add(row)
-        session.flush()

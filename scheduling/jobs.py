@@ -338,7 +338,13 @@ def post_pending_charges(session: Session, context: JobContext, now: datetime) -
     from fabdesk.accounting.charges import post_pending_charges as post
     from fabdesk.accounting.pricing import PriceRules
 
-    return post(session, now=now, rules=PriceRules.from_settings(context.settings.accounting))
+    return post(
+        session,
+        now=now,
+        rules=PriceRules.from_settings(
+            context.settings.accounting, context.settings.scheduler.timezone
+        ),
+    )
 
 
 @job("expire_cheques", cron={"hour": 0, "minute": 30})
@@ -346,7 +352,8 @@ def expire_cheques(session: Session, context: JobContext, now: datetime) -> int:
     """Return what is left on expired maker cheques to their programme."""
     from fabdesk.accounting.cheques import expire_cheques as expire
 
-    return expire(session, now.astimezone(ZoneInfo(context.settings.scheduler.timezone)).date())
+    zone = ZoneInfo(context.settings.scheduler.timezone)
+    return expire(session, now.astimezone(zone).date(), zone=zone)
 
 
 @job("month_close", cron={"day": 1, "hour": 2, "minute": 0})
@@ -365,7 +372,9 @@ def month_close(session: Session, context: JobContext, now: datetime) -> int:
     first = last and next_month(last)
     if first is None:
         first = session.exec(select(sa.func.min(LedgerPosting.month))).one()
-    rules = PriceRules.from_settings(context.settings.accounting)
+    rules = PriceRules.from_settings(
+        context.settings.accounting, context.settings.scheduler.timezone
+    )
     closed = 0
     month = first
     while month is not None and month < current:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from xml.etree import ElementTree as ET
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 from stdnum.be import ogm_vcs
@@ -219,7 +220,9 @@ def _match(session: Session, line: BankLine) -> tuple[Invoice | None, str]:
     return (named[0], "amount+name") if len(named) == 1 else (None, "")
 
 
-def import_statement(session: Session, text: str, *, now: datetime, source: str) -> ImportResult:
+def import_statement(
+    session: Session, text: str, *, now: datetime, zone: ZoneInfo, source: str
+) -> ImportResult:
     """Import a CODA or camt.053 statement (told apart by its first character): record each
     transaction once, match credits to invoices and post their payments (see the module
     docstring). Bad input raises ImportRejected and records nothing."""
@@ -260,6 +263,7 @@ def import_statement(session: Session, text: str, *, now: datetime, source: str)
                 cents=line.amount_cents,
                 reference=f"bank:{line.reference}"[:90],
                 now=now,
+                zone=zone,
             )
             matched += 1
         elif line.amount_cents > 0:

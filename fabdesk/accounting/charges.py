@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -61,6 +62,7 @@ from fabdesk.models import (
     LedgerTransaction,
     Maker,
     Organisation,
+    Site,
     TransactionKind,
     UsageCharge,
     UsageSession,
@@ -126,6 +128,7 @@ _SHARE = EquipmentShare.__table__  # type: ignore[attr-defined]
 _PERIOD = LedgerPeriod.__table__  # type: ignore[attr-defined]
 _BOOKING = Booking.__table__  # type: ignore[attr-defined]
 _ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
+_SITE = Site.__table__  # type: ignore[attr-defined]
 # Statements built once: posting a charge runs them thousands of times.
 _FACTS = (
     sa.select(
@@ -140,6 +143,7 @@ _FACTS = (
         _USAGE.c.material_g,
         _USAGE.c.material_mm,
         _EQUIPMENT.c.asset_tag,
+        _SITE.c.timezone.label("site_timezone"),
         _EQUIPMENT.c.rate_cents_per_hour,
         _EQUIPMENT.c.billing_unit_minutes,
         _EQUIPMENT.c.minimum_charge_cents,
@@ -160,6 +164,7 @@ _FACTS = (
     )
     .select_from(
         _USAGE.join(_EQUIPMENT, _EQUIPMENT.c.id == _USAGE.c.equipment_id)
+        .join(_SITE, _SITE.c.id == _EQUIPMENT.c.site_id)
         .join(_CATEGORY, _CATEGORY.c.id == _EQUIPMENT.c.category_id)
         .outerjoin(_MAKER, _MAKER.c.id == _USAGE.c.maker_id)
         .outerjoin(_SHARE, _SHARE.c.equipment_id == _USAGE.c.equipment_id)
@@ -204,7 +209,7 @@ def _post_charge(
             uuid=str(usage.uuid),
             error_code="session_unattributed",
         )
-    day = local_day(usage.ended_at)
+    day = local_day(usage.ended_at, ZoneInfo(usage.site_timezone))  # its machine's site's day
     shares = facts.shares
     rights_investor, rights_seconds = _usage_rights(session, usage, shares, day)
     price = price_session(_pricing_facts(usage, rights_seconds), rules)
@@ -235,6 +240,7 @@ def _post_charge(
         postings=postings,
         occurred_on=day,
         now=now,
+        zone=rules.zone,
         memo=f"{usage.asset_tag} {price.billed_minutes} min"
         + (f" for {usage.organisation_code}" if usage.organisation_code else "")
         + (" lab use" if usage.lab_site_id is not None else ""),
@@ -437,9 +443,11 @@ def reverse_charge(
     usage_session_id: int,
     *,
     now: datetime,
+    zone: ZoneInfo,
     repost: PriceRules | None = None,
 ) -> PostedTransaction | None:
-    """Reverse the latest charge of a session (a correction is a reversal plus a new posting).
+    """Reverse the latest charge of a session (a correction is a reversal plus a new posting),
+    on the day of `now` in `zone` (the ledger's, `ledger_zone`).
 
     The reversal mirrors every posting, except that value going back to a cheque that has
     expired by `now` goes to its programme instead. With `repost` (the configured price rules),
@@ -454,7 +462,7 @@ def reverse_charge(
     original = session.get(LedgerTransaction, charge.transaction_id)
     if original is None:
         raise NotFound("Usage session {id} has no charge to reverse.", id=usage_session_id)
-    today = local_day(now)
+    today = local_day(now, zone)
     postings = [
         (_reversal_account(session, account, today), -amount)
         for account, amount in postings_of(session, id_of(original))
@@ -466,6 +474,7 @@ def reverse_charge(
         postings=postings,
         occurred_on=today,
         now=now,
+        zone=zone,
         memo=f"reverses {original.key} of {original.occurred_on.isoformat()}",
         maker_id=original.maker_id,
         equipment_id=original.equipment_id,
@@ -524,10 +533,11 @@ def record_payment(
     cents: int,
     reference: str,
     now: datetime,
+    zone: ZoneInfo,
     organisation_id: int | None = None,
 ) -> PostedTransaction | None:
     """Record money a maker (or a paying organisation) paid (bank transfer, card at the desk):
-    bank +, maker (organisation) -.
+    bank +, maker (organisation) -, on the day of `now` in `zone` (the ledger's).
 
     Idempotent by `reference` (the bank's or the till's): recording it again posts nothing.
     """
@@ -560,8 +570,9 @@ def record_payment(
         key=f"payment:{reference}",
         kind=TransactionKind.PAYMENT,
         postings=[(bank, cents), (account, -cents)],
-        occurred_on=local_day(now),
+        occurred_on=local_day(now, zone),
         now=now,
+        zone=zone,
         memo=f"payment {reference}",
         maker_id=maker_id,
     )

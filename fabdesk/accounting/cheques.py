@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -128,9 +129,11 @@ def issue_cheque(
     maker_id: int,
     today: date,
     now: datetime,
+    zone: ZoneInfo,
     new_code: Callable[[], str] = new_cheque_code,
 ) -> Cheque:
-    """Issue one cheque of the programme to a maker, if the programme's rules allow it.
+    """Issue one cheque of the programme to a maker, if the programme's rules allow it (`zone`:
+    the ledger's, `ledger_zone`).
 
     Refused (RuleViolation, every reason listed) when the maker has an enterprise number, is
     outside the programme's sectors, the programme is not running today, or the cheque would pass
@@ -224,6 +227,7 @@ def issue_cheque(
         ],
         occurred_on=today,
         now=now,
+        zone=zone,
         memo=f"cheque {cheque.code} of {programme.code}",
         maker_id=maker_id,
     )
@@ -302,12 +306,15 @@ def eligible_funds(
     return funds
 
 
-def expire_cheques(session: Session, today: date, *, now: datetime | None = None) -> int:
-    """Return what is left on every cheque that expired before `today` to its programme.
+def expire_cheques(
+    session: Session, today: date, *, zone: ZoneInfo, now: datetime | None = None
+) -> int:
+    """Return what is left on every cheque that expired before `today` to its programme
+    (`today` and `zone`: the ledger's, `ledger_zone`; booked at `now`, else `today`'s start).
 
     For the scheduler (daily). Idempotent: a cheque expires once; returns how many expired now.
     """
-    booked_at = now or start_of_day(today)
+    booked_at = now or start_of_day(today, zone)
     expired = session.exec(
         select(Cheque, ChequeProgramme)
         .join(ChequeProgramme, col(ChequeProgramme.id) == col(Cheque.programme_id))
@@ -333,6 +340,7 @@ def expire_cheques(session: Session, today: date, *, now: datetime | None = None
             ],
             occurred_on=cheque.expires_on + timedelta(days=1),
             now=booked_at,
+            zone=zone,
             memo=f"cheque {cheque.code} expired",
             maker_id=cheque.maker_id,
         )

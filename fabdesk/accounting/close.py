@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -48,7 +49,7 @@ def close_period(session: Session, month: str, *, now: datetime, rules: PriceRul
     existing = session.get(LedgerPeriod, month)
     if existing is not None:
         return existing
-    start, end = month_bounds(month)
+    start, end = month_bounds(month, rules.zone)
     if now < end:
         raise RuleViolation(
             [
@@ -77,7 +78,7 @@ def close_period(session: Session, month: str, *, now: datetime, rules: PriceRul
     session.add(period)
     session.flush()
     _store_balances(session, month)
-    _store_usage(session, month, start, end)
+    _store_usage(session, month, *_days(start, end, rules.zone))
     total = session.exec(
         select(sa.func.coalesce(sa.func.sum(PeriodBalance.movement_cents), 0)).where(
             PeriodBalance.month == month
@@ -168,7 +169,7 @@ def _charge_month_backlog(
     ended = session.execute(
         sa.select(sa.func.count()).where(usage.c.ended_at >= start, usage.c.ended_at < end)
     ).scalar_one()
-    first, after = _days(start, end)
+    first, after = _days(start, end, rules.zone)
     charged = session.execute(
         sa.select(sa.func.count()).where(
             charges.c.occurred_on >= first, charges.c.occurred_on < after, charges.c.revision == 1
@@ -244,11 +245,10 @@ def _store_balances(session: Session, month: str) -> None:
     )
 
 
-def _store_usage(session: Session, month: str, start: datetime, end: datetime) -> None:
-    """Usage of the month's sessions (first charges dated in the month), from one covering
-    index of the charges: no session row is read."""
+def _store_usage(session: Session, month: str, first: date, after: date) -> None:
+    """Usage of the month's sessions (first charges dated in the month: from `first`, before
+    `after`), from one covering index of the charges: no session row is read."""
     charges = UsageCharge.__table__  # type: ignore[attr-defined]
-    first, after = _days(start, end)
     sector = sa.func.coalesce(charges.c.sector, "none")
     session.execute(
         sa.insert(PeriodUsage.__table__).from_select(  # type: ignore[attr-defined]
@@ -270,6 +270,6 @@ def _store_usage(session: Session, month: str, start: datetime, end: datetime) -
     )
 
 
-def _days(start: datetime, end: datetime) -> tuple[date, date]:
-    """The labs' first day of a month and the first day after it, from its UTC bounds."""
-    return local_day(start), local_day(end)
+def _days(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, date]:
+    """The first day of a month and the first day after it in `zone`, from its UTC bounds."""
+    return local_day(start, zone), local_day(end, zone)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -12,11 +13,11 @@ from fabdesk.errors import Conflict, InvalidValue
 __all__ = ["as_of"]
 
 
-def as_of(session: Session, day: date, *, now: datetime) -> datetime:
-    """The instant a back-office run dated `day` acts at: the end of that labs' day (`now` when
-    it is today). A day after today is refused, and so is a day of a closed month (nothing can
-    be booked in it any more)."""
-    today = local_day(now)
+def as_of(session: Session, day: date, *, now: datetime, zone: ZoneInfo) -> datetime:
+    """The instant a back-office run dated `day` acts at: the end of that day in `zone` (the
+    ledger's; `now` when it is today). A day after today is refused, and so is a day of a closed
+    month (nothing can be booked in it any more)."""
+    today = local_day(now, zone)
     if day > today:
         raise InvalidValue(
             "{day} is in the future: give today or an earlier day.",
@@ -32,4 +33,4 @@ def as_of(session: Session, day: date, *, now: datetime) -> datetime:
         )
     if day == today:
         return now
-    return start_of_day(day + timedelta(days=1)) - timedelta(microseconds=1)
+    return start_of_day(day + timedelta(days=1), zone) - timedelta(microseconds=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -152,9 +153,16 @@ def _dispute_to_decide(session: Session, dispute_id: int, actor: Actor) -> Charg
 
 
 def accept_dispute(
-    session: Session, *, dispute_id: int, actor: Actor, now: datetime, note: str = ""
+    session: Session,
+    *,
+    dispute_id: int,
+    actor: Actor,
+    now: datetime,
+    zone: ZoneInfo,
+    note: str = "",
 ) -> ChargeDispute:
-    """Accept: the charge is reversed (the ledger still balances; the maker owes it no more)."""
+    """Accept: the charge is reversed on the day of `now` in `zone` (the ledger's; it still
+    balances; the maker owes it no more)."""
     dispute = _dispute_to_decide(session, dispute_id, actor)
     if dispute.state is DisputeState.ACCEPTED:
         return dispute
@@ -163,7 +171,7 @@ def accept_dispute(
     charge = session.get(UsageCharge, dispute.usage_charge_id)
     assert charge is not None
     _check_reversible(session, charge)
-    reversal = reverse_charge(session, charge.usage_session_id, now=now)
+    reversal = reverse_charge(session, charge.usage_session_id, now=now, zone=zone)
     dispute.reversal_id = (
         reversal.id if reversal is not None else _reversal_of(session, charge.transaction_id)
     )

@@ -24,6 +24,7 @@ from fabdesk.accounting import _tables as tables
 from fabdesk.accounting._documents import Chart, Document, Forms
 from fabdesk.accounting.reports import sector_names
 from fabdesk.errors import InvalidValue
+from fabdesk.i18n import N_
 from fabdesk.models import (
     AccountKind,
     TransactionKind,
@@ -31,6 +32,25 @@ from fabdesk.models import (
 
 __all__ = ["Period", "indicators_report", "parse_period"]
 
+
+INDICATORS = {
+    "sector": N_("sector"),
+    "site": N_("site"),
+    "category": N_("category"),
+    "month": N_("month"),
+    "cheques": N_("cheques"),
+    "coinvestor": N_("coinvestor"),
+}
+"""Each row's indicator: its code in a CSV (the msgid), a word of the reader's in a PDF."""
+SECTORS = {
+    "construction": N_("construction"),
+    "manufacturing": N_("manufacturing"),
+    "agrifood": N_("agrifood"),
+    "health": N_("health"),
+    "creative": N_("creative"),
+    "none": N_("none"),
+}
+"""The sectors' codes (a CSV's groups), said in the reader's language in a PDF."""
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
 
@@ -115,6 +135,7 @@ def indicators_report(session: Session, period_text: str, forms: Forms) -> Docum
                 .group_by(group)
             ).all()
         }
+    _ = forms.say
     rows: list[list[str]] = []
     sectors = sector_names(set(usage["sector"]))
     keys = {
@@ -126,36 +147,43 @@ def indicators_report(session: Session, period_text: str, forms: Forms) -> Docum
     for name, names in keys.items():
         for key in names:
             count, seconds, net = usage[name].get(key, (0, 0.0, 0))
-            rows.append([name, key, str(count), forms.hours(seconds), forms.amount(net)])
+            group = _(SECTORS.get(key, key)) if name == "sector" else key
+            rows.append(
+                [_(INDICATORS[name]), group, str(count), forms.hours(seconds), forms.amount(net)]
+            )
     rows += _cheque_rows(session, period, forms)
     rows += _coinvestor_rows(session, period, forms)
     by_sector = [usage["sector"].get(key, (0, 0.0, 0)) for key in sectors]
     by_month = [usage["month"].get(key, (0, 0.0, 0)) for key in period.months]
     return Document(
-        title=f"Industrial Plan indicators {period.name}",
-        header=["indicator", "group", "sessions", "hours", "EUR"],
+        title=_("Industrial Plan indicators {period}").format(period=period.name),
+        header=[_("indicator"), _("group"), _("sessions"), _("hours"), "EUR"],
         rows=rows,
         notes=[
-            "sector, site, category, month: charged machine use in the period (by its date), "
-            "hours of active time and revenue net of VAT; the sector is the maker's at the time "
-            "of use, `none` when unknown; reversed charges are left out.",
-            "cheques: value maker cheques paid, per programme/sector (sessions: makers).",
-            "coinvestor: revenue booked to the co-investor in the period, and the hours its "
-            "machines were used weighted by its share.",
+            _(
+                "sector, site, category, month: charged machine use in the period (by its "
+                "date), hours of active time and revenue net of VAT; the sector is the maker's "
+                "at the time of use, `none` when unknown; reversed charges are left out."
+            ),
+            _("cheques: value maker cheques paid, per programme/sector (sessions: makers)."),
+            _(
+                "coinvestor: revenue booked to the co-investor in the period, and the hours its "
+                "machines were used weighted by its share."
+            ),
         ],
         chart=Chart(
-            "Hours of machine use by sector",
-            sectors,
-            {"hours": [seconds / 3600 for _n, seconds, _net in by_sector]},
+            _("Hours of machine use by sector"),
+            [_(SECTORS.get(key, key)) for key in sectors],
+            {_("hours"): [seconds / 3600 for _n, seconds, _net in by_sector]},
             unit="h",
         ),
         more_charts=[
             Chart(
-                "Revenue and hours per month",
+                _("Revenue and hours per month"),
                 period.months,
                 {
-                    "revenue EUR": [net / 100 for _n, _s, net in by_month],
-                    "hours": [seconds / 3600 for _n, seconds, _net in by_month],
+                    _("revenue EUR"): [net / 100 for _n, _s, net in by_month],
+                    _("hours"): [seconds / 3600 for _n, seconds, _net in by_month],
                 },
                 line=True,
             )
@@ -194,7 +222,13 @@ def _cheque_rows(session: Session, period: Period, forms: Forms) -> list[list[st
         .order_by(tables.PROGRAMMES.c.code, sector)
     ).all()
     return [
-        ["cheques", f"{code}/{sec}", str(makers), "", forms.amount(int(cents))]
+        [
+            forms.say(INDICATORS["cheques"]),
+            f"{code}/{forms.say(SECTORS.get(sec, sec))}",
+            str(makers),
+            "",
+            forms.amount(int(cents)),
+        ]
         for code, sec, makers, cents in found
     ]
 
@@ -244,7 +278,7 @@ def _coinvestor_rows(session: Session, period: Period, forms: Forms) -> list[lis
     ).all()
     return [
         [
-            "coinvestor",
+            forms.say(INDICATORS["coinvestor"]),
             str(name),
             "",
             forms.hours(float(shared_seconds.get(investor, 0) or 0)),

@@ -141,7 +141,7 @@ def invoice_pdf(
             f"{line.start}-{line.end}" if line.start else "",
             str(abs(line.minutes)) if line.minutes else "",
             Paragraph(
-                line.description + (f" ({line.used_by})" if line.used_by else ""),
+                line.describe(_, forms.day) + (f" ({line.used_by})" if line.used_by else ""),
                 styles["BodyText"],
             ),
             line.price(forms.amount),

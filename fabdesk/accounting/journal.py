@@ -17,11 +17,12 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from fabdesk.accounting.ledger import local_day, month_bounds, month_of, parse_month
+from fabdesk.accounting.ledger import local_day, month_of, next_month, parse_month
 from fabdesk.errors import LedgerImbalance
 from fabdesk.models import (
     AccountKind,
@@ -93,7 +94,8 @@ def _booking_date(month: str, occurred_on: date, booked_on: date) -> date:
     booked month."""
     if month_of(occurred_on) == month:
         return occurred_on
-    start, end = (local_day(moment) for moment in month_bounds(month))
+    start = date.fromisoformat(f"{month}-01")
+    end = date.fromisoformat(f"{next_month(month)}-01")
     return min(max(booked_on, start), end - timedelta(days=1))
 
 
@@ -112,8 +114,11 @@ def _documents(session: Session, month: str) -> dict[int, str]:
     }
 
 
-def journal_lines(session: Session, month: str, settings: JournalSettings) -> list[JournalLine]:
-    """Every posting booked in `month` as a journal line (see the module docstring)."""
+def journal_lines(
+    session: Session, month: str, settings: JournalSettings, *, zone: ZoneInfo
+) -> list[JournalLine]:
+    """Every posting booked in `month` as a journal line (see the module docstring); a
+    posting's day is its booking's in `zone` (the ledger's)."""
     month = parse_month(month)
     documents = _documents(session, month)
     third_party = sa.case(
@@ -156,7 +161,7 @@ def journal_lines(session: Session, month: str, settings: JournalSettings) -> li
             JournalLine(
                 journal=settings.journals[_JOURNAL_OF_KIND[TransactionKind(kind)]],
                 document=documents.get(transaction, f"T{transaction}"),
-                booking_date=_booking_date(month, occurred_on, local_day(booked_at)),
+                booking_date=_booking_date(month, occurred_on, local_day(booked_at, zone)),
                 document_date=occurred_on,
                 account=settings.accounts[AccountKind(account_kind).value],
                 third_party=str(third or ""),
@@ -176,11 +181,16 @@ def _number(cents: int, comma: bool) -> str:
 
 
 def journal_csv(
-    session: Session, month: str, settings: JournalSettings, *, belgian: bool = False
+    session: Session,
+    month: str,
+    settings: JournalSettings,
+    *,
+    zone: ZoneInfo,
+    belgian: bool = False,
 ) -> str:
     """The journal as CSV: `,` and a decimal point, or with `belgian` `;` and a decimal comma.
     Raises LedgerImbalance (and writes nothing) when its debits and credits differ."""
-    lines = journal_lines(session, month, settings)
+    lines = journal_lines(session, month, settings, zone=zone)
     debits = sum(line.debit_cents for line in lines)
     credits = sum(line.credit_cents for line in lines)
     if debits != credits:

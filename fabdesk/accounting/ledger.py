@@ -38,9 +38,9 @@ from fabdesk.models import (
     TransactionKind,
     id_of,
 )
+from fabdesk.settings import SchedulerSettings
 
 __all__ = [
-    "LAB_TIME_ZONE",
     "AccountRef",
     "LedgerCheck",
     "PostedTransaction",
@@ -51,6 +51,7 @@ __all__ = [
     "check_ledger",
     "is_closed",
     "last_closed_month",
+    "ledger_zone",
     "local_day",
     "month_bounds",
     "month_of",
@@ -60,8 +61,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-LAB_TIME_ZONE = ZoneInfo("Europe/Brussels")
-"""Months and days of the ledger are those of the labs' wall clock."""
+
+def ledger_zone(scheduler: SchedulerSettings) -> ZoneInfo:
+    """The configured zone of the ledger's days and months: the network's (`scheduler.timezone`).
+    Each caller passes it on (`zone=`); a usage's day is that of its machine's site."""
+    return ZoneInfo(scheduler.timezone)
+
 
 _ACCOUNTS_CACHE = "fabdesk_ledger_accounts"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -109,23 +114,23 @@ def parse_month(text: str) -> str:
     return text.strip()
 
 
-def local_day(moment: datetime) -> date:
-    """The labs' calendar day of an aware instant."""
-    return moment.astimezone(LAB_TIME_ZONE).date()
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The calendar day of an aware instant in `zone`."""
+    return moment.astimezone(zone).date()
 
 
 def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    """The UTC instants where a month of the labs' calendar starts and ends (end excluded)."""
+def month_bounds(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants where a month of `zone`'s calendar starts and ends (end excluded)."""
     year, number = (int(part) for part in parse_month(month).split("-"))
     start = date(year, number, 1)
     end = date(year + (number == 12), number % 12 + 1, 1)
     return (
-        datetime.combine(start, time(), LAB_TIME_ZONE).astimezone(UTC),
-        datetime.combine(end, time(), LAB_TIME_ZONE).astimezone(UTC),
+        datetime.combine(start, time(), zone).astimezone(UTC),
+        datetime.combine(end, time(), zone).astimezone(UTC),
     )
 
 
@@ -159,17 +164,22 @@ _UNREAD = "unread"
 
 
 def booking_month(
-    session: Session, day: date, now: datetime, *, last_closed: str | None = _UNREAD
+    session: Session,
+    day: date,
+    now: datetime,
+    *,
+    zone: ZoneInfo,
+    last_closed: str | None = _UNREAD,
 ) -> str:
     """The month to book something that happened on `day`: its own while it is open, else the
-    month of `now` (the open one), so a closed period never receives anything. `last_closed`
-    saves a query when the caller has just read it."""
+    month of `now` in `zone` (the open one), so a closed period never receives anything.
+    `last_closed` saves a query when the caller has just read it."""
     own = month_of(day)
     if last_closed == _UNREAD:
         last_closed = last_closed_month(session)
     if last_closed is None or own > last_closed:
         return own
-    current = month_of(local_day(now))
+    current = month_of(local_day(now, zone))
     if current <= last_closed:
         raise Conflict(
             "The month {month} is closed: nothing can be booked in it.",
@@ -276,6 +286,7 @@ def post_transaction(
     postings: Sequence[tuple[int, int]],
     occurred_on: date,
     now: datetime,
+    zone: ZoneInfo,
     memo: str = "",
     maker_id: int | None = None,
     equipment_id: int | None = None,
@@ -287,8 +298,9 @@ def post_transaction(
     """Append one balanced transaction of `(account id, cents)` postings; None if `key` exists.
 
     Zero postings are dropped. The postings must sum to zero, or `LedgerImbalance` is raised and
-    nothing is written. `key_checked` skips the look-up when the caller has just done it; the
-    unique key still refuses a concurrent twin (the first one wins, the other gets None).
+    nothing is written. `zone` is the ledger's (`ledger_zone`): where `now` falls in a month.
+    `key_checked` skips the look-up when the caller has just done it; the unique key still
+    refuses a concurrent twin (the first one wins, the other gets None).
     `detail`: a row of a table that details the transaction (a usage charge), inserted with it,
     its `transaction_id` and `month` filled in. On PostgreSQL the transaction, its postings and
     the detail go in one statement (one round trip).
@@ -309,7 +321,7 @@ def post_transaction(
     if _PERIOD_LOCK_HELD not in session.info and dialect == "postgresql":
         hold_period_lock(session)
         last_closed = _UNREAD  # read again under the lock
-    month = booking_month(session, occurred_on, now, last_closed=last_closed)
+    month = booking_month(session, occurred_on, now, zone=zone, last_closed=last_closed)
     values = {
         "key": key,
         "kind": kind,
@@ -579,9 +591,9 @@ def _period_intact(session: Session, period: LedgerPeriod) -> bool:
     return {a: m for a, m in stored.items() if m} == {a: m for a, m in current.items() if m}
 
 
-def start_of_day(day: date) -> datetime:
-    """Midnight of a labs' day, as an aware UTC instant."""
-    return datetime.combine(day, time(), LAB_TIME_ZONE).astimezone(UTC)
+def start_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """Midnight of a day in `zone`, as an aware UTC instant."""
+    return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
 def next_month(month: str) -> str:

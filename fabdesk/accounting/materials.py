@@ -19,6 +19,7 @@ import logging
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -40,6 +41,7 @@ from fabdesk.models import (
     MaterialSale,
     Organisation,
     SheetMaterial,
+    Site,
     TransactionKind,
     id_of,
 )
@@ -149,14 +151,15 @@ def sell_material(
     sold_on: date | None = None,
     vat_rate: Decimal = Decimal("0.21"),
     organisation_id: int | None = None,
+    zone: ZoneInfo,
 ) -> MaterialSale | None:
     """Sell `quantity` units of a site's material to a maker (None: paid at the till), or bill
     them to an organisation (`organisation_id`; the maker, if given, is who took them), and post
-    it once; None when `key` was posted already (a retry). `sold_on` (default: today) in a closed
-    month is booked in the open one, keeping its date. Bad input raises before anything is
-    written: `quantity` (not above zero), `material_not_found`, `material_retired`,
-    `maker_not_found`, `organisation_not_found`, `machine_not_found` (unknown, or at another
-    site)."""
+    it once; None when `key` was posted already (a retry). `sold_on` (default: today at the site)
+    in a closed month is booked in the open one (of `zone`, the ledger's), keeping its date.
+    Bad input raises before anything is written: `quantity` (not above zero),
+    `material_not_found`, `material_retired`, `maker_not_found`, `organisation_not_found`,
+    `machine_not_found` (unknown, or at another site)."""
     if quantity <= 0:
         raise InvalidValue(
             "Sell at least one unit; {quantity} was given.",
@@ -204,7 +207,7 @@ def sell_material(
     refs = [(payer, total), *revenue_postings(total, vat, cost, shares, equipment_id)]
     refs = [(ref, amount) for ref, amount in refs if amount != 0]
     ids = account_ids(session, [ref for ref, _amount in refs])
-    day = sold_on or local_day(now)
+    day = sold_on or local_day(now, ZoneInfo(session.get_one(Site, site_id).timezone))
     transaction = post_transaction(
         session,
         key=f"material:{key.strip()}",
@@ -212,6 +215,7 @@ def sell_material(
         postings=[(account, amount) for account, (_ref, amount) in zip(ids, refs, strict=True)],
         occurred_on=day,
         now=now,
+        zone=zone,
         memo=f"{quantity} x {material.name}",
         # An organisation's sale is not on the maker's statement (the sale row keeps the maker).
         maker_id=maker_id if organisation_id is None else None,
@@ -239,10 +243,12 @@ def sell_material(
     return sale
 
 
-def reverse_sale(session: Session, *, key: str, now: datetime) -> PostedTransaction | None:
+def reverse_sale(
+    session: Session, *, key: str, now: datetime, zone: ZoneInfo
+) -> PostedTransaction | None:
     """Reverse the sale posted with `key` (its reference): every posting mirrored, dated today
-    and booked in the open month; None when it was reversed already. Correct a wrong sale by
-    this and a new sale with a new reference."""
+    (in `zone`, the ledger's) and booked in the open month; None when it was reversed already.
+    Correct a wrong sale by this and a new sale with a new reference."""
     original = session.exec(
         select(LedgerTransaction).where(
             LedgerTransaction.key == f"material:{key.strip()}",
@@ -256,8 +262,9 @@ def reverse_sale(session: Session, *, key: str, now: datetime) -> PostedTransact
         key=f"reversal:{original.key}",
         kind=TransactionKind.REVERSAL,
         postings=[(account, -amount) for account, amount in postings_of(session, id_of(original))],
-        occurred_on=local_day(now),
+        occurred_on=local_day(now, zone),
         now=now,
+        zone=zone,
         memo=f"reverses {original.memo} of {original.occurred_on.isoformat()}",
         maker_id=original.maker_id,
         equipment_id=original.equipment_id,

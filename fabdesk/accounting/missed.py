@@ -127,8 +127,9 @@ def post_missed_bookings(session: Session, *, now: datetime, rules: PriceRules) 
             key=f"missed:{row.id}",
             kind=TransactionKind.CHARGE,
             postings=[(account, amount) for account, (_ref, amount) in zip(ids, refs, strict=True)],
-            occurred_on=local_day(row.starts_at),
+            occurred_on=local_day(row.starts_at, zone),  # the booked machine's site's day
             now=now,
+            zone=rules.zone,
             memo=f"missed booking {row.asset_tag} {start:%H:%M}-{end:%H:%M}",
             maker_id=row.maker_id if row.organisation_id is None else None,
             equipment_id=row.equipment_id,

@@ -18,9 +18,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from fabdesk.money import cents_of, split_included_vat
-from fabdesk.settings import AccountingSettings, ChargePolicySettings, MaterialSettings
+from fabdesk.settings import (
+    AccountingSettings,
+    ChargePolicySettings,
+    MaterialSettings,
+    SchedulerSettings,
+)
 
 __all__ = [
     "ChequeFunds",
@@ -47,15 +53,20 @@ class PriceRules:
     usage_rights_discount: Decimal = Decimal(1)
     materials: dict[str, MaterialSettings] = field(default_factory=dict)
     policies: dict[str, ChargePolicySettings] = field(default_factory=dict)
+    zone: ZoneInfo = field(kw_only=True)
+    """The ledger's zone (`scheduler.timezone`): the month of `now` when a charge's own month
+    is closed, and the days and months a period close reads."""
 
     @classmethod
-    def from_settings(cls, settings: AccountingSettings) -> PriceRules:
+    def from_settings(cls, settings: AccountingSettings, timezone: str) -> PriceRules:
+        """The rules of `settings`, with the ledger's zone (`scheduler.timezone`)."""
         return cls(
             vat_rate=settings.vat_rate,
             tier_discounts=dict(settings.tier_discounts),
             usage_rights_discount=settings.usage_rights_discount,
             materials=dict(settings.materials),
             policies=dict(settings.charge_policies),
+            zone=ZoneInfo(timezone),
         )
 
     def policy(self, category_code: str) -> ChargePolicySettings:
@@ -64,7 +75,8 @@ class PriceRules:
 
     @classmethod
     def default(cls) -> PriceRules:
-        return cls.from_settings(AccountingSettings())
+        """The rules of the default settings (tests and benchmarks)."""
+        return cls.from_settings(AccountingSettings(), SchedulerSettings().timezone)
 
 
 @dataclass(frozen=True)

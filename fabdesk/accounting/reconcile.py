@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -77,11 +78,16 @@ class Reconciliation:
 
 
 def reconcile(
-    session: Session, month: str, *, now: datetime, site_code: str | None = None
+    session: Session,
+    month: str,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    site_code: str | None = None,
 ) -> Reconciliation:
-    """Every booking that starts in `month` (cancelled ones left out), and every usage session
-    that started in it without a booking, at one site or all."""
-    start, end = month_bounds(month)
+    """Every booking that starts in `month` (of `zone`, the ledger's; cancelled ones left out),
+    and every usage session that started in it without a booking, at one site or all."""
+    start, end = month_bounds(month, zone)
     site_id: int | None = None
     if site_code is not None:
         site_id = session.exec(select(Site.id).where(Site.code == site_code)).first()

@@ -15,6 +15,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -226,10 +227,11 @@ def programme_report(session: Session, month: str, programme_code: str | None = 
     )
 
 
-def sector_report(session: Session, month: str) -> Document:
-    """Usage by the five sectors of the Industrial Plan, per site (sessions ended in the month)."""
+def sector_report(session: Session, month: str, *, zone: ZoneInfo) -> Document:
+    """Usage by the five sectors of the Industrial Plan, per site (sessions ended in the month
+    of `zone`, the ledger's)."""
     month = parse_month(month)
-    start, end = month_bounds(month)
+    start, end = month_bounds(month, zone)
     sector = charge_sector(_M)
     found = session.execute(
         sa.select(_S.c.code, sector, sa.func.count(), sa.func.sum(_U.c.active_seconds))
@@ -295,10 +297,11 @@ def _open_seconds(session: Session, year: int) -> dict[int, float]:
     return result
 
 
-def cost_report(session: Session, year: int) -> Document:
-    """Cost price of an hour per machine against its rate, and utilisation (used / open)."""
-    start, _ = month_bounds(f"{year:04d}-01")
-    _, end = month_bounds(f"{year:04d}-12")
+def cost_report(session: Session, year: int, *, zone: ZoneInfo) -> Document:
+    """Cost price of an hour per machine against its rate, and utilisation (used / open), over
+    the year of `zone` (the ledger's)."""
+    start, _ = month_bounds(f"{year:04d}-01", zone)
+    _, end = month_bounds(f"{year:04d}-12", zone)
     costs = EquipmentCost.__table__  # type: ignore[attr-defined]
     used = dict(
         session.execute(

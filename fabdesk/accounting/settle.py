@@ -58,4 +58,4 @@ def settle_charge(
         "usage_charge_settled",
         extra={"session_id": str(usage.uuid), "revision": latest.revision + 1},
     )
-    return reverse_charge(session, usage_session_id, now=now, repost=rules)
+    return reverse_charge(session, usage_session_id, now=now, zone=rules.zone, repost=rules)

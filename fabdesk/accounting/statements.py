@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,10 +25,10 @@ from fabdesk.accounting._documents import (
     to_csv,
     to_pdf,
 )
+from fabdesk.accounting._line_words import KINDS, missed_slots, what_line_is
 from fabdesk.accounting.disputes import charge_corrected, charge_disputed, charge_reversed
 from fabdesk.accounting.ledger import find_account, parse_month
 from fabdesk.errors import NotFound
-from fabdesk.i18n import N_
 from fabdesk.identifiers import format_enterprise_number
 from fabdesk.models import (
     AccountKind,
@@ -38,6 +39,7 @@ from fabdesk.models import (
     Maker,
     MaterialSale,
     Organisation,
+    SheetMaterial,
     Site,
     TransactionKind,
     UsageCharge,
@@ -63,7 +65,10 @@ __all__ = [
 class StatementLine:
     day: date
     kind: str
-    description: str
+    what: str
+    """What the line is, as a msgid (`payment {reference}`), said by `describe`: rendered from
+    the transaction's kind and references when read, never the ledger's stored memo."""
+    what_values: dict[str, str | date]
     machine: str
     """The machine's name (usage, and material sold for a job on it); empty otherwise."""
     start: str
@@ -102,6 +107,16 @@ class StatementLine:
     def unit_price(self) -> str:
         """The price as data: `30.00/h`, `3 x 4.84`."""
         return self.price(euros)
+
+    def describe(self, say: Callable[[str], str], day: Callable[[date], str]) -> str:
+        """What the line is, in the words of `say` and days said by `day`."""
+        values = {k: day(v) if isinstance(v, date) else v for k, v in self.what_values.items()}
+        return say(self.what).format(**values)
+
+    @property
+    def description(self) -> str:
+        """What the line is, as data (English, ISO days): `payment BANK-1`."""
+        return self.describe(str, date.isoformat)
 
 
 @dataclass(frozen=True)
@@ -195,6 +210,9 @@ _USAGE = UsageSession.__table__  # type: ignore[attr-defined]
 _EQUIPMENT = Equipment.__table__  # type: ignore[attr-defined]
 _MAKERS = Maker.__table__  # type: ignore[attr-defined]
 _SITES = Site.__table__  # type: ignore[attr-defined]
+_ORIGINAL = _TRANSACTIONS.alias("original_transactions")
+_MATERIALS = SheetMaterial.__table__  # type: ignore[attr-defined]
+_ORGANISATIONS = Organisation.__table__  # type: ignore[attr-defined]
 _MOVED = (
     sa.select(_POSTINGS.c.transaction_id, sa.func.sum(_POSTINGS.c.amount_cents).label("amount"))
     .where(_POSTINGS.c.account_id == sa.bindparam("account"))
@@ -225,7 +243,7 @@ def _lines(
         sa.select(
             _TRANSACTIONS.c.occurred_on,
             _TRANSACTIONS.c.kind,
-            _TRANSACTIONS.c.memo,
+            _TRANSACTIONS.c.key,
             sa.func.coalesce(_MOVED.c.amount, 0).label("moved"),
             sa.func.coalesce(_CHARGES.c.billed_minutes, -_REVERSED.c.billed_minutes, 0),
             sa.func.coalesce(_CHARGES.c.material_grams, -_REVERSED.c.material_grams, 0),
@@ -257,6 +275,11 @@ def _lines(
             sa.func.coalesce(_SALES.c.quantity, _REVERSED_SALE.c.quantity),
             sa.func.coalesce(_SALES.c.unit_price_cents, _REVERSED_SALE.c.unit_price_cents),
             _SITES.c.timezone,
+            _EQUIPMENT.c.asset_tag,
+            _ORIGINAL.c.kind,
+            _ORIGINAL.c.occurred_on,
+            _MATERIALS.c.name,
+            _ORGANISATIONS.c.code,
         )
         .select_from(
             _TRANSACTIONS.outerjoin(_MOVED, _MOVED.c.transaction_id == _TRANSACTIONS.c.id)
@@ -271,6 +294,13 @@ def _lines(
                 _USAGE.c.id
                 == sa.func.coalesce(_CHARGES.c.usage_session_id, _REVERSED.c.usage_session_id),
             )
+            .outerjoin(_ORIGINAL, _ORIGINAL.c.id == _TRANSACTIONS.c.reverses_id)
+            .outerjoin(
+                _MATERIALS,
+                _MATERIALS.c.id
+                == sa.func.coalesce(_SALES.c.material_id, _REVERSED_SALE.c.material_id),
+            )
+            .outerjoin(_ORGANISATIONS, _ORGANISATIONS.c.id == _CHARGES.c.organisation_id)
             .outerjoin(_EQUIPMENT, _EQUIPMENT.c.id == _TRANSACTIONS.c.equipment_id)
             .outerjoin(_SITES, _SITES.c.id == _EQUIPMENT.c.site_id)
             .outerjoin(
@@ -293,11 +323,13 @@ def _lines(
         ),
         {"account": account if account is not None else -1},
     ).all()
+    missed = missed_slots(session, [row[2] for row in rows])
     return [
         StatementLine(
             day=row[0],
-            kind=str(row[1].value if hasattr(row[1], "value") else row[1]),
-            description=row[2],
+            kind=(kind := str(row[1].value if hasattr(row[1], "value") else row[1])),
+            what=(what := _what(kind, row, missed))[0],
+            what_values=what[1],
             machine=row[9] or "",
             start=_local_time(row[10], row[19]),
             end=_local_time(row[11], row[19]),
@@ -319,6 +351,25 @@ def _lines(
     ]
 
 
+def _what(
+    kind: str, row: Sequence[Any], missed: dict[str, tuple[datetime, datetime]]
+) -> tuple[str, dict[str, str | date]]:
+    """What the line of `row` (as `_lines` reads it) is: see `what_line_is`."""
+    slot = missed.get(row[2])
+    return what_line_is(
+        kind,
+        key=row[2],
+        machine=row[20],
+        minutes=int(row[4]),
+        organisation=row[24],
+        units=row[17],
+        material=row[23],
+        reversed_kind=row[21],
+        reversed_day=row[22],
+        missed=(_local_time(slot[0], row[19]), _local_time(slot[1], row[19])) if slot else None,
+    )
+
+
 def _local_time(moment: datetime | None, timezone: str | None) -> str:
     """`HH:MM` in the zone of the machine's site."""
     if moment is None or timezone is None:
@@ -336,18 +387,6 @@ def _opening(session: Session, account: int | None, month: str) -> int:
             )
         ).scalar_one()
     )
-
-
-KINDS: dict[str, str] = {
-    TransactionKind.CHARGE: N_("charge"),
-    TransactionKind.REVERSAL: N_("reversal"),
-    TransactionKind.CHEQUE_ISSUE: N_("cheque_issue"),
-    TransactionKind.CHEQUE_EXPIRY: N_("cheque_expiry"),
-    TransactionKind.PAYMENT: N_("payment"),
-    TransactionKind.MATERIAL_SALE: N_("material_sale"),
-}
-"""Each line's kind: its value in a CSV, a word in the reader's language in a PDF (the English
-catalogue says "material sale" for `material_sale`)."""
 
 
 def statement_document(statement: Statement, forms: Forms) -> Document:
@@ -372,7 +411,7 @@ def statement_document(statement: Statement, forms: Forms) -> Document:
                 line.end,
                 line.machine,
                 *([line.used_by] if organisation else []),
-                line.description,
+                line.describe(_, forms.day),
                 str(line.minutes),
                 forms.grams(line.material_grams),
                 forms.amount(line.total_cents),

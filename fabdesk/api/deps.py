@@ -20,9 +20,11 @@ from fabdesk.actors import Actor
 from fabdesk.api.limits import FailureLimiter, RateLimiter
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import Unauthenticated
+from fabdesk.models import MakerToken, ManagerToken
 from fabdesk.settings import ApiSettings, Settings
 from fabdesk.usage.devices import AuthenticatedDevice, authenticate, hash_token
-from inventory.maker_tokens import AuthenticatedMaker, authenticate_maker, note_used
+from inventory.maker_tokens import AuthenticatedMaker, authenticate_maker
+from inventory.token_use import TokenTable, note_used
 
 FinishedHook = Callable[[Session, Sequence[int], datetime], None]
 """Called inside the ingest transaction with the usage sessions a batch finished (accounting)."""
@@ -148,6 +150,14 @@ def get_device(
 DeviceDep = Annotated[AuthenticatedDevice, Depends(get_device)]
 
 
+def note_use(state: ApiState, table: TokenTable, token_id: int, *, now: datetime) -> None:
+    """Note a token's use in a write transaction of its own, after the request's read: a read
+    that turned into a write would be refused at once by SQLite had another writer (a driver's
+    ingest) committed in between."""
+    with write_session(state.engine) as session:
+        note_used(session, table, token_id, now=now)
+
+
 def require_manager(
     request: Request,
     state: StateDep,
@@ -155,7 +165,7 @@ def require_manager(
 ) -> Actor:
     """The manager holding the bearer token, with their scope (401 otherwise); an address
     that failed too often is refused first (429)."""
-    from inventory.manager_tokens import authenticate_manager, note_used
+    from inventory.manager_tokens import authenticate_manager
 
     address = client_address(request)
     state.failures.check(address)
@@ -169,8 +179,7 @@ def require_manager(
         state.failures.failed(address)
         raise
     if manager.used_long_ago:
-        with write_session(state.engine) as session:
-            note_used(session, manager.token_id, now=now)
+        note_use(state, ManagerToken, manager.token_id, now=now)
     return manager.actor
 
 
@@ -233,8 +242,7 @@ def get_maker(
     request.state.language = asked or maker.language
     state.makers.take(maker.token_id)
     if maker.used_long_ago:
-        with write_session(state.engine) as session:
-            note_used(session, maker.token_id, now=now)
+        note_use(state, MakerToken, maker.token_id, now=now)
     return maker
 
 

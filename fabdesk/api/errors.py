@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from fabdesk import errors
 from fabdesk.api.limits import TooManyRequests
+from fabdesk.db import watch_of
 from fabdesk.wire import Refusal
 
 log = logging.getLogger(__name__)
@@ -92,9 +93,12 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _database_error(_request: Request, exc: Exception) -> JSONResponse:
-    log.debug("database_unavailable", extra={"error": type(exc).__name__})  # logged once by
-    # the engine's DatabaseWatch when it is an outage
+def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503. An outage is logged once by the engine's DatabaseWatch as it happens; anything
+    else (a busy SQLite file, a full disk) once per cause by the watch's `refused`."""
+    watch = watch_of(request.app.state.fabdesk.engine)
+    if watch is not None:
+        watch.refused(exc)
     return refusal(
         503,
         "database_unavailable",

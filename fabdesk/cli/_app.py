@@ -14,6 +14,8 @@ from fabdesk import __version__
 from fabdesk.cli._lazy import LazyGroup
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
@@ -50,6 +52,12 @@ class Context:
 
             self._settings = load_settings(self.config)
         return self._settings
+
+    def zone(self) -> ZoneInfo:
+        """The ledger's zone, of the command's settings (`scheduler.timezone`)."""
+        from fabdesk.accounting.ledger import ledger_zone
+
+        return ledger_zone(self.settings().scheduler)
 
     def engine(self) -> Engine:
         """The command's engine, made once; its connections are closed when the command ends."""

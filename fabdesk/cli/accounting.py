@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -56,12 +57,13 @@ DateOption = Annotated[
 ]
 
 
-def _as_of(session: Session, day: datetime | None) -> datetime:
-    """The instant a command acts at: now, or the end of the `--date` day (checked)."""
+def _as_of(session: Session, day: datetime | None, zone: ZoneInfo) -> datetime:
+    """The instant a command acts at: now, or the end of the `--date` day in the ledger's
+    `zone` (checked)."""
     from fabdesk.accounting.dating import as_of
 
     now = utc_now()
-    return now if day is None else as_of(session, day.date(), now=now)
+    return now if day is None else as_of(session, day.date(), now=now, zone=zone)
 
 
 @charge_app.command("pending")
@@ -76,9 +78,11 @@ def charge_pending(ctx: typer.Context, date: DateOption = None) -> None:
     from fabdesk.accounting.missed import post_missed_bookings
     from fabdesk.accounting.pricing import PriceRules
 
-    rules = PriceRules.from_settings(ctx.obj.settings().accounting)
+    rules = PriceRules.from_settings(
+        ctx.obj.settings().accounting, ctx.obj.settings().scheduler.timezone
+    )
     with write_session(ctx.obj.engine()) as session:
-        now = _as_of(session, date)
+        now = _as_of(session, date, ctx.obj.zone())
         count = post_pending_charges(session, now=now, rules=rules)
         missed = post_missed_bookings(session, now=now, rules=rules)
     out.print(f"Charged {counted(count, 'usage session')}.")
@@ -116,10 +120,12 @@ def close(
     from fabdesk.cli.usage import parse_assignment
     from fabdesk.usage.unattributed import assign_session, resolve_assignee
 
-    rules = PriceRules.from_settings(ctx.obj.settings().accounting)
+    rules = PriceRules.from_settings(
+        ctx.obj.settings().accounting, ctx.obj.settings().scheduler.timezone
+    )
     assignments = [parse_assignment(text) for text in assign or []]
     with write_session(ctx.obj.engine()) as session:
-        as_of = _as_of(session, date)
+        as_of = _as_of(session, date, ctx.obj.zone())
         for session_id, target in assignments:
             assign_session(
                 session,
@@ -183,6 +189,7 @@ def ledger_pay(
             cents=parse_euros(amount),
             reference=reference,
             now=utc_now(),
+            zone=ctx.obj.zone(),
         )
         owed = maker_balance(session, maker.id).owed_cents
     done = "Recorded" if posted else "Already recorded"
@@ -295,8 +302,14 @@ def cheques_issue(
     with write_session(ctx.obj.engine()) as session:
         maker = get_maker(session, member)
         assert maker.id is not None
+        zone = ctx.obj.zone()
         cheque = issue_cheque(
-            session, programme_code=programme, maker_id=maker.id, today=local_day(now), now=now
+            session,
+            programme_code=programme,
+            maker_id=maker.id,
+            today=local_day(now, zone),
+            now=now,
+            zone=zone,
         )
     if qr is not None:
         qr.write_bytes(cheque_qr_png(cheque.code))
@@ -316,8 +329,10 @@ def cheques_expire(ctx: typer.Context, date: DateOption = None) -> None:
     from fabdesk.accounting.ledger import local_day
 
     with write_session(ctx.obj.engine()) as session:
-        now = _as_of(session, date)
-        count = expire_cheques(session, local_day(now), now=now)
+        now = _as_of(session, date, ctx.obj.zone())
+        count = expire_cheques(
+            session, local_day(now, ctx.obj.zone()), zone=ctx.obj.zone(), now=now
+        )
     out.print(f"{counted(count, 'cheque')} expired.")
 
 
@@ -415,7 +430,7 @@ def report(
         elif kind is ReportKind.PROGRAMME:
             document = reports.programme_report(session, month, programme)
         elif kind is ReportKind.SECTORS:
-            document = reports.sector_report(session, month)
+            document = reports.sector_report(session, month, zone=ctx.obj.zone())
         else:
-            document = reports.cost_report(session, int(month[:4]))
+            document = reports.cost_report(session, int(month[:4]), zone=ctx.obj.zone())
     save_document(document, csv, pdf)

@@ -46,7 +46,7 @@ def invoices_issue(
     from fabdesk.accounting.ledger import local_day
 
     settings = ctx.obj.settings().accounting.invoicing
-    today = local_day(utc_now())
+    today = local_day(utc_now(), ctx.obj.zone())
     with write_session(ctx.obj.engine()) as session:
         if member is None and organisation is None:
             issued = issue_month(session, month=month, today=today, settings=settings)
@@ -161,7 +161,7 @@ def journal(
 
     settings = ctx.obj.settings().accounting.journal
     with session_scope(ctx.obj.engine()) as session:
-        text = journal_csv(session, month, settings, belgian=belgian)
+        text = journal_csv(session, month, settings, zone=ctx.obj.zone(), belgian=belgian)
     csv.write_text(text, encoding="utf-8")
     lines = counted(text.count("\n") - 1, "line")
     out.print(f"Journal of {month} written to {csv}: {lines}, balanced.")
@@ -190,7 +190,9 @@ def bank_import(
 
     text = file.read_text(encoding="latin-1" if file.suffix.lower() == ".cod" else "utf-8")
     with write_session(ctx.obj.engine()) as session:
-        result = import_statement(session, text, now=utc_now(), source=file.name)
+        result = import_statement(
+            session, text, now=utc_now(), zone=ctx.obj.zone(), source=file.name
+        )
         left = [
             (row.booked_on, row.amount_cents, row.counterparty_name) for row in result.unmatched
         ]

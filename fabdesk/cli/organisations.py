@@ -147,6 +147,7 @@ def material_sell(
             maker_id=buyer.id if buyer else None,
             key=key,
             now=utc_now(),
+            zone=ctx.obj.zone(),
             equipment_id=find_machine(session, machine) if machine else None,
             vat_rate=ctx.obj.settings().accounting.vat_rate,
             organisation_id=billed.id if billed else None,
@@ -171,7 +172,7 @@ def material_reverse(
     from fabdesk.accounting.materials import reverse_sale
 
     with write_session(ctx.obj.engine()) as session:
-        reversal = reverse_sale(session, key=reference, now=utc_now())
+        reversal = reverse_sale(session, key=reference, now=utc_now(), zone=ctx.obj.zone())
     out.print(f"{'Reversed' if reversal else 'Already reversed'}: sale {reference}.")
 
 
@@ -307,6 +308,7 @@ def organisations_pay(
             cents=parse_euros(amount),
             reference=reference,
             now=utc_now(),
+            zone=ctx.obj.zone(),
         )
         account = find_account(session, AccountKind.ORGANISATION, found)
         owed = balance(session, account) if account is not None else 0

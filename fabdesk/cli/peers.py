@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -62,10 +63,9 @@ def _write(text: str, path: Path | None, what: str) -> None:
     err.print(f"{what} written to {path}.", highlight=False)
 
 
-def _instant(text: str) -> datetime:
-    """`2026-12-01T18:00` in the labs' time zone (or with an offset) as an aware instant."""
-    from fabdesk.accounting.ledger import LAB_TIME_ZONE
-
+def _instant(text: str, zone: ZoneInfo) -> datetime:
+    """`2026-12-01T18:00` in `zone` (the configured one; or with an offset) as an aware
+    instant."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -74,13 +74,11 @@ def _instant(text: str) -> datetime:
             text=text,
             error_code="instant",
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LAB_TIME_ZONE)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def _local(moment: datetime | None) -> str:
-    from fabdesk.accounting.ledger import LAB_TIME_ZONE
-
-    return f"{moment.astimezone(LAB_TIME_ZONE):%Y-%m-%d %H:%M}" if moment else ""
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment else ""
 
 
 @app.command("reconcile")
@@ -99,7 +97,9 @@ def reconcile_command(
     from fabdesk.accounting.reconcile import Gap, reconcile, reconciliation_csv
 
     with _session(ctx) as session:
-        report = reconcile(session, parse_month(month), now=utc_now(), site_code=site)
+        report = reconcile(
+            session, parse_month(month), now=utc_now(), zone=ctx.obj.zone(), site_code=site
+        )
     _write(reconciliation_csv(report), out_file, "Reconciliation")
     counts = ", ".join(f"{gap.value}: {len(report.gaps(gap))}" for gap in Gap)
     err.print(f"{len(report.rows)} lines; {counts}.", highlight=False)
@@ -167,8 +167,8 @@ def trainings_add(
             category_code=category,
             site_code=site,
             trainer_id=id_of(get_maker(session, trainer)),
-            starts_at=_instant(starts),
-            ends_at=_instant(ends),
+            starts_at=_instant(starts, ctx.obj.zone()),
+            ends_at=_instant(ends, ctx.obj.zone()),
             min_participants=minimum,
             max_participants=maximum,
             now=utc_now(),
@@ -246,8 +246,8 @@ def trainings_list(
             str(training.id),
             category,
             site_code,
-            _local(training.starts_at),
-            _local(training.ends_at),
+            _local(training.starts_at, ctx.obj.zone()),
+            _local(training.ends_at, ctx.obj.zone()),
             str(enrolled),
             f"{training.min_participants}-{training.max_participants}",
             training.state.value,
@@ -274,7 +274,7 @@ def disputes_list(
             str(dispute.id),
             str(dispute.usage_charge_id),
             str(dispute.maker_id),
-            _local(dispute.opened_at),
+            _local(dispute.opened_at, ctx.obj.zone()),
             dispute.reason,
             dispute.state.value,
             dispute.decision_reason,
@@ -295,7 +295,9 @@ def disputes_accept(
 
     with _session(ctx) as session:
         actor = ctx.obj.actor(session, acting)
-        accept_dispute(session, dispute_id=dispute, actor=actor, now=utc_now(), note=note)
+        accept_dispute(
+            session, dispute_id=dispute, actor=actor, now=utc_now(), zone=ctx.obj.zone(), note=note
+        )
     out.print(f"Dispute {dispute} accepted: the charge is reversed.", highlight=False)
 
 
@@ -331,10 +333,10 @@ def problems_list(
         table.add_row(
             str(report.id),
             tag,
-            _local(report.reported_at),
+            _local(report.reported_at, ctx.obj.zone()),
             "yes" if report.serious else "",
             report.text,
-            report.resolution or _local(report.resolved_at),
+            report.resolution or _local(report.resolved_at, ctx.obj.zone()),
         )
     out.print(table)
 

@@ -39,7 +39,7 @@ def unattributed(
     from fabdesk.usage.unattributed import unattributed_sessions
 
     with session_scope(ctx.obj.engine()) as session:
-        waiting = unattributed_sessions(session, site_code=site, month=month)
+        waiting = unattributed_sessions(session, zone=ctx.obj.zone(), site_code=site, month=month)
     table = Table(
         "session",
         "machine",
@@ -89,7 +89,9 @@ def assign(
     from fabdesk.accounting.pricing import PriceRules
     from fabdesk.usage.unattributed import assign_session, resolve_assignee
 
-    rules = PriceRules.from_settings(ctx.obj.settings().accounting)
+    rules = PriceRules.from_settings(
+        ctx.obj.settings().accounting, ctx.obj.settings().scheduler.timezone
+    )
     with write_session(ctx.obj.engine()) as session:
         assignee = resolve_assignee(session, maker=maker, organisation=organisation, lab=lab)
         done = assign_session(

@@ -67,7 +67,7 @@ class LedgerPeriod(SQLModel, table=True):
     __tablename__ = "ledger_periods"
 
     month: str = Field(primary_key=True, max_length=7)
-    """`YYYY-MM` (months of the labs' time zone, Europe/Brussels)."""
+    """`YYYY-MM` (months of the ledger's zone: `scheduler.timezone`)."""
     closed_at: datetime = Field(sa_column=utc_column())
     transaction_count: int
     posting_count: int

@@ -45,7 +45,7 @@ def after_ingest(
     settings: Settings,
 ) -> FollowUp:
     attached = attribute_sessions(session, touched, now=now, settings=settings.scheduler)
-    rules = PriceRules.from_settings(settings.accounting)
+    rules = PriceRules.from_settings(settings.accounting, settings.scheduler.timezone)
     # Finished now, or finished before and attributed only now (its badge came after its end).
     payable = (
         session.exec(

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -77,10 +78,10 @@ class Assigned:
 
 
 def unattributed_sessions(
-    session: Session, *, site_code: str | None = None, month: str | None = None
+    session: Session, *, zone: ZoneInfo, site_code: str | None = None, month: str | None = None
 ) -> list[WaitingSession]:
     """The finished sessions waiting for a manager, oldest first; of one site and/or one month
-    (`YYYY-MM`, by the session's end) when given."""
+    (`YYYY-MM` of `zone`, the ledger's, by the session's end) when given."""
     query = (
         select(UsageSession, Equipment.asset_tag, Site.code)
         .join(Equipment, col(Equipment.id) == col(UsageSession.equipment_id))
@@ -91,7 +92,7 @@ def unattributed_sessions(
     if site_code is not None:
         query = query.where(Site.code == site_code)
     if month is not None:
-        start, end = month_bounds(parse_month(month))
+        start, end = month_bounds(parse_month(month), zone)
         query = query.where(col(UsageSession.ended_at) >= start, col(UsageSession.ended_at) < end)
     return [_waiting(usage, tag, code) for usage, tag, code in session.exec(query).all()]
 

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from fabdesk.accounting.disputes import accept_dispute, list_disputes, refuse_dispute
+from fabdesk.accounting.ledger import ledger_zone
 from fabdesk.accounting.statements import charge_lines
 from fabdesk.actors import actor_for
 from fabdesk.db import session_scope, write_session
@@ -108,7 +109,14 @@ class DisputesScreen(TableScreen):
         with write_session(kiosk.engine) as session:
             actor = actor_for(session, manager, "kiosk")
             if accept:
-                accept_dispute(session, dispute_id=dispute_id, actor=actor, now=now, note=reason)
+                accept_dispute(
+                    session,
+                    dispute_id=dispute_id,
+                    actor=actor,
+                    now=now,
+                    zone=ledger_zone(kiosk.settings.scheduler),
+                    note=reason,
+                )
                 text = self._("Dispute {id} accepted: the charge is reversed.")
             else:
                 refuse_dispute(session, dispute_id=dispute_id, actor=actor, reason=reason, now=now)

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
+from fabdesk.accounting.ledger import ledger_zone
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.actors import actor_for
 from fabdesk.db import session_scope, write_session
@@ -63,7 +64,9 @@ class UnattributedScreen(TableScreen):
                     f"{found.active_seconds / 60:.0f}",
                     found.job_name or "",
                 )
-                for found in unattributed_sessions(session, site_code=kiosk.site)
+                for found in unattributed_sessions(
+                    session, zone=ledger_zone(kiosk.settings.scheduler), site_code=kiosk.site
+                )
             ]
         self.post_message(WaitingUseListed(lines))
 
@@ -112,7 +115,9 @@ class UnattributedScreen(TableScreen):
     def assign(self, session_id: int, badge: str | None) -> None:
         kiosk = self.kiosk
         assert kiosk.manager is not None
-        rules = PriceRules.from_settings(kiosk.settings.accounting)
+        rules = PriceRules.from_settings(
+            kiosk.settings.accounting, kiosk.settings.scheduler.timezone
+        )
         with write_session(kiosk.engine) as session:
             assignee: Assignee = resolve_assignee(
                 session, maker=badge, lab=None if badge else kiosk.site

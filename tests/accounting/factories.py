@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from fabdesk.accounting.ledger import ledger_zone
 from fabdesk.models import (
     Equipment,
     EquipmentCategory,
@@ -26,9 +27,12 @@ from fabdesk.models import (
     UsageSession,
     id_of,
 )
-from fabdesk.settings import InvoicingSettings
+from fabdesk.settings import InvoicingSettings, SchedulerSettings
 from fabdesk.wire import Outcome
 from inventory.makers import NewMaker, register_maker
+
+ZONE = ledger_zone(SchedulerSettings())
+"""The ledger's zone of the default settings (`scheduler.timezone`)."""
 
 LAB = InvoicingSettings(
     legal_name="Cityfab asbl",

@@ -17,7 +17,7 @@ from fabdesk.accounting.invoices import issue_month
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.errors import ImportRejected
 from fabdesk.models import Maker, id_of
-from tests.accounting.factories import LAB, Lab, add_maker, add_usage, at
+from tests.accounting.factories import LAB, ZONE, Lab, add_maker, add_usage, at
 
 DATA = Path(__file__).parents[1] / "data" / "bank"
 
@@ -46,12 +46,16 @@ def test_a_coda_statement(session: Session, invoiced: tuple[Maker, Maker]) -> No
         (-1200, ""),
     ]
     assert lines[0].communication == "261000000149"
-    result = import_statement(session, text, now=at("2026-12-02 08:00"), source="statement.cod")
+    result = import_statement(
+        session, text, now=at("2026-12-02 08:00"), source="statement.cod", zone=ZONE
+    )
     assert (result.new, result.already_imported, result.matched) == (4, 0, 2)
     assert [row.amount_cents for row in result.unmatched] == [5000]
     assert maker_balance(session, id_of(alice)).owed_cents == 0  # by the communication
     assert maker_balance(session, id_of(bob)).owed_cents == 0  # by amount and name
-    again = import_statement(session, text, now=at("2026-12-03 08:00"), source="statement.cod")
+    again = import_statement(
+        session, text, now=at("2026-12-03 08:00"), source="statement.cod", zone=ZONE
+    )
     assert (again.new, again.already_imported, again.matched) == (0, 4, 0)
     assert maker_balance(session, id_of(alice)).owed_cents == 0
     assert [(row.counterparty_name, row.matched_by) for row in unmatched(session)] == [
@@ -62,12 +66,12 @@ def test_a_coda_statement(session: Session, invoiced: tuple[Maker, Maker]) -> No
 def test_a_camt053_statement(session: Session, invoiced: tuple[Maker, Maker]) -> None:
     alice, bob = invoiced
     text = (DATA / "statement.camt053.xml").read_text()
-    result = import_statement(session, text, now=at("2026-12-02 08:00"), source="camt")
+    result = import_statement(session, text, now=at("2026-12-02 08:00"), source="camt", zone=ZONE)
     assert (result.new, result.matched) == (3, 1)  # the pending entry is left for later
     assert [row.counterparty_name for row in result.unmatched] == ["Somebody Else"]
     assert maker_balance(session, id_of(alice)).owed_cents == 0
     assert maker_balance(session, id_of(bob)).owed_cents == 300
-    again = import_statement(session, text, now=at("2026-12-02 09:00"), source="camt")
+    again = import_statement(session, text, now=at("2026-12-02 09:00"), source="camt", zone=ZONE)
     assert (again.new, again.already_imported) == (0, 3)
 
 
@@ -75,7 +79,11 @@ def test_a_broken_file_is_refused_and_records_nothing(
     session: Session, invoiced: tuple[Maker, Maker]
 ) -> None:
     with pytest.raises(ImportRejected, match="128 characters"):
-        import_statement(session, "0" * 127, now=at("2026-12-02 08:00"), source="bad.cod")
+        import_statement(
+            session, "0" * 127, now=at("2026-12-02 08:00"), source="bad.cod", zone=ZONE
+        )
     with pytest.raises(ImportRejected, match="not XML"):
-        import_statement(session, "<Document>", now=at("2026-12-02 08:00"), source="bad.xml")
+        import_statement(
+            session, "<Document>", now=at("2026-12-02 08:00"), source="bad.xml", zone=ZONE
+        )
     assert unmatched(session) == []

@@ -13,12 +13,14 @@ from fabdesk.accounting.missed import post_missed_bookings
 from fabdesk.accounting.pricing import PriceRules, SessionFacts, price_session
 from fabdesk.accounting.statements import maker_statement
 from fabdesk.models import Booking, BookingState, Equipment, Maker, Site, id_of
-from fabdesk.settings import AccountingSettings, ChargePolicySettings
+from fabdesk.settings import AccountingSettings, ChargePolicySettings, SchedulerSettings
 from tests.accounting.factories import Lab, add_maker, add_usage, at
 
 
 def _rules(**policies: ChargePolicySettings) -> PriceRules:
-    return PriceRules.from_settings(AccountingSettings(charge_policies=policies))
+    return PriceRules.from_settings(
+        AccountingSettings(charge_policies=policies), SchedulerSettings().timezone
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import pytest
@@ -38,7 +39,7 @@ from fabdesk.models import (
     id_of,
 )
 from fabdesk.wire import Outcome
-from tests.accounting.factories import Lab, add_maker, add_usage, at
+from tests.accounting.factories import ZONE, Lab, add_maker, add_usage, at
 
 
 def _programme(session: Session, **overrides: object) -> None:
@@ -183,26 +184,19 @@ def test_cheques_are_refused_to_companies_outside_sectors_and_over_the_cap(
     outsider = add_maker(session, "M2", sector=Sector.CREATIVE)
     carer = add_maker(session, "M3", sector=Sector.HEALTH)
     now = at("2026-11-02 09:00")
+    issue = functools.partial(
+        issue_cheque, session, programme_code="chq", today=now.date(), now=now, zone=ZONE
+    )
     with pytest.raises(RuleViolation, match="without an enterprise number"):
-        issue_cheque(
-            session, programme_code="chq", maker_id=id_of(company), today=now.date(), now=now
-        )
+        issue(maker_id=id_of(company))
     with pytest.raises(RuleViolation, match="sectors health only"):
-        issue_cheque(
-            session, programme_code="chq", maker_id=id_of(outsider), today=now.date(), now=now
-        )
+        issue(maker_id=id_of(outsider))
     for _ in range(3):
-        issue_cheque(
-            session, programme_code="chq", maker_id=id_of(carer), today=now.date(), now=now
-        )
+        issue(maker_id=id_of(carer))
     with pytest.raises(RuleViolation, match="the cap is 6000 cents"):
-        issue_cheque(
-            session, programme_code="chq", maker_id=id_of(carer), today=now.date(), now=now
-        )
+        issue(maker_id=id_of(carer))
     with pytest.raises(NotFound):
-        issue_cheque(
-            session, programme_code="nope", maker_id=id_of(carer), today=now.date(), now=now
-        )
+        issue(maker_id=id_of(carer), programme_code="nope")
 
 
 def test_soonest_expiring_cheque_pays_first_partly_then_the_next(
@@ -213,10 +207,10 @@ def test_soonest_expiring_cheque_pays_first_partly_then_the_next(
     maker = add_maker(session, "M1")
     now = at("2026-11-02 09:00")
     late = issue_cheque(
-        session, programme_code="chq2", maker_id=id_of(maker), today=now.date(), now=now
+        session, programme_code="chq2", maker_id=id_of(maker), today=now.date(), now=now, zone=ZONE
     )
     soon = issue_cheque(
-        session, programme_code="chq", maker_id=id_of(maker), today=now.date(), now=now
+        session, programme_code="chq", maker_id=id_of(maker), today=now.date(), now=now, zone=ZONE
     )
     # 60 min laser = 30.00 EUR. The soon cheque (20.00, co-pay 20 %) would pay 24.00: it pays
     # its 20.00, covering 25.00 of the charge (maker co-pays 5.00); the later cheque (no
@@ -237,15 +231,15 @@ def test_expiry_returns_what_is_left_to_the_programme_once(session: Session, lab
     maker = add_maker(session, "M1")
     now = at("2026-11-02 09:00")
     cheque = issue_cheque(
-        session, programme_code="chq", maker_id=id_of(maker), today=now.date(), now=now
+        session, programme_code="chq", maker_id=id_of(maker), today=now.date(), now=now, zone=ZONE
     )
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=600)
     post_usage_charge(
         session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default()
     )  # cheque pays 4.00
-    assert expire_cheques(session, date(2026, 11, 11)) == 0  # still valid on the 11th
-    assert expire_cheques(session, date(2026, 11, 12)) == 1
-    assert expire_cheques(session, date(2026, 11, 13)) == 0
+    assert expire_cheques(session, date(2026, 11, 11), zone=ZONE) == 0  # still valid on the 11th
+    assert expire_cheques(session, date(2026, 11, 12), zone=ZONE) == 1
+    assert expire_cheques(session, date(2026, 11, 13), zone=ZONE) == 0
     cheque_account = find_account(session, AccountKind.CHEQUE, id_of(cheque))
     programme_account = find_account(session, AccountKind.PROGRAMME, cheque.programme_id)
     assert cheque_account is not None
@@ -265,14 +259,14 @@ def test_reversal_gives_the_cheque_back_and_a_repost_charges_again(
     maker = add_maker(session, "M1")
     now = at("2026-11-02 09:00")
     cheque = issue_cheque(
-        session, programme_code="chq", maker_id=id_of(maker), today=now.date(), now=now
+        session, programme_code="chq", maker_id=id_of(maker), today=now.date(), now=now, zone=ZONE
     )
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=600)
     post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default())
-    reversal = reverse_charge(session, id_of(job), now=at("2026-11-06 10:00"))
+    reversal = reverse_charge(session, id_of(job), now=at("2026-11-06 10:00"), zone=ZONE)
     assert reversal is not None
     assert reversal.kind == TransactionKind.REVERSAL
-    assert reverse_charge(session, id_of(job), now=at("2026-11-06 10:00")) is None
+    assert reverse_charge(session, id_of(job), now=at("2026-11-06 10:00"), zone=ZONE) is None
     assert maker_balance(session, id_of(maker)).owed_cents == 0
     assert cheques_of(session, id_of(maker), date(2026, 11, 6))[0].remaining_cents == 2000
     # A replay after the reversal posts nothing; a correction reposts explicitly.
@@ -284,7 +278,9 @@ def test_reversal_gives_the_cheque_back_and_a_repost_charges_again(
     )
     job.active_seconds = 1200
     session.add(job)
-    reverse_charge(session, id_of(job), now=at("2026-11-06 11:00"))  # already reversed: None
+    reverse_charge(
+        session, id_of(job), now=at("2026-11-06 11:00"), zone=ZONE
+    )  # already reversed: None
     charges = session.exec(select(UsageCharge).order_by(col(UsageCharge.revision))).all()
     assert [charge.revision for charge in charges] == [1]
     assert cheque.id is not None
@@ -297,7 +293,9 @@ def test_correction_reverses_and_reposts_the_next_revision(session: Session, lab
     post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default())
     job.active_seconds = 1200
     session.add(job)
-    reverse_charge(session, id_of(job), now=at("2026-11-06 10:00"), repost=PriceRules.default())
+    reverse_charge(
+        session, id_of(job), now=at("2026-11-06 10:00"), repost=PriceRules.default(), zone=ZONE
+    )
     charges = session.exec(select(UsageCharge).order_by(col(UsageCharge.revision))).all()
     assert [(c.revision, c.total_cents) for c in charges] == [(1, 500), (2, 1000)]
     assert maker_balance(session, id_of(maker)).owed_cents == 1000
@@ -313,12 +311,12 @@ def test_reversal_to_an_expired_cheque_goes_back_to_the_programme(
     maker = add_maker(session, "M1")
     now = at("2026-11-02 09:00")
     cheque = issue_cheque(
-        session, programme_code="chq", maker_id=id_of(maker), today=now.date(), now=now
+        session, programme_code="chq", maker_id=id_of(maker), today=now.date(), now=now, zone=ZONE
     )
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=600)
     post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default())
-    expire_cheques(session, date(2026, 11, 20))
-    reverse_charge(session, id_of(job), now=at("2026-11-21 10:00"))
+    expire_cheques(session, date(2026, 11, 20), zone=ZONE)
+    reverse_charge(session, id_of(job), now=at("2026-11-21 10:00"), zone=ZONE)
     cheque_account = find_account(session, AccountKind.CHEQUE, id_of(cheque))
     assert cheque_account is not None
     assert balance(session, cheque_account) == 0
@@ -395,13 +393,18 @@ def test_a_payment_settles_what_the_maker_owes_once(session: Session, lab: Lab) 
     job = add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 10:00"), active_seconds=600)
     post_usage_charge(session, id_of(job), now=at("2026-11-05 10:01"), rules=PriceRules.default())
     now = at("2026-11-06 09:00")
-    assert record_payment(session, maker_id=id_of(maker), cents=500, reference="T-1", now=now)
+    assert record_payment(
+        session, maker_id=id_of(maker), cents=500, reference="T-1", now=now, zone=ZONE
+    )
     assert (
-        record_payment(session, maker_id=id_of(maker), cents=500, reference="T-1", now=now) is None
+        record_payment(
+            session, maker_id=id_of(maker), cents=500, reference="T-1", now=now, zone=ZONE
+        )
+        is None
     )
     assert maker_balance(session, id_of(maker)).owed_cents == 0
     with pytest.raises(InvalidValue):
-        record_payment(session, maker_id=id_of(maker), cents=0, reference="T-2", now=now)
+        record_payment(session, maker_id=id_of(maker), cents=0, reference="T-2", now=now, zone=ZONE)
     with pytest.raises(NotFound):
-        record_payment(session, maker_id=999_999, cents=100, reference="T-3", now=now)
+        record_payment(session, maker_id=999_999, cents=100, reference="T-3", now=now, zone=ZONE)
     assert check_ledger(session).ok

@@ -12,7 +12,7 @@ from fabdesk.accounting.reports import coinvestor_report, cost_report
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import UsageCharge, id_of
 from inventory.investors import add_member, investor_members, remove_member
-from tests.accounting.factories import Lab, add_maker, add_usage, at
+from tests.accounting.factories import ZONE, Lab, add_maker, add_usage, at
 
 
 def test_costs_entered_give_the_cost_price_of_an_hour(session: Session, lab: Lab) -> None:
@@ -44,7 +44,7 @@ def test_costs_entered_give_the_cost_price_of_an_hour(session: Session, lab: Lab
     assert [
         (item.asset_tag, c.maintenance_cents) for item, c in equipment_costs(session, 2026)
     ] == [("CF1-LAS-01", 50_000)]
-    row = next(r for r in cost_report(session, 2026).rows if r[2] == "CF1-LAS-01")
+    row = next(r for r in cost_report(session, 2026, zone=ZONE).rows if r[2] == "CF1-LAS-01")
     # (4,000 + 500 + 500) EUR / 10 h = 500 EUR an hour, against 30 EUR charged.
     assert row[3:7] == ["5000.00", "10.00", "500.00", "30.00"]
 

@@ -28,7 +28,7 @@ from fabdesk.accounting.reports import (
 from fabdesk.accounting.statements import maker_statement, statement_csv, statement_pdf
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import EquipmentCost, OpeningHours, Sector, id_of
-from tests.accounting.factories import Lab, add_maker, add_usage, at
+from tests.accounting.factories import ZONE, Lab, add_maker, add_usage, at
 
 
 @pytest.fixture
@@ -54,14 +54,15 @@ def month_of_use(session: Session, lab: Lab) -> Lab:
         today=date(2026, 11, 2),
         now=at("2026-11-02 09:00"),
         new_code=lambda: "MC-A1",
+        zone=ZONE,
     )
     add_usage(session, lab.laser, alice, ended_at=at("2026-11-05 14:37"), active_seconds=37 * 60)
     add_usage(session, lab.laser, alice, ended_at=at("2026-11-06 10:00"), active_seconds=10 * 60)
     wrong = add_usage(session, lab.laser, bob, ended_at=at("2026-11-07 10:00"), active_seconds=600)
     add_usage(session, lab.vinyl, bob, ended_at=at("2026-11-08 10:00"), active_seconds=900)
     post_pending_charges(session, now=at("2026-11-08 12:00"), rules=PriceRules.default())
-    reverse_charge(session, id_of(wrong), now=at("2026-11-09 12:00"))
-    expire_cheques(session, date(2026, 11, 30))
+    reverse_charge(session, id_of(wrong), now=at("2026-11-09 12:00"), zone=ZONE)
+    expire_cheques(session, date(2026, 11, 30), zone=ZONE)
     session.add(OpeningHours(site_id=id_of(lab.site), weekday=2, opens=_time(10), closes=_time(18)))
     session.add(
         EquipmentCost(
@@ -131,11 +132,13 @@ def test_programme_report_counts_spending_makers_and_expiry(
 
 
 def test_sector_report_and_cost_price(session: Session, month_of_use: Lab) -> None:
-    sectors = {(row[1]): (row[2], row[3]) for row in sector_report(session, "2026-11").rows}
+    sectors = {
+        (row[1]): (row[2], row[3]) for row in sector_report(session, "2026-11", zone=ZONE).rows
+    }
     assert sectors["creative"] == ("2", "0.78")
     assert sectors["health"] == ("2", "0.42")
     assert sectors["construction"] == ("0", "0.00")
-    costs = {row[2]: row for row in cost_report(session, 2026).rows}
+    costs = {row[2]: row for row in cost_report(session, 2026, zone=ZONE).rows}
     # 2600 EUR of costs over 0.95 h of laser use; the site opens 8 h on 52 Wednesdays.
     assert costs["CF1-LAS-01"][3:8] == ["2600.00", "0.95", "2736.84", "30.00", "0.2 %"]
-    assert to_csv(cost_report(session, 2026)).startswith("site,category")
+    assert to_csv(cost_report(session, 2026, zone=ZONE)).startswith("site,category")

@@ -22,7 +22,7 @@ from fabdesk.accounting.pricing import (
 from fabdesk.accounting.reports import cost_report
 from fabdesk.models import EquipmentCost, id_of
 from fabdesk.money import cents_of
-from tests.accounting.factories import Lab, add_usage, at
+from tests.accounting.factories import ZONE, Lab, add_usage, at
 
 _DOC = Path(__file__).parents[2] / "docs" / "accounting.md"
 _RULES = PriceRules.default()
@@ -100,5 +100,5 @@ def test_the_cost_price_is_exact(session: Session, lab: Lab) -> None:
     """€4,000.01 of costs over 2 h of use is €2,000.01 an hour (a float's round() gave 2000.00)."""
     session.add(EquipmentCost(equipment_id=id_of(lab.laser), year=2026, maintenance_cents=400001))
     add_usage(session, lab.laser, None, ended_at=at("2026-11-05 14:00"), active_seconds=7200)
-    row = next(r for r in cost_report(session, 2026).rows if r[2] == "CF1-LAS-01")
+    row = next(r for r in cost_report(session, 2026, zone=ZONE).rows if r[2] == "CF1-LAS-01")
     assert row[3:6] == ["4000.01", "2.00", "2000.01"]

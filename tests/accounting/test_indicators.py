@@ -20,7 +20,7 @@ from fabdesk.accounting.pricing import PriceRules
 from fabdesk.accounting.reports import programme_report, sector_report
 from fabdesk.errors import InvalidValue
 from fabdesk.models import Sector, Tier, UsageCharge, id_of
-from tests.accounting.factories import Lab, add_maker, add_region_programme, add_usage, at
+from tests.accounting.factories import ZONE, Lab, add_maker, add_region_programme, add_usage, at
 
 
 @pytest.fixture
@@ -37,6 +37,7 @@ def every_sector(session: Session, lab: Lab) -> Lab:
         today=date(2026, 11, 2),
         now=at("2026-11-02 09:00"),
         new_code=lambda: "MC-N1",
+        zone=ZONE,
     )
     for day, maker in enumerate([*makers, nobody], start=3):
         add_usage(
@@ -54,7 +55,9 @@ def every_sector(session: Session, lab: Lab) -> Lab:
 def test_sector_and_programme_reports_have_a_row_for_unknown(
     session: Session, every_sector: Lab
 ) -> None:
-    sectors = {row[1]: (row[2], row[3]) for row in sector_report(session, "2026-11").rows}
+    sectors = {
+        row[1]: (row[2], row[3]) for row in sector_report(session, "2026-11", zone=ZONE).rows
+    }
     assert sectors == {sector.value: ("1", "0.50") for sector in Sector} | {"none": ("1", "0.50")}
     assert programme_report(session, "2026-11").rows == [
         ["chq", "laser", "none", "6.00", "1"]
@@ -104,11 +107,11 @@ def test_indicators_pdf_reads_back_with_its_charts(
     assert "12,40" in text  # a laser's half hour, net of VAT, in nl-BE's form
     assert "0,50" in text
     assert not re.search(r"\d\.\d\d\b", text), "no decimal point in an amount or hours"
-    assert "Industrial Plan indicators 2026" in text
-    assert "Hours of machine use by sector" in text
-    assert "Revenue and hours per month" in text
-    assert "agrifood" in text
-    assert "none" in text
+    assert "Indicatoren van het Industrieel Plan 2026" in text
+    assert "Gebruiksuren van de machines per sector" in text
+    assert "Opbrengst en uren per maand" in text
+    assert "agrovoeding" in text
+    assert "geen" in text
     subprocess.run(
         ["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
         check=True,

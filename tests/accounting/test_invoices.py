@@ -24,7 +24,7 @@ from fabdesk.accounting.pricing import PriceRules
 from fabdesk.errors import InvalidValue, NotFound
 from fabdesk.models import id_of
 from fabdesk.settings import InvoicingSettings
-from tests.accounting.factories import LAB, Lab, add_maker, add_usage, at
+from tests.accounting.factories import LAB, ZONE, Lab, add_maker, add_usage, at
 
 RATE_21 = Decimal("0.21")
 
@@ -64,7 +64,7 @@ def test_an_invoice_then_a_credit_note_that_names_it(
         == []
     )
 
-    reverse_charge(session, id_of(first), now=at("2026-12-03 10:00"))
+    reverse_charge(session, id_of(first), now=at("2026-12-03 10:00"), zone=ZONE)
     [credit] = issue_invoices(
         session, month="2026-12", today=date(2026, 12, 3), settings=LAB, maker_number="A1"
     )

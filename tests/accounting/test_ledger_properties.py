@@ -61,7 +61,7 @@ from fabdesk.models import (
 )
 from fabdesk.usage.unattributed import Assignee, assign_session
 from inventory.organisations import add_organisation
-from tests.accounting.factories import Lab, add_maker, add_usage, at, build_lab
+from tests.accounting.factories import ZONE, Lab, add_maker, add_usage, at, build_lab
 
 
 @dataclass(frozen=True)
@@ -317,7 +317,7 @@ def _assert_invariants(session: Session, model: Model) -> None:
 def _run(session: Session, world: World, plan: list[Step]) -> None:
     model = Model()
     for step in plan:
-        today = local_day(model.now)
+        today = local_day(model.now, ZONE)
         match step:
             case NewSession():
                 ended = max(model.now - timedelta(hours=step.hours_late), at("2026-09-01 00:00"))
@@ -374,14 +374,15 @@ def _run(session: Session, world: World, plan: list[Step]) -> None:
                         today=today,
                         now=model.now,
                         new_code=lambda: "MC-" + uuid.uuid4().hex[:8].upper(),
+                        zone=ZONE,
                     )
                 except RuleViolation as error:
                     refused = error
                 if refused is not None:
                     assert refused.code in {"cheque_enterprise", "cheque_sector"}
             case Expire():
-                expire_cheques(session, today, now=model.now)
-                assert expire_cheques(session, today, now=model.now) == 0
+                expire_cheques(session, today, now=model.now, zone=ZONE)
+                assert expire_cheques(session, today, now=model.now, zone=ZONE) == 0
             case Reverse() if model.sessions:
                 target = model.sessions[step.pick % len(model.sessions)]
                 if session.exec(
@@ -392,11 +393,12 @@ def _run(session: Session, world: World, plan: list[Step]) -> None:
                         target,
                         now=model.now,
                         repost=PriceRules.default() if step.repost else None,
+                        zone=ZONE,
                     )
             case Close():
                 last = last_closed_month(session)
                 month = next_month(last) if last else "2026-09"
-                if month_bounds(month)[1] <= model.now:
+                if month_bounds(month, ZONE)[1] <= model.now:
                     period = close_period(session, month, now=model.now, rules=PriceRules.default())
                     assert (
                         close_period(session, month, now=model.now, rules=PriceRules.default())
@@ -424,6 +426,7 @@ def _run(session: Session, world: World, plan: list[Step]) -> None:
                     equipment_id=world.machines[step.machine]
                     if step.machine < len(world.machines)
                     else None,
+                    zone=ZONE,
                 )
                 assert (sale is None) == (retry is not None)
                 if retry is not None:

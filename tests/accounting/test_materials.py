@@ -26,7 +26,7 @@ from fabdesk.models import (
     id_of,
 )
 from inventory.organisations import add_organisation
-from tests.accounting.factories import Lab, add_maker, at
+from tests.accounting.factories import ZONE, Lab, add_maker, at
 
 
 def _mdf(session: Session, lab: Lab) -> None:
@@ -62,6 +62,7 @@ def test_a_sale_for_the_laser_shares_its_margin_and_keeps_the_material_at_cost(
         key="desk-1",
         now=at("2026-11-05 10:00"),
         equipment_id=id_of(lab.laser),
+        zone=ZONE,
     )
     assert sale is not None
     assert (sale.total_cents, sale.vat_cents, sale.cost_cents) == (1452, 252, 750)
@@ -86,12 +87,11 @@ def test_a_retry_posts_nothing_and_a_cash_sale_goes_to_the_bank(session: Session
     _mdf(session, lab)
     site = id_of(lab.site)
     now = at("2026-11-05 10:00")
-    first = sell_material(
-        session, site_id=site, code="MDF3-600", quantity=1, maker_id=None, key="till-7", now=now
-    )
-    again = sell_material(
-        session, site_id=site, code="MDF3-600", quantity=1, maker_id=None, key="till-7", now=now
-    )
+    sell = functools.partial(
+        sell_material, session, site_id=site, code="MDF3-600", quantity=1, maker_id=None,
+        key="till-7", now=now, zone=ZONE,
+    )  # fmt: skip
+    first, again = sell(), sell()
     assert first is not None
     assert again is None
     assert len(session.exec(select(MaterialSale)).all()) == 1
@@ -116,6 +116,7 @@ def test_a_sale_dated_in_a_closed_month_is_booked_in_the_open_one(
         key="late-paper-slip",
         now=at("2026-11-03 09:00"),
         sold_on=at("2026-10-30 12:00").date(),
+        zone=ZONE,
     )
     assert sale is not None
     assert sale.month == "2026-11"
@@ -149,6 +150,7 @@ def test_bad_input_is_refused_with_a_code_and_posts_nothing(
         "maker_id": id_of(maker),
         "key": "k",
         "now": at("2026-11-05 10:00"),
+        "zone": ZONE,
     }
     values.update(overrides)
     with pytest.raises(error) as raised:
@@ -183,6 +185,7 @@ def test_the_catalogue_is_per_site_and_refuses_twins(session: Session, lab: Lab)
             maker_id=None,
             key="x",
             now=at("2026-11-05 10:00"),
+            zone=ZONE,
             equipment_id=id_of(lab.laser),  # a machine of the other site
         )
 
@@ -199,13 +202,13 @@ def test_material_billed_to_an_organisation_and_a_sale_corrected(
     )
     site = id_of(lab.site)
     sell = functools.partial(
-        sell_material, session, site_id=site, code="MDF3-600", maker_id=id_of(student)
+        sell_material, session, site_id=site, code="MDF3-600", maker_id=id_of(student), zone=ZONE
     )
     sell(quantity=3, key="slip-9", now=at("2026-11-05 10:00"),
                   organisation_id=id_of(school))  # fmt: skip
     assert _moved(session, AccountKind.ORGANISATION, id_of(school)) == 1452
-    assert reverse_sale(session, key="slip-9", now=at("2026-11-06 10:00")) is not None
-    assert reverse_sale(session, key="slip-9", now=at("2026-11-06 11:00")) is None
+    assert reverse_sale(session, key="slip-9", now=at("2026-11-06 10:00"), zone=ZONE) is not None
+    assert reverse_sale(session, key="slip-9", now=at("2026-11-06 11:00"), zone=ZONE) is None
     sell(quantity=2, key="slip-10", now=at("2026-11-06 10:05"),
                   organisation_id=id_of(school))  # fmt: skip
     assert _moved(session, AccountKind.ORGANISATION, id_of(school)) == 968
@@ -221,7 +224,7 @@ def test_material_billed_to_an_organisation_and_a_sale_corrected(
     assert statement.lines[2].unit_price == "2 x 4.84"
     assert maker_statement(session, "S2", "2026-11").lines == []
     with pytest.raises(NotFound):
-        reverse_sale(session, key="nothing", now=at("2026-11-06 10:00"))
+        reverse_sale(session, key="nothing", now=at("2026-11-06 10:00"), zone=ZONE)
     with pytest.raises(NotFound):
         sell(quantity=1, key="slip-11", now=at("2026-11-06 10:05"),
                       organisation_id=999)  # fmt: skip

@@ -20,7 +20,7 @@ from fabdesk.db import make_engine
 from fabdesk.models import Booking, Invoice, id_of
 from fabdesk.settings import DatabaseSettings
 from inventory.organisations import add_organisation
-from tests.accounting.factories import LAB, Lab, add_maker, add_usage, at, build_lab
+from tests.accounting.factories import LAB, ZONE, Lab, add_maker, add_usage, at, build_lab
 
 NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
@@ -148,7 +148,7 @@ def test_an_organisations_invoice_and_credit_note_as_peppol_ubl(session: Session
     assert _text(root, "cac:LegalMonetaryTotal/cbc:PayableAmount") == "30.00"
     assert _text(root, "cac:TaxTotal/cbc:TaxAmount") == "5.20"
 
-    reverse_charge(session, id_of(usages[1]), now=at("2026-12-02 10:00"))
+    reverse_charge(session, id_of(usages[1]), now=at("2026-12-02 10:00"), zone=ZONE)
     [credit] = issue_invoices(session, month="2026-12", today=date(2026, 12, 2), settings=LAB,
                               organisation_code="erasmus")  # fmt: skip
     root = _check_bis3(

@@ -21,7 +21,7 @@ from fabdesk.accounting.statements import (
     statement_pdf,
 )
 from fabdesk.models import Booking, Organisation, id_of
-from tests.accounting.factories import Lab, add_maker, add_usage, at
+from tests.accounting.factories import ZONE, Lab, add_maker, add_usage, at
 
 LOCAL_FORM_BROKEN = re.compile(r"\d\.\d\d\b|\d{4}-\d{2}-\d{2}|EUR \d")
 """An amount with a decimal point, an ISO day or "EUR 12": not how a PDF says them in French."""
@@ -37,7 +37,12 @@ def test_a_makers_statement_from_opening_to_closing_balance(
     add_usage(session, lab.laser, maker, ended_at=at("2026-11-05 09:30"), active_seconds=1800)
     post_pending_charges(session, now=at("2026-11-06 08:00"), rules=PriceRules.default())
     record_payment(
-        session, maker_id=id_of(maker), cents=500, reference="BANK-1", now=at("2026-11-07 09:00")
+        session,
+        maker_id=id_of(maker),
+        cents=500,
+        reference="BANK-1",
+        now=at("2026-11-07 09:00"),
+        zone=ZONE,
     )
     statement = maker_statement(session, "A1", "2026-11")
     assert statement.opening_cents == 500  # October: 10 min of laser

@@ -30,7 +30,7 @@ from fabdesk.accounting import (
 from fabdesk.accounting.ledger import balance, find_account
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.models import AccountKind, Sector, UsageCharge, id_of
-from tests.accounting.factories import Lab, add_maker, add_usage, at
+from tests.accounting.factories import ZONE, Lab, add_maker, add_usage, at
 
 
 def test_a_37_minute_laser_job_paid_by_a_20_percent_cheque(session: Session, lab: Lab) -> None:
@@ -54,6 +54,7 @@ def test_a_37_minute_laser_job_paid_by_a_20_percent_cheque(session: Session, lab
         today=date(2026, 11, 2),
         now=at("2026-11-02 09:00"),
         new_code=lambda: "MC-0001",
+        zone=ZONE,
     )
     job = add_usage(
         session, lab.laser, alice, ended_at=at("2026-11-05 14:37"), active_seconds=37 * 60

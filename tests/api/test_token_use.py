@@ -9,13 +9,18 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
+from fabdesk.api.app import create_app
 from fabdesk.db import Engine, session_scope
-from fabdesk.models import ManagerToken
+from fabdesk.models import Maker, MakerToken, ManagerToken, id_of
+from fabdesk.settings import Settings
+from inventory import maker_tokens
 from inventory.manager_tokens import authenticate_manager
-from tests.api.conftest import ADMIN, issue_manager_token
+from inventory.token_use import TokenTable, note_used
+from tests.api.conftest import ADMIN, issue_manager_token, serving
 
 
 def _age(engine: Engine) -> None:
@@ -61,3 +66,57 @@ def test_a_manager_request_waits_for_a_writer_then_answers(
     asking.join(30)
     (answer,) = answers
     assert answer.status_code == 200, answer.text
+
+
+START = datetime(2026, 11, 5, 13, 0, tzinfo=UTC)
+
+
+def _token_of(engine: Engine, table: TokenTable) -> tuple[int, str, str]:
+    """A new token in `table`: its id, the token, and a path it may ask."""
+    if table is ManagerToken:
+        token = issue_manager_token(engine, ADMIN)
+        with session_scope(engine) as session:
+            row = session.exec(select(ManagerToken).order_by(col(ManagerToken.id).desc())).first()
+            assert row is not None
+            return id_of(row), token, "/api/v1/usage/unattributed"
+    with session_scope(engine) as session:
+        maker = session.exec(select(Maker).where(Maker.member_number == "M00001")).one()
+        issued = maker_tokens.issue_token(session, id_of(maker), label="test", now=START)
+        return issued.token_id, issued.token, "/api/v1/me"
+
+
+@pytest.mark.parametrize("table", [MakerToken, ManagerToken], ids=["maker", "manager"])
+def test_a_tokens_use_is_noted_at_most_once_a_minute(
+    api_settings: Settings, api_engine: Engine, table: TokenTable
+) -> None:
+    """Makers' and managers' tokens share one rule and one writer (`inventory.token_use`)."""
+    token_id, token, path = _token_of(api_engine, table)
+    clock = [START]
+    app = create_app(api_settings, api_engine, clock=lambda: clock[0])
+
+    def last_used() -> datetime | None:
+        with session_scope(api_engine) as session:
+            return session.exec(select(table.last_used_at).where(table.id == token_id)).one()
+
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as api:
+        for moment, noted in [
+            (START, START),
+            (START + timedelta(seconds=59), START),
+            (START + timedelta(seconds=61), START + timedelta(seconds=61)),
+        ]:
+            clock[0] = moment
+            answer = api.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200, answer.text
+            assert last_used() == noted
+
+
+def test_note_used_writes_either_kind_of_token(api_engine: Engine) -> None:
+    manager_id, _, _ = _token_of(api_engine, ManagerToken)
+    maker_id, _, _ = _token_of(api_engine, MakerToken)
+    with session_scope(api_engine) as session:
+        note_used(session, ManagerToken, manager_id, now=START)
+        note_used(session, MakerToken, maker_id, now=START)
+        note_used(session, MakerToken, 999_999, now=START)  # gone since: nothing to note
+    with session_scope(api_engine) as session:
+        rows = [session.get(ManagerToken, manager_id), session.get(MakerToken, maker_id)]
+        assert [row.last_used_at if row else None for row in rows] == [START, START]

@@ -245,6 +245,7 @@ def allow_list(**changes: Any) -> AllowList:
         "salt": salt,
         "machine_status": "in_service",
         "walk_ins": True,
+        "timezone": "Europe/Brussels",
         "badges": [
             AllowedBadge(badge_hash=badge_digest(salt, badge), maker_id=maker, **more)
             for badge, maker, more in listed

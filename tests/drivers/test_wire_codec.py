@@ -118,3 +118,18 @@ def test_a_newer_servers_extra_fields_are_ignored_by_the_driver() -> None:
     assert driver.BadgeAnswer.model_validate_json(body).allowed
     with pytest.raises(driver.WireError):
         driver.BadgeAnswer.model_validate_json(b'{"maker_id": 1}')
+
+
+def test_an_allow_list_without_its_sites_zone_is_refused_by_the_driver() -> None:
+    """The driver takes the machine's zone from the server, never a zone of its own: an
+    allow-list without one is no allow-list (the gate then says `allow_list_missing`)."""
+    sent = server.AllowList(
+        equipment_tag="CF1-LAS-01", generated_at=NOW, salt="s", machine_status="in_service",
+        walk_ins=True, timezone="America/New_York",
+    )  # fmt: skip
+    assert driver.AllowList.model_validate_json(sent.model_dump_json()).timezone == (
+        "America/New_York"
+    )
+    without = {k: v for k, v in json.loads(sent.model_dump_json()).items() if k != "timezone"}
+    with pytest.raises(driver.WireError):
+        driver.AllowList.model_validate_json(json.dumps(without).encode())

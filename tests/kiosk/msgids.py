@@ -24,10 +24,12 @@ KIOSK_SOURCES = [
     ROOT / "kiosk",
     ROOT / "scheduling" / "letters.py",
     ROOT / "fabdesk" / "accounting" / "statements.py",
+    ROOT / "fabdesk" / "accounting" / "_line_words.py",
     ROOT / "fabdesk" / "accounting" / "invoice_documents.py",
+    ROOT / "fabdesk" / "accounting" / "indicators.py",
 ]
-"""Where msgids are marked with `_` or `N_`: the kiosk, the letters sent to makers, and the
-statements and invoices printed for them."""
+"""Where msgids are marked with `_` or `N_`: the kiosk, the letters sent to makers, the
+statements and invoices printed for them, and the indicators report printed for funders."""
 SERVICE_SOURCES = [
     ROOT / "inventory",
     ROOT / "scheduling",

@@ -86,6 +86,8 @@ async def test_the_board_shows_every_hint_and_whole_cells(
         drawn_hints = lines[-hints.size.height :]
         for key, label in hints.hints:
             assert any(f" {key}  {label}" in line for line in drawn_hints), (key, label)
+        note = translator(language).gettext("First free slot of this kind, at any site")
+        assert any(f" N  {note}" in line for line in lines), note  # the day's note, whole
         grid = board.query_one("#grid", BoardGrid)
         labels = set(cell_labels(translator(language).gettext).values())
         assert all(cell_len(label) + 2 <= grid.cell_width for label in labels)

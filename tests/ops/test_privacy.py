@@ -25,7 +25,7 @@ from fabdesk.ops.privacy import (
     write_export_pdf,
 )
 from scheduling.notifier import enqueue
-from tests.accounting.factories import add_usage
+from tests.accounting.factories import ZONE, add_usage
 from tests.scheduling.conftest import NOW, TOMORROW, World, build_world, local
 
 
@@ -49,9 +49,8 @@ def _history(engine: Engine) -> World:
             valid_from=date(2026, 1, 1),
             valid_until=date(2026, 12, 31),
         )
-        issue_cheque(
-            session, programme_code="makers26", maker_id=world.alice, today=NOW.date(), now=NOW
-        )
+        issue_cheque(session, programme_code="makers26", maker_id=world.alice, today=NOW.date(),
+                     now=NOW, zone=ZONE)  # fmt: skip
         laser = session.get(Equipment, world.laser1)
         assert laser is not None
         laser.rate_cents_per_hour = 3000

@@ -21,6 +21,7 @@ from fabdesk.actors import Actor
 from fabdesk.db import session_scope
 from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from fabdesk.models import ChargeDispute, DisputeState, Notification, UsageCharge, id_of
+from tests.accounting.factories import ZONE
 from tests.peers.conftest import charge_of, cli, run_job
 from tests.scheduling.conftest import TOMORROW, World, local
 
@@ -78,11 +79,11 @@ def test_accepting_reverses_the_charge_once(world: World, admin: Actor) -> None:
         assert maker_balance(session, world.alice).owed_cents == charge.maker_cents == 1500
     dispute = _open(world, charge)
     with session_scope(world.engine) as session:
-        accepted = accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER)
+        accepted = accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER, zone=ZONE)
         reversal = accepted.reversal_id
         assert reversal is not None
     with session_scope(world.engine) as session:
-        again = accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER)
+        again = accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER, zone=ZONE)
         assert again.reversal_id == reversal
         assert maker_balance(session, world.alice).owed_cents == 0
         assert check_ledger(session).ok
@@ -119,7 +120,7 @@ def test_refusing_keeps_the_charge_and_says_why(world: World, admin: Actor) -> N
         assert stored is not None
         assert stored.decision_reason == "The log shows 30 min."
         with pytest.raises(Conflict):
-            accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER)
+            accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER, zone=ZONE)
         assert maker_balance(session, world.alice).owed_cents == 1500
 
 
@@ -132,12 +133,14 @@ def test_a_charge_reversed_meanwhile_cannot_be_accepted(world: World, admin: Act
         assert disputable_charges(session, world.bob, since=TOMORROW) == []
     dispute = _open(world, charge)
     with session_scope(world.engine) as session:
-        reverse_charge(session, charge.usage_session_id, now=LATER, repost=PriceRules.default())
+        reverse_charge(
+            session, charge.usage_session_id, now=LATER, repost=PriceRules.default(), zone=ZONE
+        )
         [corrected, still] = disputable_charges(session, world.alice, since=TOMORROW)
         assert still.id == other.id
         assert (corrected.usage_session_id, corrected.revision) == (charge.usage_session_id, 2)
     with session_scope(world.engine) as session, pytest.raises(Conflict) as gone:
-        accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER)
+        accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER, zone=ZONE)
     assert gone.value.code == "charge_reversed"
 
 

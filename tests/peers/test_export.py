@@ -18,6 +18,7 @@ from fabdesk.accounting.export import COLUMNS, export_csv, export_lines
 from fabdesk.db import session_scope
 from fabdesk.errors import InvalidValue
 from fabdesk.models import Maker, UsageSession
+from tests.accounting.factories import ZONE
 from tests.peers.conftest import charge_of, cli, run_job
 from tests.scheduling.conftest import TOMORROW, World, local
 
@@ -29,7 +30,7 @@ def _ledger(world: World) -> tuple[UsageSession, UsageSession]:
     kept = run_job(world, "A-00001-O", local(TOMORROW, 10), minutes=37)
     reversed_usage = run_job(world, "A-00001-O", local(TOMORROW, 11), minutes=20)
     with session_scope(world.engine) as session:
-        reverse_charge(session, reversed_usage.id or 0, now=local(TOMORROW, 13))
+        reverse_charge(session, reversed_usage.id or 0, now=local(TOMORROW, 13), zone=ZONE)
     return kept, reversed_usage
 
 
@@ -126,7 +127,7 @@ def test_any_mix_of_charges_and_reversals_exports_balanced(
         )
         if reverse:
             with session_scope(world.engine) as session:
-                reverse_charge(session, usage.id or 0, now=local(TOMORROW, 23, 59))
+                reverse_charge(session, usage.id or 0, now=local(TOMORROW, 23, 59), zone=ZONE)
     with session_scope(world.engine) as session:
         lines = export_lines(session, "2026-11")
     debits: dict[int, Decimal] = defaultdict(Decimal)

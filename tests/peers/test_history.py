@@ -9,6 +9,7 @@ from fabdesk.actors import Actor
 from fabdesk.db import session_scope
 from fabdesk.models import id_of
 from fabdesk.usage.history import recent_sessions
+from tests.accounting.factories import ZONE
 from tests.peers.conftest import charge_of, run_job
 from tests.scheduling.conftest import TOMORROW, World, local
 
@@ -41,7 +42,7 @@ def test_recent_usage_and_charges_newest_first(world: World, admin: Actor) -> No
         assert lines[2].total_cents == 1500 == lines[2].maker_cents + lines[2].cheque_cents
         assert lines[2].billed_minutes == 30
         assert all(line.maker_id == world.alice for line in lines)
-        accept_dispute(session, dispute_id=id_of(dispute), actor=admin, now=LATER)
+        accept_dispute(session, dispute_id=id_of(dispute), actor=admin, now=LATER, zone=ZONE)
     with session_scope(world.engine) as session:
         assert recent_charges(session, world.alice, limit=2)[1].state is ChargeState.CANCELLED
         by_id = charge_lines(session, [id_of(charges[0]), id_of(charges[0])])

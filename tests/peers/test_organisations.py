@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,7 @@ from inventory.organisations import (
     unlink_maker,
 )
 from scheduling.bookings import book
+from tests.accounting.factories import ZONE
 from tests.peers.conftest import LASER_RATE, charge_of, run_job
 from tests.scheduling.conftest import NOW, TOMORROW, World, build_world, local
 from tests.support.cli import fabdesk
@@ -84,7 +86,8 @@ def test_the_organisation_is_billed_instead_of_the_maker_and_no_cheque_is_spent(
             valid_from=date(2026, 1, 1),
             valid_until=date(2027, 12, 31),
         )
-        issue_cheque(session, programme_code="chq", maker_id=world.alice, today=NOW.date(), now=NOW)
+        issue_cheque(session, programme_code="chq", maker_id=world.alice, today=NOW.date(),
+                     now=NOW, zone=ZONE)  # fmt: skip
         assert [o.code for o in organisations_of(session, world.alice)] == ["ERASMUS"]
     booking = _book(world, world.alice, 10, school)
     assert booking.organisation_id == school
@@ -120,18 +123,22 @@ def test_the_organisation_is_billed_instead_of_the_maker_and_no_cheque_is_spent(
         assert member is not None
         assert maker_statement(session, member.member_number, "2026-11").lines == []
 
-        record_payment(
-            session, organisation_id=school, cents=1000, reference="BANK-1", now=local(TOMORROW, 19)
+        pay = functools.partial(
+            record_payment, session, organisation_id=school, now=local(TOMORROW, 19), zone=ZONE
         )
+        pay(cents=1000, reference="BANK-1")
         assert balance(session, school_account) == 500
         assert organisation_statement(session, "erasmus", "2026-11").closing_cents == 500
-        record_payment(
-            session, organisation_id=school, cents=500, reference="BANK-2", now=local(TOMORROW, 19)
-        )
-        reverse_charge(session, id_of(usage), now=local(TOMORROW, 20))
+        pay(cents=500, reference="BANK-2")
+        reverse_charge(session, id_of(usage), now=local(TOMORROW, 20), zone=ZONE)
         assert balance(session, school_account) == -1500  # in credit after the correction
         record_payment(
-            session, organisation_id=school, cents=1, reference="BANK-3", now=local(TOMORROW, 19)
+            session,
+            organisation_id=school,
+            cents=1,
+            reference="BANK-3",
+            now=local(TOMORROW, 19),
+            zone=ZONE,
         )
         assert balance(session, school_account) == -1501
         assert [

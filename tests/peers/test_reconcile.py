@@ -20,6 +20,7 @@ from fabdesk.models import Booking, BookingState, LedgerTransaction, UsageCharge
 from fabdesk.settings import SchedulerSettings
 from scheduling.attendance import cancel, complete_finished
 from scheduling.releases import release_no_shows
+from tests.accounting.factories import ZONE
 from tests.peers.conftest import charge_of, run_job
 from tests.scheduling.conftest import NOW, TOMORROW, World, local
 from tests.support.cli import fabdesk
@@ -31,7 +32,7 @@ def test_booking_used_idle_and_charged_side_by_side(world: World) -> None:
     booking = world.book(world.alice, world.laser1, local(TOMORROW, 10), local(TOMORROW, 12))
     run_job(world, "A-00001-O", local(TOMORROW, 10, 5), minutes=60, active_minutes=40)
     with session_scope(world.engine) as session:
-        report = reconcile(session, "2026-11", now=AFTER)
+        report = reconcile(session, "2026-11", now=AFTER, zone=ZONE)
     [row] = report.rows
     assert row.booking_id == booking.id
     assert row.booked_seconds == 2 * 3600
@@ -58,7 +59,7 @@ def test_the_gaps_are_listed(world: World) -> None:
     loose = run_job(world, "B-00001-N", local(TOMORROW, 16), minutes=20)
     assert loose.booking_id is None
     with session_scope(world.engine) as session:
-        report = reconcile(session, "2026-11", now=AFTER)
+        report = reconcile(session, "2026-11", now=AFTER, zone=ZONE)
         assert {row.booking_id for row in report.rows} == {unused.id, beyond.id, None}
         [row] = report.gaps(Gap.BOOKED_UNUSED)
         assert row.booking_id == unused.id
@@ -68,11 +69,11 @@ def test_the_gaps_are_listed(world: World) -> None:
         [row] = report.gaps(Gap.USED_WITHOUT_BOOKING)
         assert (row.machine, row.maker, row.busy_seconds) == ("B-00001-N", "", 20 * 60)
         # before the booking's time is over, an unused booking is no gap yet
-        early = reconcile(session, "2026-11", now=local(TOMORROW, 14, 30))
+        early = reconcile(session, "2026-11", now=local(TOMORROW, 14, 30), zone=ZONE)
         assert early.gaps(Gap.BOOKED_UNUSED) == []
-        by_site = reconcile(session, "2026-11", now=AFTER, site_code="lab-a")
+        by_site = reconcile(session, "2026-11", now=AFTER, site_code="lab-a", zone=ZONE)
         assert by_site.gaps(Gap.USED_WITHOUT_BOOKING) == []
-        assert reconcile(session, "2026-12", now=AFTER).rows == []
+        assert reconcile(session, "2026-12", now=AFTER, zone=ZONE).rows == []
 
 
 def test_a_reversed_charge_nets_to_nothing(world: World) -> None:
@@ -80,9 +81,9 @@ def test_a_reversed_charge_nets_to_nothing(world: World) -> None:
     first = run_job(world, "A-00001-O", local(TOMORROW, 10), minutes=30)
     run_job(world, "A-00001-O", local(TOMORROW, 11), minutes=12)
     with session_scope(world.engine) as session:
-        reverse_charge(session, first.id or 0, now=AFTER)
+        reverse_charge(session, first.id or 0, now=AFTER, zone=ZONE)
     with session_scope(world.engine) as session:
-        [row] = reconcile(session, "2026-11", now=AFTER).rows
+        [row] = reconcile(session, "2026-11", now=AFTER, zone=ZONE).rows
     assert row.sessions == 2
     assert row.charged_cents == 600  # only the 12 minutes are still charged
 
@@ -91,12 +92,12 @@ def test_csv_and_refusals(world: World) -> None:
     world.book(world.bob, world.laser2, local(TOMORROW, 10), local(TOMORROW, 11))
     run_job(world, "A-00002-M", local(TOMORROW, 10, 30), minutes=45, active_minutes=30)
     with session_scope(world.engine) as session:
-        text = reconciliation_csv(reconcile(session, "2026-11", now=AFTER))
+        text = reconciliation_csv(reconcile(session, "2026-11", now=AFTER, zone=ZONE))
         with pytest.raises(InvalidValue) as bad_month:
-            reconcile(session, "2026-13", now=AFTER)
+            reconcile(session, "2026-13", now=AFTER, zone=ZONE)
         assert bad_month.value.code == "month"
         with pytest.raises(NotFound) as no_site:
-            reconcile(session, "2026-11", now=AFTER, site_code="nowhere")
+            reconcile(session, "2026-11", now=AFTER, site_code="nowhere", zone=ZONE)
         assert no_site.value.code == "site_not_found"
     [line] = list(csv.DictReader(io.StringIO(text)))
     assert line["machine"] == "A-00002-M"
@@ -136,7 +137,7 @@ def test_a_run_on_a_booked_slot_without_kiosk_ends_checked_in_completed_and_char
         transaction = session.get(LedgerTransaction, run_again.transaction_id)
         assert transaction is not None
         assert transaction.maker_id == world.alice
-        [row] = reconcile(session, "2026-11", now=AFTER).rows
+        [row] = reconcile(session, "2026-11", now=AFTER, zone=ZONE).rows
         assert (row.state, row.charged_cents, row.gaps) == ("completed", 1500, [])
 
 

@@ -12,6 +12,7 @@ from fabdesk.db import session_scope
 from fabdesk.errors import AccessDenied, InvalidValue
 from fabdesk.models import ChargeDispute, DisputeState, id_of
 from fabdesk.ops.privacy import erase_maker, export_maker
+from tests.accounting.factories import ZONE
 from tests.peers.conftest import charge_of, cli, make_manager, run_job
 from tests.scheduling.conftest import TOMORROW, World, local
 
@@ -36,7 +37,7 @@ def test_a_manager_of_another_site_cannot_see_or_decide_a_dispute(world: World) 
     with session_scope(world.engine) as session:
         assert list_disputes(session, lab_b) == []
         with pytest.raises(AccessDenied) as accepted:
-            accept_dispute(session, dispute_id=dispute, actor=lab_b, now=LATER)
+            accept_dispute(session, dispute_id=dispute, actor=lab_b, now=LATER, zone=ZONE)
         with pytest.raises(AccessDenied) as refused:
             refuse_dispute(session, dispute_id=dispute, actor=lab_b, reason="No.", now=LATER)
     assert accepted.value.code == refused.value.code == "outside_scope"
@@ -50,11 +51,11 @@ def test_a_manager_cannot_decide_their_own_dispute(world: World) -> None:
     dispute = _dispute(world, world.alice)
     alice = make_manager(world, world.alice, "lab-a")
     with session_scope(world.engine) as session, pytest.raises(AccessDenied) as own:
-        accept_dispute(session, dispute_id=dispute, actor=alice, now=LATER)
+        accept_dispute(session, dispute_id=dispute, actor=alice, now=LATER, zone=ZONE)
     assert own.value.code == "own_case"
     network = make_manager(world, world.alice)  # not even as a network admin
     with session_scope(world.engine) as session, pytest.raises(AccessDenied):
-        accept_dispute(session, dispute_id=dispute, actor=network, now=LATER)
+        accept_dispute(session, dispute_id=dispute, actor=network, now=LATER, zone=ZONE)
 
 
 def test_the_cli_acts_as_a_named_manager_recorded_by_id(
@@ -88,7 +89,7 @@ def test_the_cli_acts_as_a_named_manager_recorded_by_id(
 def test_erasure_and_export_leave_no_name_and_no_credential(world: World, admin: Actor) -> None:
     dispute = _dispute(world, world.alice)
     with session_scope(world.engine) as session:
-        accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER)
+        accept_dispute(session, dispute_id=dispute, actor=admin, now=LATER, zone=ZONE)
     with session_scope(world.engine) as session:
         exported = export_maker(session, "M-3").to_json()
         assert "scrypt$" not in exported

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from fabdesk.accounting.export import export_csv
+from fabdesk.accounting.ledger import ledger_zone
 from fabdesk.accounting.reconcile import reconcile, reconciliation_csv
 from fabdesk.actors import check_site, scope_site
 from fabdesk.api.deps import ActorDep, NowDep, SessionDep, StateDep
@@ -21,10 +22,21 @@ router = APIRouter(prefix="/api/v1/reports", tags=["manager"])
     summary="Booked, used and charged, per booking, with the gaps",
 )
 def reconcile_report(
-    actor: ActorDep, session: SessionDep, now: NowDep, month: Month, site: str | None = None
+    actor: ActorDep,
+    session: SessionDep,
+    state: StateDep,
+    now: NowDep,
+    month: Month,
+    site: str | None = None,
 ) -> Response:
     """A site's manager gets their site's (another site: 403 `outside_scope`)."""
-    report = reconcile(session, month, now=now, site_code=scope_site(session, actor, site))
+    report = reconcile(
+        session,
+        month,
+        now=now,
+        zone=ledger_zone(state.settings.scheduler),
+        site_code=scope_site(session, actor, site),
+    )
     return Response(reconciliation_csv(report), media_type="text/csv")
 
 

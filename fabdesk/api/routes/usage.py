@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from fabdesk.accounting.ledger import ledger_zone
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.api.deps import ActorDep, ManagerDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
@@ -46,11 +47,12 @@ class AssignmentResult(BaseModel):
     summary="Usage sessions that wait for a manager",
 )
 def unattributed(
-    session: SessionDep, site: str | None = None, month: str | None = None
+    session: SessionDep, state: StateDep, site: str | None = None, month: str | None = None
 ) -> list[WaitingSession]:
     """Finished sessions nobody pays for yet (no badge, no booking), oldest first; of one site
     and/or one month (`YYYY-MM`) when asked."""
-    return unattributed_sessions(session, site_code=site, month=month)
+    zone = ledger_zone(state.settings.scheduler)
+    return unattributed_sessions(session, zone=zone, site_code=site, month=month)
 
 
 @router.post(
@@ -62,7 +64,7 @@ def unattributed(
 def assign(session_id: int, body: Assignment, state: StateDep, actor: ActorDep) -> AssignmentResult:
     """Assign the session to a maker, an organisation or a lab's own use; it is charged once
     (assigning it again the same way posts nothing; another way is refused with 409)."""
-    rules = PriceRules.from_settings(state.settings.accounting)
+    rules = PriceRules.from_settings(state.settings.accounting, state.settings.scheduler.timezone)
     with write_session(state.engine) as session:
         done = assign_session(
             session,
