@@ -122,6 +122,7 @@ def _allow_list(count: int) -> AllowList:
         salt=salt,
         machine_status="in_service",
         walk_ins=True,
+        timezone="Europe/Brussels",
         badges=[
             AllowedBadge(
                 badge_hash=badge_digest(salt, f"{n:010X}"),

@@ -175,7 +175,8 @@ class AllowList(Message):
     """The machine's cadastre status: only `in_service` allows a use."""
     walk_ins: bool
     """A certified maker may walk in on the free machine (the server makes the booking)."""
-    timezone: str = "Europe/Brussels"
+    timezone: str
+    """The machine's site's zone: the driver reads the bookings' local times in it."""
     badges: list[AllowedBadge] = []
     bookings: list[BookedSlot] = []
     """The machine's live bookings of the next hours."""

@@ -95,6 +95,7 @@ def test_the_servers_answers_decode_in_the_driver() -> None:
             salt="s",
             machine_status="in_service",
             walk_ins=True,
+            timezone="Europe/Brussels",
             badges=[
                 server.AllowedBadge(
                     badge_hash="ab" * 32,
