@@ -26,7 +26,7 @@ FABDESK = str(Path(sys.executable).with_name("fabdesk"))
 RUN_CLI = "import sys; from fabdesk.cli import main; sys.argv[0] = 'fabdesk'; main()"
 LIBRARIES = (
     "import gc; gc.disable(); import sqlmodel, sqlalchemy.dialects.sqlite, pydantic, "
-    "typer._adapters, typer.main, rich.table; gc.freeze()"
+    "typer.main, rich.table; gc.freeze()"
 )
 """The third-party modules that `fabdesk sites` loads, imported alone with the collector off and
 frozen at exit as `fabdesk.cli.main` does: the floor under it."""

@@ -83,7 +83,7 @@ async def _scan_and_redraw(url: str, badge: str) -> tuple[Runs, Runs, Runs]:
 
     settings = _settings(url)
     engine: Engine = make_engine(settings.database)
-    app = Timed(settings=settings, connect=lambda: engine)
+    app = Timed.of(settings, connect=lambda: engine)
     scans: Runs = ([], [])
     redraws: Runs = ([], [])
     tables: Runs = ([], [])

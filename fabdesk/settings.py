@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
@@ -21,11 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from fabdesk.booking_rules import BookingRules
 from fabdesk.errors import ConfigError
-
-CONFIG_ENV = "FABDESK_CONFIG"
-"""Environment variable naming the TOML file to read, when `--config` is not given."""
-ENV_PREFIX = "FABDESK_"
-"""Every setting can be given as FABDESK_<SECTION>__<FIELD>[__<FIELD>…], in any case."""
+from fabdesk.settings_file import ENV_PREFIX, KIOSK_LANGUAGE, read_file
 
 Language = Literal["fr", "nl", "en"]
 
@@ -153,7 +148,7 @@ class SchedulerSettings(Section):
 class KioskSettings(Section):
     site: str = "cityfab1"
     """Code of the site this kiosk stands in."""
-    language: Language = "fr"
+    language: Language = KIOSK_LANGUAGE
     """Language of the welcome screen before a maker is known."""
     idle_seconds: int = Field(default=60, ge=5)
     """Seconds without a key before the kiosk forgets the maker and goes back to Welcome."""
@@ -443,18 +438,7 @@ def _environment(environ: Mapping[str, str]) -> dict[str, Any]:
 def load_settings(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings from the TOML file at `path` (or $FABDESK_CONFIG), then `overrides`, under the
     environment, which wins."""
-    values: dict[str, Any] = {}
-    path = path or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
-    if path is not None:
-        try:
-            values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError("Settings file {path} does not exist.", path=str(path)) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                "Settings file {path} is not valid TOML: {reason}", path=str(path), reason=str(exc)
-            ) from None
-    values = _merge(_merge(values, overrides or {}), _environment(os.environ))
+    values = _merge(_merge(read_file(path), overrides or {}), _environment(os.environ))
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:

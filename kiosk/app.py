@@ -6,12 +6,13 @@ calls services in thread workers, and the one handler of failed workers (`worker
 `FabdeskError` into a translated sentence on the screen, and anything else into a logged "something
 went wrong" screen. No traceback is ever shown to a person.
 
-Start order: Welcome is drawn first from the settings alone (language, site code); only then does
-the loader (`load_services`) import the database layer and the services, make the engine and read
-the site's machines (a site that does not exist closes the kiosk: `refusal`). Every worker takes
-the engine from `KioskApp.engine`, which waits for the loader: a badge scanned before it is done is
-answered when it is, never lost. Modules of the kiosk import the database layer and the services
-inside their workers (or lazily), not at the top, so that the first frame waits for none of them
+Start order: Welcome is drawn first, in the kiosk's language alone; only then does the loader
+(`load_services`) load the settings (pydantic), import the database layer and the services, make
+the engine and read the site's machines (wrong settings or a site that does not exist close the
+kiosk: `refusal`). Every worker takes the settings and the engine from `KioskApp.settings` and
+`KioskApp.engine`, which wait for the loader: a badge scanned before it is done is answered when it
+is, never lost. Modules of the kiosk import pydantic, the database layer and the services inside
+their workers (or lazily), not at the top, so that the first frame waits for none of them
 (`tests/kiosk/test_start.py` checks it; docs/kiosk-layout.md, "Start-up time").
 """
 
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from zoneinfo import ZoneInfo
 
 from textual import events, work
@@ -62,8 +63,10 @@ def utc_now() -> datetime:
 class KioskApp(App[None]):
     """fabdesk at a lab's terminal.
 
-    `connect` makes the database engine: the loader calls it once Welcome is drawn (the command
-    passes `make_engine` of the settings, tests and the demo their own engine). `clock` gives the
+    `settings` gives the settings and `connect` makes the database engine: the loader calls them
+    once Welcome is drawn, in `language` (the settings' `kiosk.language`, which the command peeks
+    at without loading them). The command passes its context's settings and `make_engine` of
+    them, tests and the demo their own. `site` overrides `kiosk.site`. `clock` gives the
     wall-clock time (aware) and `monotonic` the idle timer's seconds: both are parameters so tests
     and the demo can drive them.
     """
@@ -82,27 +85,31 @@ class KioskApp(App[None]):
     def __init__(
         self,
         *,
-        settings: Settings,
+        settings: Callable[[], Settings],
         connect: Callable[[], Engine],
+        language: str,
         site: str | None = None,
         clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
-        self.settings = settings
+        self.load_settings = settings
         self.connect = connect
         self.drawn = threading.Event()
         """Set once the first frame is on the terminal: the loader starts then."""
-        self.loaded: Future[Engine] = Future()
-        """The engine once the loader has made it, or why it could not."""
+        self.loaded: Future[tuple[Settings, Engine]] = Future()
+        """The settings and the engine once the loader has them, or why it could not."""
+        self.home_language = language
+        """The kiosk's own language (`kiosk.language`): Welcome's, for each next person."""
         self.refusal: FabdeskError | None = None
         """Why the kiosk closed by itself (the loader found its site or database settings wrong):
         the command says it in one line."""
-        self.site = site or settings.kiosk.site
+        self.site = site or ""
+        """The site's code: `site`, else `kiosk.site` once the settings are loaded."""
         self.clock = clock
         self.monotonic = monotonic
         self.maker: Person | None = None
-        self.timezone = settings.scheduler.timezone
+        self.timezone = ""
         """The site's timezone: the network's (settings) until the board reads the site's."""
         self.manager: Person | None = None
         self.incidents: list[BaseException] = []
@@ -112,7 +119,15 @@ class KioskApp(App[None]):
         """The person was told the kiosk is about to forget them (cleared by any key)."""
         self.pending_cancels: dict[int, Timer] = {}
         """Bookings the maker cancelled, waiting out the undo time (booking id -> its timer)."""
-        self.set_reactive(KioskApp.language, settings.kiosk.language)
+        self.set_reactive(KioskApp.language, language)
+
+    @classmethod
+    def of(cls, settings: Settings, **options: Any) -> Self:
+        """A kiosk on settings already loaded (the demo, tests, benchmarks)."""
+        site = options.pop("site", None) or settings.kiosk.site
+        return cls(
+            settings=lambda: settings, language=settings.kiosk.language, site=site, **options
+        )
 
     # -- language ---------------------------------------------------------------------------
 
@@ -162,11 +177,14 @@ class KioskApp(App[None]):
             self.loaded.set_exception(RuntimeError("the kiosk closed before it was loaded"))
             return
         try:
+            settings = self.load_settings()
+            self.site = self.site or settings.kiosk.site
+            self.timezone = self.timezone or settings.scheduler.timezone
             engine = self.connect()
         except BaseException as error:
             self.loaded.set_exception(error)  # each waiting worker raises it
             raise
-        self.loaded.set_result(engine)
+        self.loaded.set_result((settings, engine))
         from kiosk.views import read_machines, warm_up
 
         site_name, machines = read_machines(engine, self.site)
@@ -174,12 +192,20 @@ class KioskApp(App[None]):
         warm_up()
 
     @property
+    def settings(self) -> Settings:
+        """The settings, once the loader has them: as `engine`."""
+        return self._loaded()[0]
+
+    @property
     def engine(self) -> Engine:
         """The database engine, once the loader has made it: a worker that asks sooner waits
         here. The main thread never waits (its event loop draws the frame the loader waits
         for): asking there too soon is a mistake, said at once."""
+        return self._loaded()[1]
+
+    def _loaded(self) -> tuple[Settings, Engine]:
         if not self.loaded.done() and threading.current_thread() is threading.main_thread():
-            raise RuntimeError("the kiosk's engine is made after its first frame: use a worker")
+            raise RuntimeError("the kiosk's services load after its first frame: use a worker")
         return self.loaded.result()
 
     def refuse(self, error: FabdeskError) -> None:
@@ -244,7 +270,7 @@ class KioskApp(App[None]):
         self.manager = None
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        self.language = self.settings.kiosk.language
+        self.language = self.home_language
         screen = self.screen_stack[-1]
         if isinstance(screen, WelcomeScreen):
             screen.reset()
@@ -261,8 +287,8 @@ class KioskApp(App[None]):
         """Idle for `kiosk.idle_seconds`: back to a clean Welcome in the kiosk's language, the
         person forgotten (privacy), their last message and language too."""
         screen = self.screen
-        if isinstance(screen, UnavailableScreen):
-            return
+        if isinstance(screen, UnavailableScreen) or not self.loaded.done():
+            return  # nobody can be known here before the loader is done
         if isinstance(screen, WelcomeScreen) and screen.is_clean():
             return  # nobody here, and nothing left of the last person
         idle = self.settings.kiosk.idle_seconds

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from fabdesk.cli._app import app, err, out, utc_now
 from fabdesk.db import session_scope, upgrade
-from fabdesk.settings import CONFIG_ENV
+from fabdesk.settings_file import CONFIG_ENV
 
 device_app = typer.Typer(
     help="Driver devices: each Raspberry Pi beside a machine posts with its own token.\n\n"

@@ -93,7 +93,7 @@ def demo(
         if headless is None:
             from kiosk.app import KioskApp
 
-            KioskApp(settings=setup.settings, connect=lambda: setup.engine).run()
+            KioskApp.of(setup.settings, connect=lambda: setup.engine).run()
         else:
             for tag in lab.simulators:
                 lab.run_job(tag, seconds=min(10.0, headless / 2))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fabdesk.cli._app import app, out
-from fabdesk.settings import Settings, data_dir
+
+if TYPE_CHECKING:
+    from fabdesk.settings import Settings
 
 managers_app = typer.Typer(
     help="Managers: makers who may open the kiosk's manager screens with their badge and a PIN.",
@@ -21,6 +23,7 @@ def _log_to_file(settings: Settings) -> None:
     services log (`logging.level`, JSON lines with `logging.json_lines`, secrets redacted)."""
     from fabdesk.files import private_file
     from fabdesk.logs import configure_logging
+    from fabdesk.settings import data_dir
 
     path = private_file(data_dir() / "logs" / "kiosk.log")
     configure_logging(settings, stream=path.open("a", encoding="utf-8"))  # open while it runs
@@ -42,12 +45,20 @@ def kiosk(
     exist closes the kiosk with one line saying so. Quit with Ctrl+Q. The log goes to
     `<data folder>/logs/kiosk.log`.
     """
+    import os
+
+    from fabdesk.settings_file import KIOSK_LANGUAGE, given
     from kiosk.app import KioskApp
 
-    settings = ctx.obj.settings()
-    _log_to_file(settings)
-    # Welcome is drawn before the database layer is imported: the kiosk connects after that.
-    kiosk_app = KioskApp(settings=settings, connect=ctx.obj.engine, site=site)
+    def settings() -> Settings:
+        loaded: Settings = ctx.obj.settings()
+        _log_to_file(loaded)
+        return loaded
+
+    # Welcome is drawn before the settings (pydantic) and the database layer are loaded: the
+    # kiosk's loader loads them after its first frame, in the language peeked at here.
+    language = given(ctx.obj.config, "kiosk", "language", os.environ) or KIOSK_LANGUAGE
+    kiosk_app = KioskApp(settings=settings, connect=ctx.obj.engine, language=language, site=site)
     kiosk_app.run()
     if kiosk_app.refusal is not None:
         raise kiosk_app.refusal  # a wrong site or database URL: a mistake to fix now

@@ -93,7 +93,7 @@ class WelcomeScreen(KioskScreen):
             not self.language_chosen
             and not any(line.text for line in self.query(MessageLine))
             and not any(field.value for field in self.query(ScanInput))
-            and self.kiosk.language == self.kiosk.settings.kiosk.language
+            and self.kiosk.language == self.kiosk.home_language
         )
 
     def reset(self) -> None:

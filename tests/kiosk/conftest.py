@@ -105,8 +105,8 @@ def make_app(settings: Settings, engine: Engine, ticker: Ticker) -> Callable[...
     and the ticker."""
 
     def build(now: datetime = NOW, **kiosk: object) -> KioskApp:
-        return KioskApp(
-            settings=kiosk_settings(settings, **kiosk),
+        return KioskApp.of(
+            kiosk_settings(settings, **kiosk),
             connect=lambda: engine,
             clock=lambda: now,
             monotonic=ticker,

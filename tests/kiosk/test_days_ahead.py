@@ -96,8 +96,8 @@ async def test_the_horizon_bounds_the_day_picker(
     rules = settings.scheduler.model_copy(
         update={"booking": settings.scheduler.booking.model_copy(update={"max_days_ahead": 2})}
     )
-    app = KioskApp(
-        settings=kiosk_settings(settings.model_copy(update={"scheduler": rules}), language="en"),
+    app = KioskApp.of(
+        kiosk_settings(settings.model_copy(update={"scheduler": rules}), language="en"),
         connect=lambda: engine,
         clock=lambda: NOW,
         monotonic=ticker,

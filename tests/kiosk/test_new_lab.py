@@ -114,7 +114,7 @@ async def test_the_rules_of_the_settings_hold_at_the_kiosk_as_at_the_cli(
     strict = settings.model_copy(deep=True)
     strict.scheduler.booking.max_minutes = 60
     strict.scheduler.booking.buffer_minutes = 30
-    app = KioskApp(settings=kiosk_settings(strict, language="en"), connect=lambda: engine,
+    app = KioskApp.of(kiosk_settings(strict, language="en"), connect=lambda: engine,
                    clock=lambda: NOW, monotonic=ticker)  # fmt: skip
     async with app.run_test(size=SIZE) as pilot:
         board = await open_board(pilot, lab.en_maker.badge_id or "")

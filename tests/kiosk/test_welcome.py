@@ -168,7 +168,7 @@ async def test_a_broken_database_shows_an_apology_not_a_traceback(
     # A database without any table: every service fails with a raw SQL error.
     sqlite3.connect(f"{tmp_path}/empty.db").close()
     engine = make_engine(DatabaseSettings(url=f"sqlite:///{tmp_path}/empty.db"))
-    app = KioskApp(settings=kiosk_settings(settings), connect=lambda: engine)
+    app = KioskApp.of(kiosk_settings(settings), connect=lambda: engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, OopsScreen)
