@@ -18,11 +18,12 @@ from sqlmodel import Session
 from fabdesk.cli._app import ActingManager, app, err, out, utc_now
 from fabdesk.cli.accounting import ledger_app  # `ledger export` joins `ledger check`
 from fabdesk.cli.inventory import equipment_app  # `check-after-use` and `release` join it
-from fabdesk.cli.scheduling import bookings_app  # `hand-over` joins it
+from fabdesk.cli.scheduling import FoldOption, bookings_app  # `hand-over` joins bookings
 from fabdesk.db import session_scope, write_session
 from fabdesk.errors import InvalidValue
 from fabdesk.files import write_private
 from fabdesk.i18n import counted
+from scheduling.times import Fold, local_instant
 
 trainings_app = typer.Typer(
     help="Training sessions: trainers of a category give them, makers enrol, a pass certifies.\n\n"
@@ -63,9 +64,9 @@ def _write(text: str, path: Path | None, what: str) -> None:
     err.print(f"{what} written to {path}.", highlight=False)
 
 
-def _instant(text: str, zone: ZoneInfo) -> datetime:
-    """`2026-12-01T18:00` in `zone` (the configured one; or with an offset) as an aware
-    instant."""
+def _instant(text: str, timezone: str, fold: Fold | None) -> datetime:
+    """`2026-12-01T18:00` as a wall-clock time of `timezone` (a site's), or with an offset, as
+    an instant (a time the clocks skip is refused, one they repeat needs `fold`)."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -74,7 +75,7 @@ def _instant(text: str, zone: ZoneInfo) -> datetime:
             text=text,
             error_code="instant",
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    return local_instant(moment, timezone, fold)
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -151,24 +152,28 @@ def trainings_add(
     category: Annotated[str, typer.Option(help="Equipment category code, e.g. laser.")],
     site: Annotated[str, typer.Option(help="Site code, e.g. cityfab1.")],
     trainer: Annotated[str, typer.Option(help="The trainer's member number.")],
-    starts: Annotated[str, typer.Option(help="Start, local time: 2026-12-01T18:00.")],
-    ends: Annotated[str, typer.Option(help="End, local time: 2026-12-01T20:00.")],
+    starts: Annotated[str, typer.Option(help="Start, local time of the site: 2026-12-01T18:00.")],
+    ends: Annotated[str, typer.Option(help="End, local time of the site: 2026-12-01T20:00.")],
     minimum: Annotated[int, typer.Option("--min", help="Fewest participants.")] = 1,
     maximum: Annotated[int, typer.Option("--max", help="Most participants.")] = 8,
+    fold: FoldOption = None,
 ) -> None:
-    """Plan a training session, given by a trainer of its category."""
+    """Plan a training session, given by a trainer of its category. Its times are read in the
+    site's timezone."""
     from fabdesk.models import id_of
+    from inventory.lookups import get_site
     from inventory.makers import get_maker
     from inventory.trainings import schedule_training
 
     with _session(ctx) as session:
+        timezone = get_site(session, site).timezone
         training = schedule_training(
             session,
             category_code=category,
             site_code=site,
             trainer_id=id_of(get_maker(session, trainer)),
-            starts_at=_instant(starts, ctx.obj.zone()),
-            ends_at=_instant(ends, ctx.obj.zone()),
+            starts_at=_instant(starts, timezone, fold),
+            ends_at=_instant(ends, timezone, fold),
             min_participants=minimum,
             max_participants=maximum,
             now=utc_now(),
@@ -235,19 +240,21 @@ def trainings_list(
     site: Annotated[str | None, typer.Option(help="Only this site (its code).")] = None,
     past: Annotated[bool, typer.Option("--past", help="Include trainings that are over.")] = False,
 ) -> None:
-    """List the trainings to come (or all of them with --past)."""
+    """List the trainings to come (or all of them with --past), in their site's local time."""
+    from inventory.lookups import get_site
     from inventory.trainings import list_trainings
 
     with _session(ctx) as session:
         rows = list_trainings(session, since=None if past else utc_now(), site_code=site)
+        zones = {code: ZoneInfo(get_site(session, code).timezone) for _, _, code, _ in rows}
     table = Table("#", "category", "site", "starts", "ends", "enrolled", "min-max", "state")
     for training, category, site_code, enrolled in rows:
         table.add_row(
             str(training.id),
             category,
             site_code,
-            _local(training.starts_at, ctx.obj.zone()),
-            _local(training.ends_at, ctx.obj.zone()),
+            _local(training.starts_at, zones[site_code]),
+            _local(training.ends_at, zones[site_code]),
             str(enrolled),
             f"{training.min_participants}-{training.max_participants}",
             training.state.value,

@@ -3,7 +3,7 @@ cancels trainings below their minimum."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -220,3 +220,27 @@ def test_cli_plans_enrols_and_passes(world: World, database_url: str) -> None:
     refused = cli(database_url, "trainings", "pass", "1", "--trainer", "M-2", "--maker", "M-3")
     assert isinstance(refused.exception, RuleViolation)
     assert refused.exception.code == "not_a_trainer"
+
+
+def test_cli_reads_a_trainings_times_in_its_sites_zone(world: World, database_url: str) -> None:
+    """A training at a site in Lisbon planned for 18:00 starts at 18:00 in Lisbon (not in the
+    network's Brussels), is listed so, and a time Lisbon's clocks skip is refused as such."""
+    from inventory.sites import edit_site
+
+    with session_scope(world.engine) as session:
+        edit_site(session, "lab-a", timezone="Europe/Lisbon")
+    assert (
+        cli(database_url, "trainings", "trainer", "--maker", "M-1", "--category", "laser").exit_code
+        == 0
+    )
+    plan = ("trainings", "add", "--category", "laser", "--site", "lab-a", "--trainer", "M-1")
+    planned = cli(database_url, *plan, "--starts", "2030-01-08T18:00", "--ends", "2030-01-08T20:00")
+    assert planned.exit_code == 0, planned.output
+    with session_scope(world.engine) as session:
+        training = session.exec(select(TrainingSession)).one()
+        assert training.starts_at.replace(tzinfo=UTC) == datetime(2030, 1, 8, 18, tzinfo=UTC)
+    listing = cli(database_url, "trainings", "list", "--past")
+    assert "2030-01-08 18:00" in listing.stdout
+    skipped = cli(database_url, *plan, "--starts", "2030-03-31T01:30", "--ends", "2030-03-31T03:00")
+    assert isinstance(skipped.exception, InvalidValue)
+    assert skipped.exception.code == "nonexistent_time"
