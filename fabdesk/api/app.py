@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 
 from fabdesk import __version__
 from fabdesk.api import errors
-from fabdesk.api.deps import ApiState, DeviceCache, FinishedHook, maker_limiter, utc_now
+from fabdesk.api.deps import (
+    ApiState,
+    DeviceCache,
+    FinishedHook,
+    maker_limiter,
+    single_query_values,
+    utc_now,
+)
 from fabdesk.api.limits import BodyLimit, FailureLimiter, RateLimiter
 from fabdesk.api.routes import ROUTERS
 from fabdesk.settings import Settings
@@ -41,6 +48,7 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        dependencies=[Depends(single_query_values)],
     )
     app.state.fabdesk = ApiState(
         settings=settings,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -148,6 +149,32 @@ def get_device(
 
 
 DeviceDep = Annotated[AuthenticatedDevice, Depends(get_device)]
+
+
+def single_query_values(request: Request) -> None:
+    """A query parameter the route takes, given more than once, is malformed (422): each takes
+    one value, and FastAPI would silently keep the last. Parameters the route does not take
+    are ignored, as HTTP allows. Every route of the API depends on it (`create_app`)."""
+    from fastapi.exceptions import RequestValidationError
+
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    repeated = [
+        {"loc": ("query", name), "msg": "given more than once", "type": "repeated"}
+        for name in sorted(_query_names(dependant))
+        if len(request.query_params.getlist(name)) > 1
+    ]
+    if repeated:
+        raise RequestValidationError(repeated)
+
+
+def _query_names(dependant: Dependant | None) -> set[str]:
+    """The query parameters a route (a FastAPI `Dependant`) and its dependencies take."""
+    if dependant is None:
+        return set()
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 def note_use(state: ApiState, table: TokenTable, token_id: int, *, now: datetime) -> None:

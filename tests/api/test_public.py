@@ -155,3 +155,13 @@ def test_public_days_default_to_today_at_the_site(
         free = client.get(f"/api/v1/machines/{LASER}/free", params={"minutes": 60})
         assert free.status_code == 200
         assert {slot["starts_at"][:10] for slot in free.json()} == {"2026-11-05"}
+
+
+def test_a_query_parameter_given_twice_is_malformed(at_two: httpx.Client) -> None:
+    """Each parameter takes one value: given twice it is refused, not silently the last one
+    (found by the schema fuzz); a parameter the route does not take is still ignored."""
+    twice = at_two.get("/api/v1/sites/cityfab1/board?day=2026-11-05&day=2026-11-06")
+    assert twice.status_code == 422
+    assert twice.json()["code"] == "malformed_request"
+    assert "query.day: given more than once" in twice.json()["message"]
+    assert at_two.get("/api/v1/sites/cityfab1/board?day=2026-11-05&x=1&x=2").status_code == 200
