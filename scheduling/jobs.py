@@ -362,7 +362,8 @@ def month_close(session: Session, context: JobContext, now: datetime) -> int:
     whose usage sessions wait for a manager (docs/attribution.md) stops the job there: it is
     logged, and closed by a later run once they are assigned."""
     from fabdesk.accounting.close import close_period
-    from fabdesk.accounting.ledger import last_closed_month, month_of, next_month
+    from fabdesk.accounting.ledger import last_closed_month
+    from fabdesk.accounting.months import month_of, next_month
     from fabdesk.accounting.pricing import PriceRules
     from fabdesk.errors import RuleViolation
     from fabdesk.models import LedgerPosting

@@ -35,10 +35,10 @@ from fabdesk.accounting.ledger import (
     account_ids,
     balance,
     find_account,
-    local_day,
     post_transaction,
     postings_of,
 )
+from fabdesk.accounting.months import local_day
 from fabdesk.accounting.pricing import (
     ChequeSpend,
     Price,

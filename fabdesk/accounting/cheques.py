@@ -20,13 +20,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from fabdesk.accounting.ledger import (
-    account_id,
-    balances,
-    find_account,
-    post_transaction,
-    start_of_day,
-)
+from fabdesk.accounting.ledger import account_id, balances, find_account, post_transaction
+from fabdesk.accounting.months import start_of_day
 from fabdesk.accounting.pricing import ChequeFunds
 from fabdesk.errors import Conflict, InvalidValue, NotFound, RuleViolation, Violation
 from fabdesk.models import (

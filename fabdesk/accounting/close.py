@@ -18,14 +18,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from fabdesk.accounting.charges import WAITING, post_usage_charge
-from fabdesk.accounting.ledger import (
-    hold_period_lock,
-    last_closed_month,
-    local_day,
-    month_bounds,
-    parse_month,
-    period_fingerprint,
-)
+from fabdesk.accounting.ledger import hold_period_lock, last_closed_month, period_fingerprint
+from fabdesk.accounting.months import local_day, month_bounds, parse_month
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.errors import Count, LedgerImbalance, RuleViolation, Violation
 from fabdesk.models import (

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from fabdesk.accounting.ledger import last_closed_month, local_day, month_of, start_of_day
+from fabdesk.accounting.ledger import last_closed_month
+from fabdesk.accounting.months import local_day, month_of, start_of_day
 from fabdesk.errors import Conflict, InvalidValue
 
 __all__ = ["as_of"]

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from fabdesk.accounting.ledger import parse_month
+from fabdesk.accounting.months import parse_month
 from fabdesk.models import (
     AccountKind,
     LedgerAccount,

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from stdnum.be import ogm_vcs
 
-from fabdesk.accounting.ledger import parse_month
+from fabdesk.accounting.months import parse_month
 from fabdesk.accounting.statements import (
     Statement,
     StatementLine,

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from fabdesk.accounting.ledger import local_day, month_of, next_month, parse_month
+from fabdesk.accounting.months import local_day, month_of, next_month, parse_month
 from fabdesk.errors import LedgerImbalance
 from fabdesk.models import (
     AccountKind,

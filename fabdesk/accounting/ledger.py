@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
-from fabdesk.errors import Conflict, InvalidValue, LedgerImbalance
+from fabdesk.accounting.months import local_day, month_of
+from fabdesk.errors import Conflict, LedgerImbalance
 from fabdesk.models import (
     AccountKind,
     LedgerAccount,
@@ -38,7 +38,6 @@ from fabdesk.models import (
     TransactionKind,
     id_of,
 )
-from fabdesk.settings import SchedulerSettings
 
 __all__ = [
     "AccountRef",
@@ -51,25 +50,13 @@ __all__ = [
     "check_ledger",
     "is_closed",
     "last_closed_month",
-    "ledger_zone",
-    "local_day",
-    "month_bounds",
-    "month_of",
-    "parse_month",
     "post_transaction",
 ]
 
 log = logging.getLogger(__name__)
 
 
-def ledger_zone(scheduler: SchedulerSettings) -> ZoneInfo:
-    """The configured zone of the ledger's days and months: the network's (`scheduler.timezone`).
-    Each caller passes it on (`zone=`); a usage's day is that of its machine's site."""
-    return ZoneInfo(scheduler.timezone)
-
-
 _ACCOUNTS_CACHE = "fabdesk_ledger_accounts"
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 _PERIOD_LOCK_HELD = "fabdesk_period_lock_held"
@@ -101,37 +88,6 @@ def hold_period_lock(session: Session, *, exclusive: bool = False) -> None:
     elif _PERIOD_LOCK_HELD not in session.info:
         session.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(_PERIOD_LOCK_KEY)))
         session.info[_PERIOD_LOCK_HELD] = "shared"
-
-
-def parse_month(text: str) -> str:
-    """`2026-11` checked and returned; anything else is refused with what to type."""
-    if not _MONTH.match(text.strip()):
-        raise InvalidValue(
-            "{text!r} is not a month: write it as YYYY-MM, e.g. 2026-11.",
-            text=text,
-            error_code="month",
-        )
-    return text.strip()
-
-
-def local_day(moment: datetime, zone: ZoneInfo) -> date:
-    """The calendar day of an aware instant in `zone`."""
-    return moment.astimezone(zone).date()
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def month_bounds(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The UTC instants where a month of `zone`'s calendar starts and ends (end excluded)."""
-    year, number = (int(part) for part in parse_month(month).split("-"))
-    start = date(year, number, 1)
-    end = date(year + (number == 12), number % 12 + 1, 1)
-    return (
-        datetime.combine(start, time(), zone).astimezone(UTC),
-        datetime.combine(end, time(), zone).astimezone(UTC),
-    )
 
 
 def is_closed(session: Session, month: str) -> bool:
@@ -589,17 +545,3 @@ def _period_intact(session: Session, period: LedgerPeriod) -> bool:
     }
     # Accounts carried from earlier months have a zero movement row; compare what moved.
     return {a: m for a, m in stored.items() if m} == {a: m for a, m in current.items() if m}
-
-
-def start_of_day(day: date, zone: ZoneInfo) -> datetime:
-    """Midnight of a day in `zone`, as an aware UTC instant."""
-    return datetime.combine(day, time(), zone).astimezone(UTC)
-
-
-def next_month(month: str) -> str:
-    year, number = (int(part) for part in month.split("-"))
-    return f"{year + (number == 12):04d}-{number % 12 + 1:02d}"
-
-
-def previous_day(day: date) -> date:
-    return day - timedelta(days=1)

@@ -24,13 +24,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from fabdesk.accounting.charges import revenue_postings
-from fabdesk.accounting.ledger import (
-    PostedTransaction,
-    account_ids,
-    local_day,
-    post_transaction,
-    postings_of,
-)
+from fabdesk.accounting.ledger import PostedTransaction, account_ids, post_transaction, postings_of
+from fabdesk.accounting.months import local_day
 from fabdesk.errors import Conflict, InvalidValue, NotFound
 from fabdesk.models import (
     AccountKind,

@@ -16,12 +16,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from fabdesk.accounting.charges import revenue_postings
-from fabdesk.accounting.ledger import (
-    AccountRef,
-    account_ids,
-    local_day,
-    post_transaction,
-)
+from fabdesk.accounting.ledger import AccountRef, account_ids, post_transaction
+from fabdesk.accounting.months import local_day
 from fabdesk.accounting.pricing import PriceRules, SessionFacts, price_missed_booking
 from fabdesk.models import (
     AccountKind,

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from fabdesk.accounting.ledger import month_bounds
+from fabdesk.accounting.months import month_bounds
 from fabdesk.errors import NotFound
 from fabdesk.models import (
     Booking,

@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from fabdesk.accounting import _tables as tables
 from fabdesk.accounting._documents import Chart, Document, euros, hours
-from fabdesk.accounting.ledger import month_bounds, parse_month
+from fabdesk.accounting.months import month_bounds, parse_month
 from fabdesk.models import (
     AccountKind,
     EquipmentCost,

@@ -27,7 +27,8 @@ from fabdesk.accounting._documents import (
 )
 from fabdesk.accounting._line_words import KINDS, missed_slots, what_line_is
 from fabdesk.accounting.disputes import charge_corrected, charge_disputed, charge_reversed
-from fabdesk.accounting.ledger import find_account, parse_month
+from fabdesk.accounting.ledger import find_account
+from fabdesk.accounting.months import parse_month
 from fabdesk.errors import NotFound
 from fabdesk.identifiers import format_enterprise_number
 from fabdesk.models import (

@@ -55,7 +55,7 @@ class Context:
 
     def zone(self) -> ZoneInfo:
         """The ledger's zone, of the command's settings (`scheduler.timezone`)."""
-        from fabdesk.accounting.ledger import ledger_zone
+        from fabdesk.accounting.months import ledger_zone
 
         return ledger_zone(self.settings().scheduler)
 

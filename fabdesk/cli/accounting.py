@@ -294,7 +294,7 @@ def cheques_issue(
 ) -> None:
     """Issue a cheque of a programme to a maker, and print its code (optionally as a QR PNG)."""
     from fabdesk.accounting.cheques import cheque_qr_png, issue_cheque
-    from fabdesk.accounting.ledger import local_day
+    from fabdesk.accounting.months import local_day
     from fabdesk.money import format_cents
     from inventory.makers import get_maker
 
@@ -326,7 +326,7 @@ def cheques_expire(ctx: typer.Context, date: DateOption = None) -> None:
     With --date, cheques that expired before that day are expired, as of that day.
     """
     from fabdesk.accounting.cheques import expire_cheques
-    from fabdesk.accounting.ledger import local_day
+    from fabdesk.accounting.months import local_day
 
     with write_session(ctx.obj.engine()) as session:
         now = _as_of(session, date, ctx.obj.zone())
@@ -404,7 +404,7 @@ def report(
     """
     from fabdesk.accounting import reports
     from fabdesk.accounting.indicators import indicators_report
-    from fabdesk.accounting.ledger import parse_month
+    from fabdesk.accounting.months import parse_month
 
     if kind is ReportKind.INDICATORS:
         if (period or month) is None:

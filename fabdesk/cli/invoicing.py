@@ -43,7 +43,7 @@ def invoices_issue(
     --pdf f1.pdf --ubl f1.xml`.
     """
     from fabdesk.accounting.invoices import issue_invoices, issue_month
-    from fabdesk.accounting.ledger import local_day
+    from fabdesk.accounting.months import local_day
 
     settings = ctx.obj.settings().accounting.invoicing
     today = local_day(utc_now(), ctx.obj.zone())

@@ -94,7 +94,7 @@ def reconcile_command(
     Busy is the time the machine worked, idle the rest of its sessions; gaps are
     `used_without_booking`, `booked_unused`, `used_beyond_booking`. CSV on stdout or `--out`.
     """
-    from fabdesk.accounting.ledger import parse_month
+    from fabdesk.accounting.months import parse_month
     from fabdesk.accounting.reconcile import Gap, reconcile, reconciliation_csv
 
     with _session(ctx) as session:
@@ -114,7 +114,7 @@ def ledger_export(ctx: typer.Context, month: Month, out_file: Out = None) -> Non
     debit, credit (euros), vat, vat_rate, reference, memo.
     """
     from fabdesk.accounting.export import export_csv
-    from fabdesk.accounting.ledger import parse_month
+    from fabdesk.accounting.months import parse_month
 
     settings = ctx.obj.settings()
     with _session(ctx) as session:
@@ -246,7 +246,8 @@ def trainings_list(
 
     with _session(ctx) as session:
         rows = list_trainings(session, since=None if past else utc_now(), site_code=site)
-        zones = {code: ZoneInfo(get_site(session, code).timezone) for _, _, code, _ in rows}
+        codes = {code for _, _, code, _ in rows}
+        zones = {code: ZoneInfo(get_site(session, code).timezone) for code in codes}
     table = Table("#", "category", "site", "starts", "ends", "enrolled", "min-max", "state")
     for training, category, site_code, enrolled in rows:
         table.add_row(

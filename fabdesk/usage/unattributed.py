@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from fabdesk.accounting.charges import WAITING, post_usage_charge
-from fabdesk.accounting.ledger import PostedTransaction, account_id, month_bounds, parse_month
+from fabdesk.accounting.ledger import PostedTransaction, account_id
+from fabdesk.accounting.months import month_bounds, parse_month
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.actors import Actor, check_site, record_action
 from fabdesk.errors import Conflict, InvalidValue, NotFound

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from fabdesk.accounting.disputes import accept_dispute, list_disputes, refuse_dispute
-from fabdesk.accounting.ledger import ledger_zone
+from fabdesk.accounting.months import ledger_zone
 from fabdesk.accounting.statements import charge_lines
 from fabdesk.actors import actor_for
 from fabdesk.db import session_scope, write_session

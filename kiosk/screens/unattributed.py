@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
-from fabdesk.accounting.ledger import ledger_zone
+from fabdesk.accounting.months import ledger_zone
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.actors import actor_for
 from fabdesk.db import session_scope, write_session

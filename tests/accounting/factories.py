@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from fabdesk.accounting.ledger import ledger_zone
+from fabdesk.accounting.months import ledger_zone
 from fabdesk.models import (
     Equipment,
     EquipmentCategory,

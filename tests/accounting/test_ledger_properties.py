@@ -28,14 +28,9 @@ from fabdesk.accounting import (
     post_usage_charge,
     reverse_charge,
 )
-from fabdesk.accounting.ledger import (
-    last_closed_month,
-    local_day,
-    month_bounds,
-    month_of,
-    next_month,
-)
+from fabdesk.accounting.ledger import last_closed_month
 from fabdesk.accounting.materials import add_material, sell_material
+from fabdesk.accounting.months import local_day, month_bounds, month_of, next_month
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.actors import Actor
 from fabdesk.db import Engine

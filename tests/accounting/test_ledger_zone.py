@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from fabdesk.accounting import post_pending_charges
 from fabdesk.accounting.charges import record_payment
 from fabdesk.accounting.dating import as_of
-from fabdesk.accounting.ledger import ledger_zone, local_day, month_bounds
+from fabdesk.accounting.months import ledger_zone, local_day, month_bounds
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.models import LedgerTransaction, Site, TransactionKind, UsageCharge, id_of
 from fabdesk.settings import load_settings

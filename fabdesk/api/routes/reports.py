@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from fabdesk.accounting.export import export_csv
-from fabdesk.accounting.ledger import ledger_zone
+from fabdesk.accounting.months import ledger_zone
 from fabdesk.accounting.reconcile import reconcile, reconciliation_csv
 from fabdesk.actors import check_site, scope_site
 from fabdesk.api.deps import ActorDep, NowDep, SessionDep, StateDep

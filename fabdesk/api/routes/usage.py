@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from fabdesk.accounting.ledger import ledger_zone
+from fabdesk.accounting.months import ledger_zone
 from fabdesk.accounting.pricing import PriceRules
 from fabdesk.api.deps import ActorDep, ManagerDep, SessionDep, StateDep
 from fabdesk.api.routes.common import refusals
