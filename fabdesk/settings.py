@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from fabdesk.booking_rules import BookingRules
 from fabdesk.errors import ConfigError
-from fabdesk.settings_file import ENV_PREFIX, KIOSK_LANGUAGE, read_file
+from fabdesk.settings_file import KIOSK_LANGUAGE, read_file, setting_path
 
 Language = Literal["fr", "nl", "en"]
 
@@ -407,10 +407,8 @@ def _environment(environ: Mapping[str, str]) -> dict[str, Any]:
     is refused by the validation, as a typo in the TOML file is."""
     values: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.upper().startswith(ENV_PREFIX):
-            continue
-        path = name[len(ENV_PREFIX) :].lower().split("__")
-        if path[0] not in Settings.model_fields:
+        path = setting_path(name)
+        if path is None or path[0] not in Settings.model_fields:
             continue
         annotation: Any = Settings
         for key in path:

@@ -22,6 +22,14 @@ KIOSK_LANGUAGE: Final = "fr"
 that Welcome is drawn in it before the settings are loaded."""
 
 
+def setting_path(variable: str) -> list[str] | None:
+    """The setting a FABDESK_* variable names, as its path (`FABDESK_KIOSK__LANGUAGE`, any
+    case: `["kiosk", "language"]`); None for another variable."""
+    if not variable.upper().startswith(ENV_PREFIX):
+        return None
+    return variable[len(ENV_PREFIX) :].lower().split("__")
+
+
 def read_file(path: Path | None) -> dict[str, Any]:
     """The settings file's values: `path`, else $FABDESK_CONFIG's, else none."""
     path = path or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
@@ -40,9 +48,8 @@ def read_file(path: Path | None) -> dict[str, Any]:
 def given(path: Path | None, section: str, name: str, environ: Mapping[str, str]) -> Any:
     """One plain setting as written (its variable over the file), not validated; None when it
     is not written (its default applies). A wrong value is refused when the settings load."""
-    variable = f"{ENV_PREFIX}{section}__{name}".upper()
     for key, value in environ.items():
-        if key.upper() == variable:
+        if setting_path(key) == [section, name]:
             return value
     section_values = read_file(path).get(section)
     return section_values.get(name) if isinstance(section_values, dict) else None
